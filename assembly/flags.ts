@@ -1,0 +1,134 @@
+// Lazy arithmetic flags: the last flag-writing ALU operation is remembered
+// (kind, operands, result, width) and CF/PF/AF/ZF/SF/OF are computed only
+// when something reads them (Jcc, SETcc, PUSHF, ...). `rflagsRest` holds every
+// other RFLAGS bit, and the status bits whenever lfOp == LF_NONE.
+import { F_CF, F_PF, F_AF, F_ZF, F_SF, F_OF, STATUS_FLAGS, F_FIXED1 } from "./state";
+
+export const LF_NONE = 0;
+export const LF_ADD = 1;
+export const LF_ADC = 2;
+export const LF_SUB = 3;
+export const LF_SBB = 4;
+export const LF_LOGIC = 5;
+export const LF_INC = 6;
+export const LF_DEC = 7;
+export const LF_NEG = 8;
+
+export let rflagsRest: u64 = F_FIXED1;
+export let lfOp: i32 = LF_NONE;
+export let lfA: u64 = 0;
+export let lfB: u64 = 0;
+export let lfRes: u64 = 0;
+export let lfBits: u32 = 64;
+export let lfCarry: u64 = 0; // CF in for ADC/SBB, CF kept across INC/DEC
+
+@inline export function maskOf(bits: u32): u64 { return bits == 64 ? 0xffffffffffffffff : ((<u64>1 << bits) - 1); }
+@inline export function signOf(bits: u32): u64 { return <u64>1 << (bits - 1); }
+
+@inline export function setLazy(op: i32, a: u64, b: u64, res: u64, bits: u32): void {
+  lfOp = op; lfA = a; lfB = b; lfRes = res; lfBits = bits;
+}
+
+export function getCF(): bool {
+  switch (lfOp) {
+    case LF_NONE: return (rflagsRest & F_CF) != 0;
+    case LF_ADD: return (lfRes & maskOf(lfBits)) < (lfA & maskOf(lfBits));
+    case LF_ADC: {
+      const m = maskOf(lfBits);
+      return lfCarry != 0 ? (lfRes & m) <= (lfA & m) : (lfRes & m) < (lfA & m);
+    }
+    case LF_SUB: return (lfA & maskOf(lfBits)) < (lfB & maskOf(lfBits));
+    case LF_SBB: {
+      const m = maskOf(lfBits);
+      return lfCarry != 0 ? (lfA & m) <= (lfB & m) : (lfA & m) < (lfB & m);
+    }
+    case LF_LOGIC: return false;
+    case LF_INC: case LF_DEC: return lfCarry != 0;
+    case LF_NEG: return (lfA & maskOf(lfBits)) != 0;
+  }
+  return false;
+}
+
+@inline export function getZF(): bool {
+  if (lfOp == LF_NONE) return (rflagsRest & F_ZF) != 0;
+  return (lfRes & maskOf(lfBits)) == 0;
+}
+
+@inline export function getSF(): bool {
+  if (lfOp == LF_NONE) return (rflagsRest & F_SF) != 0;
+  return (lfRes & signOf(lfBits)) != 0;
+}
+
+export function getOF(): bool {
+  const s = signOf(lfBits);
+  switch (lfOp) {
+    case LF_NONE: return (rflagsRest & F_OF) != 0;
+    case LF_ADD: case LF_ADC: case LF_INC:
+      return (((lfA ^ lfRes) & (lfB ^ lfRes)) & s) != 0;
+    case LF_SUB: case LF_SBB: case LF_DEC:
+      return (((lfA ^ lfB) & (lfA ^ lfRes)) & s) != 0;
+    case LF_NEG: return (lfRes & maskOf(lfBits)) == s;
+  }
+  return false;
+}
+
+export function getPF(): bool {
+  if (lfOp == LF_NONE) return (rflagsRest & F_PF) != 0;
+  return (popcnt<u32>(<u32>lfRes & 0xff) & 1) == 0;
+}
+
+export function getAF(): bool {
+  switch (lfOp) {
+    case LF_NONE: return (rflagsRest & F_AF) != 0;
+    case LF_LOGIC: return false;
+    case LF_NEG: return ((lfRes ^ lfA) & 0x10) != 0;
+  }
+  return ((lfA ^ lfB ^ lfRes) & 0x10) != 0;
+}
+
+/** Full RFLAGS with the status bits computed. */
+export function getRflags(): u64 {
+  if (lfOp == LF_NONE) return rflagsRest;
+  let f = rflagsRest & ~STATUS_FLAGS;
+  if (getCF()) f |= F_CF;
+  if (getPF()) f |= F_PF;
+  if (getAF()) f |= F_AF;
+  if (getZF()) f |= F_ZF;
+  if (getSF()) f |= F_SF;
+  if (getOF()) f |= F_OF;
+  return f;
+}
+
+/** Makes the status flags concrete (before an instruction edits single flags). */
+export function materialize(): void {
+  if (lfOp != LF_NONE) { rflagsRest = getRflags(); lfOp = LF_NONE; }
+}
+
+/** Loads RFLAGS wholesale (POPF, IRET, VM entry); bit 1 always reads as 1. */
+export function setRflags(v: u64): void {
+  rflagsRest = (v & 0x3f7fd5) | F_FIXED1; lfOp = LF_NONE;
+}
+
+/** Sets the six status flags from a precomputed word (used by shifts, MUL, ...). */
+@inline export function setStatus(status: u64): void {
+  materialize();
+  rflagsRest = (rflagsRest & ~STATUS_FLAGS) | (status & STATUS_FLAGS);
+}
+
+@inline export function parity(v: u64): u64 { return (popcnt<u32>(<u32>v & 0xff) & 1) == 0 ? F_PF : 0; }
+
+/** Condition codes 0..15 as in Jcc/SETcc/CMOVcc (SDM Vol. 1 App. B). */
+export function testCC(cc: u32): bool {
+  let r: bool;
+  switch (cc >> 1) {
+    case 0: r = getOF(); break;
+    case 1: r = getCF(); break;
+    case 2: r = getZF(); break;
+    case 3: r = getCF() || getZF(); break;
+    case 4: r = getSF(); break;
+    case 5: r = getPF(); break;
+    case 6: r = getSF() != getOF(); break;
+    default: r = getZF() || (getSF() != getOF()); break;
+  }
+  return (cc & 1) != 0 ? !r : r;
+}

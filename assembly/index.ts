@@ -1,0 +1,102 @@
+// The CPU's interface to the host: what a hypervisor has on real hardware
+// (VMREAD/VMWRITE, VMRESUME, its own save area for the GPRs and the MSRs it
+// context-switches) plus the machine memory it allocates from.
+import { MACHINE_BASE, SCRATCH, DCACHE } from "./layout";
+import * as V from "./vmcs";
+import * as S from "./state";
+import * as D from "./decode";
+import { setMachineSize, tlbFlushAll, hostWroteMemory, translate, ACC_READ } from "./mmu";
+import { decodeCount, vmresume as run, costsInit, setCost as setOpCost, postExternalInterrupt as post } from "./vmx";
+import { rdmsr, wrmsr } from "./system";
+import { stop, clearStop, faultVec } from "./fault";
+
+/** Sets up the CPU with `machineBytes` of machine memory; returns false if Wasm memory cannot grow. */
+export function init(machineBytes: u64): bool {
+  const need = (MACHINE_BASE + <usize>machineBytes + 0xffff) >>> 16;
+  const have = <usize>memory.size();
+  if (need > have && memory.grow(<i32>(need - have)) < 0) return false;
+  memory.fill(0x00100000, 0, MACHINE_BASE - 0x00100000);
+  setMachineSize(machineBytes);
+  V.vmcsInitFields();
+  costsInit();
+  store<u8>(0x00130000, 0xff); memory.fill(0x00130000, 0xff, 4096);
+  tlbFlushAll();
+  return true;
+}
+
+export function machineBase(): usize { return MACHINE_BASE; }
+export function scratchBase(): usize { return SCRATCH; }
+
+export function vmread(enc: u32): u64 { return V.vmcsRead(enc); }
+export function vmwrite(enc: u32, value: u64): u32 { return V.vmcsWrite(enc, value, false); }
+export function vmfieldExists(enc: u32): bool { return V.vmcsFieldExists(enc); }
+export function vmresume(budget: u64): u32 { return run(budget); }
+
+export function getGpr(i: i32): u64 { return S.gpr(i & 15); }
+export function setGpr(i: i32, v: u64): void { S.setGpr(i & 15, v); }
+export function getCr2(): u64 { return S.cr2; }
+export function setCr2(v: u64): void { S.cr2 = v; }
+export function getCr8(): u64 { return S.cr8; }
+export function getXcr0(): u64 { return S.xcr0; }
+export function setXcr0(v: u64): void { S.xcr0 = v; }
+
+/** RDMSR/WRMSR on the host's behalf (emulating a guest access after an MSR exit). */
+export function hostRdmsr(msr: u32): u64 { return rdmsr(msr); }
+export function hostWrmsr(msr: u32, v: u64): bool {
+  clearStop(); wrmsr(msr, v);
+  const ok = !stop; clearStop(); return ok;
+}
+
+export function insnsRetired(): u64 { return S.insnsRetired; }
+export function vcycles(): u64 { return S.vcycles; }
+/** The hypervisor charges virtual time for work the guest does not execute (exits, handlers). */
+export function addVcycles(n: u64): void { S.vcycles += n; }
+export function setCost(op: i32, cycles: u32): void { setOpCost(op, cycles); }
+
+export function postExternalInterrupt(vector: i32): void { post(vector); }
+
+/** The host wrote machine memory: drop decoded instructions and TLB entries. */
+export function invalidateCode(): void { hostWroteMemory(); }
+export function flushTlb(): void { tlbFlushAll(); }
+
+/**
+ * Decodes the instruction in the scratch buffer (64-bit mode) without executing it:
+ * the length, or -1 where the CPU would raise #UD or #GP (too long).
+ */
+export function decodeLength(): i32 {
+  const e = DCACHE; // borrow entry 0 and leave it invalid
+  D.decodeFromScratch = true;
+  clearStop();
+  D.decode(e, 0);
+  D.decodeFromScratch = false;
+  store<u64>(e, 0xffffffffffffffff);
+  const op = load<u16>(e, D.D_OP);
+  if (op == D.OP_UD || op == D.OP_TOOLONG) return -1;
+  return <i32>load<u8>(e, D.D_LEN);
+}
+/** The operation id the decoder chose for the scratch instruction (after decodeLength). */
+export function decodedOp(): i32 { return <i32>load<u16>(DCACHE, D.D_OP); }
+
+/** Host-side page walk for debuggers and VMI: guest-physical address or -1 (no side effects on A/D). */
+export function translateLinear(la: u64): i64 {
+  clearStop();
+  const p = translate(la, ACC_READ, false, false);
+  const failed = stop;
+  clearStop();
+  if (failed) return -1;
+  return <i64>(<u64>p - <u64>MACHINE_BASE);
+}
+
+/** 64-bit FNV-1a over machine memory [hpa, hpa+len): lets the host fingerprint guest memory quickly. */
+export function fnv1a64(hpa: u64, len: u32): u64 {
+  let h: u64 = 0xcbf29ce484222325;
+  const p = MACHINE_BASE + <usize>hpa;
+  for (let i: u32 = 0; i < len; i++) {
+    h ^= <u64>load<u8>(p + <usize>i);
+    h *= 0x100000001b3;
+  }
+  return h;
+}
+
+/** Instructions decoded so far (decoded-instruction cache misses). */
+export function decodes(): u64 { return decodeCount; }

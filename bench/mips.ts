@@ -1,0 +1,566 @@
+#!/usr/bin/env node
+// Guest-MIPS benchmark of the emulated CPU against native execution.
+//
+// Runs firmware/bench/workload.bin (CRC-32 + quicksort + sieve, plain integer
+// C compiled freestanding, see firmware/bench/Makefile) in our CPU through
+// ExecEnv.runBinary, and the same C sources compiled into a static native
+// executable (bench/.out/workload-native, built here with gcc), and, when
+// qemu-x86_64 is installed, that executable under QEMU user-mode emulation.
+//
+// The image's entry takes the iteration count in RDI and leaves the checksum
+// in RAX; the native program prints its checksum and the nanoseconds spent in
+// bench_run(). The checksums must agree, or the benchmark fails.
+//
+// Native instruction counts (for the native and QEMU MIPS columns) come from,
+// in order of preference: `perf stat -e instructions:u` (when the host has a
+// hardware counter; the run with 0 iterations is subtracted), valgrind's
+// callgrind restricted to bench_run (exact), or else our own retired count
+// minus the image's entry stub (identical object code for bench_run).
+//
+// Usage: npm run bench -- [--iterations N] [--target SECONDS] [--repeat R]
+//                         [--emu-runs E] [--no-native] [--no-qemu] [--json]
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+// ---------------------------------------------------------------- contract --
+
+type Num = string | number | bigint;
+
+interface ExecResult {
+  stop: 'end' | 'exception' | 'limit' | string;
+  rip: Num;
+  regs: Record<string, Num>;
+  rflags: Num;
+  insns: Num;
+  data_fnv1a64?: Num;
+  vector?: number;
+}
+
+interface ExecEnvLike {
+  // Current src/exec.ts: runBinary(code, regs: bigint[16] in GPR order, rflags, maxInsns).
+  // Brief's contract:    runBinary(code, regs: {name: hex}, maxInsns).
+  runBinary(code: Uint8Array, ...args: unknown[]): ExecResult;
+}
+
+interface ExecModule {
+  ExecEnv: {
+    create(): Promise<ExecEnvLike>;
+    /** Normalises a JSON case (regs by name, hex strings) into runBinary's arguments. */
+    parseCase?(c: object): { code: Uint8Array; regs: unknown; rflags: unknown; maxInsns: number };
+  };
+}
+
+const CODE_BASE = 0x10000000n;
+const STACK_TOP = '0x20010000';
+/** Instructions of the image's entry stub around bench_run (start.S):
+ *  cld, 3x mov, sub, shr, xor, rep stosq, mov, call, jmp. */
+const ENTRY_STUB_INSNS = 11n;
+/** The committed image and its checksum for 1 iteration (checked even without gcc). */
+const REFERENCE = {
+  sha256: '0cfeb876e10caba7ff529d9b4df427548a4699fa40d638f939da4df5f0fc2533',
+  checksum1: 0x054b3da23ca9def9n,
+  insns1: 520_762n + ENTRY_STUB_INSNS,
+};
+
+// ----------------------------------------------------------------- options --
+
+interface Options {
+  iterations?: number;
+  target: number;
+  repeat: number;
+  emuRuns: number;
+  native: boolean;
+  qemu: boolean;
+  json: boolean;
+}
+
+function usage(): never {
+  process.stdout.write(
+    'usage: npm run bench -- [--iterations N] [--target SECONDS] [--repeat R] [--emu-runs E]\n' +
+      '                        [--no-native] [--no-qemu] [--json]\n' +
+      '  --iterations N   workload iterations (default: calibrated to --target)\n' +
+      '  --target S       emulator run time to aim for when calibrating (default 3)\n' +
+      '  --repeat R       native/QEMU runs, the fastest counts (default 5)\n' +
+      '  --emu-runs E     measured emulator runs, the fastest counts (default 2)\n' +
+      '  --no-native      skip building and running the native executable\n' +
+      '  --no-qemu        skip QEMU even if qemu-x86_64 is installed\n' +
+      '  --json           print one JSON object on stdout (progress goes to stderr)\n',
+  );
+  process.exit(0);
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { target: 3, repeat: 5, emuRuns: 2, native: true, qemu: true, json: false };
+  const num = (i: number, name: string): number => {
+    const v = Number(argv[i]);
+    if (argv[i] === undefined || !Number.isFinite(v) || v <= 0) {
+      fail(`${name} needs a positive number`);
+    }
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const eq = a.indexOf('=');
+    if (a.startsWith('--') && eq > 0) {
+      argv.splice(i + 1, 0, a.slice(eq + 1));
+      argv[i] = a.slice(0, eq);
+    }
+    switch (argv[i]) {
+      case '--iterations':
+      case '-n':
+        o.iterations = Math.floor(num(++i, '--iterations'));
+        break;
+      case '--target':
+        o.target = num(++i, '--target');
+        break;
+      case '--repeat':
+        o.repeat = Math.floor(num(++i, '--repeat'));
+        break;
+      case '--emu-runs':
+        o.emuRuns = Math.floor(num(++i, '--emu-runs'));
+        break;
+      case '--no-native':
+        o.native = false;
+        break;
+      case '--no-qemu':
+        o.qemu = false;
+        break;
+      case '--json':
+        o.json = true;
+        break;
+      case '--help':
+      case '-h':
+        usage();
+        break;
+      default:
+        fail(`unknown option ${argv[i]} (try --help)`);
+    }
+  }
+  return o;
+}
+
+// ----------------------------------------------------------------- helpers --
+
+function fail(msg: string): never {
+  process.stderr.write(`\nbench: FAIL: ${msg}\n`);
+  process.exit(1);
+}
+
+let progressOpen = false;
+function progress(msg: string): void {
+  if (process.stderr.isTTY) {
+    process.stderr.write(`\r\x1b[K${msg}`);
+    progressOpen = true;
+  } else {
+    process.stderr.write(`${msg}\n`);
+  }
+}
+function progressDone(): void {
+  if (progressOpen) process.stderr.write('\r\x1b[K');
+  progressOpen = false;
+}
+
+function big(v: Num | undefined): bigint {
+  if (v === undefined) return 0n;
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return BigInt(Math.trunc(v));
+  return BigInt(v.trim());
+}
+
+function hex64(v: bigint): string {
+  return '0x' + BigInt.asUintN(64, v).toString(16).padStart(16, '0');
+}
+
+function which(cmd: string): string | undefined {
+  for (const d of (process.env.PATH ?? '').split(':')) {
+    if (!d) continue;
+    const p = join(d, cmd);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function findRoot(): string {
+  const isRoot = (d: string) => existsSync(join(d, 'package.json')) && existsSync(join(d, 'firmware', 'bench'));
+  // From the script's own location (dist/bench/ or bench/), else from the cwd.
+  for (const start of [dirname(fileURLToPath(import.meta.url)), process.cwd()]) {
+    for (let d = start; ; d = dirname(d)) {
+      if (isRoot(d)) return d;
+      if (dirname(d) === d) break;
+    }
+  }
+  fail('cannot find the repository root (package.json + firmware/bench)');
+}
+
+function run(cmd: string, args: string[], opts: { cwd?: string } = {}) {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
+}
+
+function fmtInt(v: bigint | number): string {
+  return BigInt(v).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+function fmtNum(v: number, digits: number): string {
+  return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+interface NativeRun {
+  checksum: bigint;
+  seconds: number;
+}
+
+function parseNativeOutput(out: string, what: string): NativeRun {
+  const c = /checksum (0x[0-9a-f]+)/.exec(out);
+  const n = /\bns (\d+)/.exec(out);
+  if (!c || !n) fail(`${what}: unexpected output:\n${out}`);
+  return { checksum: BigInt(c[1]), seconds: Number(n[1]) / 1e9 };
+}
+
+/** Runs `argv` `repeat` times; returns the fastest self-reported time. */
+function bestOf(repeat: number, label: string, argv: string[]): NativeRun & { wall: number } {
+  let best: (NativeRun & { wall: number }) | undefined;
+  for (let i = 0; i < repeat; i++) {
+    progress(`${label}: run ${i + 1}/${repeat}`);
+    const t0 = process.hrtime.bigint();
+    const r = run(argv[0], argv.slice(1));
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (r.status !== 0) fail(`${label} exited with ${r.status ?? r.error}: ${r.stderr}`);
+    const p = parseNativeOutput(r.stdout, label);
+    if (best && p.checksum !== best.checksum) fail(`${label}: checksum differs between runs`);
+    if (!best || p.seconds < best.seconds) best = { ...p, wall };
+  }
+  return best!;
+}
+
+// --------------------------------------------------------- native counting --
+
+interface Count {
+  insns: bigint;
+  method: string;
+}
+
+function perfCount(exe: string, iterations: number): bigint | undefined {
+  if (!which('perf')) return undefined;
+  const one = (n: number): bigint | undefined => {
+    const r = run('perf', ['stat', '-x', ',', '-e', 'instructions:u', '--', exe, String(n)]);
+    if (r.status !== 0) return undefined;
+    const line = r.stderr.split('\n').find((l) => l.includes('instructions'));
+    if (!line) return undefined;
+    const v = line.split(',')[0].trim();
+    return /^\d+$/.test(v) ? BigInt(v) : undefined; // "<not supported>" in most VMs
+  };
+  const full = one(iterations);
+  const base = one(0);
+  if (full === undefined || base === undefined) return undefined;
+  return full - base;
+}
+
+function callgrindCount(root: string, exe: string, iterations: number): bigint | undefined {
+  if (!which('valgrind')) return undefined;
+  const outFile = join(root, 'bench', '.out', 'callgrind.out');
+  const r = run('valgrind', [
+    '--tool=callgrind',
+    '--toggle-collect=bench_run',
+    `--callgrind-out-file=${outFile}`,
+    exe,
+    String(iterations),
+  ]);
+  if (r.status !== 0 || !existsSync(outFile)) return undefined;
+  const m = /^summary:\s*(\d+)/m.exec(readFileSync(outFile, 'utf8'));
+  return m ? BigInt(m[1]) : undefined;
+}
+
+// -------------------------------------------------------------- emulation --
+
+/** runBinary with named registers, whatever the positional signature is. */
+type RunBinary = (image: Uint8Array, regs: Record<string, string>, maxInsns: number) => ExecResult;
+
+async function loadExecEnv(): Promise<RunBinary> {
+  // Resolved at run time (dist/bench/mips.js -> dist/src/exec.js) so that this
+  // file type-checks on its own while the core is being written.
+  const url = new URL('../src/exec.js', import.meta.url);
+  let mod: ExecModule;
+  try {
+    mod = (await import(url.href)) as ExecModule;
+  } catch (e) {
+    fail(`cannot load ExecEnv from ${fileURLToPath(url)} (run \`npm run build\` first): ${String(e)}`);
+  }
+  const env = await mod.ExecEnv.create();
+  const parseCase = mod.ExecEnv.parseCase?.bind(mod.ExecEnv);
+  if (parseCase) {
+    // Let ExecEnv normalise the registers exactly as for `exec` JSON cases.
+    return (image, regs, maxInsns) => {
+      const p = parseCase({ code: '90', regs, rflags: '0x202', max_insns: maxInsns });
+      return env.runBinary(image, p.regs, p.rflags, p.maxInsns);
+    };
+  }
+  return (image, regs, maxInsns) => env.runBinary(image, regs, maxInsns);
+}
+
+interface EmuRun {
+  checksum: bigint;
+  insns: bigint;
+  seconds: number;
+}
+
+interface CapstoneModule {
+  loadCapstone(): Promise<void>;
+  Const: { CS_ARCH_X86: number; CS_MODE_64: number };
+  Capstone: new (arch: number, mode: number) => {
+    disasm(data: Uint8Array, o: { address: bigint; count: number }): { mnemonic: string; opStr: string; size: number }[];
+    close(): void;
+  };
+}
+
+async function describeFault(image: Uint8Array, r: ExecResult): Promise<string> {
+  const rip = big(r.rip);
+  let text = `stop=${r.stop} vector=${r.vector ?? '-'} rip=${hex64(rip)} insns=${big(r.insns)}`;
+  const off = Number(rip - CODE_BASE);
+  if (off >= 0 && off < image.length) {
+    const bytes = image.slice(off, off + 15);
+    text += `\n  bytes at rip: ${Buffer.from(bytes).toString('hex').replace(/(..)/g, '$1 ').trim()}`;
+    try {
+      // capstone-wasm's package.json "exports" has no "types" entry, so NodeNext
+      // resolution cannot type it: import it through a plain string.
+      const spec = 'capstone-wasm';
+      const cs = (await import(spec)) as CapstoneModule;
+      await cs.loadCapstone();
+      const d = new cs.Capstone(cs.Const.CS_ARCH_X86, cs.Const.CS_MODE_64);
+      const [insn] = d.disasm(bytes, { address: rip, count: 1 });
+      if (insn) text += `\n  capstone: ${insn.mnemonic} ${insn.opStr} (${insn.size} bytes)`;
+      d.close();
+    } catch {
+      /* capstone could not decode it either */
+    }
+  }
+  return text;
+}
+
+async function runEmu(runBinary: RunBinary, image: Uint8Array, iterations: number): Promise<EmuRun> {
+  const regs = { rdi: '0x' + iterations.toString(16), rsp: STACK_TOP };
+  // ~0.52 M instructions per iteration; generous limit so a runaway guest stops.
+  const maxInsns = Math.min(Number.MAX_SAFE_INTEGER, 4_000_000 * iterations + 10_000_000);
+  const t0 = process.hrtime.bigint();
+  const r = runBinary(image, regs, maxInsns);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const endRip = CODE_BASE + BigInt(image.length);
+  if (r.stop !== 'end' || big(r.rip) !== endRip) {
+    progressDone();
+    fail(`emulated workload did not reach the end of the image (${hex64(endRip)}):\n  ${await describeFault(image, r)}`);
+  }
+  return { checksum: big(r.regs.rax), insns: big(r.insns), seconds };
+}
+
+// -------------------------------------------------------------------- main --
+
+interface Row {
+  engine: string;
+  seconds: number;
+  insns: bigint;
+  mips: number;
+  speedVsEmulator: number;
+}
+
+async function main(): Promise<void> {
+  const opt = parseArgs(process.argv.slice(2));
+  const root = findRoot();
+  const fwDir = join(root, 'firmware', 'bench');
+  const outDir = join(root, 'bench', '.out');
+  const imagePath = join(fwDir, 'workload.bin');
+  if (!existsSync(imagePath)) fail(`${imagePath} is missing (make -C firmware/bench)`);
+  const image = new Uint8Array(readFileSync(imagePath));
+  const imageSha = createHash('sha256').update(image).digest('hex');
+  const notes: string[] = [];
+
+  // 1. Native build (same sources, same code generation flags for bench_run).
+  let nativeExe: string | undefined;
+  if (opt.native) {
+    if (!which('gcc') || !which('make')) {
+      notes.push('native: gcc/make not found, native comparison skipped');
+    } else {
+      progress('building the native executable (make -C firmware/bench native)');
+      const b = run('make', ['-s', '-C', fwDir, 'native', `NATIVE_OUT=${outDir}`]);
+      if (b.status !== 0) fail(`native build failed:\n${b.stdout}${b.stderr}`);
+      nativeExe = join(outDir, 'workload-native');
+      // Rebuild the image from the same sources and compare with the committed one.
+      const fresh = join(outDir, 'workload.bin');
+      const f = run('make', ['-s', '-C', fwDir, `OBJ=${join(outDir, 'fw')}`, `IMAGE=${fresh}`, fresh]);
+      if (f.status !== 0) {
+        notes.push('image: could not rebuild firmware/bench/workload.bin from its sources');
+      } else if (!Buffer.from(readFileSync(fresh)).equals(Buffer.from(image))) {
+        notes.push('image: WARNING the committed workload.bin differs from a fresh build of its sources (run make -C firmware/bench)');
+      } else {
+        notes.push('image: committed workload.bin is identical to a fresh build of its sources');
+      }
+    }
+  }
+
+  // 2. Emulator: warm up, calibrate, measure.
+  progress('loading ExecEnv');
+  const runBinary = await loadExecEnv();
+  // Warm-up doubles as calibration: V8 tiers the wasm up (Liftoff -> TurboFan)
+  // in the background, so run until one run takes >= 0.4 s before measuring.
+  progress('emulator: warm-up run (1 iteration)');
+  const warm = await runEmu(runBinary, image, 1);
+  if (imageSha === REFERENCE.sha256) {
+    if (warm.checksum !== REFERENCE.checksum1) {
+      progressDone();
+      fail(`checksum mismatch for 1 iteration: emulator RAX=${hex64(warm.checksum)}, reference ${hex64(REFERENCE.checksum1)}`);
+    }
+    if (warm.insns !== REFERENCE.insns1) {
+      notes.push(`instruction count: 1 iteration retired ${fmtInt(warm.insns)}, reference ${fmtInt(REFERENCE.insns1)} (callgrind + entry stub)`);
+    }
+  }
+  let n = 2;
+  let probe = await runEmu(runBinary, image, n);
+  while (probe.seconds < 0.4 && n < 1 << 24) {
+    n *= 2;
+    progress(`emulator: warm-up / calibration (${n} iterations)`);
+    probe = await runEmu(runBinary, image, n);
+  }
+  const iterations = opt.iterations ?? Math.max(1, Math.round((opt.target * n) / Math.max(probe.seconds, 1e-6)));
+  let emu: EmuRun | undefined;
+  for (let i = 0; i < opt.emuRuns; i++) {
+    progress(`emulator: run ${i + 1}/${opt.emuRuns}, ${iterations} iterations (~${fmtInt(big(warm.insns) * BigInt(iterations))} instructions)`);
+    const r = await runEmu(runBinary, image, iterations);
+    if (emu && (r.checksum !== emu.checksum || r.insns !== emu.insns)) {
+      progressDone();
+      fail(`emulator runs disagree: ${hex64(r.checksum)}/${r.insns} vs ${hex64(emu.checksum)}/${emu.insns}`);
+    }
+    if (!emu || r.seconds < emu.seconds) emu = r;
+  }
+  if (!emu) fail('no emulator run');
+  const emuMips = Number(emu.insns) / emu.seconds / 1e6;
+
+  const rows: Row[] = [
+    { engine: 'emulator (ExecEnv.runBinary)', seconds: emu.seconds, insns: emu.insns, mips: emuMips, speedVsEmulator: 1 },
+  ];
+
+  // 3. Native and QEMU.
+  let native: (NativeRun & { wall: number }) | undefined;
+  let count: Count | undefined;
+  let qemu: (NativeRun & { wall: number }) | undefined;
+  let qemuNote = which('qemu-x86_64')
+    ? 'qemu-x86_64: skipped (it runs the native executable, which was not built)'
+    : 'qemu-x86_64: not installed (Debian package qemu-user)';
+  if (nativeExe) {
+    native = bestOf(opt.repeat, `native (${iterations} iterations)`, [nativeExe, String(iterations)]);
+    if (native.checksum !== emu.checksum) {
+      progressDone();
+      fail(`checksum mismatch: emulator RAX=${hex64(emu.checksum)} native=${hex64(native.checksum)} (${iterations} iterations)`);
+    }
+
+    progress('counting native instructions');
+    const ownCount = emu.insns - ENTRY_STUB_INSNS;
+    const perf = perfCount(nativeExe, iterations);
+    if (perf !== undefined) {
+      count = { insns: perf, method: 'perf stat -e instructions:u (run with 0 iterations subtracted)' };
+    } else {
+      progress('counting native instructions (valgrind callgrind, bench_run only)');
+      const cg = callgrindCount(root, nativeExe, iterations);
+      if (cg !== undefined) {
+        count = { insns: cg, method: 'valgrind --tool=callgrind --toggle-collect=bench_run (perf has no instructions:u counter here)' };
+      } else {
+        count = { insns: ownCount, method: "the emulator's retired count minus the 11-instruction entry stub (perf instructions:u and valgrind unavailable; same object code)" };
+      }
+    }
+    if (count.insns !== ownCount) {
+      const d = ownCount - count.insns;
+      notes.push(
+        `instruction count: emulator retired ${fmtInt(emu.insns)} = native ${fmtInt(count.insns)} + ${fmtInt(d + ENTRY_STUB_INSNS)} ` +
+          `(expected + ${ENTRY_STUB_INSNS} for the entry stub${count.method.startsWith('perf') ? '; perf counts are approximate' : ''})`,
+      );
+    } else if (!count.method.startsWith("the emulator")) {
+      notes.push(`instruction count: emulator retired count = native count + ${ENTRY_STUB_INSNS} (entry stub), exactly`);
+    }
+    rows.push({
+      engine: 'native (gcc -O2, static)',
+      seconds: native.seconds,
+      insns: count.insns,
+      mips: Number(count.insns) / native.seconds / 1e6,
+      speedVsEmulator: emu.seconds / native.seconds,
+    });
+
+    const qemuBin = opt.qemu ? which('qemu-x86_64') : undefined;
+    if (!opt.qemu) qemuNote = 'qemu-x86_64: skipped (--no-qemu)';
+    else if (!qemuBin) qemuNote = 'qemu-x86_64: not installed (Debian package qemu-user)';
+    if (qemuBin) {
+      qemu = bestOf(opt.repeat, `qemu-x86_64 (${iterations} iterations)`, [qemuBin, nativeExe, String(iterations)]);
+      if (qemu.checksum !== native.checksum) fail(`checksum mismatch under qemu-x86_64: ${hex64(qemu.checksum)}`);
+      const v = run(qemuBin, ['--version']).stdout.split('\n')[0];
+      qemuNote = `qemu-x86_64: ${v}`;
+      rows.push({
+        engine: 'qemu-x86_64 (TCG, user mode)',
+        seconds: qemu.seconds,
+        insns: count.insns,
+        mips: Number(count.insns) / qemu.seconds / 1e6,
+        speedVsEmulator: emu.seconds / qemu.seconds,
+      });
+    }
+  }
+  progressDone();
+
+  if (opt.json) {
+    const out = {
+      workload: { path: 'firmware/bench/workload.bin', bytes: image.length, sha256: imageSha, iterations },
+      checksum: hex64(emu.checksum),
+      checksumMatchesNative: native ? native.checksum === emu.checksum : null,
+      emulator: { seconds: emu.seconds, insns: emu.insns.toString(), mips: emuMips },
+      native: native && count
+        ? { seconds: native.seconds, insns: count.insns.toString(), insnsMethod: count.method, mips: rows[1].mips, speedVsEmulator: rows[1].speedVsEmulator }
+        : null,
+      qemu: qemu && count
+        ? { seconds: qemu.seconds, mips: rows[2].mips, speedVsEmulator: rows[2].speedVsEmulator }
+        : null,
+      qemuNote,
+      host: { cpu: cpus()[0]?.model ?? null, cpus: cpus().length, loadavg: loadavg(), node: process.version },
+      notes,
+    };
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    return;
+  }
+
+  const head = ['engine', 'seconds', 'guest instructions', 'MIPS', 'speed vs emulator'];
+  const body = rows.map((r) => [
+    r.engine,
+    fmtNum(r.seconds, 3),
+    fmtInt(r.insns),
+    fmtNum(r.mips, 1),
+    r.speedVsEmulator === 1 ? '1.00x' : `${fmtNum(r.speedVsEmulator, 2)}x`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) =>
+    '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+  const out: string[] = [];
+  out.push(`workload: firmware/bench/workload.bin (${image.length} bytes, sha256 ${imageSha.slice(0, 16)}…), ${iterations} iterations`);
+  out.push(`checksum: ${hex64(emu.checksum)}${native ? ' (emulator RAX = native: match)' : ' (native not run)'}`);
+  out.push('');
+  out.push(line(head));
+  out.push('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
+  for (const b of body) out.push(line(b));
+  out.push('');
+  out.push(`guest MIPS (emulator): ${fmtNum(emuMips, 1)}`);
+  if (native && count) {
+    out.push(`native/emulator speed ratio: ${fmtNum(rows[1].speedVsEmulator, 2)}x (the emulator is that many times slower)`);
+    out.push(`native instruction count: ${count.method}`);
+  } else {
+    out.push('native: not run');
+  }
+  if (qemu) out.push(`qemu/emulator speed ratio: ${fmtNum(rows[2].speedVsEmulator, 2)}x`);
+  out.push(qemuNote);
+  out.push(`times: emulator = fastest of ${opt.emuRuns} runBinary calls after warm-up (host hrtime); native/QEMU = fastest of ` +
+    `${opt.repeat} runs, bench_run() only (clock_gettime in the program)`);
+  out.push(`host: ${cpus()[0]?.model ?? '?'}, ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, node ${process.version}`);
+  for (const n of notes) out.push(n);
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+const invokedDirectly = process.argv[1] && pathToFileURL(resolve(process.argv[1])).href === import.meta.url;
+if (invokedDirectly) {
+  main().catch((e: unknown) => fail(e instanceof Error ? (e.stack ?? e.message) : String(e)));
+}

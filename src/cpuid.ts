@@ -1,0 +1,32 @@
+// The CPUID values this virtual CPU reports: a 64-bit Intel part with VMX's
+// guest-visible features. Xen's CPUID handler starts from these (as real Xen
+// starts from the host's leaves) and adds its hypervisor leaves.
+
+export interface CpuidResult { eax: number; ebx: number; ecx: number; edx: number }
+
+const VENDOR = 'GenuineIntel';
+function str4(s: string, i: number): number {
+  return (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24)) >>> 0;
+}
+const BRAND = 'vmfunc-vmi virtual CPU (x86-64, VMX non-root)'.padEnd(48, '\0');
+
+export function nativeCpuid(leaf: number, subleaf: number): CpuidResult {
+  switch (leaf >>> 0) {
+    case 0: return { eax: 0xd, ebx: str4(VENDOR, 0), edx: str4(VENDOR, 4), ecx: str4(VENDOR, 8) };
+    case 1:
+      // Family 6 model 0x3c (Haswell, the paper's era). ECX: SSE3 off (no SSE here), POPCNT(23),
+      // hypervisor(31); EDX: FPU-less integer core with TSC(4), MSR(5), PAE(6), CX8(8), APIC(9),
+      // SEP(11), PGE(13), CMOV(15), PAT(16).
+      return { eax: 0x000306c3, ebx: 0x00010800, ecx: (1 << 23) | (1 << 13) | 0x80000000,
+        edx: (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 13) | (1 << 15) | (1 << 16) };
+    case 7: return subleaf === 0 ? { eax: 0, ebx: (1 << 3) | (1 << 7), ecx: 0, edx: 0 } : { eax: 0, ebx: 0, ecx: 0, edx: 0 }; // BMI1, SMEP
+    case 0x80000000: return { eax: 0x80000008, ebx: 0, ecx: 0, edx: 0 };
+    case 0x80000001: return { eax: 0, ebx: 0, ecx: (1 << 5), edx: (1 << 11) | (1 << 20) | (1 << 27) | (1 << 29) }; // LZCNT; SYSCALL, NX, RDTSCP, LM
+    case 0x80000002: case 0x80000003: case 0x80000004: {
+      const o = (leaf - 0x80000002) * 16;
+      return { eax: str4(BRAND, o), ebx: str4(BRAND, o + 4), ecx: str4(BRAND, o + 8), edx: str4(BRAND, o + 12) };
+    }
+    case 0x80000008: return { eax: 0x302e, ebx: 0, ecx: 0, edx: 0 }; // 46 physical, 48 linear address bits
+    default: return { eax: 0, ebx: 0, ecx: 0, edx: 0 };
+  }
+}

@@ -1,0 +1,174 @@
+// The host's handle on the emulated hardware: the Wasm CPU (build/cpu.wasm)
+// and its machine memory. Everything a hypervisor could do on real VT-x
+// hardware goes through here: VMREAD/VMWRITE, VMRESUME, its GPR save area,
+// and reads and writes of host-physical memory.
+import { readFileSync, existsSync } from 'node:fs';
+import v8 from 'node:v8';
+import { join } from 'node:path';
+import { packageRoot } from './util/paths.js';
+import { fieldEncoding, fieldName } from './vmcs.js';
+
+interface CpuExports {
+  memory: WebAssembly.Memory;
+  init(bytes: bigint): number;
+  machineBase(): number;
+  scratchBase(): number;
+  vmread(enc: number): bigint;
+  vmwrite(enc: number, v: bigint): number;
+  vmfieldExists(enc: number): number;
+  vmresume(budget: bigint): number;
+  getGpr(i: number): bigint;
+  setGpr(i: number, v: bigint): void;
+  getCr2(): bigint; setCr2(v: bigint): void; getCr8(): bigint;
+  getXcr0(): bigint; setXcr0(v: bigint): void;
+  hostRdmsr(msr: number): bigint;
+  hostWrmsr(msr: number, v: bigint): number;
+  insnsRetired(): bigint;
+  vcycles(): bigint;
+  addVcycles(n: bigint): void;
+  setCost(op: number, cycles: number): void;
+  postExternalInterrupt(v: number): void;
+  invalidateCode(): void;
+  flushTlb(): void;
+  decodeLength(): number;
+  decodedOp(): number;
+  translateLinear(la: bigint): bigint;
+  fnv1a64(hpa: bigint, len: number): bigint;
+  decodes(): bigint;
+}
+
+export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
+  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
+export type GprName = typeof GPR_NAMES[number];
+
+export class VmxError extends Error {}
+
+let compiled: WebAssembly.Module | undefined;
+function cpuModule(): WebAssembly.Module {
+  if (compiled) return compiled;
+  const path = process.env.VMFUNC_VMI_CPU_WASM ?? join(packageRoot(), 'build', 'cpu.wasm');
+  if (!existsSync(path)) throw new Error(`${path} is missing: run "npm install" (or "npm run build:wasm") first`);
+  // V8 cannot replace a running Wasm frame with optimised code (no OSR), and a
+  // VMRESUME can run for seconds inside one call: compile the CPU optimised from
+  // the start instead of starting in the baseline tier.
+  v8.setFlagsFromString('--no-liftoff');
+  compiled = new WebAssembly.Module(readFileSync(path));
+  return compiled;
+}
+
+export interface MachineOptions { memMiB?: number }
+
+export class Machine {
+  readonly memBytes: number;
+  private readonly cpu: CpuExports;
+  private readonly base: number;
+
+  private constructor(cpu: CpuExports, memBytes: number) {
+    this.cpu = cpu;
+    this.memBytes = memBytes;
+    this.base = cpu.machineBase();
+  }
+
+  static async create(opts: MachineOptions = {}): Promise<Machine> { return Machine.createSync(opts); }
+
+  static createSync(opts: MachineOptions = {}): Machine {
+    const memMiB = opts.memMiB ?? 64;
+    if (!Number.isInteger(memMiB) || memMiB < 1 || memMiB > 3072) {
+      throw new RangeError(`memory size ${memMiB} MiB is out of range (1..3072)`);
+    }
+    const instance = new WebAssembly.Instance(cpuModule(), {
+      env: {
+        abort(_msg: number, _file: number, line: number, col: number) {
+          throw new Error(`CPU core aborted at ${line}:${col}`);
+        },
+      },
+    });
+    const cpu = instance.exports as unknown as CpuExports;
+    const bytes = memMiB * 1024 * 1024;
+    if (!cpu.init(BigInt(bytes))) throw new RangeError(`cannot allocate ${memMiB} MiB of machine memory`);
+    return new Machine(cpu, bytes);
+  }
+
+  /** A view of all machine memory (host-physical address 0 at index 0). */
+  get mem(): Uint8Array { return new Uint8Array(this.cpu.memory.buffer, this.base, this.memBytes); }
+
+  private check(addr: number, len: number): void {
+    if (!Number.isInteger(addr) || addr < 0 || len < 0 || addr + len > this.memBytes) {
+      throw new RangeError(`machine address range 0x${addr.toString(16)}+${len} is outside ${this.memBytes} bytes of memory`);
+    }
+  }
+  readPhys(addr: number, len: number): Uint8Array { this.check(addr, len); return this.mem.slice(addr, addr + len); }
+  /** Writes machine memory; the CPU drops decoded instructions and TLB entries, as after DMA. */
+  writePhys(addr: number, data: Uint8Array): void {
+    this.check(addr, data.length); this.mem.set(data, addr); this.cpu.invalidateCode();
+  }
+  fillPhys(addr: number, len: number, value = 0): void { this.check(addr, len); this.mem.fill(value, addr, addr + len); this.cpu.invalidateCode(); }
+  read64(addr: number): bigint { this.check(addr, 8); return new DataView(this.cpu.memory.buffer, this.base + addr, 8).getBigUint64(0, true); }
+  write64(addr: number, v: bigint): void {
+    this.check(addr, 8); new DataView(this.cpu.memory.buffer, this.base + addr, 8).setBigUint64(0, BigInt.asUintN(64, v), true);
+    this.cpu.invalidateCode();
+  }
+  read32(addr: number): number { this.check(addr, 4); return new DataView(this.cpu.memory.buffer, this.base + addr, 4).getUint32(0, true); }
+  write32(addr: number, v: number): void {
+    this.check(addr, 4); new DataView(this.cpu.memory.buffer, this.base + addr, 4).setUint32(0, v >>> 0, true);
+    this.cpu.invalidateCode();
+  }
+  /** Writes without telling the CPU (only for memory that never holds code or page tables). */
+  writePhysData(addr: number, data: Uint8Array): void { this.check(addr, data.length); this.mem.set(data, addr); }
+  fnv1a64(addr: number, len: number): bigint { this.check(addr, len); return BigInt.asUintN(64, this.cpu.fnv1a64(BigInt(addr), len)); }
+
+  vmread(field: string | number): bigint {
+    const enc = fieldEncoding(field);
+    if (!this.cpu.vmfieldExists(enc)) throw new VmxError(`VMREAD: unsupported VMCS component 0x${enc.toString(16)}`);
+    return BigInt.asUintN(64, this.cpu.vmread(enc));
+  }
+  vmwrite(field: string | number, value: bigint | number): void {
+    const enc = fieldEncoding(field);
+    const err = this.cpu.vmwrite(enc, BigInt.asUintN(64, BigInt(value)));
+    if (err === 12) throw new VmxError(`VMWRITE: unsupported VMCS component 0x${enc.toString(16)} (VM-instruction error 12)`);
+    if (err === 13) throw new VmxError(`VMWRITE: ${fieldName(enc) ?? '0x' + enc.toString(16)} is read-only (VM-instruction error 13)`);
+  }
+  vmfieldExists(enc: number): boolean { return this.cpu.vmfieldExists(enc) !== 0; }
+
+  /** Runs the guest until a VM exit; returns the exit reason (bit 31: VM-entry failure). */
+  vmresume(budget: bigint | number = 0xffffffffffffn): number { return this.cpu.vmresume(BigInt(budget)) >>> 0; }
+
+  gpr(r: GprName | number): bigint {
+    const i = typeof r === 'number' ? r : GPR_NAMES.indexOf(r);
+    return BigInt.asUintN(64, this.cpu.getGpr(i));
+  }
+  setGpr(r: GprName | number, v: bigint | number): void {
+    const i = typeof r === 'number' ? r : GPR_NAMES.indexOf(r);
+    this.cpu.setGpr(i, BigInt.asUintN(64, BigInt(v)));
+  }
+  get cr2(): bigint { return BigInt.asUintN(64, this.cpu.getCr2()); }
+  set cr2(v: bigint) { this.cpu.setCr2(v); }
+  get cr8(): bigint { return BigInt.asUintN(64, this.cpu.getCr8()); }
+  rdmsr(msr: number): bigint { return BigInt.asUintN(64, this.cpu.hostRdmsr(msr >>> 0)); }
+  wrmsr(msr: number, v: bigint): boolean { return this.cpu.hostWrmsr(msr >>> 0, BigInt.asUintN(64, v)) !== 0; }
+
+  get insnsRetired(): bigint { return BigInt.asUintN(64, this.cpu.insnsRetired()); }
+  /** Decoded-instruction cache misses so far. */
+  get decodes(): bigint { return BigInt.asUintN(64, this.cpu.decodes()); }
+  get vcycles(): bigint { return BigInt.asUintN(64, this.cpu.vcycles()); }
+  addVcycles(n: bigint | number): void { this.cpu.addVcycles(BigInt(n)); }
+  setCost(op: number, cycles: number): void { this.cpu.setCost(op, cycles); }
+  postExternalInterrupt(vector: number): void { this.cpu.postExternalInterrupt(vector & 0xff); }
+  invalidateCode(): void { this.cpu.invalidateCode(); }
+  flushTlb(): void { this.cpu.flushTlb(); }
+
+  /** Guest-physical address of a linear address under the current guest CR3, or undefined. */
+  translate(la: bigint): bigint | undefined {
+    const r = this.cpu.translateLinear(BigInt.asUintN(64, la));
+    return r < 0n ? undefined : r;
+  }
+
+  /** Length of the first instruction in `bytes` as our decoder sees it, or -1 (#UD / too long). */
+  decodeLength(bytes: Uint8Array): number {
+    const buf = new Uint8Array(this.cpu.memory.buffer, this.cpu.scratchBase(), 16);
+    buf.fill(0);
+    buf.set(bytes.subarray(0, 16));
+    const n = this.cpu.decodeLength();
+    return n > bytes.length ? -1 : n;
+  }
+}
