@@ -5,7 +5,7 @@ import { setLazy, setStatus, getCF, materialize, rflagsRest, maskOf, signOf, par
 import { F_CF, F_OF, F_ZF, F_SF, F_AF, STATUS_FLAGS } from "./state";
 
 /** The eight ALU operations ovf opcodes 00-3F and group 1; returns the (masked) result. */
-export function alu(kind: u32, a: u64, b: u64, size: i32): u64 {
+@inline export function alu(kind: u32, a: u64, b: u64, size: i32): u64 {
   const bits = <u32>size << 3;
   const m = maskOf(bits);
   let r: u64;

@@ -64,18 +64,18 @@ export function flushTlb(): void { tlbFlushAll(); }
  * the length, or -1 where the CPU would raise #UD or #GP (too long).
  */
 export function decodeLength(): i32 {
-  const e = DCACHE; // borrow entry 0 and leave it invalid
+  const e = DCACHE + 64; // borrow block 0's first entry and leave the block invalid
   D.decodeFromScratch = true;
   clearStop();
   D.decode(e, 0);
   D.decodeFromScratch = false;
-  store<u64>(e, 0xffffffffffffffff);
+  store<u64>(DCACHE, 0xffffffffffffffff);
   const op = load<u16>(e, D.D_OP);
   if (op == D.OP_UD || op == D.OP_TOOLONG) return -1;
   return <i32>load<u8>(e, D.D_LEN);
 }
 /** The operation id the decoder chose for the scratch instruction (after decodeLength). */
-export function decodedOp(): i32 { return <i32>load<u16>(DCACHE, D.D_OP); }
+export function decodedOp(): i32 { return <i32>load<u16>(DCACHE + 64, D.D_OP); }
 
 /** Host-side page walk for debuggers and VMI: guest-physical address or -1 (no side effects on A/D). */
 export function translateLinear(la: u64): i64 {

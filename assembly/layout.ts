@@ -18,13 +18,17 @@ export const TLB_BITS: u32 = 10;
 export const TLB_ENTRIES: u32 = 1 << TLB_BITS;
 export const TLB_SET_BYTES: usize = <usize>TLB_ENTRIES * 16;
 
-// Decoded-instruction cache: direct-mapped by linear RIP.
-export const DCACHE: usize = 0x00400000;
-export const DCACHE_BITS: u32 = 16;
-export const DCACHE_ENTRIES: u32 = 1 << DCACHE_BITS;
+// Decoded-instruction cache: direct-mapped by the linear RIP of a block's first
+// instruction. A block is a run of up to BLOCK_INSNS decoded instructions that
+// ends at a control transfer or a system instruction; one tag check per block.
 export const DENTRY: usize = 64;               // bytes per decoded instruction
+export const BLOCK_INSNS: u32 = 16;
+export const BLOCK_BYTES: usize = DENTRY * <usize>(BLOCK_INSNS + 1); // header + entries
+export const DCACHE: usize = 0x00400000;
+export const DCACHE_BITS: u32 = 13;
+export const DCACHE_ENTRIES: u32 = 1 << DCACHE_BITS; // 8192 blocks = 8.5 MiB
 
 // One bit per 4 KiB machine frame: the frame holds decoded instructions.
-export const CODEMAP: usize = 0x00800000;      // 128 KiB: up to 4 GiB of machine memory
+export const CODEMAP: usize = 0x00d00000;      // 128 KiB: up to 4 GiB of machine memory
 
 export const MACHINE_BASE: usize = 0x01000000; // 16 MiB

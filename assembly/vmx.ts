@@ -4,7 +4,7 @@
 import * as V from "./vmcs";
 import * as S from "./state";
 import * as D from "./decode";
-import { DCACHE, DCACHE_ENTRIES, DENTRY } from "./layout";
+import { DCACHE, DCACHE_ENTRIES, DENTRY, BLOCK_BYTES, BLOCK_INSNS } from "./layout";
 import { stop, faultVec, faultErr, faultHasErr, faultType, faultCr2, exitReq, exitQual, clearStop, raise } from "./fault";
 import { decode } from "./decode";
 import { execute, partial } from "./exec";
@@ -245,35 +245,79 @@ function runLoop(budget: u64, timerDeadline: u64): void {
   }
 }
 
+// Block header layout (the first DENTRY bytes of a block).
+const B_TAG = 0;    // u64 linear RIP of the first instruction
+const B_GEN = 8;    // u32 decoded-cache generation | CPL
+const B_COUNT = 12; // u32 instructions in the block
+const B_COST = 16;  // u64 virtual cycles of the whole block
+
+/** Ends a block: control transfers, system instructions, and anything that changes interruptibility. */
+@inline function endsBlock(op: i32): bool {
+  return op >= D.OP_CPUID || (op >= D.OP_JCC && op <= D.OP_CALL_E) || op == D.OP_LOOP || op == D.OP_POPF ||
+    op == D.OP_UD || op == D.OP_UD2 || op == D.OP_TOOLONG;
+}
+
+/** Decodes a block at `r` into header `h`; false when the first instruction cannot be fetched. */
+function buildBlock(h: usize, r: u64, gen: u32): bool {
+  let la = r;
+  let n: u32 = 0;
+  let cost: u64 = 0;
+  while (n < BLOCK_INSNS) {
+    const e = h + DENTRY + <usize>n * DENTRY;
+    decode(e, la);
+    decodeCount++;
+    if (stop) {
+      if (n == 0) { store<u64>(h, 0xffffffffffffffff, B_TAG); return false; }
+      clearStop(); // the fault belongs to a later instruction: it is raised when that one runs
+      break;
+    }
+    const op = <i32>load<u16>(e, D.D_OP);
+    cost += <u64>load<u32>(COSTS + (<usize>(op & 255) << 2));
+    la += <u64>load<u8>(e, D.D_LEN);
+    n++;
+    if (endsBlock(op)) break;
+  }
+  store<u64>(h, r, B_TAG);
+  store<u32>(h, gen, B_GEN);
+  store<u32>(h, n, B_COUNT);
+  store<u64>(h, cost, B_COST);
+  return true;
+}
+
 /** Runs until `sliceEnd` instructions have retired; true when a VM exit ended the run. */
 function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
   while (S.insnsRetired < sliceEnd && S.vcycles < timerDeadline) {
     const r = S.rip;
     const gen = dgen | (<u32>S.cpl << 30);
-    const e = DCACHE + ((<usize>((<u32>r ^ <u32>(r >> 14)) & (DCACHE_ENTRIES - 1))) * DENTRY);
-    if (load<u64>(e) != r || load<u32>(e, D.D_GEN) != gen) {
-      decode(e, r);
-      decodeCount++;
-      if (stop) {
-        store<u64>(e, 0xffffffffffffffff); // half-decoded: never a hit
+    const h = DCACHE + (<usize>((<u32>r ^ <u32>(r >> 13)) & (DCACHE_ENTRIES - 1))) * BLOCK_BYTES;
+    if (load<u64>(h, B_TAG) != r || load<u32>(h, B_GEN) != gen) {
+      if (!buildBlock(h, r, gen)) {
         if (handleStop(0, timerDeadline)) return true;
         continue;
       }
-      store<u64>(e, r);
-      store<u32>(e, gen, D.D_GEN);
     }
-    S.nrip = r + <u64>load<u8>(e, D.D_LEN);
-    execute(e);
-    if (stop) {
-      if (handleStop(<u32>load<u8>(e, D.D_LEN), timerDeadline)) return true;
-      continue;
-    }
-    S.rip = S.nrip;
-    if (partial) { partial = false; continue; }
-    S.insnsRetired++;
-    S.vcycles += <u64>load<u32>(COSTS + (<usize>(load<u16>(e, D.D_OP) & 255) << 2));
-    if (S.intrShadow != 0) {
-      if (--S.shadowAge <= 0) S.intrShadow = 0;
+    let n = load<u32>(h, B_COUNT);
+    // Near the budget or the timer, run only what fits, so exits land on the exact instruction.
+    if (S.insnsRetired + <u64>n > sliceEnd || S.vcycles + load<u64>(h, B_COST) > timerDeadline) n = 1;
+    let e = h + DENTRY;
+    for (let i: u32 = 0; i < n; i++) {
+      const cur = S.rip;
+      const next = cur + <u64>load<u8>(e, D.D_LEN);
+      S.nrip = next;
+      execute(e);
+      if (stop) {
+        if (handleStop(<u32>load<u8>(e, D.D_LEN), timerDeadline)) return true;
+        break;
+      }
+      S.rip = S.nrip;
+      if (partial) { partial = false; break; }
+      S.insnsRetired++;
+      S.vcycles += <u64>load<u32>(COSTS + (<usize>(load<u16>(e, D.D_OP) & 255) << 2));
+      if (S.intrShadow != 0) {
+        if (--S.shadowAge <= 0) S.intrShadow = 0;
+      }
+      if (S.nrip != next || dgen != (gen & 0x3fffffff)) break; // branch taken, or code/TLB changed
+      e += DENTRY;
     }
     if (needChecks || pendingExtInt >= 0) { if (boundaryChecks()) return true; }
   }
