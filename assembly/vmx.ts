@@ -299,6 +299,8 @@ function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
     let n = load<u32>(h, B_COUNT);
     // Near the budget or the timer, run only what fits, so exits land on the exact instruction.
     if (S.insnsRetired + <u64>n > sliceEnd || S.vcycles + load<u64>(h, B_COST) > timerDeadline) n = 1;
+    // While boundary checks are armed, or an interrupt shadow runs out, step one instruction at a time.
+    if (needChecks || S.intrShadow != 0 || pendingExtInt >= 0) n = 1;
     let e = h + DENTRY;
     for (let i: u32 = 0; i < n; i++) {
       const cur = S.rip;

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 #include <cpuid.h>
@@ -482,6 +483,8 @@ int main(int argc, char **argv) {
   size_t cap = 0;
   ssize_t n;
   unsigned long lineno = 0;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   while ((n = getline(&line, &cap, stdin)) >= 0) {
     lineno++;
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
@@ -505,5 +508,11 @@ int main(int argc, char **argv) {
   }
   free(line);
   fflush(stdout);
+  /* RUNNER_TIMING=1: report the time spent on the batch (reading, running, printing) */
+  if (getenv("RUNNER_TIMING")) {
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fprintf(stderr, "runner-timing %lu %.3f\n", lineno,
+            (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+  }
   return 0;
 }
