@@ -5,7 +5,7 @@ import { MACHINE_BASE, SCRATCH, DCACHE } from "./layout";
 import * as V from "./vmcs";
 import * as S from "./state";
 import * as D from "./decode";
-import { setMachineSize, tlbFlushAll, hostWroteMemory, translate, ACC_READ } from "./mmu";
+import { setMachineSize, tlbFlushAll, hostWroteMemory, translate, ACC_READ, invept as inveptAll } from "./mmu";
 import { decodeCount, vmresume as run, costsInit, setCost as setOpCost, postExternalInterrupt as post } from "./vmx";
 import { rdmsr, wrmsr } from "./system";
 import { stop, clearStop, faultVec } from "./fault";
@@ -58,6 +58,8 @@ export function postExternalInterrupt(vector: i32): void { post(vector); }
 /** The host wrote machine memory: drop decoded instructions and TLB entries. */
 export function invalidateCode(): void { hostWroteMemory(); }
 export function flushTlb(): void { tlbFlushAll(); }
+/** INVEPT, all-context: the host changed EPT entries or the EPTP list. */
+export function invept(): void { inveptAll(); }
 
 /**
  * Decodes the instruction in the scratch buffer (64-bit mode) without executing it:

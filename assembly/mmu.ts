@@ -4,6 +4,7 @@
 import { MACHINE_BASE, TLB, TLB_ENTRIES, TLB_SET_BYTES, DUMMY_READ, DUMMY_WRITE, CODEMAP } from "./layout";
 import { cr0, cr3, cr4, efer, cpl, CR0_PG, CR0_WP, CR4_SMEP, EFER_NXE, F_AC } from "./state";
 import { raise, raisePF, stop } from "./fault";
+import { eptOn, eptp, eptTranslate, eptSetMachineSize } from "./ept";
 
 export let machineSize: u64 = 0;
 export const MAXPHYADDR: u32 = 46;
@@ -23,7 +24,36 @@ export let dgen: u32 = 1;
 /** Stack-segment access in progress (#SS instead of #GP on a non-canonical address). */
 export let ssAccess: bool = false;
 
-export function setMachineSize(bytes: u64): void { machineSize = bytes; }
+export function setMachineSize(bytes: u64): void { machineSize = bytes; eptSetMachineSize(bytes); }
+
+// TLB entries are tagged with the EPT view they were filled under (bits 63:52 of
+// the tag), so VMFUNC can switch views without a flush (SDM 29.4.1: combined
+// mappings are associated with the EP4TA).
+const VIEW_SLOTS: i32 = 15;
+const VIEWS: usize = TLB - 0x100; // 15 x u64 EPT root addresses, slot i = view tag i+1
+let viewNext: i32 = 0;
+export let viewTag: u32 = 0;
+export let tlbBias: u64 = 1;
+
+/** Selects the TLB tag for the active EPT pointer (0 without EPT). */
+export function selectView(): void {
+  if (!eptOn) { viewTag = 0; tlbBias = 1; return; }
+  const root = eptp & 0x00003ffffffff000;
+  for (let i = 0; i < VIEW_SLOTS; i++) {
+    if (load<u64>(VIEWS + (<usize>i << 3)) == root + 1) { viewTag = <u32>(i + 1); tlbBias = 1 + (<u64>viewTag << 52); return; }
+  }
+  // A new root: take the next slot round-robin and drop whatever the TLB held for it.
+  const slot = viewNext; viewNext = (viewNext + 1) % VIEW_SLOTS;
+  if (load<u64>(VIEWS + (<usize>slot << 3)) != 0) tlbFlushAll();
+  store<u64>(VIEWS + (<usize>slot << 3), root + 1);
+  viewTag = <u32>(slot + 1); tlbBias = 1 + (<u64>viewTag << 52);
+}
+/** INVEPT (all contexts): the host edited EPT entries. */
+export function invept(): void {
+  memory.fill(VIEWS, 0, 0x100);
+  tlbFlushAll();
+  selectView();
+}
 
 /** Selects the TLB sets of the current privilege level. */
 export function tlbSelect(): void {
@@ -61,7 +91,8 @@ export function tlbFlushPage(la: u64): void {
 
 /** Guest-physical -> host-physical. Identity until EPT; returns ~0 after a fault/exit. */
 @inline export function gpaToHpa(gpa: u64, kind: i32, la: u64, laValid: bool, paging: bool): u64 {
-  return gpa;
+  if (!eptOn) return gpa;
+  return eptTranslate(gpa, kind, la, laValid, paging, machineSize);
 }
 
 export function physRead64(gpa: u64): u64 {
@@ -175,11 +206,11 @@ export function translate(la: u64, kind: i32, user: bool, fill: bool): usize {
     // A write fill also serves reads: D is set now, so later writes need no walk.
     const idx = (<usize>(la >> 12) & (TLB_ENTRIES - 1)) << 4;
     const setBase = TLB + (user ? 3 * TLB_SET_BYTES : 0) + <usize>kind * TLB_SET_BYTES;
-    store<u64>(setBase + idx, (la >> 12) + 1);
+    store<u64>(setBase + idx, (la >> 12) + tlbBias);
     store<u64>(setBase + idx, <u64>page, 8);
     if (kind == ACC_WRITE) {
       const rBase = TLB + (user ? 3 * TLB_SET_BYTES : 0);
-      store<u64>(rBase + idx, (la >> 12) + 1);
+      store<u64>(rBase + idx, (la >> 12) + tlbBias);
       store<u64>(rBase + idx, <u64>(hostPage(hpa, false)), 8);
     }
   }
@@ -256,7 +287,7 @@ function writeSlow(la: u64, size: i32, v: u64): void {
 /** Read of `size` bytes (1, 2, 4, 8) at a linear address, through the TLB. */
 @inline export function readMem(la: u64, size: i32): u64 {
   const e = tlbR + ((<usize>(la >> 12) & (TLB_ENTRIES - 1)) << 4);
-  if (load<u64>(e) == (la >> 12) + 1 && (la & 0xfff) <= <u64>(0x1000 - size)) {
+  if (load<u64>(e) == (la >> 12) + tlbBias && (la & 0xfff) <= <u64>(0x1000 - size)) {
     const p = <usize>load<u64>(e, 8) + <usize>(la & 0xfff);
     switch (size) {
       case 1: return <u64>load<u8>(p);
@@ -271,7 +302,7 @@ function writeSlow(la: u64, size: i32, v: u64): void {
 /** Read with write intent (the first access of a read-modify-write). */
 @inline export function readMemW(la: u64, size: i32): u64 {
   const e = tlbW + ((<usize>(la >> 12) & (TLB_ENTRIES - 1)) << 4);
-  if (load<u64>(e) == (la >> 12) + 1 && (la & 0xfff) <= <u64>(0x1000 - size)) {
+  if (load<u64>(e) == (la >> 12) + tlbBias && (la & 0xfff) <= <u64>(0x1000 - size)) {
     const p = <usize>load<u64>(e, 8) + <usize>(la & 0xfff);
     switch (size) {
       case 1: return <u64>load<u8>(p);
@@ -285,7 +316,7 @@ function writeSlow(la: u64, size: i32, v: u64): void {
 
 @inline export function writeMem(la: u64, size: i32, v: u64): void {
   const e = tlbW + ((<usize>(la >> 12) & (TLB_ENTRIES - 1)) << 4);
-  if (load<u64>(e) == (la >> 12) + 1 && (la & 0xfff) <= <u64>(0x1000 - size)) {
+  if (load<u64>(e) == (la >> 12) + tlbBias && (la & 0xfff) <= <u64>(0x1000 - size)) {
     const p = <usize>load<u64>(e, 8) + <usize>(la & 0xfff);
     switch (size) {
       case 1: store<u8>(p, <u8>v); break;
@@ -332,7 +363,7 @@ export function writeSys(la: u64, size: i32, v: u64): void {
 export function fetchByte(la: u64): u32 {
   const e = tlbX + ((<usize>(la >> 12) & (TLB_ENTRIES - 1)) << 4);
   let p: usize;
-  if (load<u64>(e) == (la >> 12) + 1) {
+  if (load<u64>(e) == (la >> 12) + tlbBias) {
     p = <usize>load<u64>(e, 8) + <usize>(la & 0xfff);
   } else {
     p = translate(la, ACC_FETCH, userAccess(), true);

@@ -12,6 +12,30 @@ import { getRflags, setRflags, rflagsRest } from "./flags";
 import { readDescriptor, loadSeg, arOf, setCpl, limitOf } from "./events";
 import { push, peek } from "./exec";
 import { MACHINE_BASE } from "./layout";
+import { eptpValid, eptSetPointer } from "./ept";
+import { selectView } from "./mmu";
+
+/**
+ * VMFUNC (SDM Vol. 3C 26.5.6 and the VMFUNC instruction page): #UD unless VM
+ * functions are enabled and EAX < 64; exit 59 when the function is not enabled
+ * in the VM-function controls, ECX >= 512, or the list entry is not a valid
+ * EPTP; otherwise leaf 0 loads the EPTP from the list without a VM exit.
+ */
+function execVmfunc(): void {
+  const leaf = gpr(RAX) & 0xffffffff;
+  if ((secondary() & V.SEC_ENABLE_VMFUNC) == 0 || leaf >= 64) { raiseUD(); return; }
+  if (((V.vmcsGet(V.VM_FUNCTION_CONTROL) >> leaf) & 1) == 0 || leaf != 0) { requestExit(V.EXIT_REASON_VMFUNC, 0); return; }
+  const index = gpr(RCX) & 0xffffffff;
+  if (index >= 512) { requestExit(V.EXIT_REASON_VMFUNC, 0); return; }
+  const listAddr = V.vmcsGet(V.EPTP_LIST_ADDR) & ~(<u64>0xfff);
+  if (listAddr + 4096 > machineSize) { requestExit(V.EXIT_REASON_VMFUNC, 0); return; }
+  const next = physRead64(listAddr + (index << 3));
+  if (!eptpValid(next)) { requestExit(V.EXIT_REASON_VMFUNC, 0); return; }
+  V.vmcsSet(V.EPT_POINTER, next);
+  V.vmcsSet(V.EPTP_INDEX, index);
+  eptSetPointer(next);
+  selectView(); // the new view's TLB entries are tagged apart: no flush
+}
 
 @inline function primary(): u32 { return V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL); }
 @inline function secondary(): u32 {
@@ -124,11 +148,7 @@ export function execSystem(e: usize, op: i32, size: i32): void {
       if ((secondary() & V.SEC_WBINVD_EXITING) != 0) requestExit(V.EXIT_REASON_WBINVD, 0);
       return;
     }
-    case D.OP_VMFUNC: {
-      // VM functions are completed with EPT (memory-virtualisation work); without them: #UD (SDM 25.5.6).
-      if ((secondary() & V.SEC_ENABLE_VMFUNC) == 0 || (gpr(RAX) & 0xffffffff) >= 64) { raiseUD(); return; }
-      requestExit(V.EXIT_REASON_VMFUNC, 0); return;
-    }
+    case D.OP_VMFUNC: execVmfunc(); return;
     case D.OP_MOV_SREG_E: execMovSreg(e); return;
     case D.OP_MOV_E_SREG: writeE(e, size, <u64>S.segSel(<i32>load<u8>(e, D.D_SUB))); return;
     case D.OP_PUSH_SREG: push(<u64>S.segSel(<i32>load<u8>(e, D.D_SUB)), size); return;

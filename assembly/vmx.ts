@@ -8,7 +8,8 @@ import { DCACHE, DCACHE_ENTRIES, DENTRY, BLOCK_BYTES, BLOCK_INSNS } from "./layo
 import { stop, faultVec, faultErr, faultHasErr, faultType, faultCr2, exitReq, exitQual, clearStop, raise } from "./fault";
 import { decode } from "./decode";
 import { execute, partial } from "./exec";
-import { dgen, tlbSelect, tlbFlushAll } from "./mmu";
+import { dgen, tlbSelect, tlbFlushAll, selectView, viewTag } from "./mmu";
+import { eptLoad, inDelivery } from "./ept";
 import { getRflags, setRflags } from "./flags";
 import { idtDeliver, setCpl, vectoring, vectoringErr } from "./events";
 import { halted } from "./system";
@@ -116,8 +117,19 @@ function deliver(vec0: i32, type0: u32, err0: u32, hasErr0: bool, retRip: u64, i
     }
     if (vec == 14 && type == 3) S.cr2 = faultAddr;
     clearStop();
+    inDelivery = true;
     idtDeliver(vec, type, err, hasErr, type == 3 ? S.rip : retRip);
+    inDelivery = false;
     if (!stop) { vectoring = 0; return false; }
+    if (exitReq >= 0) {
+      // An EPT violation or misconfiguration while delivering: the exit reports the event (SDM 28.2.4).
+      vectoring = <u32>vec | (type << 8) | (hasErr ? V.INTR_INFO_DELIVER_CODE : 0) | V.INTR_INFO_VALID;
+      vectoringErr = err;
+      const reason = <u32>exitReq, q = exitQual;
+      clearStop();
+      vmExit(reason, q, 0);
+      return true;
+    }
     // A fault while delivering: the double-fault rules (SDM Table 6-5).
     const second = faultVec;
     const secondErr = faultErr, secondHasErr = faultHasErr, secondCr2 = faultCr2;
@@ -206,6 +218,9 @@ export function vmresume(budget: u64): u32 {
   }
   halted = V.vmcsGet32(V.GUEST_ACTIVITY_STATE) == 1;
   tlbSelect();
+  const prim = V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL);
+  eptLoad((prim & V.CPU_ACTIVATE_SECONDARY) != 0 ? V.vmcsGet32(V.SECONDARY_VM_EXEC_CONTROL) : 0);
+  selectView();
   const pin = V.vmcsGet32(V.PIN_BASED_VM_EXEC_CONTROL);
   const timerOn = (pin & V.PIN_PREEMPTION_TIMER) != 0;
   // The preemption timer counts down at the TSC rate divided by 2^5 (IA32_VMX_MISC[4:0] = 5).
@@ -288,7 +303,8 @@ function buildBlock(h: usize, r: u64, gen: u32): bool {
 function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
   while (S.insnsRetired < sliceEnd && S.vcycles < timerDeadline) {
     const r = S.rip;
-    const gen = dgen | (<u32>S.cpl << 30);
+    const dg = dgen;
+    const gen = (dg & 0x1ffffff) | (viewTag << 25) | (<u32>S.cpl << 30); // code is tagged by EPT view and CPL
     const h = DCACHE + (<usize>((<u32>r ^ <u32>(r >> 13)) & (DCACHE_ENTRIES - 1))) * BLOCK_BYTES;
     if (load<u64>(h, B_TAG) != r || load<u32>(h, B_GEN) != gen) {
       if (!buildBlock(h, r, gen)) {
@@ -318,7 +334,7 @@ function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
       if (S.intrShadow != 0) {
         if (--S.shadowAge <= 0) S.intrShadow = 0;
       }
-      if (S.nrip != next || dgen != (gen & 0x3fffffff)) break; // branch taken, or code/TLB changed
+      if (S.nrip != next || dgen != dg) break; // branch taken, or code/TLB changed
       e += DENTRY;
     }
     if (needChecks || pendingExtInt >= 0) { if (boundaryChecks()) return true; }

@@ -30,6 +30,7 @@ interface CpuExports {
   postExternalInterrupt(v: number): void;
   invalidateCode(): void;
   flushTlb(): void;
+  invept(): void;
   decodeLength(): number;
   decodedOp(): number;
   translateLinear(la: bigint): bigint;
@@ -156,6 +157,8 @@ export class Machine {
   postExternalInterrupt(vector: number): void { this.cpu.postExternalInterrupt(vector & 0xff); }
   invalidateCode(): void { this.cpu.invalidateCode(); }
   flushTlb(): void { this.cpu.flushTlb(); }
+  /** INVEPT (all contexts): call after editing EPT entries or the EPTP list. */
+  invept(): void { this.cpu.invept(); }
 
   /** Guest-physical address of a linear address under the current guest CR3, or undefined. */
   translate(la: bigint): bigint | undefined {
