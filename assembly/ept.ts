@@ -111,8 +111,8 @@ function misconfig(gpa: u64): void {
 /** Exit qualification for EPT violations (SDM Table 28-7). */
 function violation(gpa: u64, kind: i32, la: u64, laValid: bool, paging: bool, allow: u64, entry: u64): void {
   if (stop) return;
-  let q: u64 = kind == 1 ? 2 : kind == 2 ? 4 : 1;
-  if (paging && eptAD) q |= 2;              // paging-structure accesses are writes with EPT A/D
+  // With EPT A/D on, guest paging-structure accesses are writes (bit 1), not reads.
+  let q: u64 = paging && eptAD ? 2 : kind == 1 ? 2 : kind == 2 ? 4 : 1;
   q |= (allow & 7) << 3;                    // bits 5:3: R/W/X of the translation (AND over the entries)
   if (laValid) {
     q |= 0x80;                              // guest-linear address valid

@@ -1,0 +1,68 @@
+// EPT page tables as Xen's p2m-ept.c builds them (SDM Vol. 3C 29.3.2): a
+// 4-level table of 8-byte entries, R/W/X in bits 2:0, memory type in 5:3,
+// ignore-PAT 6, large page 7, accessed 8, dirty 9, suppress-#VE 63.
+import type { Machine } from '../machine.js';
+import { FrameAllocator, PAGE_SIZE } from './frames.js';
+
+export const EPT_R = 1n, EPT_W = 2n, EPT_X = 4n, EPT_RWX = 7n;
+export const EPT_MT_WB = 6n << 3n;
+export const EPT_IPAT = 1n << 6n;
+export const EPT_LARGE = 1n << 7n;
+export const EPT_ACCESSED = 1n << 8n;
+export const EPT_DIRTY = 1n << 9n;
+export const EPT_SUPPRESS_VE = 1n << 63n;
+const ADDR_MASK = 0x00003ffffffff000n;
+
+export type PageSize = '4k' | '2m' | '1g';
+
+/** One EPT hierarchy (one "view" in altp2m terms). */
+export class EptTable {
+  readonly root: number; // machine address of the PML4
+  constructor(private readonly m: Machine, private readonly frames: FrameAllocator) {
+    this.root = frames.alloc() * PAGE_SIZE;
+  }
+
+  /** The EPTP for this table: WB, 4-level walk, optional A/D (Xen: 0x1e | root, +0x40 with A/D). */
+  eptp(accessedDirty = false): bigint { return BigInt(this.root) | 0x1en | (accessedDirty ? 0x40n : 0n); }
+
+  /** Machine address of the entry mapping `gpa` at `level` (4 = PML4 ... 1 = PT), creating tables down to it. */
+  entryAddr(gpa: bigint, level: number, create = true): number | undefined {
+    let table = this.root;
+    for (let l = 4; l > level; l--) {
+      const a = table + Number((gpa >> BigInt(12 + 9 * (l - 1))) & 511n) * 8;
+      let e = this.m.read64(a);
+      if ((e & 7n) === 0n) {
+        if (!create) return undefined;
+        const t = this.frames.alloc() * PAGE_SIZE;
+        e = BigInt(t) | EPT_RWX;
+        this.m.write64(a, e);
+      } else if (e & EPT_LARGE) {
+        throw new Error(`gpa 0x${gpa.toString(16)} is inside a large page at level ${l}`);
+      }
+      table = Number(e & ADDR_MASK);
+    }
+    return table + Number((gpa >> BigInt(12 + 9 * (level - 1))) & 511n) * 8;
+  }
+
+  /** Maps [gpa, gpa+len) to machine address `hpa` with `flags` (permissions, suppress-#VE ...). */
+  map(gpa: bigint, hpa: bigint, len: bigint, flags: bigint = EPT_RWX, size: PageSize = '4k'): void {
+    const step = size === '1g' ? 1n << 30n : size === '2m' ? 1n << 21n : 4096n;
+    const level = size === '1g' ? 3 : size === '2m' ? 2 : 1;
+    if (gpa % step || hpa % step || len % step) throw new RangeError(`EPT map: unaligned ${size} mapping`);
+    for (let off = 0n; off < len; off += step) {
+      const a = this.entryAddr(gpa + off, level)!;
+      this.m.write64(a, (hpa + off) | flags | EPT_MT_WB | (level > 1 ? EPT_LARGE : 0n));
+    }
+  }
+
+  /** Reads or replaces the leaf entry for a 4 KiB-mapped gpa. */
+  leaf(gpa: bigint): bigint { return this.m.read64(this.entryAddr(gpa, 1)!); }
+  setLeaf(gpa: bigint, entry: bigint): void { this.m.write64(this.entryAddr(gpa, 1)!, entry); }
+  /** Changes the permission bits (and suppress-#VE) of a 4 KiB leaf, keeping the frame. */
+  setAccess(gpa: bigint, perms: bigint, suppressVe?: boolean): void {
+    let e = this.leaf(gpa);
+    e = (e & ~7n) | (perms & 7n);
+    if (suppressVe !== undefined) e = suppressVe ? e | EPT_SUPPRESS_VE : e & ~EPT_SUPPRESS_VE;
+    this.setLeaf(gpa, e);
+  }
+}
