@@ -4,7 +4,7 @@
 // violations into virtualization exceptions (#VE, SDM 26.5.7 / 27.5.2).
 import * as V from "./vmcs";
 import { MACHINE_BASE } from "./layout";
-import { stop, raise, requestExit, exitReq } from "./fault";
+import { stop, raise, requestExit, exitReq, exitQual, clearStop } from "./fault";
 
 export let eptOn: bool = false;
 export let eptp: u64 = 0;
@@ -141,3 +141,25 @@ function violation(gpa: u64, kind: i32, la: u64, laValid: bool, paging: bool, al
 
 export let machineSizeForVe: u64 = 0;
 export function eptSetMachineSize(n: u64): void { machineSizeForVe = n; }
+
+/**
+ * Host-side EPT walk for debuggers and tests: translates `gpa` for an access
+ * of `kind` under EPTP `ptr` without side effects (no #VE, no A/D updates, VMCS
+ * exit fields preserved). Returns the host-physical address, or -48 / -49 for a
+ * violation / misconfiguration with the qualification left in probeQual.
+ */
+export let probeQual: u64 = 0;
+export function eptProbe(ptr: u64, gpa: u64, kind: i32, machineSize: u64): i64 {
+  const sOn = eptOn, sPtr = eptp, sVe = veOn;
+  const sGpa = V.vmcsGet(V.GUEST_PHYSICAL_ADDRESS), sGla = V.vmcsGet(V.GUEST_LINEAR_ADDRESS);
+  eptOn = true; veOn = false;
+  eptSetPointer(ptr & ~(<u64>0x40)); // A/D off: a probe must not set accessed/dirty flags
+  clearStop();
+  const r = eptTranslate(gpa, kind, 0, false, false, machineSize);
+  let out: i64 = <i64>r;
+  if (stop) { out = -<i64>exitReq; probeQual = exitQual; }
+  clearStop();
+  eptOn = sOn; veOn = sVe; eptSetPointer(sPtr);
+  V.vmcsSet(V.GUEST_PHYSICAL_ADDRESS, sGpa); V.vmcsSet(V.GUEST_LINEAR_ADDRESS, sGla);
+  return out;
+}

@@ -5,6 +5,8 @@ import { MACHINE_BASE, SCRATCH, DCACHE } from "./layout";
 import * as V from "./vmcs";
 import * as S from "./state";
 import * as D from "./decode";
+import * as E from "./ept";
+import * as M from "./mmu";
 import { setMachineSize, tlbFlushAll, hostWroteMemory, translate, ACC_READ, invept as inveptAll } from "./mmu";
 import { decodeCount, vmresume as run, costsInit, setCost as setOpCost, postExternalInterrupt as post } from "./vmx";
 import { rdmsr, wrmsr } from "./system";
@@ -102,3 +104,7 @@ export function fnv1a64(hpa: u64, len: u32): u64 {
 
 /** Instructions decoded so far (decoded-instruction cache misses). */
 export function decodes(): u64 { return decodeCount; }
+
+/** EPT walk on the host's behalf (no side effects): host-physical address, or -48/-49 (see eptProbeQual). */
+export function eptProbe(eptp: u64, gpa: u64, kind: i32): i64 { return E.eptProbe(eptp, gpa, kind, M.machineSize); }
+export function eptProbeQual(): u64 { return E.probeQual; }

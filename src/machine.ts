@@ -31,6 +31,8 @@ interface CpuExports {
   invalidateCode(): void;
   flushTlb(): void;
   invept(): void;
+  eptProbe(eptp: bigint, gpa: bigint, kind: number): bigint;
+  eptProbeQual(): bigint;
   decodeLength(): number;
   decodedOp(): number;
   translateLinear(la: bigint): bigint;
@@ -157,6 +159,15 @@ export class Machine {
   postExternalInterrupt(vector: number): void { this.cpu.postExternalInterrupt(vector & 0xff); }
   invalidateCode(): void { this.cpu.invalidateCode(); }
   flushTlb(): void { this.cpu.flushTlb(); }
+  /**
+   * Walks EPT under `eptp` for an access (0 read, 1 write, 2 fetch) without side effects:
+   * the host-physical address, or the exit it would cause (48 violation / 49 misconfiguration) with its qualification.
+   */
+  eptWalk(eptp: bigint, gpa: bigint, kind: 0 | 1 | 2): { hpa: bigint } | { exit: 48 | 49; qualification: bigint } {
+    const r = this.cpu.eptProbe(BigInt.asUintN(64, eptp), BigInt.asUintN(64, gpa), kind);
+    if (r >= 0n) return { hpa: r };
+    return { exit: Number(-r) as 48 | 49, qualification: BigInt.asUintN(64, this.cpu.eptProbeQual()) };
+  }
   /** INVEPT (all contexts): call after editing EPT entries or the EPTP list. */
   invept(): void { this.cpu.invept(); }
 
