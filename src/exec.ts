@@ -6,6 +6,8 @@
 import { Machine, GPR_NAMES, GprName } from './machine.js';
 import { nativeCpuid } from './cpuid.js';
 import { exitReasonName } from './vmcs.js';
+import { EptTable, EPT_RWX } from './xen/ept.js';
+import { FrameAllocator } from './xen/frames.js';
 
 export const CODE_VA = 0x10000000;
 export const DATA_VA = 0x20000000;
@@ -60,12 +62,28 @@ export function dataPattern(): Uint8Array {
   return d;
 }
 
+export interface ExecOptions {
+  /** Run under one identity EPT view (guest-physical = host-physical), as a hypervisor would. */
+  ept?: boolean;
+}
+
 export class ExecEnv {
   private readonly pattern = dataPattern();
-  private constructor(readonly machine: Machine) {}
+  private eptp = 0n;
+  private constructor(readonly machine: Machine, opts: ExecOptions) {
+    if (opts.ept) {
+      // EPT tables live above the environment's 4 MiB of guest-physical memory.
+      const frames = new FrameAllocator(machine, (MEM_MIB << 20) / 4096);
+      const view = new EptTable(machine, frames);
+      view.map(0n, 0n, BigInt(MEM_MIB) << 20n, EPT_RWX, '2m');
+      this.eptp = view.eptp();
+    }
+  }
 
-  static async create(): Promise<ExecEnv> { return new ExecEnv(Machine.createSync({ memMiB: MEM_MIB })); }
-  static createSync(): ExecEnv { return new ExecEnv(Machine.createSync({ memMiB: MEM_MIB })); }
+  static async create(opts: ExecOptions = {}): Promise<ExecEnv> { return ExecEnv.createSync(opts); }
+  static createSync(opts: ExecOptions = {}): ExecEnv {
+    return new ExecEnv(Machine.createSync({ memMiB: opts.ept ? MEM_MIB + 1 : MEM_MIB }), opts);
+  }
 
   /** Validates and normalises one case object. */
   static parseCase(obj: unknown): { code: Uint8Array; regs: bigint[]; rflags: bigint; maxInsns: number } {
@@ -158,8 +176,9 @@ export class ExecEnv {
     w('GUEST_INTERRUPTIBILITY_INFO', 0);
     w('GUEST_ACTIVITY_STATE', 0);
     w('PIN_BASED_VM_EXEC_CONTROL', 0);
-    w('CPU_BASED_VM_EXEC_CONTROL', 0);
-    w('SECONDARY_VM_EXEC_CONTROL', 0);
+    w('CPU_BASED_VM_EXEC_CONTROL', this.eptp ? 0x80000000 : 0);
+    w('SECONDARY_VM_EXEC_CONTROL', this.eptp ? 1 << 1 : 0);
+    if (this.eptp) w('EPT_POINTER', this.eptp);
     w('EXCEPTION_BITMAP', 0xffffffff);
     w('PAGE_FAULT_ERROR_CODE_MASK', 0); w('PAGE_FAULT_ERROR_CODE_MATCH', 0);
     w('VM_ENTRY_CONTROLS', 1 << 9);
