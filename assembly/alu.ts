@@ -10,13 +10,13 @@ import { F_CF, F_OF, F_ZF, F_SF, F_AF, STATUS_FLAGS } from "./state";
   const m = maskOf(bits);
   let r: u64;
   switch (kind) {
-    case 0: r = (a + b) & m; setLazy(LF_ADD, a, b, r, bits); return r;
-    case 1: r = a | b; setLazy(LF_LOGIC, a, b, r, bits); return r;
-    case 2: { const c: u64 = getCF() ? 1 : 0; r = (a + b + c) & m; lfCarry = c; setLazy(LF_ADC, a, b, r, bits); return r; }
-    case 3: { const c: u64 = getCF() ? 1 : 0; r = (a - b - c) & m; lfCarry = c; setLazy(LF_SBB, a, b, r, bits); return r; }
-    case 4: r = a & b; setLazy(LF_LOGIC, a, b, r, bits); return r;
-    case 5: case 7: r = (a - b) & m; setLazy(LF_SUB, a, b, r, bits); return r;
-    default: r = a ^ b; setLazy(LF_LOGIC, a, b, r, bits); return r;
+    case 0: r = (a + b) & m; setLazy(LF_ADD, a, b, r, m); return r;
+    case 1: r = a | b; setLazy(LF_LOGIC, a, b, r, m); return r;
+    case 2: { const c: u64 = getCF() ? 1 : 0; r = (a + b + c) & m; lfCarry = c; setLazy(LF_ADC, a, b, r, m); return r; }
+    case 3: { const c: u64 = getCF() ? 1 : 0; r = (a - b - c) & m; lfCarry = c; setLazy(LF_SBB, a, b, r, m); return r; }
+    case 4: r = a & b; setLazy(LF_LOGIC, a, b, r, m); return r;
+    case 5: case 7: r = (a - b) & m; setLazy(LF_SUB, a, b, r, m); return r;
+    default: r = a ^ b; setLazy(LF_LOGIC, a, b, r, m); return r;
   }
 }
 

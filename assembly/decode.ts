@@ -28,6 +28,7 @@ export const D_IMM = 32;     // u64 immediate
 export const D_IMM2 = 40;    // u64 second immediate / absolute address
 export const D_REGNUM = 48;  // u8 ModRM.reg register number (with REX.R)
 export const D_SSDEF = 49;   // u8 1 = default segment is SS (RSP/RBP base)
+export const D_COST = 52;    // u32 virtual cycles charged when it retires (the cost model)
 
 export const RM_MEM: u16 = 0xffff;
 export const B_NONE: u8 = 16;

@@ -40,7 +40,7 @@ export function peek(offset: u64, size: i32): u64 {
 }
 
 // ---- the dispatcher ---------------------------------------------------------
-export function execute(e: usize): void {
+@inline export function execute(e: usize): void {
   const op = <i32>load<u16>(e, D.D_OP);
   const size = <i32>load<u8>(e, D.D_OSZ);
   switch (op) {
@@ -165,7 +165,7 @@ export function execute(e: usize): void {
       const bits = <u32>size << 3;
       const r = (op == D.OP_INC ? a + 1 : a - 1) & maskOf(bits);
       lfCarry = getCF() ? 1 : 0;
-      setLazy(op == D.OP_INC ? LF_INC : LF_DEC, a, 1, r, bits);
+      setLazy(op == D.OP_INC ? LF_INC : LF_DEC, a, 1, r, maskOf(bits));
       if (isRegRM(e)) writeE(e, size, r); else writeMem(addr, size, r);
       return;
     }
@@ -175,7 +175,7 @@ export function execute(e: usize): void {
       if (stop) return;
       const bits = <u32>size << 3;
       let r: u64;
-      if (op == D.OP_NEG) { r = (0 - a) & maskOf(bits); setLazy(LF_NEG, a, 0, r, bits); }
+      if (op == D.OP_NEG) { r = (0 - a) & maskOf(bits); setLazy(LF_NEG, a, 0, r, maskOf(bits)); }
       else r = ~a & maskOf(bits);
       if (isRegRM(e)) writeE(e, size, r); else writeMem(addr, size, r);
       return;

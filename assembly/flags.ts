@@ -19,55 +19,55 @@ export let lfOp: i32 = LF_NONE;
 export let lfA: u64 = 0;
 export let lfB: u64 = 0;
 export let lfRes: u64 = 0;
-export let lfBits: u32 = 64;
+export let lfMask: u64 = 0xffffffffffffffff; // operand-size mask of the last operation
 export let lfCarry: u64 = 0; // CF in for ADC/SBB, CF kept across INC/DEC
 
 @inline export function maskOf(bits: u32): u64 { return bits == 64 ? 0xffffffffffffffff : ((<u64>1 << bits) - 1); }
 @inline export function signOf(bits: u32): u64 { return <u64>1 << (bits - 1); }
 
-@inline export function setLazy(op: i32, a: u64, b: u64, res: u64, bits: u32): void {
-  lfOp = op; lfA = a; lfB = b; lfRes = res; lfBits = bits;
+@inline export function setLazy(op: i32, a: u64, b: u64, res: u64, mask: u64): void {
+  lfOp = op; lfA = a; lfB = b; lfRes = res; lfMask = mask;
 }
 
 export function getCF(): bool {
   switch (lfOp) {
     case LF_NONE: return (rflagsRest & F_CF) != 0;
-    case LF_ADD: return (lfRes & maskOf(lfBits)) < (lfA & maskOf(lfBits));
+    case LF_ADD: return (lfRes & lfMask) < (lfA & lfMask);
     case LF_ADC: {
-      const m = maskOf(lfBits);
+      const m = lfMask;
       return lfCarry != 0 ? (lfRes & m) <= (lfA & m) : (lfRes & m) < (lfA & m);
     }
-    case LF_SUB: return (lfA & maskOf(lfBits)) < (lfB & maskOf(lfBits));
+    case LF_SUB: return (lfA & lfMask) < (lfB & lfMask);
     case LF_SBB: {
-      const m = maskOf(lfBits);
+      const m = lfMask;
       return lfCarry != 0 ? (lfA & m) <= (lfB & m) : (lfA & m) < (lfB & m);
     }
     case LF_LOGIC: return false;
     case LF_INC: case LF_DEC: return lfCarry != 0;
-    case LF_NEG: return (lfA & maskOf(lfBits)) != 0;
+    case LF_NEG: return (lfA & lfMask) != 0;
   }
   return false;
 }
 
 @inline export function getZF(): bool {
   if (lfOp == LF_NONE) return (rflagsRest & F_ZF) != 0;
-  return (lfRes & maskOf(lfBits)) == 0;
+  return (lfRes & lfMask) == 0;
 }
 
 @inline export function getSF(): bool {
   if (lfOp == LF_NONE) return (rflagsRest & F_SF) != 0;
-  return (lfRes & signOf(lfBits)) != 0;
+  return (lfRes & (lfMask ^ (lfMask >> 1))) != 0;
 }
 
 export function getOF(): bool {
-  const s = signOf(lfBits);
+  const s = (lfMask ^ (lfMask >> 1));
   switch (lfOp) {
     case LF_NONE: return (rflagsRest & F_OF) != 0;
     case LF_ADD: case LF_ADC: case LF_INC:
       return (((lfA ^ lfRes) & (lfB ^ lfRes)) & s) != 0;
     case LF_SUB: case LF_SBB: case LF_DEC:
       return (((lfA ^ lfB) & (lfA ^ lfRes)) & s) != 0;
-    case LF_NEG: return (lfRes & maskOf(lfBits)) == s;
+    case LF_NEG: return (lfRes & lfMask) == s;
   }
   return false;
 }

@@ -22,7 +22,10 @@ let exitReasonOut: u32 = 0;
 export let decodeCount: u64 = 0;
 
 export function costsInit(): void { for (let i = 0; i < 256; i++) store<u32>(COSTS + (<usize>i << 2), 1); }
-export function setCost(op: i32, cycles: u32): void { store<u32>(COSTS + (<usize>(op & 255) << 2), cycles); }
+export function setCost(op: i32, cycles: u32): void {
+  store<u32>(COSTS + (<usize>(op & 255) << 2), cycles);
+  dgen++; // decoded entries carry their cost: decode again
+}
 
 // ---- guest state <-> VMCS (SDM 26.3.2 loading, 28.3 saving) -----------------
 function loadGuestState(): void {
@@ -287,7 +290,9 @@ function buildBlock(h: usize, r: u64, gen: u32): bool {
       break;
     }
     const op = <i32>load<u16>(e, D.D_OP);
-    cost += <u64>load<u32>(COSTS + (<usize>(op & 255) << 2));
+    const c = load<u32>(COSTS + (<usize>(op & 255) << 2));
+    store<u32>(e, c, D.D_COST);
+    cost += <u64>c;
     la += <u64>load<u8>(e, D.D_LEN);
     n++;
     if (endsBlock(op)) break;
@@ -330,7 +335,7 @@ function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
       S.rip = S.nrip;
       if (partial) { partial = false; break; }
       S.insnsRetired++;
-      S.vcycles += <u64>load<u32>(COSTS + (<usize>(load<u16>(e, D.D_OP) & 255) << 2));
+      S.vcycles += <u64>load<u32>(e, D.D_COST);
       if (S.intrShadow != 0) {
         if (--S.shadowAge <= 0) S.intrShadow = 0;
       }
