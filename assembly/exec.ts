@@ -9,7 +9,7 @@ import { stop, raise, raiseGP, raiseUD } from "./fault";
 import { ea, readReg, writeReg, readE, writeE, readG, writeG, isRegRM } from "./operand";
 import { readMem, readMemW, writeMem, ssAccess, probeWrite } from "./mmu";
 import { alu, shift, shiftDouble, mul64, imul64, mulHi, udiv128, idiv128, divQ, divR } from "./alu";
-import { setLazy, getCF, getZF, testCC, getRflags, setRflags, materialize, rflagsRest, maskOf, signOf,
+import { setLazy, getCF, getZF, testCC, testCCFast, getRflags, setRflags, materialize, rflagsRest, maskOf, signOf,
   setStatus, parity, lfCarry, LF_INC, LF_DEC, LF_NEG, LF_SUB, LF_LOGIC, LF_ADD } from "./flags";
 import { execSystem } from "./system";
 
@@ -90,7 +90,7 @@ export function peek(offset: u64, size: i32): u64 {
     }
     case D.OP_TEST_EG: { const a = readE(e, size); if (stop) return; alu(4, a, readG(e, size), size); return; }
     case D.OP_TEST_EI: { const a = readE(e, size); if (stop) return; alu(4, a, load<u64>(e, D.D_IMM) & maskOf(<u32>size << 3), size); return; }
-    case D.OP_JCC: if (testCC(load<u8>(e, D.D_SUB))) nrip += load<u64>(e, D.D_IMM); return;
+    case D.OP_JCC: if (testCCFast(<u32>load<u8>(e, D.D_SUB))) nrip += load<u64>(e, D.D_IMM); return;
     case D.OP_JMP: nrip += load<u64>(e, D.D_IMM); return;
     case D.OP_CALL: { const t = nrip + load<u64>(e, D.D_IMM); push(nrip, 8); if (stop) return; nrip = t; return; }
     case D.OP_RET: {
@@ -246,11 +246,11 @@ export function peek(offset: u64, size: i32): u64 {
       writeG(e, size, r);
       return;
     }
-    case D.OP_SETCC: writeE(e, 1, testCC(load<u8>(e, D.D_SUB)) ? 1 : 0); return;
+    case D.OP_SETCC: writeE(e, 1, testCCFast(<u32>load<u8>(e, D.D_SUB)) ? 1 : 0); return;
     case D.OP_CMOVCC: {
       const v = readE(e, size); if (stop) return;
       // A 32-bit CMOV writes (zero-extends) the destination even when false.
-      if (testCC(load<u8>(e, D.D_SUB))) writeG(e, size, v);
+      if (testCCFast(<u32>load<u8>(e, D.D_SUB))) writeG(e, size, v);
       else if (size == 4) writeG(e, 4, readG(e, 4));
       return;
     }

@@ -132,3 +132,33 @@ export function testCC(cc: u32): bool {
   }
   return (cc & 1) != 0 ? !r : r;
 }
+
+/**
+ * Condition test with fast paths for the common case, a Jcc/SETcc/CMOVcc right
+ * after CMP/SUB (compare the operands directly) or testing ZF after anything.
+ */
+@inline export function testCCFast(cc: u32): bool {
+  if (lfOp == LF_SUB) {
+    const m = lfMask;
+    const a = lfA & m, b = lfB & m;
+    switch (cc) {
+      case 2: return a < b;
+      case 3: return a >= b;
+      case 4: return a == b;
+      case 5: return a != b;
+      case 6: return a <= b;
+      case 7: return a > b;
+      case 12: case 13: case 14: case 15: {
+        const sh = <u64>clz<u64>(m);
+        const sa = <i64>(a << sh), sb = <i64>(b << sh);
+        if (cc == 12) return sa < sb;
+        if (cc == 13) return sa >= sb;
+        if (cc == 14) return sa <= sb;
+        return sa > sb;
+      }
+    }
+  } else if (lfOp != LF_NONE && (cc == 4 || cc == 5)) {
+    return ((lfRes & lfMask) == 0) == (cc == 4);
+  }
+  return testCC(cc);
+}

@@ -336,11 +336,13 @@ function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
       if (partial) { partial = false; break; }
       S.insnsRetired++;
       S.vcycles += <u64>load<u32>(e, D.D_COST);
-      if (S.intrShadow != 0) {
-        if (--S.shadowAge <= 0) S.intrShadow = 0;
-      }
       if (S.nrip != next || dgen != dg) break; // branch taken, or code/TLB changed
       e += DENTRY;
+    }
+    // Interrupt shadows: STI and MOV SS end a block, and a block that starts in a
+    // shadow runs one instruction, so one step per block ages the shadow exactly.
+    if (S.intrShadow != 0) {
+      if (--S.shadowAge <= 0) S.intrShadow = 0;
     }
     if (needChecks || pendingExtInt >= 0) { if (boundaryChecks()) return true; }
   }
