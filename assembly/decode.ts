@@ -84,6 +84,8 @@ export const OP_XSETBV = 108; export const OP_SMSW = 109; export const OP_LMSW =
 export const OP_PUSH_SREG = 111; export const OP_POP_SREG = 112; export const OP_UD2 = 113;
 export const OP_INVD = 114;
 export const OP_TOOLONG = 66; // more than 15 bytes: #GP(0)
+export const OP_XLAT = 67; export const OP_ENTER = 70;
+export const OP_INS = 115; export const OP_OUTS = 116;
 
 // Decoder state for the instruction being decoded.
 let dla: u64 = 0;
@@ -300,6 +302,12 @@ function decodeOpcode(e: usize, b: u32, osz: i32, osz64: i32, pfx: u32): void {
     case 0xc6: { const d = modrm(e, 1, 1); store<u64>(e, imm8s() & 0xff, D_IMM); setOp(e, d == 0 ? OP_MOV_EI : OP_UD, 1); return; }
     case 0xc7: { const d = modrm(e, osz, osz); store<u64>(e, immZ(osz), D_IMM); setOp(e, d == 0 ? OP_MOV_EI : OP_UD, osz); return; }
     case 0xc9: setOp(e, OP_LEAVE, osz64); return;
+    case 0xc8: store<u64>(e, imm16(), D_IMM); store<u64>(e, <u64>nb(), D_IMM2); setOp(e, OP_ENTER, osz64); return;
+    case 0xd7: setOp(e, OP_XLAT, 1); return;
+    case 0x6c: setOp(e, OP_INS, 1); return;
+    case 0x6d: setOp(e, OP_INS, osz == 2 ? 2 : 4); return;
+    case 0x6e: setOp(e, OP_OUTS, 1); return;
+    case 0x6f: setOp(e, OP_OUTS, osz == 2 ? 2 : 4); return;
     case 0xcc: setOp(e, OP_INT3, 8); return;
     case 0xcd: store<u64>(e, imm8s() & 0xff, D_IMM); setOp(e, OP_INT, 8); return;
     case 0xcf: setOp(e, osz == 2 ? OP_UD : OP_IRET, osz); return;

@@ -351,6 +351,17 @@ export function peek(offset: u64, size: i32): u64 {
       } else writeE(e, size, bswapN(readG(e, size), size));
       return;
     }
+    case D.OP_XLAT: {
+      // AL = [RBX + AL] (EBX with a 32-bit address size), through the segment override if any.
+      ssAccess = false;
+      let a = gpr(RBX) + (gpr(RAX) & 0xff);
+      if (load<u8>(e, D.D_ASZ) == 4) a &= 0xffffffff;
+      const s = load<u8>(e, D.D_SEG);
+      const v = readMem(s != 0 ? a + segBaseOf(s) : a, 1); if (stop) return;
+      writeReg(0, 1, v);
+      return;
+    }
+    case D.OP_ENTER: execEnter(e, size); return;
     case D.OP_NOP: case D.OP_PAUSE: return;
     case D.OP_UD: raiseUD(); return;
     case D.OP_TOOLONG: raiseGP(0); return;
@@ -371,6 +382,31 @@ function leaAddr(e: usize): u64 {
   if (x < 16) a += gpr(x) << <u64>load<u8>(e, D.D_SCALE);
   if (load<u8>(e, D.D_ASZ) == 4) a &= 0xffffffff;
   return a;
+}
+
+/** ENTER imm16, imm8 (SDM Vol. 2 ENTER, 64-bit mode): registers change only if every push succeeds. */
+function execEnter(e: usize, size: i32): void {
+  const alloc = load<u64>(e, D.D_IMM);
+  const level = <i32>(load<u64>(e, D.D_IMM2) & 31);
+  const sz = <u64>size;
+  const oldSp = gpr(RSP), oldBp = gpr(RBP);
+  ssAccess = true;
+  let sp = oldSp - sz;
+  writeMem(sp, size, oldBp);
+  const frame = sp;
+  let bp = oldBp;
+  for (let i = 1; i < level && !stop; i++) {
+    bp -= sz;
+    const v = readMem(bp, size);
+    if (stop) break;
+    sp -= sz;
+    writeMem(sp, size, v);
+  }
+  if (level > 0 && !stop) { sp -= sz; writeMem(sp, size, frame); }
+  ssAccess = false;
+  if (stop) return;
+  writeReg(RBP << 3, size, frame);
+  setGpr(RSP, sp - alloc);
 }
 
 function bswapN(v: u64, size: i32): u64 {
@@ -499,6 +535,7 @@ const F_NT_AC_ID: u64 = (1 << 14) | (1 << 18) | (1 << 21);
 
 // ---- string instructions (SDM Vol. 1 7.3.9) --------------------------------
 function execString(e: usize, op: i32, size: i32): void {
+  ssAccess = false; // RSI/RDI addressing: DS/ES, never the stack segment
   const pfx = load<u8>(e, D.D_PFX);
   const rep = (pfx & (D.P_REP | D.P_REPNE)) != 0;
   const a32 = load<u8>(e, D.D_ASZ) == 4;

@@ -56,8 +56,13 @@ export function execSystem(e: usize, op: i32, size: i32): void {
     case D.OP_CPUID: requestExit(V.EXIT_REASON_CPUID, 0); return;
     case D.OP_VMCALL: requestExit(V.EXIT_REASON_VMCALL, 0); return;
     case D.OP_VMX: requestExit(<i32>load<u64>(e, D.D_IMM), 0); return;
-    case D.OP_INVD: requestExit(V.EXIT_REASON_INVD, 0); return;
-    case D.OP_XSETBV: requestExit(V.EXIT_REASON_XSETBV, 0); return;
+    // INVD and XSETBV exit unconditionally, but their #UD/#GP checks come first (SDM 26.1.1).
+    case D.OP_INVD: if (cpl != 0) { raiseGP(0); return; } requestExit(V.EXIT_REASON_INVD, 0); return;
+    case D.OP_XSETBV: {
+      if ((S.cr4 & S.CR4_OSXSAVE) == 0) { raiseUD(); return; }
+      if (cpl != 0) { raiseGP(0); return; }
+      requestExit(V.EXIT_REASON_XSETBV, 0); return;
+    }
     case D.OP_XGETBV: {
       if ((S.cr4 & S.CR4_OSXSAVE) == 0) { raiseUD(); return; }
       if ((gpr(RCX) & 0xffffffff) != 0) { raiseGP(0); return; }
@@ -92,6 +97,7 @@ export function execSystem(e: usize, op: i32, size: i32): void {
       rflagsRest |= F_IF; return;
     }
     case D.OP_IN: case D.OP_OUT: execIo(e, op == D.OP_IN, size); return;
+    case D.OP_INS: case D.OP_OUTS: execStringIo(e, op == D.OP_INS, size); return;
     case D.OP_INT: raiseSoft(<i32>load<u64>(e, D.D_IMM), 4); return;
     case D.OP_INT3: raiseSoft(3, 6); return;
     case D.OP_IRET: execIret(size); return;
@@ -258,17 +264,7 @@ function execIo(e: usize, isIn: bool, size: i32): void {
   const dx = load<u8>(e, D.D_SUB) == 1;
   const port = dx ? <u32>(gpr(RDX) & 0xffff) : <u32>load<u64>(e, D.D_IMM);
   if (cpl > iopl()) { raiseGP(0); return; } // no TSS I/O bitmap: CPL > IOPL faults
-  const p = primary();
-  let exits = (p & V.CPU_UNCOND_IO_EXITING) != 0;
-  if ((p & V.CPU_USE_IO_BITMAPS) != 0) {
-    exits = false;
-    for (let i: u32 = 0; i < <u32>size; i++) {
-      const q = (port + i) & 0xffff;
-      if (port + i > 0xffff) { exits = true; break; }
-      const bm = V.vmcsGet(q < 0x8000 ? V.IO_BITMAP_A : V.IO_BITMAP_B) + <u64>((q & 0x7fff) >> 3);
-      if (bm >= machineSize || ((load<u8>(MACHINE_BASE + <usize>bm) >> <u8>(q & 7)) & 1) != 0) { exits = true; break; }
-    }
-  }
+  const exits = ioExits(port, size);
   if (exits) {
     const qual: u64 = <u64>(size - 1) | (isIn ? 8 : 0) | (dx ? 0 : 64) | (<u64>port << 16);
     requestExit(V.EXIT_REASON_IO_INSTRUCTION, qual);
@@ -276,6 +272,46 @@ function execIo(e: usize, isIn: bool, size: i32): void {
   }
   // No device answers on this CPU's own bus: reads float high, writes are dropped.
   if (isIn) writeReg(0, size, 0xffffffff);
+}
+
+/**
+ * INS/OUTS: the same privilege and exit rules as IN/OUT; the exit qualification
+ * marks a string instruction (bit 4) and REP (bit 5). Without an exit the
+ * transfer runs against the empty bus (reads 0xFF...).
+ */
+function execStringIo(e: usize, isIn: bool, size: i32): void {
+  const port = <u32>(gpr(RDX) & 0xffff);
+  if (cpl > iopl()) { raiseGP(0); return; }
+  const rep = (load<u8>(e, D.D_PFX) & (D.P_REP | D.P_REPNE)) != 0;
+  if (ioExits(port, size)) {
+    const qual: u64 = <u64>(size - 1) | (isIn ? 8 : 0) | 16 | (rep ? 32 : 0) | (<u64>port << 16);
+    requestExit(V.EXIT_REASON_IO_INSTRUCTION, qual);
+    V.vmcsSet(V.GUEST_LINEAR_ADDRESS, isIn ? gpr(7) : gpr(6));
+    return;
+  }
+  const step: u64 = (rflagsRest & S.F_DF) != 0 ? <u64>(-size) : <u64>size;
+  let n: u64 = rep ? gpr(RCX) : 1;
+  while (n > 0) {
+    if (isIn) { writeMem(gpr(7), size, 0xffffffff); if (stop) return; setGpr(7, gpr(7) + step); }
+    else { readMem(gpr(6), size); if (stop) return; setGpr(6, gpr(6) + step); }
+    n--;
+    if (rep) setGpr(RCX, n);
+  }
+}
+
+function ioExits(port: u32, size: i32): bool {
+  const p = primary();
+  let exits = (p & V.CPU_UNCOND_IO_EXITING) != 0;
+  if ((p & V.CPU_USE_IO_BITMAPS) != 0) {
+    exits = false;
+    for (let i: u32 = 0; i < <u32>size; i++) {
+      const q = (port + i) & 0xffff;
+      if (port + i > 0xffff) return true;
+      const bm = V.vmcsGet(q < 0x8000 ? V.IO_BITMAP_A : V.IO_BITMAP_B) + <u64>((q & 0x7fff) >> 3);
+      if (bm >= machineSize || ((load<u8>(MACHINE_BASE + <usize>bm) >> <u8>(q & 7)) & 1) != 0) return true;
+    }
+  }
+  return exits;
 }
 
 // ---- control and debug registers (SDM 25.6.6, 26.1.3; qualification Table 28-3) ----
