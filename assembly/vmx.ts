@@ -219,6 +219,14 @@ export function vmresume(budget: u64): u32 {
     V.vmcsSet(V.EXIT_QUALIFICATION, 0);
     return exitReasonOut;
   }
+  // Injecting an external interrupt needs RFLAGS.IF = 1 and no STI/MOV-SS blocking (SDM 26.3.1.5).
+  const inj = V.vmcsGet32(V.VM_ENTRY_INTR_INFO);
+  if ((inj & V.INTR_INFO_VALID) != 0 && ((inj >> 8) & 7) == V.INTR_TYPE_EXT_INTR &&
+      ((getRflags() & S.F_IF) == 0 || (V.vmcsGet32(V.GUEST_INTERRUPTIBILITY_INFO) & 3) != 0)) {
+    exitReasonOut = V.EXIT_REASON_FAILED_VMENTRY | V.EXIT_REASON_INVALID_GUEST_STATE;
+    V.vmcsSet(V.VM_EXIT_REASON, <u64>exitReasonOut);
+    return exitReasonOut;
+  }
   halted = V.vmcsGet32(V.GUEST_ACTIVITY_STATE) == 1;
   tlbSelect();
   const prim = V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL);

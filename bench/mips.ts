@@ -25,6 +25,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ExecEnv } from '../src/exec.js';
 
 // ---------------------------------------------------------------- contract --
 
@@ -38,20 +39,6 @@ interface ExecResult {
   insns: Num;
   data_fnv1a64?: Num;
   vector?: number;
-}
-
-interface ExecEnvLike {
-  // Current src/exec.ts: runBinary(code, regs: bigint[16] in GPR order, rflags, maxInsns).
-  // Brief's contract:    runBinary(code, regs: {name: hex}, maxInsns).
-  runBinary(code: Uint8Array, ...args: unknown[]): ExecResult;
-}
-
-interface ExecModule {
-  ExecEnv: {
-    create(): Promise<ExecEnvLike>;
-    /** Normalises a JSON case (regs by name, hex strings) into runBinary's arguments. */
-    parseCase?(c: object): { code: Uint8Array; regs: unknown; rflags: unknown; maxInsns: number };
-  };
 }
 
 const CODE_BASE = 0x10000000n;
@@ -76,25 +63,27 @@ interface Options {
   native: boolean;
   qemu: boolean;
   json: boolean;
+  ept: boolean;
 }
 
 function usage(): never {
   process.stdout.write(
     'usage: npm run bench -- [--iterations N] [--target SECONDS] [--repeat R] [--emu-runs E]\n' +
-      '                        [--no-native] [--no-qemu] [--json]\n' +
+      '                        [--no-native] [--no-qemu] [--ept] [--json]\n' +
       '  --iterations N   workload iterations (default: calibrated to --target)\n' +
       '  --target S       emulator run time to aim for when calibrating (default 3)\n' +
       '  --repeat R       native/QEMU runs, the fastest counts (default 5)\n' +
       '  --emu-runs E     measured emulator runs, the fastest counts (default 2)\n' +
       '  --no-native      skip building and running the native executable\n' +
       '  --no-qemu        skip QEMU even if qemu-x86_64 is installed\n' +
+      '  --ept            also run the emulator with EPT on (one identity view)\n' +
       '  --json           print one JSON object on stdout (progress goes to stderr)\n',
   );
   process.exit(0);
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { target: 3, repeat: 5, emuRuns: 2, native: true, qemu: true, json: false };
+  const o: Options = { target: 3, repeat: 5, emuRuns: 2, native: true, qemu: true, json: false, ept: false };
   const num = (i: number, name: string): number => {
     const v = Number(argv[i]);
     if (argv[i] === undefined || !Number.isFinite(v) || v <= 0) {
@@ -131,6 +120,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--json':
         o.json = true;
+        break;
+      case '--ept':
+        o.ept = true;
         break;
       case '--help':
       case '-h':
@@ -277,29 +269,16 @@ function callgrindCount(root: string, exe: string, iterations: number): bigint |
 
 // -------------------------------------------------------------- emulation --
 
-/** runBinary with named registers, whatever the positional signature is. */
+/** runBinary with named registers. */
 type RunBinary = (image: Uint8Array, regs: Record<string, string>, maxInsns: number) => ExecResult;
 
-async function loadExecEnv(): Promise<RunBinary> {
-  // Resolved at run time (dist/bench/mips.js -> dist/src/exec.js) so that this
-  // file type-checks on its own while the core is being written.
-  const url = new URL('../src/exec.js', import.meta.url);
-  let mod: ExecModule;
-  try {
-    mod = (await import(url.href)) as ExecModule;
-  } catch (e) {
-    fail(`cannot load ExecEnv from ${fileURLToPath(url)} (run \`npm run build\` first): ${String(e)}`);
-  }
-  const env = await mod.ExecEnv.create();
-  const parseCase = mod.ExecEnv.parseCase?.bind(mod.ExecEnv);
-  if (parseCase) {
-    // Let ExecEnv normalise the registers exactly as for `exec` JSON cases.
-    return (image, regs, maxInsns) => {
-      const p = parseCase({ code: '90', regs, rflags: '0x202', max_insns: maxInsns });
-      return env.runBinary(image, p.regs, p.rflags, p.maxInsns);
-    };
-  }
-  return (image, regs, maxInsns) => env.runBinary(image, regs, maxInsns);
+async function loadExecEnv(ept: boolean): Promise<RunBinary> {
+  const env = await ExecEnv.create({ ept });
+  // Let ExecEnv normalise the registers exactly as for `exec` JSON cases.
+  return (image, regs, maxInsns) => {
+    const p = ExecEnv.parseCase({ code: '90', regs, rflags: '0x202', max_insns: maxInsns });
+    return env.runBinary(image, p.regs, p.rflags, p.maxInsns);
+  };
 }
 
 interface EmuRun {
@@ -402,7 +381,7 @@ async function main(): Promise<void> {
 
   // 2. Emulator: warm up, calibrate, measure.
   progress('loading ExecEnv');
-  const runBinary = await loadExecEnv();
+  const runBinary = await loadExecEnv(false);
   // Warm-up doubles as calibration: V8 tiers the wasm up (Liftoff -> TurboFan)
   // in the background, so run until one run takes >= 0.4 s before measuring.
   progress('emulator: warm-up run (1 iteration)');
@@ -440,6 +419,23 @@ async function main(): Promise<void> {
   const rows: Row[] = [
     { engine: 'emulator (ExecEnv.runBinary)', seconds: emu.seconds, insns: emu.insns, mips: emuMips, speedVsEmulator: 1 },
   ];
+  if (opt.ept) {
+    // The same runs with EPT on: one identity view, as under a hypervisor's p2m.
+    const runEpt = await loadExecEnv(true);
+    await runEmu(runEpt, image, n);
+    let best: EmuRun | undefined;
+    for (let i = 0; i < opt.emuRuns; i++) {
+      progress(`emulator with EPT: run ${i + 1}/${opt.emuRuns}, ${iterations} iterations`);
+      const r = await runEmu(runEpt, image, iterations);
+      if (r.checksum !== emu.checksum || r.insns !== emu.insns) {
+        progressDone();
+        fail(`EPT run disagrees: ${hex64(r.checksum)}/${r.insns} vs ${hex64(emu.checksum)}/${emu.insns}`);
+      }
+      if (!best || r.seconds < best.seconds) best = r;
+    }
+    const m = Number(best!.insns) / best!.seconds / 1e6;
+    rows.push({ engine: 'emulator, EPT on (1 identity view)', seconds: best!.seconds, insns: best!.insns, mips: m, speedVsEmulator: m / emuMips });
+  }
 
   // 3. Native and QEMU.
   let native: (NativeRun & { wall: number }) | undefined;

@@ -232,6 +232,14 @@ describe.skipIf(!haveAssembler())('VMX non-root operation', () => {
     expect(g.m.vmread('VM_ENTRY_INTR_INFO_FIELD') & 0x80000000n).toBe(0n);
   });
 
+  it('injecting an external interrupt with RFLAGS.IF = 0 fails the VM entry (SDM 26.3.1.5)', () => {
+    const g = new TestGuest();
+    g.kernel('hlt');
+    g.m.vmwrite('GUEST_RFLAGS', 0x2);
+    g.m.vmwrite('VM_ENTRY_INTR_INFO_FIELD', 0x80000000 | 0x30);
+    expect(g.run()).toBe((0x80000000 | 33) >>> 0);
+  });
+
   it('interrupt-window exiting respects RFLAGS.IF and the STI shadow (SDM 25.6.2, 26.7.5)', () => {
     const g = new TestGuest();
     g.kernel('nop\nsti\nnop\nnop\nhlt');
