@@ -419,6 +419,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [
     { engine: 'emulator (ExecEnv.runBinary)', seconds: emu.seconds, insns: emu.insns, mips: emuMips, speedVsEmulator: 1 },
   ];
+  const rowOf = (engine: string): Row => rows.find((r) => r.engine.startsWith(engine))!;
   if (opt.ept) {
     // The same runs with EPT on: one identity view, as under a hypervisor's p2m.
     const runEpt = await loadExecEnv(true);
@@ -508,10 +509,10 @@ async function main(): Promise<void> {
       checksumMatchesNative: native ? native.checksum === emu.checksum : null,
       emulator: { seconds: emu.seconds, insns: emu.insns.toString(), mips: emuMips },
       native: native && count
-        ? { seconds: native.seconds, insns: count.insns.toString(), insnsMethod: count.method, mips: rows[1].mips, speedVsEmulator: rows[1].speedVsEmulator }
+        ? { seconds: native.seconds, insns: count.insns.toString(), insnsMethod: count.method, mips: rowOf('native').mips, speedVsEmulator: rowOf('native').speedVsEmulator }
         : null,
       qemu: qemu && count
-        ? { seconds: qemu.seconds, mips: rows[2].mips, speedVsEmulator: rows[2].speedVsEmulator }
+        ? { seconds: qemu.seconds, mips: rowOf('qemu').mips, speedVsEmulator: rowOf('qemu').speedVsEmulator }
         : null,
       qemuNote,
       host: { cpu: cpus()[0]?.model ?? null, cpus: cpus().length, loadavg: loadavg(), node: process.version },
@@ -542,12 +543,12 @@ async function main(): Promise<void> {
   out.push('');
   out.push(`guest MIPS (emulator): ${fmtNum(emuMips, 1)}`);
   if (native && count) {
-    out.push(`native/emulator speed ratio: ${fmtNum(rows[1].speedVsEmulator, 2)}x (the emulator is that many times slower)`);
+    out.push(`native/emulator speed ratio: ${fmtNum(rowOf('native').speedVsEmulator, 2)}x (the emulator is that many times slower)`);
     out.push(`native instruction count: ${count.method}`);
   } else {
     out.push('native: not run');
   }
-  if (qemu) out.push(`qemu/emulator speed ratio: ${fmtNum(rows[2].speedVsEmulator, 2)}x`);
+  if (qemu) out.push(`qemu/emulator speed ratio: ${fmtNum(rowOf('qemu').speedVsEmulator, 2)}x`);
   out.push(qemuNote);
   out.push(`times: emulator = fastest of ${opt.emuRuns} runBinary calls after warm-up (host hrtime); native/QEMU = fastest of ` +
     `${opt.repeat} runs, bench_run() only (clock_gettime in the program)`);
