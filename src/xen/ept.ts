@@ -22,6 +22,11 @@ export class EptTable {
     this.root = frames.alloc() * PAGE_SIZE;
   }
 
+  // Table edits go straight to memory; callers of the public methods get one INVEPT at the end.
+  private put(addr: number, v: bigint): void {
+    new DataView(this.m.mem.buffer, this.m.mem.byteOffset + addr, 8).setBigUint64(0, v, true);
+  }
+
   /** The EPTP for this table: WB, 4-level walk, optional A/D (Xen: 0x1e | root, +0x40 with A/D). */
   eptp(accessedDirty = false): bigint { return BigInt(this.root) | 0x1en | (accessedDirty ? 0x40n : 0n); }
 
@@ -35,7 +40,7 @@ export class EptTable {
         if (!create) return undefined;
         const t = this.frames.alloc() * PAGE_SIZE;
         e = BigInt(t) | EPT_RWX;
-        this.m.write64(a, e);
+        this.put(a, e);
       } else if (e & EPT_LARGE) {
         throw new Error(`gpa 0x${gpa.toString(16)} is inside a large page at level ${l}`);
       }
@@ -51,13 +56,14 @@ export class EptTable {
     if (gpa % step || hpa % step || len % step) throw new RangeError(`EPT map: unaligned ${size} mapping`);
     for (let off = 0n; off < len; off += step) {
       const a = this.entryAddr(gpa + off, level)!;
-      this.m.write64(a, (hpa + off) | flags | EPT_MT_WB | (level > 1 ? EPT_LARGE : 0n));
+      this.put(a, (hpa + off) | flags | EPT_MT_WB | (level > 1 ? EPT_LARGE : 0n));
     }
+    this.m.invept();
   }
 
   /** Reads or replaces the leaf entry for a 4 KiB-mapped gpa. */
   leaf(gpa: bigint): bigint { return this.m.read64(this.entryAddr(gpa, 1)!); }
-  setLeaf(gpa: bigint, entry: bigint): void { this.m.write64(this.entryAddr(gpa, 1)!, entry); }
+  setLeaf(gpa: bigint, entry: bigint): void { this.put(this.entryAddr(gpa, 1)!, entry); this.m.invept(); }
   /** Changes the permission bits (and suppress-#VE) of a 4 KiB leaf, keeping the frame. */
   setAccess(gpa: bigint, perms: bigint, suppressVe?: boolean): void {
     let e = this.leaf(gpa);
