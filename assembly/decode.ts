@@ -446,6 +446,9 @@ function decode0F(e: usize, osz: i32, osz64: i32, pfx: u32): void {
         store<u8>(e, <u8>(c & 1), D_IMM2);
         setOp(e, isMem ? OP_MOVBE : OP_UD, size); return;
       }
+      if ((c == 0x80 || c == 0x81) && (pfx & P_OSZ16) != 0) { // INVEPT / INVVPID: exit 50 / 53
+        modrm(e, 8, 8); store<u64>(e, c == 0x80 ? 50 : 53, D_IMM); setOp(e, isMem ? OP_VMX : OP_UD, 0); return;
+      }
       setOp(e, OP_UD, 0); return;
     }
     case 0xa0: store<u8>(e, 4, D_SUB); setOp(e, OP_PUSH_SREG, osz64); return;
@@ -489,8 +492,15 @@ function decode0F(e: usize, osz: i32, osz64: i32, pfx: u32): void {
     case 0xc1: modrm(e, osz, osz); setOp(e, OP_XADD, osz); lockOk = true; return;
     case 0xc7: {
       const d = modrm(e, osz, osz);
-      setOp(e, d == 1 && isMem ? OP_CMPXCHGB : OP_UD, osz == 8 ? 16 : 8); lockOk = true; return;
+      if (d == 1 && isMem) { setOp(e, OP_CMPXCHGB, osz == 8 ? 16 : 8); lockOk = true; return; }
+      // VMPTRLD / VMCLEAR (66) / VMXON (F3) and VMPTRST: memory operands only; they exit in VMX non-root.
+      if (isMem && d == 6) { store<u64>(e, (pfx & P_REP) != 0 ? 27 : (pfx & P_OSZ16) != 0 ? 19 : 21, D_IMM); setOp(e, OP_VMX, 0); return; }
+      if (isMem && d == 7 && (pfx & (P_REP | P_OSZ16)) == 0) { store<u64>(e, 22, D_IMM); setOp(e, OP_VMX, 0); return; }
+      setOp(e, OP_UD, 0); return;
     }
+    case 0x78: case 0x79: // VMREAD / VMWRITE: exit 23 / 25 in VMX non-root (no VMCS shadowing here)
+      if ((pfx & (P_OSZ16 | P_REP | P_REPNE)) != 0) { modrm(e, 8, 8); setOp(e, OP_UD, 0); return; }
+      modrm(e, 8, 8); store<u64>(e, b == 0x78 ? 23 : 25, D_IMM); setOp(e, OP_VMX, 0); return;
   }
   setOp(e, OP_UD, 0);
 }

@@ -282,6 +282,16 @@ describe.skipIf(!haveAssembler())('VMX non-root operation', () => {
     expect(g.m.gpr('rbx') & 0x2000n).toBe(0x2000n);
   });
 
+  it.each([
+    ['vmread rax, rbx', 23], ['vmwrite rbx, rax', 25], ['vmptrld [rax]', 21], ['vmptrst [rax]', 22],
+    ['vmclear [rax]', 19], ['vmxon [rax]', 27], ['invept rax, [rbx]', 50], ['invvpid rax, [rbx]', 53],
+    ['vmlaunch', 20], ['vmresume', 24], ['vmxoff', 26],
+  ])('%s exits unconditionally in VMX non-root operation, even at CPL 3 (SDM 26.1.2, reason %i)', (insn, reason) => {
+    const g = new TestGuest();
+    g.userState(); g.user(`mov rax, ${UDATA}\nmov rbx, ${UDATA}\n${insn}`);
+    expect(g.run()).toBe(reason);
+  });
+
   it('VMFUNC raises #UD when VM functions are not enabled (SDM 25.5.6.2)', () => {
     const g = new TestGuest();
     g.userState(); g.user('xor eax, eax\nxor ecx, ecx\nvmfunc');
