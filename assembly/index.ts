@@ -6,6 +6,7 @@ import * as V from "./vmcs";
 import * as S from "./state";
 import * as D from "./decode";
 import * as E from "./ept";
+import * as X from "./vmx";
 import * as M from "./mmu";
 import { setMachineSize, tlbFlushAll, hostWroteMemory, translate, ACC_READ, invept as inveptAll } from "./mmu";
 import { decodeCount, vmresume as run, costsInit, setCost as setOpCost, postExternalInterrupt as post } from "./vmx";
@@ -108,3 +109,9 @@ export function decodes(): u64 { return decodeCount; }
 /** EPT walk on the host's behalf (no side effects): host-physical address, or -48/-49 (see eptProbeQual). */
 export function eptProbe(eptp: u64, gpa: u64, kind: i32): i64 { return E.eptProbe(eptp, gpa, kind, M.machineSize); }
 export function eptProbeQual(): u64 { return E.probeQual; }
+
+// The host debugger's breakpoints (see vmx.ts): not architectural state.
+export function debugBreakpointTable(): usize { return X.breakpointTable(); }
+export function debugSetBreakpoints(n: i32): void { X.setBreakpoints(n); }
+export function debugBreakOnVmfunc(on: bool): void { X.setBreakOnVmfunc(on); }
+export function debugSkipOnce(): void { X.skipBreakpointOnce(); }

@@ -128,6 +128,7 @@ export const CPU_MOV_DR_EXITING: u32 = 1 << 23;
 export const CPU_UNCOND_IO_EXITING: u32 = 1 << 24;
 export const CPU_USE_IO_BITMAPS: u32 = 1 << 25;
 export const CPU_USE_MSR_BITMAPS: u32 = 1 << 28;
+export const CPU_MONITOR_TRAP_FLAG: u32 = 1 << 27;
 export const CPU_MONITOR_EXITING: u32 = 1 << 29;
 export const CPU_PAUSE_EXITING: u32 = 1 << 30;
 export const CPU_ACTIVATE_SECONDARY: u32 = 1 << 31;
@@ -177,6 +178,9 @@ export const EXIT_REASON_MSR_READ: u32 = 31;
 export const EXIT_REASON_MSR_WRITE: u32 = 32;
 export const EXIT_REASON_INVALID_GUEST_STATE: u32 = 33;
 export const EXIT_REASON_MWAIT: u32 = 36;
+export const EXIT_REASON_MONITOR_TRAP_FLAG: u32 = 37;
+/** Not a VMX exit: the host debugger's breakpoint (see vmx.ts); the VMCS exit fields are left alone. */
+export const DEBUG_STOP: u32 = 0x7fff;
 export const EXIT_REASON_MONITOR: u32 = 39;
 export const EXIT_REASON_PAUSE: u32 = 40;
 export const EXIT_REASON_EPT_VIOLATION: u32 = 48;

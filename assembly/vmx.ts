@@ -18,6 +18,24 @@ import { halted } from "./system";
 export const COSTS: usize = 0x00108000; // 256 x u32, inside the CPU's private area
 let pendingExtInt: i32 = -1;            // a host interrupt arriving at this physical CPU
 let exitReasonOut: u32 = 0;
+let mtfPending: bool = false;
+// The host debugger's view (not architecture): linear-address breakpoints and a
+// stop before VMFUNC, checked at instruction boundaries like QEMU's gdbstub
+// checks its breakpoints. vmresume returns DEBUG_STOP with RIP at the address.
+const BREAKPOINTS: usize = 0x00108400; // up to 64 x u64
+const MAX_BREAKPOINTS = 64;
+let nBreakpoints: i32 = 0;
+let breakOnVmfunc: bool = false;
+let debugSkip: bool = false;   // resume past a breakpoint at the current RIP once
+export function setBreakpoints(n: i32): void { nBreakpoints = n < 0 ? 0 : n > MAX_BREAKPOINTS ? MAX_BREAKPOINTS : n; dgen++; }
+export function breakpointTable(): usize { return BREAKPOINTS; }
+export function setBreakOnVmfunc(on: bool): void { breakOnVmfunc = on; dgen++; }
+export function skipBreakpointOnce(): void { debugSkip = true; }
+function isBreakpoint(la: u64): bool {
+  for (let i = 0; i < nBreakpoints; i++) if (load<u64>(BREAKPOINTS + (<usize>i << 3)) == la) return true;
+  return false;
+}
+
 /** Decoded-instruction cache misses (instructions decoded), for statistics. */
 export let decodeCount: u64 = 0;
 
@@ -173,6 +191,13 @@ export function postExternalInterrupt(vector: i32): void { pendingExtInt = vecto
 
 /** Checks at an instruction boundary; returns true when the loop must stop (a VM exit). */
 function boundaryChecks(): bool {
+  const prim = V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL);
+  if ((prim & V.CPU_MONITOR_TRAP_FLAG) != 0 && mtfPending) {
+    // Monitor trap flag: a VM exit after each instruction (SDM 25.5.2, 26.5.2).
+    mtfPending = false;
+    vmExit(V.EXIT_REASON_MONITOR_TRAP_FLAG, 0, 0);
+    return true;
+  }
   if (pendingExtInt >= 0) {
     const pin = V.vmcsGet32(V.PIN_BASED_VM_EXEC_CONTROL);
     if ((pin & V.PIN_EXT_INTR_EXITING) != 0) {
@@ -259,8 +284,11 @@ const SLICE: u64 = 1 << 16;
 
 function runLoop(budget: u64, timerDeadline: u64): void {
   const stopAt = S.insnsRetired + budget;
-  const needChecks = (V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL) & V.CPU_INTR_WINDOW_EXITING) != 0;
+  const prim = V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL);
+  const needChecks = (prim & (V.CPU_INTR_WINDOW_EXITING | V.CPU_MONITOR_TRAP_FLAG)) != 0;
+  mtfPending = false;
   if ((needChecks || pendingExtInt >= 0) && boundaryChecks()) return;
+  mtfPending = true; // from here on, each retired instruction (or delivered event) ends with an MTF exit
   while (true) {
     if (S.insnsRetired >= stopAt || S.vcycles >= timerDeadline) {
       vmExit(V.EXIT_REASON_PREEMPTION_TIMER, 0, 0);
@@ -289,6 +317,7 @@ function buildBlock(h: usize, r: u64, gen: u32): bool {
   let n: u32 = 0;
   let cost: u64 = 0;
   while (n < BLOCK_INSNS) {
+    if (n > 0 && nBreakpoints != 0 && isBreakpoint(la)) break; // a breakpoint starts its own block
     const e = h + DENTRY + <usize>n * DENTRY;
     decode(e, la);
     decodeCount++;
@@ -301,6 +330,7 @@ function buildBlock(h: usize, r: u64, gen: u32): bool {
     const c = load<u32>(COSTS + (<usize>(op & 255) << 2));
     store<u32>(e, c, D.D_COST);
     cost += <u64>c;
+    if (op == D.OP_VMFUNC && breakOnVmfunc && n > 0) break; // VMFUNC starts its own block too
     la += <u64>load<u8>(e, D.D_LEN);
     n++;
     if (endsBlock(op)) break;
@@ -324,6 +354,12 @@ function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
         if (handleStop(0, timerDeadline)) return true;
         continue;
       }
+    }
+    if (nBreakpoints != 0 || breakOnVmfunc) {
+      const stopHere = (nBreakpoints != 0 && isBreakpoint(r)) ||
+        (breakOnVmfunc && load<u16>(h, DENTRY + D.D_OP) == D.OP_VMFUNC);
+      if (stopHere && !debugSkip) { exitReasonOut = V.DEBUG_STOP; return true; }
+      debugSkip = false;
     }
     let n = load<u32>(h, B_COUNT);
     // Near the budget or the timer, run only what fits, so exits land on the exact instruction.

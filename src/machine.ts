@@ -38,6 +38,10 @@ interface CpuExports {
   translateLinear(la: bigint): bigint;
   fnv1a64(hpa: bigint, len: number): bigint;
   decodes(): bigint;
+  debugBreakpointTable(): number;
+  debugSetBreakpoints(n: number): void;
+  debugBreakOnVmfunc(on: number): void;
+  debugSkipOnce(): void;
 }
 
 export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
@@ -45,6 +49,10 @@ export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi'
 export type GprName = typeof GPR_NAMES[number];
 
 export class VmxError extends Error {}
+
+/** vmresume's return value when a debugger breakpoint stopped the guest (not a VMX exit reason). */
+export const DEBUG_STOP = 0x7fff;
+const MAX_BREAKPOINTS = 64;
 
 let compiled: WebAssembly.Module | undefined;
 function cpuModule(): WebAssembly.Module {
@@ -170,6 +178,22 @@ export class Machine {
   }
   /** INVEPT (all contexts): call after editing EPT entries or the EPTP list. */
   invept(): void { this.cpu.invept(); }
+
+  /**
+   * Debugger breakpoints on guest linear addresses (up to 64): vmresume returns
+   * DEBUG_STOP with GUEST_RIP at the address, before the instruction executes.
+   */
+  setBreakpoints(addrs: readonly bigint[]): void {
+    if (addrs.length > MAX_BREAKPOINTS) throw new RangeError(`at most ${MAX_BREAKPOINTS} breakpoints`);
+    const base = this.cpu.debugBreakpointTable();
+    const view = new DataView(this.cpu.memory.buffer, base, MAX_BREAKPOINTS * 8);
+    addrs.forEach((a, i) => view.setBigUint64(i * 8, BigInt.asUintN(64, a), true));
+    this.cpu.debugSetBreakpoints(addrs.length);
+  }
+  /** Stop (DEBUG_STOP) before any VMFUNC executes. */
+  set breakOnVmfunc(on: boolean) { this.cpu.debugBreakOnVmfunc(on ? 1 : 0); }
+  /** Let the next vmresume run the instruction at a breakpoint instead of stopping again. */
+  resumePastBreakpoint(): void { this.cpu.debugSkipOnce(); }
 
   /** Guest-physical address of a linear address under the current guest CR3, or undefined. */
   translate(la: bigint): bigint | undefined {
