@@ -100,6 +100,14 @@ export class Machine {
     return new Machine(cpu, bytes);
   }
 
+  /**
+   * The CPU's memory as shared Wasm memory: other threads (Dom0's VMI workers)
+   * can map machine memory while the guest runs. Machine address A is byte base + A.
+   */
+  get shared(): { buffer: SharedArrayBuffer; base: number; size: number } {
+    return { buffer: this.cpu.memory.buffer as SharedArrayBuffer, base: this.base, size: this.memBytes };
+  }
+
   /** A view of all machine memory (host-physical address 0 at index 0). */
   get mem(): Uint8Array { return new Uint8Array(this.cpu.memory.buffer, this.base, this.memBytes); }
 
