@@ -112,3 +112,23 @@ describe('xentrace files read by Xen\'s xenalyze', () => {
     expect(r.stdout).toMatch(/CPUID\s+100\b/);
   });
 });
+
+import { parseTraceFile, formatRecord, TraceFileError } from '../src/dom0/trace-file.js';
+
+describe('trace files read back (vmfunc-vmi trace)', () => {
+  it('parses what the consumer wrote, record for record, and names events', () => {
+    const { t, c } = setup(2);
+    t.trace(0, E.runstateChange(1, 0), 5n, [1 << 16]);
+    t.trace(0, E.TRC_HVM_VMEXIT64, 10n, [16, 0x1000, 0]);
+    t.trace(0, E.TRC_VMI_REQUEST, 11n, [1, 11 | (1 << 16), 0x1000, 0, 0x2000, 0]);
+    c.poll();
+    const recs = parseTraceFile(c.file());
+    expect(recs).toEqual(c.records);
+    expect(formatRecord(recs[0])).toContain('SCHED_RUNSTATE_CHANGE(runnable->running)');
+    expect(formatRecord(recs[2])).toMatch(/^CPU0\s+11 VMI_REQUEST/);
+  });
+  it('rejects a file that does not start with a CPU-change record, naming the offset', () => {
+    expect(() => parseTraceFile(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]))).toThrow(TraceFileError);
+    expect(() => parseTraceFile(new Uint8Array([3, 0xf0, 1, 0x20, 0, 0, 0, 0, 99, 0, 0, 0]))).toThrow(/offset 12: window of 99 bytes/);
+  });
+});
