@@ -26,6 +26,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Capstone, Const, loadCapstone } from 'capstone-wasm';
 import { Machine } from '../src/machine.js';
+import { generateCase } from './diff/gen.js';
 
 // ------------------------------------------------------------------ oracle --
 
@@ -532,6 +533,25 @@ describe('decoder instruction lengths vs capstone (SDM Vol. 2A ch. 2)', () => {
     expect(t.mismatchCount, 'see the MISMATCH lines above').toBe(0);
     expect(rejected).toEqual([]);
   });
+
+  test('every instruction the differential generator emits: same length as capstone, and as the generator laid it out', () => {
+    const t = new Tally();
+    const layout: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const c = generateCase(1, i);
+      const code = Buffer.from(c.exec.code, 'hex');
+      for (const ins of c.meta.listing) {
+        const b = new Uint8Array(16);
+        b.set(code.subarray(ins.off, ins.off + 16));
+        check(t, b, `gen ${c.meta.id}+${ins.off} ${ins.text}`);
+        const ours = ourLength(b);
+        if (ours !== -1 && ours !== ins.len) layout.push(`${c.meta.id}+${ins.off} ${ins.text}: ours ${ours}, generator ${ins.len}`);
+      }
+    }
+    t.report('generator instructions');
+    expect(t.mismatchCount, 'see the MISMATCH lines above').toBe(0);
+    expect(layout).toEqual([]);
+  }, 300_000);
 
   test('random byte streams (1-15 bytes): never throws; accepted => same length', () => {
     const rand = prng(0xdec0de);
