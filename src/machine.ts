@@ -105,7 +105,7 @@ export class Machine {
    * can map machine memory while the guest runs. Machine address A is byte base + A.
    */
   get shared(): { buffer: SharedArrayBuffer; base: number; size: number } {
-    return { buffer: this.cpu.memory.buffer as SharedArrayBuffer, base: this.base, size: this.memBytes };
+    return { buffer: this.cpu.memory.buffer as unknown as SharedArrayBuffer, base: this.base, size: this.memBytes };
   }
 
   /** A view of all machine memory (host-physical address 0 at index 0). */
