@@ -8,7 +8,7 @@ import * as D from "./decode";
 import * as E from "./ept";
 import * as X from "./vmx";
 import * as M from "./mmu";
-import { setMachineSize, tlbFlushAll, hostWroteMemory, translate, ACC_READ, invept as inveptAll } from "./mmu";
+import { setMachineSize, tlbFlushAll, hostWroteMemory, invept as inveptAll } from "./mmu";
 import { decodeCount, vmresume as run, costsInit, setCost as setOpCost, postExternalInterrupt as post } from "./vmx";
 import { rdmsr, wrmsr } from "./system";
 import { stop, clearStop, faultVec } from "./fault";
@@ -18,7 +18,6 @@ export function init(machineBytes: u64): bool {
   const need = (MACHINE_BASE + <usize>machineBytes + 0xffff) >>> 16;
   const have = <usize>memory.size();
   if (need > have && memory.grow(<i32>(need - have)) < 0) return false;
-  memory.fill(0x00100000, 0, MACHINE_BASE - 0x00100000);
   setMachineSize(machineBytes);
   V.vmcsInitFields();
   costsInit();
@@ -82,15 +81,8 @@ export function decodeLength(): i32 {
 /** The operation id the decoder chose for the scratch instruction (after decodeLength). */
 export function decodedOp(): i32 { return <i32>load<u16>(DCACHE + 64, D.D_OP); }
 
-/** Host-side page walk for debuggers and VMI: guest-physical address or -1 (no side effects on A/D). */
-export function translateLinear(la: u64): i64 {
-  clearStop();
-  const p = translate(la, ACC_READ, false, false);
-  const failed = stop;
-  clearStop();
-  if (failed) return -1;
-  return <i64>(<u64>p - <u64>MACHINE_BASE);
-}
+/** Host-side page walk for debuggers and VMI: guest-physical address or -1 (no side effects). */
+export function translateLinear(la: u64): i64 { return M.probeLinear(la); }
 
 /** 64-bit FNV-1a over machine memory [hpa, hpa+len): lets the host fingerprint guest memory quickly. */
 export function fnv1a64(hpa: u64, len: u32): u64 {

@@ -4,7 +4,7 @@
 import { MACHINE_BASE, TLB, TLB_ENTRIES, TLB_SET_BYTES, DUMMY_READ, DUMMY_WRITE, CODEMAP } from "./layout";
 import { cr0, cr3, cr4, efer, cpl, CR0_PG, CR0_WP, CR4_SMEP, EFER_NXE, F_AC } from "./state";
 import { raise, raisePF, stop } from "./fault";
-import { eptOn, eptp, eptTranslate, eptSetMachineSize } from "./ept";
+import { eptOn, eptp, eptTranslate, eptSetMachineSize, eptProbe } from "./ept";
 
 export let machineSize: u64 = 0;
 export const MAXPHYADDR: u32 = 46;
@@ -374,4 +374,28 @@ export function fetchByte(la: u64): u32 {
     if (!isCodeFrame(frame)) markCodeFrame(frame);
   }
   return <u32>load<u8>(p);
+}
+
+/**
+ * Host-side page walk for debuggers and VMI: the guest-physical address of
+ * `la` under the current CR3, or -1 if it is not mapped. Paging structures
+ * are read through the active EPT view; nothing is written (no A/D flags).
+ */
+export function probeLinear(la: u64): i64 {
+  if (!isCanonical(la)) return -1;
+  if ((cr0 & CR0_PG) == 0) return <i64>la;
+  let table = cr3 & PHYS_MASK;
+  for (let level = 4; level >= 1; level--) {
+    const gpaE = table + (((la >> (12 + 9 * <u64>(level - 1))) & 511) << 3);
+    const hpaE: i64 = eptOn ? eptProbe(eptp, gpaE, ACC_READ, machineSize) : <i64>gpaE;
+    if (hpaE < 0 || <u64>hpaE + 8 > machineSize) return -1;
+    const entry = physRead64(<u64>hpaE);
+    if ((entry & 1) == 0) return -1;
+    if (level == 1 || (level <= 3 && (entry & 0x80) != 0)) {
+      const mask: u64 = level == 3 ? 0x3fffffff : level == 2 ? 0x1fffff : 0xfff;
+      return <i64>((entry & PHYS_MASK & ~mask) | (la & mask));
+    }
+    table = entry & PHYS_MASK;
+  }
+  return -1;
 }

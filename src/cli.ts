@@ -5,6 +5,9 @@ import { hideBin } from 'yargs/helpers';
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ExecEnv } from './exec.js';
+import { runImage, parseCount, parseVtime, checkMem, RunOptionError, type RunSummary } from './run.js';
+import { ImageError } from './xen/elf.js';
+import { DEFAULT_TSC_KHZ } from './xen/domain.js';
 
 export class UsageError extends Error {}
 
@@ -22,6 +25,31 @@ async function execCommand(batch: string): Promise<number> {
     process.stdout.write(JSON.stringify(out) + '\n');
   }
   return errors > 0 ? 1 : 0;
+}
+
+interface RunArgs {
+  image?: string; maxInsns?: string; maxVtime?: string; mem?: string; cmdline?: string; systemMap?: string; json?: boolean;
+}
+
+/** `vmfunc-vmi run`: options to RunOptions, the console to stdout (stderr with --json), the guest's status out. */
+function runCommand(a: RunArgs): number {
+  const mem = a.mem === undefined ? 64 : Number(a.mem);
+  if (a.mem !== undefined && !/^\s*\d+\s*$/.test(a.mem)) throw new RunOptionError(`--mem: "${a.mem}" is not a size in MiB`);
+  const json = a.json === true;
+  const out = json ? process.stderr : process.stdout;
+  const summary: RunSummary = runImage({
+    image: a.image,
+    memMiB: checkMem(mem),
+    cmdline: a.cmdline ?? '',
+    maxInsns: a.maxInsns === undefined ? undefined : parseCount(a.maxInsns, '--max-insns'),
+    maxVtime: a.maxVtime === undefined ? undefined : parseVtime(a.maxVtime, DEFAULT_TSC_KHZ),
+    systemMap: a.systemMap === undefined ? undefined : a.systemMap === 'none' ? false : a.systemMap,
+    onConsole: (b) => out.write(b),
+    onLog: (line) => process.stderr.write(`(XEN) ${line}\n`),
+  });
+  if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  else if (summary.exit.kind !== 'shutdown') process.stderr.write(`vmfunc-vmi: ${summary.exit.kind === 'limit' ? summary.exit.detail : `domain crashed: ${summary.exit.detail}`}\n`);
+  return summary.exit.status;
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -43,6 +71,23 @@ export async function main(argv: string[]): Promise<void> {
           if (!src) throw new UsageError('exec: --batch FILE (or - for stdin) is required');
           code = await execCommand(src);
         })
+      .command('run [image]', 'boot an ELF64 image headlessly (default: the bundled TVM); the serial console streams to stdout and the exit status is the guest\'s',
+        (y) => y.positional('image', { type: 'string', describe: 'ELF64 image following the boot protocol (firmware/README.md)' })
+          .option('max-insns', { type: 'string', describe: 'stop after N guest instructions (k, M, G suffixes)' })
+          .option('max-vtime', { type: 'string', describe: 'stop at this virtual time: TSC cycles, or a number with ns, us, ms or s' })
+          .option('mem', { type: 'string', describe: 'guest memory in MiB (default 64)' })
+          .option('cmdline', { type: 'string', describe: 'kernel command line (in the boot information)' })
+          .option('system-map', { type: 'string', describe: 'System.map to place in guest memory (default: System.map beside the image, if any; "none" for none)' })
+          .option('json', { type: 'boolean', describe: 'print a JSON summary on stdout (the console goes to stderr)' })
+          .example('$0 run', 'boot the bundled TVM')
+          .example('$0 run --json --max-vtime 50ms', 'summary of at most 50 ms of virtual time')
+          .epilogue('Exit status: the guest\'s (exit port 0x501 or SCHEDOP_shutdown), 124 when a --max-* limit stopped the run, ' +
+            '125 when the domain crashed, 1 for a bad image, 2 for bad options.'),
+        (a) => {
+          code = runCommand({ image: a.image as string | undefined, maxInsns: a.maxInsns as string | undefined,
+            maxVtime: a.maxVtime as string | undefined, mem: a.mem as string | undefined, cmdline: a.cmdline as string | undefined,
+            systemMap: a.systemMap as string | undefined, json: a.json as boolean | undefined });
+        })
       .demandCommand(1, 'name a command (see --help)')
       .strict()
       .recommendCommands()
@@ -56,7 +101,8 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`vmfunc-vmi: ${msg}\n`);
-    code = e instanceof UsageError ? 2 : 1;
+    code = e instanceof UsageError || e instanceof RunOptionError || e instanceof RangeError ? 2 : 1;
+    if (e instanceof ImageError) code = 1;
   }
   process.exitCode = code;
 }

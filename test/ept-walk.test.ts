@@ -138,3 +138,23 @@ describe.skipIf(!haveAssembler())('EPT views and VMFUNC at scale', () => {
     expect(g.run()).toBe(59);
   });
 });
+
+describe.skipIf(!haveAssembler())('host page walk (Machine.translate)', () => {
+  it('returns the guest-physical address through a non-identity EPT view, and sets no accessed flags', () => {
+    const g = new TestGuest({ memMiB: 32 });
+    const frames = new FrameAllocator(g.m, 0xc00);
+    const v = new EptTable(g.m, frames);
+    v.map(0n, 0n, 8n << 20n, EPT_RWX);
+    v.setLeaf(0x300000n, (v.leaf(0x300000n) & ~0x00003ffffffff000n) | 0x900000n);
+    g.m.vmwrite('EPT_POINTER', v.eptp());
+    g.m.vmwrite('CPU_BASED_VM_EXEC_CONTROL', 0x80000000 | (1 << 7));
+    g.m.vmwrite('SECONDARY_VM_EXEC_CONTROL', 1 << 1);
+    g.kernel('hlt');
+    g.run(); // loads CR3 and the EPT pointer into the CPU
+    const pde = g.m.read64(0x3000 + 8) & ~0x20n;
+    g.m.write64(0x3000 + 8, pde); // clear A on the 2-4 MiB PDE
+    expect(g.m.translate(0x300123n)).toBe(0x300123n);
+    expect(g.m.translate(0x7ff000000000n)).toBeUndefined();
+    expect(g.m.read64(0x3000 + 8)).toBe(pde);
+  });
+});

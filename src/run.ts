@@ -1,0 +1,188 @@
+// `vmfunc-vmi run` as a library call: read and validate an ELF64 image, build
+// a domain, boot the image by the boot protocol, run the vCPU until the guest
+// shuts down or a limit is reached, and summarise the run.
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Domain, CRASH_STATUS, DEFAULT_TSC_KHZ, type DomainConfig } from './xen/domain.js';
+import { parseElf64, ImageError } from './xen/elf.js';
+import { bootImage, type BootLayout, type BootOptions } from './xen/boot.js';
+import { HYPERCALL_NAMES } from './xen/public.js';
+import { packageRoot } from './util/paths.js';
+
+/** Exit status of a run stopped by --max-insns or --max-vtime (as timeout(1) reports). */
+export const LIMIT_STATUS = 124;
+export const MAX_GUEST_MIB = 3000;
+/** The kernel's console line that says user space is about to start (Linux prints the same). */
+export const FIRST_USER_MARKER = /Run \/\S+ as init process/;
+
+export class RunOptionError extends Error {}
+
+export interface RunOptions {
+  /** ELF64 image; default: the bundled TVM (firmware/tvm/tvm.elf). */
+  image?: string;
+  memMiB?: number;
+  cmdline?: string;
+  maxInsns?: bigint;
+  /** Virtual-time limit in TSC cycles. */
+  maxVtime?: bigint;
+  /** System.map to load: a path, false for none; default System.map beside the image if present. */
+  systemMap?: string | false;
+  tscKhz?: number;
+  timerPeriod?: bigint;
+  /** Guest console bytes, as they are written. */
+  onConsole?: (bytes: Uint8Array) => void;
+  /** Hypervisor log lines. */
+  onLog?: (line: string) => void;
+  /** Console line that marks the start of the first user process (null: none). */
+  firstUserMarker?: RegExp | null;
+  /** Extra domain configuration (tests, later issues). */
+  domain?: Partial<DomainConfig>;
+  /** Extra boot-protocol options. */
+  boot?: Partial<BootOptions>;
+  /** Called with the domain after the image is loaded, before the vCPU first runs. */
+  beforeRun?: (d: Domain, layout: BootLayout) => void;
+}
+
+export interface RunSummary {
+  image: string;
+  exit: { status: number; kind: 'shutdown' | 'crash' | 'limit'; reason: string; detail: string };
+  insns: number;
+  vcycles: number;
+  vtime_ns: number;
+  host_ms: number;
+  mips: number;
+  first_user_process: { host_ms: number; insns: number; vcycles: number } | null;
+  exits: { total: number; by_reason: Record<string, number> };
+  hypercalls: Record<string, number>;
+  timer: { vector: number; period_cycles: number; ticks_injected: number; ticks_missed: number };
+  halted_cycles: number;
+  exit_cycles: number;
+  vmi_requests: number;
+  console_bytes: number;
+  mem_mib: number;
+  tsc_khz: number;
+}
+
+export function defaultImagePath(): string { return join(packageRoot(), 'firmware', 'tvm', 'tvm.elf'); }
+
+function readInput(file: string, what: string): Uint8Array {
+  let st;
+  try { st = statSync(file); } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ImageError(file, code === 'ENOENT' ? `cannot open ${what}: no such file` : `cannot open ${what}: ${code ?? String(e)}`);
+  }
+  if (st.isDirectory()) throw new ImageError(file, `cannot read ${what}: it is a directory`);
+  try { return new Uint8Array(readFileSync(file)); } catch (e) {
+    throw new ImageError(file, `cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
+
+/** Parses an instruction count: an integer with an optional k/M/G suffix (powers of 1000). */
+export function parseCount(text: string, option: string): bigint {
+  const m = /^\s*(\d+)\s*([kKmMgG]?)\s*$/.exec(text);
+  if (!m) throw new RunOptionError(`${option}: "${text}" is not a count (an integer, optionally with k, M or G)`);
+  const mult = { '': 1n, k: 1000n, m: 1000000n, g: 1000000000n }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+  const v = BigInt(m[1]) * mult;
+  if (v <= 0n) throw new RunOptionError(`${option}: must be positive`);
+  return v;
+}
+
+/** Parses a virtual time: TSC cycles ("5000000", "5M" or "5Mcycles") or a duration ("10ms", "2s", "500us", "800ns"). */
+export function parseVtime(text: string, tscKhz: number, option = '--max-vtime'): bigint {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:(ns|us|µs|ms|s)|([kKmMgG]?)\s*(?:cycles?)?)\s*$/.exec(text);
+  if (!m) throw new RunOptionError(`${option}: "${text}" is not a virtual time (cycles, or a number with ns, us, ms or s)`);
+  let cycles: number;
+  if (m[2]) {
+    const ns = Number(m[1]) * { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9 }[m[2] as 'ns'];
+    cycles = (ns * tscKhz) / 1e6;
+  } else {
+    cycles = Number(m[1]) * { '': 1, k: 1e3, m: 1e6, g: 1e9 }[(m[3] ?? '').toLowerCase() as ''];
+  }
+  if (!(cycles >= 1) || !Number.isFinite(cycles)) throw new RunOptionError(`${option}: "${text}" is less than one cycle`);
+  return BigInt(Math.round(cycles));
+}
+
+export function checkMem(memMiB: number): number {
+  if (!Number.isInteger(memMiB) || memMiB < 2 || memMiB > MAX_GUEST_MIB) {
+    throw new RunOptionError(`--mem: ${memMiB} is not a guest memory size in MiB (an integer from 2 to ${MAX_GUEST_MIB})`);
+  }
+  return memMiB;
+}
+
+export function runImage(opts: RunOptions = {}): RunSummary {
+  const image = opts.image ?? defaultImagePath();
+  const memMiB = checkMem(opts.memMiB ?? 64);
+  const tscKhz = opts.tscKhz ?? DEFAULT_TSC_KHZ;
+  const bytes = readInput(image, 'the image');
+  const elf = parseElf64(bytes, image);
+  let systemMap: Uint8Array | undefined;
+  if (opts.systemMap !== false) {
+    const beside = join(dirname(image), 'System.map');
+    const path = opts.systemMap ?? beside;
+    let present = true;
+    if (opts.systemMap === undefined) { try { statSync(path); } catch { present = false; } }
+    if (present) systemMap = readInput(path, 'System.map');
+  }
+
+  const t0 = performance.now();
+  const marker = opts.firstUserMarker === undefined ? FIRST_USER_MARKER : opts.firstUserMarker;
+  let firstUser: RunSummary['first_user_process'] = null;
+  let line = '';
+  let d: Domain | undefined;
+  const onConsole = opts.onConsole;
+  const console = (b: Uint8Array) => {
+    onConsole?.(b);
+    if (!marker || firstUser || !d) return;
+    for (const c of b) {
+      if (c === 10) {
+        if (marker.test(line)) {
+          firstUser = { host_ms: round3(performance.now() - t0), insns: Number(d.machine.insnsRetired), vcycles: Number(d.machine.vcycles) };
+          return;
+        }
+        line = '';
+      } else if (line.length < 4096) line += String.fromCharCode(c);
+    }
+  };
+  d = new Domain({
+    memMiB, tscKhz, timerPeriod: opts.timerPeriod, ...opts.domain,
+    console, log: opts.onLog,
+  });
+  const layout = bootImage(d, elf, { cmdline: opts.cmdline ?? '', systemMap, ...opts.boot });
+  opts.beforeRun?.(d, layout);
+  const stop = d.vcpu.run({ maxInsns: opts.maxInsns, maxVcycles: opts.maxVtime });
+  const hostMs = performance.now() - t0;
+
+  const m = d.machine, v = d.vcpu;
+  let exit: RunSummary['exit'];
+  if (stop.kind === 'limit') {
+    exit = { status: LIMIT_STATUS, kind: 'limit', reason: stop.which,
+      detail: stop.which === 'max-insns' ? `stopped after ${m.insnsRetired} instructions (--max-insns)` : `stopped at ${m.vcycles} virtual cycles (--max-vtime)` };
+  } else {
+    const s = d.shutdownInfo!;
+    exit = { status: s.status & 0xff, kind: s.reason === 'crash' ? 'crash' : 'shutdown', reason: s.reason, detail: s.message };
+    if (s.status === CRASH_STATUS) exit.kind = 'crash';
+  }
+  const byReason = v.exitHistogram();
+  const hypercalls: Record<string, number> = {};
+  for (const [n, c] of [...v.stats.hypercalls.entries()].sort((a, b) => a[0] - b[0])) hypercalls[HYPERCALL_NAMES[n] ?? `hypercall_${n}`] = c;
+  const insns = Number(m.insnsRetired), vcycles = Number(m.vcycles);
+  return {
+    image, exit, insns, vcycles,
+    vtime_ns: Math.round((vcycles * 1e6) / tscKhz),
+    host_ms: round3(hostMs),
+    mips: round3(insns / (hostMs * 1000)),
+    first_user_process: firstUser,
+    exits: { total: Object.values(byReason).reduce((a, b) => a + b, 0), by_reason: byReason },
+    hypercalls,
+    timer: { vector: v.timer.vector, period_cycles: Number(v.timer.period), ticks_injected: v.timer.injected, ticks_missed: v.timer.missed },
+    halted_cycles: Number(v.stats.haltedCycles),
+    exit_cycles: Number(v.stats.exitCycles),
+    vmi_requests: 0,
+    console_bytes: d.consoleBytes,
+    mem_mib: memMiB,
+    tsc_khz: tscKhz,
+  };
+}
+
+function round3(x: number): number { return Math.round(x * 1000) / 1000; }

@@ -1,0 +1,41 @@
+// Virtual time the hypervisor charges for work the guest does not execute:
+// the hardware VM exit + VM entry round trip, and each exit handler.
+//
+// PLACEHOLDERS. The cost-model issue replaces this table with named CPU
+// profiles whose every number cites its source. Until then these are round
+// numbers of the right order: ../shared/REFERENCE.md quotes a direct VM exit
+// + entry at ~2,000 cycles (Nehalem, KVM; SplitX) and Xen's RDTSC emulation
+// at 15-20x a native RDTSC (~19 cycles), i.e. a few hundred cycles of handler.
+import { exitReasonName } from '../vmcs.js';
+
+export interface XenCosts {
+  /** Hardware VM exit plus the following VM entry, in cycles. */
+  vmexitRoundTrip: number;
+  /** Handler work by exit-reason name (Xen/Linux spelling), in cycles. */
+  handler: Record<string, number>;
+  /** Handler work for a reason missing from `handler`. */
+  handlerDefault: number;
+}
+
+export const PLACEHOLDER_COSTS: XenCosts = {
+  vmexitRoundTrip: 1000,
+  handler: {
+    IO_INSTRUCTION: 300,    // port decode + device model
+    CPUID: 100,
+    HLT: 200,               // blocking the vCPU and waking it (the idle time itself is charged apart)
+    RDTSC: 300,             // hvm_rdtsc_intercept
+    RDTSCP: 300,
+    MSR_READ: 150,
+    MSR_WRITE: 200,
+    VMCALL: 400,            // hypercall dispatch
+    PREEMPTION_TIMER: 100,  // the host timer softirq that raises the guest's tick
+    INTERRUPT_WINDOW: 100,
+    EXCEPTION_NMI: 200,
+    TRIPLE_FAULT: 0,
+  },
+  handlerDefault: 200,
+};
+
+export function handlerCost(c: XenCosts, reason: number): number {
+  return c.handler[exitReasonName(reason)] ?? c.handlerDefault;
+}

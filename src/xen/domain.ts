@@ -1,0 +1,219 @@
+// Domain creation (Xen's domain_create + hvm_domain_initialise): guest RAM
+// taken from machine memory through the frame allocator, the p2m built as
+// EPT view 0 (Xen's p2m *is* the EPT on VT-x), the device model's ports,
+// and the vCPU. The hypervisor reaches guest memory only through the p2m
+// (gpaToMachine walks the EPT) and the CPU's API.
+import { Machine } from '../machine.js';
+import { FrameAllocator, PAGE_SIZE } from './frames.js';
+import { EptTable, EPT_RWX } from './ept.js';
+import { Vcpu } from './vcpu.js';
+import { PortIoBus } from './devices/portio.js';
+import { Uart16550 } from './devices/uart16550.js';
+import { DebugExit, EXIT_PORT } from './devices/debugexit.js';
+import { PLACEHOLDER_COSTS, type XenCosts } from './cost.js';
+import type { ShutdownReason } from './public.js';
+import { vcpuShowRegisters } from './dump.js';
+import { guestWalk } from './paging.js';
+
+export const COM1 = 0x3f8;
+/** Machine address (MiB) where guest RAM starts. */
+export const GUEST_RAM_BASE_MIB = 2;
+export const DEFAULT_TSC_KHZ = 2_000_000;  // a 2 GHz TSC
+export const DEFAULT_HZ = 1000;            // timer ticks per second of virtual time
+export const DEFAULT_TIMER_VECTOR = 0x20;
+
+export interface DomainConfig {
+  /** Guest RAM in MiB (guest-physical [0, memMiB MiB)). */
+  memMiB: number;
+  domid?: number;
+  name?: string;
+  /** TSC frequency the guest is told (kHz); virtual cycles are TSC cycles. */
+  tscKhz?: number;
+  /** Periodic timer: period in TSC cycles (default tscKhz * 1000 / DEFAULT_HZ) and vector. */
+  timerPeriod?: bigint;
+  timerVector?: number;
+  /** Machine memory beyond guest RAM for the hypervisor's own frames (EPT tables, bitmaps, ...). */
+  xenHeapMiB?: number;
+  /** EPT page size for guest RAM: 2 MiB superpages (Xen's default where aligned) or 4 KiB. */
+  p2mPageSize?: '2m' | '4k';
+  /** Enable EPT-violation #VE (secondary control bit 18) with the information page at veInfoGpa. */
+  ve?: boolean;
+  veInfoGpa?: number;
+  costs?: XenCosts;
+  /** Guest console output (serial and console_io), byte by byte in order. */
+  console?: (bytes: Uint8Array) => void;
+  /** Hypervisor log lines (Xen's console), without the "(XEN) " prefix. */
+  log?: (line: string) => void;
+}
+
+export interface ShutdownInfo {
+  reason: ShutdownReason;
+  /** The exit status the run reports (exit port value, or derived from the reason). */
+  status: number;
+  source: 'exit-port' | 'hypercall' | 'hlt' | 'hypervisor';
+  message: string;
+}
+
+export class Domain {
+  readonly id: number;
+  readonly name: string;
+  readonly machine: Machine;
+  readonly frames: FrameAllocator;
+  readonly memBytes: number;
+  readonly ramBase: number;       // machine address of guest-physical 0 (guest RAM is contiguous)
+  readonly p2m: EptTable;         // EPT view 0
+  readonly tscKhz: number;
+  readonly costs: XenCosts;
+  readonly io = new PortIoBus();
+  readonly uart: Uart16550;
+  readonly veInfoGpa: number;
+  readonly veEnabled: boolean;
+  readonly vcpu: Vcpu;
+  shutdownInfo: ShutdownInfo | undefined;
+  /** Console bytes written by the guest. */
+  consoleBytes = 0;
+  private readonly consoleSink: (bytes: Uint8Array) => void;
+  private readonly logSink: (line: string) => void;
+
+  constructor(cfg: DomainConfig) {
+    const memMiB = cfg.memMiB;
+    if (!Number.isInteger(memMiB) || memMiB < 2) throw new RangeError(`guest memory must be a whole number of MiB >= 2 (got ${memMiB})`);
+    this.id = cfg.domid ?? 1;
+    this.name = cfg.name ?? `d${this.id}`;
+    this.memBytes = memMiB * 1024 * 1024;
+    this.tscKhz = cfg.tscKhz ?? DEFAULT_TSC_KHZ;
+    this.costs = cfg.costs ?? PLACEHOLDER_COSTS;
+    this.consoleSink = cfg.console ?? (() => {});
+    this.logSink = cfg.log ?? (() => {});
+    const heapMiB = cfg.xenHeapMiB ?? 8;
+    // Machine memory: [0, 2 MiB) unused, guest RAM at 2 MiB (aligned for superpage mappings), then
+    // the hypervisor's heap, handed out by the frame allocator. Guest RAM is carved out before the
+    // allocator's range rather than allocated from it: fresh Wasm memory is already zero, and
+    // FrameAllocator.alloc() would clear (and so make the host commit) every page of it -- about
+    // 200 ms for 64 MiB, most of a boot.
+    this.machine = Machine.createSync({ memMiB: GUEST_RAM_BASE_MIB + memMiB + heapMiB });
+    this.ramBase = GUEST_RAM_BASE_MIB << 20;
+    this.frames = new FrameAllocator(this.machine, (this.ramBase + this.memBytes) / PAGE_SIZE);
+
+    // The p2m: guest-physical RAM -> machine frames, read/write/execute, write-back.
+    this.p2m = new EptTable(this.machine, this.frames);
+    const big = (cfg.p2mPageSize ?? '2m') === '2m' ? Math.floor(this.memBytes / (2 << 20)) * (2 << 20) : 0;
+    if (big) this.p2m.map(0n, BigInt(this.ramBase), BigInt(big), EPT_RWX, '2m');
+    if (this.memBytes > big) this.p2m.map(BigInt(big), BigInt(this.ramBase + big), BigInt(this.memBytes - big), EPT_RWX, '4k');
+
+    this.veInfoGpa = cfg.veInfoGpa ?? 0x4000;
+    this.veEnabled = cfg.ve ?? false;
+    this.uart = new Uart16550(COM1, (b) => this.consoleOut(new Uint8Array([b])));
+    this.io.register(COM1, 8, this.uart);
+    this.io.register(EXIT_PORT, 2, new DebugExit((status) => this.shutdown({
+      reason: 'poweroff', status, source: 'exit-port', message: `exit port 0x${EXIT_PORT.toString(16)}: status ${status}`,
+    })));
+    const period = cfg.timerPeriod ?? BigInt(Math.round(this.tscKhz * 1000 / DEFAULT_HZ));
+    this.vcpu = new Vcpu(this, { timerPeriod: period, timerVector: cfg.timerVector ?? DEFAULT_TIMER_VECTOR });
+  }
+
+  get isShutdown(): boolean { return this.shutdownInfo !== undefined; }
+
+  log(line: string): void { this.logSink(line); }
+
+  consoleOut(bytes: Uint8Array): void {
+    this.consoleBytes += bytes.length;
+    this.consoleSink(bytes);
+  }
+
+  /** domain_shutdown(): the first reason wins. */
+  shutdown(info: ShutdownInfo): void {
+    if (this.shutdownInfo) return;
+    this.shutdownInfo = info;
+  }
+
+  /** domain_crash(): log, dump the vCPU's state, shut down with reason crash. */
+  crash(message: string): void {
+    if (this.shutdownInfo) return;
+    this.log(`d${this.id}v${this.vcpu.id} ${message}`);
+    this.log(`Domain ${this.id} (vcpu#${this.vcpu.id}) crashed on cpu#0:`);
+    for (const l of vcpuShowRegisters(this.vcpu)) this.log(l);
+    this.shutdown({ reason: 'crash', status: CRASH_STATUS, source: 'hypervisor', message });
+  }
+
+  // ---- the p2m ---------------------------------------------------------------
+
+  /** Machine address of guest-physical `gpa` by a walk of EPT view 0, or undefined if unmapped. */
+  gpaToMachine(gpa: number): number | undefined {
+    if (!Number.isSafeInteger(gpa) || gpa < 0) return undefined;
+    const g = BigInt(gpa);
+    let table = this.p2m.root;
+    for (let level = 4; level >= 1; level--) {
+      const shift = BigInt(12 + 9 * (level - 1));
+      const e = this.machine.read64(table + Number((g >> shift) & 511n) * 8);
+      if ((e & 7n) === 0n) return undefined;
+      const frame = e & 0x000ffffffffff000n;
+      if (level === 1 || (level <= 3 && (e & 0x80n))) {
+        const mask = (1n << shift) - 1n;
+        return Number((frame & ~mask) | (g & mask));
+      }
+      table = Number(frame);
+    }
+    return undefined;
+  }
+
+  /** Copies into guest-physical memory page by page through the p2m; false if a page is unmapped. */
+  writeGuestPhys(gpa: number, data: Uint8Array): boolean {
+    for (let off = 0; off < data.length;) {
+      const ma = this.gpaToMachine(gpa + off);
+      if (ma === undefined) return false;
+      const n = Math.min(data.length - off, PAGE_SIZE - ((gpa + off) % PAGE_SIZE));
+      this.machine.writePhys(ma, data.subarray(off, off + n));
+      off += n;
+    }
+    return true;
+  }
+
+  readGuestPhys(gpa: number, len: number): Uint8Array | undefined {
+    const out = new Uint8Array(len);
+    for (let off = 0; off < len;) {
+      const ma = this.gpaToMachine(gpa + off);
+      if (ma === undefined) return undefined;
+      const n = Math.min(len - off, PAGE_SIZE - ((gpa + off) % PAGE_SIZE));
+      out.set(this.machine.readPhys(ma, n), off);
+      off += n;
+    }
+    return out;
+  }
+
+  /** Guest-physical address of guest-linear `la` under the vCPU's CR3 (the hypervisor's own page walk). */
+  gvaToGpa(la: bigint, write = false): number | undefined {
+    return guestWalk(this, this.machine.vmread('GUEST_CR3'), la, write);
+  }
+
+  /** copy_from_guest for an HVM guest: a guest-linear range under the vCPU's CR3, then the p2m. */
+  copyFromGuestVirt(la: bigint, len: number): Uint8Array | undefined {
+    const out = new Uint8Array(len);
+    for (let off = 0; off < len;) {
+      const addr = BigInt.asUintN(64, la + BigInt(off));
+      const gpa = this.gvaToGpa(addr);
+      if (gpa === undefined) return undefined;
+      const n = Math.min(len - off, PAGE_SIZE - Number(addr & 0xfffn));
+      const bytes = this.readGuestPhys(gpa, n);
+      if (!bytes) return undefined;
+      out.set(bytes, off);
+      off += n;
+    }
+    return out;
+  }
+
+  copyToGuestVirt(la: bigint, data: Uint8Array): boolean {
+    for (let off = 0; off < data.length;) {
+      const addr = BigInt.asUintN(64, la + BigInt(off));
+      const gpa = this.gvaToGpa(addr, true);
+      if (gpa === undefined) return false;
+      const n = Math.min(data.length - off, PAGE_SIZE - Number(addr & 0xfffn));
+      if (!this.writeGuestPhys(gpa, data.subarray(off, off + n))) return false;
+      off += n;
+    }
+    return true;
+  }
+}
+
+/** Exit status of a run whose domain crashed (triple fault, unexpected exit, guest-requested crash). */
+export const CRASH_STATUS = 125;

@@ -1,0 +1,124 @@
+// Hypercalls (Xen's hvm_hypercall() and the do_* functions it calls). The
+// 64-bit HVM ABI: number in RAX, arguments in RDI, RSI, RDX, R10, R8, the
+// result in RAX (negative errno on failure). Only CPL 0 may call (-EPERM
+// otherwise). Pointer arguments are guest-linear addresses, read through
+// the guest's page tables and the p2m (copy_from_guest).
+import type { Vcpu } from './vcpu.js';
+import { CRASH_STATUS } from './domain.js';
+import {
+  __HYPERVISOR_console_io, __HYPERVISOR_sched_op, __HYPERVISOR_hvm_op, __HYPERVISOR_xen_version,
+  CONSOLEIO_write, CONSOLEIO_read, XENVER_version, XENVER_extraversion, XEN_MAJOR, XEN_MINOR,
+  SCHEDOP_yield, SCHEDOP_block, SCHEDOP_shutdown, SCHEDOP_shutdown_code, SHUTDOWN_NAMES, SHUTDOWN_crash,
+  SHUTDOWN_watchdog, HVMOP_vmi_trigger, DOMID_SELF, EPERM, ESRCH, EFAULT, EINVAL, ENOSYS,
+} from './public.js';
+
+export type HypercallFn = (v: Vcpu, a: bigint[]) => bigint;
+export type HvmOpFn = (v: Vcpu, arg: bigint) => bigint;
+
+const err = (e: number) => BigInt(-e);
+
+/** Reads a little-endian integer field of a guest structure at a guest-linear address. */
+function readGuest(v: Vcpu, la: bigint, len: number): DataView | undefined {
+  const b = v.domain.copyFromGuestVirt(la, len);
+  return b ? new DataView(b.buffer, b.byteOffset, b.byteLength) : undefined;
+}
+
+function doXenVersion(v: Vcpu, a: bigint[]): bigint {
+  switch (Number(a[0])) {
+    case XENVER_version: return BigInt((XEN_MAJOR << 16) | XEN_MINOR);
+    case XENVER_extraversion: {
+      const s = new Uint8Array(16);
+      s.set(new TextEncoder().encode('.0-vmfunc-vmi'));
+      return v.domain.copyToGuestVirt(a[1], s) ? 0n : err(EFAULT);
+    }
+    default: return err(ENOSYS);
+  }
+}
+
+function doConsoleIo(v: Vcpu, a: bigint[]): bigint {
+  switch (Number(a[0])) {
+    case CONSOLEIO_write: {
+      const count = Number(a[1] & 0xffffffffn);
+      if (count > 1 << 20) return err(EINVAL);
+      const bytes = v.domain.copyFromGuestVirt(a[2], count);
+      if (!bytes) return err(EFAULT);
+      v.domain.consoleOut(bytes);
+      return 0n;
+    }
+    case CONSOLEIO_read: return 0n;   // no console input
+    default: return err(ENOSYS);
+  }
+}
+
+function doSchedOp(v: Vcpu, a: bigint[]): bigint {
+  const d = v.domain;
+  switch (Number(a[0])) {
+    case SCHEDOP_yield: return 0n;
+    case SCHEDOP_block: {
+      // Block until an event: the only event source is the timer, on virtual time.
+      v.timer.update(v.m.vcycles);
+      if (!v.timer.pending) {
+        const now = v.m.vcycles, wake = v.nextEventCycles();
+        if (wake > now) { v.m.addVcycles(wake - now); v.stats.haltedCycles += wake - now; }
+      }
+      return 0n;
+    }
+    case SCHEDOP_shutdown: case SCHEDOP_shutdown_code: {
+      const dv = readGuest(v, a[1], 4);
+      if (!dv) return err(EFAULT);
+      const reason = dv.getUint32(0, true) & 0xff;
+      const name = SHUTDOWN_NAMES[reason];
+      if (!name) return err(EINVAL);
+      if (Number(a[0]) === SCHEDOP_shutdown_code) return 0n;   // recorded for a later shutdown; nothing to do here
+      const status = reason === SHUTDOWN_crash || reason === SHUTDOWN_watchdog ? CRASH_STATUS : 0;
+      d.log(`d${d.id}v${v.id} requested shutdown: ${name}`);
+      d.shutdown({ reason: name, status, source: 'hypercall', message: `SCHEDOP_shutdown (${name})` });
+      return 0n;
+    }
+    default: return err(ENOSYS);
+  }
+}
+
+/**
+ * HVMOP_vmi_trigger (vmfunc-vmi's extension, firmware/README.md): struct
+ * xen_hvm_vmi_trigger { domid_t domid; uint16_t pad; uint32_t enable; }.
+ * Sets or clears RDTSC exiting in the caller's VMCS.
+ */
+function hvmopVmiTrigger(v: Vcpu, arg: bigint): bigint {
+  const dv = readGuest(v, arg, 8);
+  if (!dv) return err(EFAULT);
+  const domid = dv.getUint16(0, true), enable = dv.getUint32(4, true);
+  if (domid !== DOMID_SELF && domid !== v.domain.id) return err(ESRCH);
+  if (enable > 1) return err(EINVAL);
+  v.setRdtscExiting(enable === 1);
+  v.domain.log(`d${v.domain.id}v${v.id} VMI trigger ${enable ? 'on' : 'off'}: RDTSC exiting ${enable ? 'set' : 'cleared'}`);
+  return 0n;
+}
+
+/** hvm_op sub-operations; the mechanism issue adds HVMOP_altp2m here. */
+export const hvmOps = new Map<number, HvmOpFn>([[HVMOP_vmi_trigger, hvmopVmiTrigger]]);
+
+function doHvmOp(v: Vcpu, a: bigint[]): bigint {
+  const fn = hvmOps.get(Number(a[0] & 0xffffffffn));
+  return fn ? fn(v, a[1]) : err(ENOSYS);
+}
+
+export const hypercallTable = new Map<number, HypercallFn>([
+  [__HYPERVISOR_xen_version, doXenVersion],
+  [__HYPERVISOR_console_io, doConsoleIo],
+  [__HYPERVISOR_sched_op, doSchedOp],
+  [__HYPERVISOR_hvm_op, doHvmOp],
+]);
+
+/** hvm_hypercall(): returns with RAX set; the caller advances RIP. */
+export function hvmHypercall(v: Vcpu): void {
+  const m = v.m;
+  const cpl = Number((m.vmread('GUEST_SS_AR_BYTES') >> 5n) & 3n);
+  if (cpl !== 0) { v.setGpr('rax', err(EPERM)); return; }
+  const nr = m.gpr('rax');
+  const n = nr <= 0xffffn ? Number(nr) : -1;
+  v.stats.hypercalls.set(n, (v.stats.hypercalls.get(n) ?? 0) + 1);
+  const fn = hypercallTable.get(n);
+  const args = [m.gpr('rdi'), m.gpr('rsi'), m.gpr('rdx'), m.gpr('r10'), m.gpr('r8')];
+  v.setGpr('rax', fn ? fn(v, args) : err(ENOSYS));
+}

@@ -1,0 +1,243 @@
+// A virtual CPU: its VMCS (Xen's construct_vmcs), the run loop (VM entry,
+// exit, dispatch to vmx_vmexit_handler, interrupt assist before the next
+// entry), and the helpers exit handlers share: update_guest_eip, exception
+// injection, RDTSC exiting.
+import type { Machine } from '../machine.js';
+import type { Domain } from './domain.js';
+import {
+  PIN_BASED_EXT_INTR_MASK, PIN_BASED_NMI_EXITING, PIN_BASED_VMX_PREEMPTION_TIMER,
+  CPU_BASED_HLT_EXITING, CPU_BASED_USE_TSC_OFFSETTING, CPU_BASED_USE_IO_BITMAPS, CPU_BASED_USE_MSR_BITMAPS,
+  CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, CPU_BASED_RDTSC_EXITING, CPU_BASED_INTR_WINDOW_EXITING,
+  SECONDARY_EXEC_ENABLE_EPT, SECONDARY_EXEC_ENABLE_RDTSCP, SECONDARY_EXEC_EPT_VIOLATION_VE,
+  VM_EXIT_HOST_ADDR_SPACE_SIZE, VM_EXIT_ACK_INTR_ON_EXIT, VM_ENTRY_IA32E_MODE,
+  INTR_INFO_VALID_MASK, INTR_INFO_DELIVER_CODE_MASK, INTR_TYPE_HARD_EXCEPTION, INTR_TYPE_EXT_INTR,
+  exitReasonName,
+} from '../vmcs.js';
+import { PAGE_SIZE } from './frames.js';
+import { PeriodicTimer } from './vpt.js';
+import { vmxVmexitHandler } from './vmx.js';
+import { handlerCost } from './cost.js';
+import { VMCS_FIELDS as F } from '../vmcs.js';
+
+// Exceptions Xen always intercepts for HVM guests (HVM_TRAP_MASK, Xen 4.17): #DB, #AC, #MC.
+export const HVM_TRAP_MASK = (1 << 1) | (1 << 17) | (1 << 18);
+export const X86_CR4_PAE = 1 << 5, X86_CR4_MCE = 1 << 6, X86_CR4_VMXE = 1 << 13;
+/** CR4 bits the host owns (Xen's HVM_CR4_HOST_MASK): guest writes that change them exit. */
+export const HVM_CR4_HOST_MASK = X86_CR4_VMXE | X86_CR4_PAE | X86_CR4_MCE;
+export const X86_EFLAGS_TF = 1n << 8n, X86_EFLAGS_IF = 1n << 9n;
+
+/** MSRs the guest reads and writes without exits (Xen's vmx_clear_msr_intercept calls). */
+const PASSTHROUGH_MSRS = [0xc0000100, 0xc0000101, 0xc0000102, 0x174, 0x175, 0x176, 0x277];
+/** I/O ports Xen lets HVM guests use directly (the delay ports). */
+const PASSTHROUGH_PORTS = [0x80, 0xed];
+
+export interface RunLimits { maxInsns?: bigint; maxVcycles?: bigint }
+export type StopReason =
+  | { kind: 'shutdown' }
+  | { kind: 'limit'; which: 'max-insns' | 'max-vtime' };
+
+export interface VcpuStats {
+  /** VM exits by basic reason (bit 31 kept for entry failures). */
+  exits: Map<number, number>;
+  /** Hypercalls by number. */
+  hypercalls: Map<number, number>;
+  /** Virtual cycles the vCPU spent halted (time skipped to the next event). */
+  haltedCycles: bigint;
+  /** Virtual cycles charged for exits and handlers. */
+  exitCycles: bigint;
+}
+
+export class Vcpu {
+  readonly id = 0;
+  readonly m: Machine;
+  readonly timer: PeriodicTimer;
+  /** Cached VMCS controls, as Xen keeps v->arch.hvm.vmx.exec_control. */
+  execControl = 0;
+  secondaryExecControl = 0;
+  limits: RunLimits = {};
+  readonly stats: VcpuStats = { exits: new Map(), hypercalls: new Map(), haltedCycles: 0n, exitCycles: 0n };
+  /** Called on every exit before dispatch (tracing hooks: TRC_HVM_VMEXIT lands here). */
+  readonly exitHooks: ((v: Vcpu, reason: number) => void)[] = [];
+  private msrBitmap = 0;
+  private ioBitmapA = 0;
+
+  constructor(readonly domain: Domain, opts: { timerPeriod: bigint; timerVector: number }) {
+    this.m = domain.machine;
+    this.timer = new PeriodicTimer(opts.timerPeriod, opts.timerVector, this.m.vcycles);
+    this.constructVmcs();
+  }
+
+  private constructVmcs(): void {
+    const m = this.m, d = this.domain;
+    m.vmwrite(F.PIN_BASED_VM_EXEC_CONTROL, PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING | PIN_BASED_VMX_PREEMPTION_TIMER);
+    this.execControl = (CPU_BASED_HLT_EXITING | CPU_BASED_USE_TSC_OFFSETTING | CPU_BASED_USE_IO_BITMAPS |
+      CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_ACTIVATE_SECONDARY_CONTROLS) >>> 0;
+    this.secondaryExecControl = SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_ENABLE_RDTSCP |
+      (d.veEnabled ? SECONDARY_EXEC_EPT_VIOLATION_VE : 0);
+    m.vmwrite(F.CPU_BASED_VM_EXEC_CONTROL, this.execControl);
+    m.vmwrite(F.SECONDARY_VM_EXEC_CONTROL, this.secondaryExecControl);
+    m.vmwrite(F.VM_EXIT_CONTROLS, VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_ACK_INTR_ON_EXIT);
+    m.vmwrite(F.VM_ENTRY_CONTROLS, VM_ENTRY_IA32E_MODE);
+    m.vmwrite(F.EXCEPTION_BITMAP, HVM_TRAP_MASK);
+    m.vmwrite(F.PAGE_FAULT_ERROR_CODE_MASK, 0);
+    m.vmwrite(F.PAGE_FAULT_ERROR_CODE_MATCH, 0);
+    m.vmwrite(F.CR0_GUEST_HOST_MASK, 0);
+    m.vmwrite(F.CR4_GUEST_HOST_MASK, HVM_CR4_HOST_MASK);
+    m.vmwrite(F.VM_ENTRY_INTR_INFO_FIELD, 0);
+    m.vmwrite(F.GUEST_ACTIVITY_STATE, 0);
+    m.vmwrite(F.GUEST_INTERRUPTIBILITY_INFO, 0);
+    // The guest's TSC starts at 0 when the domain is built.
+    m.vmwrite(F.TSC_OFFSET, BigInt.asUintN(64, -m.vcycles));
+
+    // MSR bitmap: intercept everything but the pass-through MSRs (read and write).
+    this.msrBitmap = d.frames.alloc() * PAGE_SIZE;
+    m.fillPhys(this.msrBitmap, PAGE_SIZE, 0xff);
+    for (const msr of PASSTHROUGH_MSRS) {
+      const base = msr >= 0xc0000000 ? 1024 : 0, bit = msr & 0x1fff;
+      for (const off of [base, base + 2048]) {
+        const a = this.msrBitmap + off + (bit >> 3);
+        m.writePhys(a, new Uint8Array([m.readPhys(a, 1)[0] & ~(1 << (bit & 7))]));
+      }
+    }
+    m.vmwrite(F.MSR_BITMAP, this.msrBitmap);
+    // I/O bitmaps A (ports 0-0x7fff) and B: every port exits but the delay ports.
+    this.ioBitmapA = d.frames.alloc(2) * PAGE_SIZE;
+    m.fillPhys(this.ioBitmapA, 2 * PAGE_SIZE, 0xff);
+    for (const p of PASSTHROUGH_PORTS) {
+      const a = this.ioBitmapA + (p >> 3);
+      m.writePhys(a, new Uint8Array([m.readPhys(a, 1)[0] & ~(1 << (p & 7))]));
+    }
+    m.vmwrite(F.IO_BITMAP_A, this.ioBitmapA);
+    m.vmwrite(F.IO_BITMAP_B, this.ioBitmapA + PAGE_SIZE);
+
+    m.vmwrite(F.EPT_POINTER, d.p2m.eptp());
+    const veMa = d.gpaToMachine(d.veInfoGpa);
+    if (veMa !== undefined) m.vmwrite(F.VIRT_EXCEPTION_INFO, veMa);
+  }
+
+  // ---- helpers for exit handlers ------------------------------------------
+
+  gpr(r: Parameters<Machine['gpr']>[0]): bigint { return this.m.gpr(r); }
+  setGpr(r: Parameters<Machine['setGpr']>[0], v: bigint | number): void { this.m.setGpr(r, v); }
+
+  /** Xen's update_guest_eip(): skip the exiting instruction, drop STI/MOV-SS blocking, honour TF. */
+  updateGuestEip(): void {
+    const m = this.m;
+    m.vmwrite(F.GUEST_RIP, m.vmread(F.GUEST_RIP) + m.vmread(F.VM_EXIT_INSTRUCTION_LEN));
+    const intr = m.vmread(F.GUEST_INTERRUPTIBILITY_INFO);
+    if (intr & 3n) m.vmwrite(F.GUEST_INTERRUPTIBILITY_INFO, intr & ~3n);
+    if (m.vmread(F.GUEST_RFLAGS) & X86_EFLAGS_TF) this.injectHwException(1);
+  }
+
+  /** hvm_inject_hw_exception(): queue a hardware exception for the next VM entry. */
+  injectHwException(vector: number, errorCode?: number): void {
+    const m = this.m;
+    const cur = Number(m.vmread(F.VM_ENTRY_INTR_INFO_FIELD));
+    if (cur & INTR_INFO_VALID_MASK && ((cur >> 8) & 7) === 3) {
+      // An exception is already queued (e.g. re-injected): combine as the CPU would (SDM Table 6-5).
+      const prev = cur & 0xff;
+      if (prev === 8) { this.domain.crash(`Triple fault while injecting ${vector} after #DF`); return; }
+      const contributory = (v: number) => v === 0 || (v >= 10 && v <= 13);
+      if ((contributory(prev) && contributory(vector)) || (prev === 14 && (vector === 14 || contributory(vector)))) {
+        vector = 8; errorCode = 0;
+      }
+    }
+    let info = INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION | vector;
+    if (errorCode !== undefined) {
+      info |= INTR_INFO_DELIVER_CODE_MASK;
+      m.vmwrite(F.VM_ENTRY_EXCEPTION_ERROR_CODE, errorCode >>> 0);
+    }
+    m.vmwrite(F.VM_ENTRY_INTR_INFO_FIELD, info >>> 0);
+  }
+
+  /** vmx_set_rdtsc_exiting(): the VMI trigger's switch. */
+  setRdtscExiting(on: boolean): void {
+    this.execControl = on ? (this.execControl | CPU_BASED_RDTSC_EXITING) >>> 0 : (this.execControl & ~CPU_BASED_RDTSC_EXITING) >>> 0;
+    this.m.vmwrite(F.CPU_BASED_VM_EXEC_CONTROL, this.execControl);
+  }
+  get rdtscExiting(): boolean { return (this.execControl & CPU_BASED_RDTSC_EXITING) !== 0; }
+
+  setSecondaryExecControl(bits: number, on: boolean): void {
+    this.secondaryExecControl = on ? (this.secondaryExecControl | bits) >>> 0 : (this.secondaryExecControl & ~bits) >>> 0;
+    this.m.vmwrite(F.SECONDARY_VM_EXEC_CONTROL, this.secondaryExecControl);
+  }
+
+  private setIntrWindowExiting(on: boolean): void {
+    const want = on ? (this.execControl | CPU_BASED_INTR_WINDOW_EXITING) >>> 0 : (this.execControl & ~CPU_BASED_INTR_WINDOW_EXITING) >>> 0;
+    if (want !== this.execControl) {
+      this.execControl = want;
+      this.m.vmwrite(F.CPU_BASED_VM_EXEC_CONTROL, want);
+    }
+  }
+
+  /**
+   * vmx_intr_assist(): before each VM entry, inject the pending timer
+   * interrupt if the guest can take it (RFLAGS.IF = 1, no STI/MOV-SS
+   * blocking, no other event queued); otherwise ask for an interrupt-window
+   * exit.
+   */
+  intrAssist(): void {
+    const m = this.m, t = this.timer;
+    t.update(m.vcycles);
+    if (!t.pending) { this.setIntrWindowExiting(false); return; }
+    if (Number(m.vmread(F.VM_ENTRY_INTR_INFO_FIELD)) & INTR_INFO_VALID_MASK) { this.setIntrWindowExiting(true); return; }
+    const rflags = m.vmread(F.GUEST_RFLAGS), intr = m.vmread(F.GUEST_INTERRUPTIBILITY_INFO);
+    if ((rflags & X86_EFLAGS_IF) && (intr & 3n) === 0n) {
+      m.vmwrite(F.VM_ENTRY_INTR_INFO_FIELD, (INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | t.vector) >>> 0);
+      t.ack();
+      this.setIntrWindowExiting(false);
+    } else {
+      this.setIntrWindowExiting(true);
+    }
+  }
+
+  /** The virtual time the vCPU must stop at next: the timer or the run's time limit. */
+  nextEventCycles(): bigint {
+    const lim = this.limits.maxVcycles;
+    return lim !== undefined && lim < this.timer.next ? lim : this.timer.next;
+  }
+
+  /** Charges virtual time for an exit: the round trip plus the handler. */
+  private chargeExit(reason: number): void {
+    const c = BigInt(this.domain.costs.vmexitRoundTrip + handlerCost(this.domain.costs, reason));
+    this.m.addVcycles(c);
+    this.stats.exitCycles += c;
+  }
+
+  /**
+   * Runs the vCPU until the domain shuts down or a limit is reached. Each
+   * pass: interrupt assist, the VMX-preemption timer armed for the next
+   * timer deadline (it plays the host's timer interrupt), VMRESUME, charge,
+   * dispatch.
+   */
+  run(limits: RunLimits = {}): StopReason {
+    const m = this.m, d = this.domain;
+    this.limits = limits;
+    const BIG = 0xffffffffffffn;
+    while (!d.isShutdown) {
+      if (limits.maxInsns !== undefined && m.insnsRetired >= limits.maxInsns) return { kind: 'limit', which: 'max-insns' };
+      if (limits.maxVcycles !== undefined && m.vcycles >= limits.maxVcycles) return { kind: 'limit', which: 'max-vtime' };
+      this.intrAssist();
+      const now = m.vcycles, deadline = this.nextEventCycles();
+      let ticks = deadline > now ? (deadline - now + 31n) >> 5n : 0n;
+      if (ticks > 0xffffffffn) ticks = 0xffffffffn;
+      m.vmwrite(F.VMX_PREEMPTION_TIMER_VALUE, ticks);
+      const budget = limits.maxInsns !== undefined ? limits.maxInsns - m.insnsRetired : BIG;
+      const reason = m.vmresume(budget);
+      this.stats.exits.set(reason, (this.stats.exits.get(reason) ?? 0) + 1);
+      this.chargeExit(reason);
+      for (const h of this.exitHooks) h(this, reason);
+      vmxVmexitHandler(this, reason);
+    }
+    return { kind: 'shutdown' };
+  }
+
+  /** Exit counts by reason name. */
+  exitHistogram(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [r, n] of [...this.stats.exits.entries()].sort((a, b) => (a[0] & 0xffff) - (b[0] & 0xffff))) {
+      out[exitReasonName(r)] = (out[exitReasonName(r)] ?? 0) + n;
+    }
+    return out;
+  }
+}

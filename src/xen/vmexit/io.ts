@@ -1,0 +1,29 @@
+// EXIT_REASON_IO_INSTRUCTION: decode the qualification (SDM Table 28-5) and
+// hand the access to the port's device (the device model: serial console,
+// exit port). String I/O (INS/OUTS) is not supported by this CPU.
+import type { Vcpu } from '../vcpu.js';
+import { hex } from '../vmx.js';
+import { VMCS_FIELDS as F } from '../../vmcs.js';
+
+export function vmxIoInstruction(v: Vcpu): void {
+  const m = v.m;
+  const q = Number(m.vmread(F.EXIT_QUALIFICATION));
+  const size = ((q & 7) + 1) as 1 | 2 | 4;
+  const isIn = (q & 8) !== 0, isString = (q & 16) !== 0;
+  const port = (q >>> 16) & 0xffff;
+  if (isString || (size !== 1 && size !== 2 && size !== 4)) {
+    v.domain.crash(`Unsupported I/O exit: qualification ${hex(q)} at RIP ${hex(m.vmread(F.GUEST_RIP))}`);
+    return;
+  }
+  if (isIn) {
+    const val = BigInt(v.domain.io.read(port, size) >>> 0);
+    const rax = m.gpr('rax');
+    // IN to AL/AX merges; IN to EAX zero-extends into RAX.
+    const merged = size === 4 ? val : (rax & ~((1n << BigInt(size * 8)) - 1n)) | val;
+    m.setGpr('rax', merged);
+  } else {
+    const mask = size === 4 ? 0xffffffffn : (1n << BigInt(size * 8)) - 1n;
+    v.domain.io.write(port, size, Number(m.gpr('rax') & mask));
+  }
+  if (!v.domain.isShutdown) v.updateGuestEip();
+}

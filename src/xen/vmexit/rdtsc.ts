@@ -1,0 +1,36 @@
+// EXIT_REASON_RDTSC / RDTSCP: with RDTSC exiting on (the VMI trigger), every
+// guest RDTSC lands here. Xen: update_guest_eip(); hvm_rdtsc_intercept(),
+// which returns the guest's TSC (virtual time plus TSC_OFFSET) in EDX:EAX.
+import type { Vcpu } from '../vcpu.js';
+import { MSR_TSC_AUX } from './msr.js';
+import { VMCS_FIELDS as F } from '../../vmcs.js';
+
+/**
+ * The VMFUNC-awareness hook: runs inside every emulated RDTSC/RDTSCP, after
+ * the guest's TSC has been computed. The mechanism issue puts the paper's
+ * check here (read the current EPTP, map it to its index, write back view
+ * index-10 and raise the VMI request); for now it does nothing.
+ */
+export function vmfuncAwarenessHook(_v: Vcpu, _tsc: bigint): void {}
+
+/** The guest's view of the TSC now: virtual cycles plus TSC_OFFSET. */
+export function guestTsc(v: Vcpu): bigint {
+  return BigInt.asUintN(64, v.m.vcycles + v.m.vmread(F.TSC_OFFSET));
+}
+
+export function vmxRdtsc(v: Vcpu): void {
+  v.updateGuestEip();
+  const tsc = guestTsc(v);
+  v.setGpr('rax', tsc & 0xffffffffn);
+  v.setGpr('rdx', tsc >> 32n);
+  vmfuncAwarenessHook(v, tsc);
+}
+
+export function vmxRdtscp(v: Vcpu): void {
+  v.updateGuestEip();
+  const tsc = guestTsc(v);
+  v.setGpr('rax', tsc & 0xffffffffn);
+  v.setGpr('rdx', tsc >> 32n);
+  v.setGpr('rcx', v.m.rdmsr(MSR_TSC_AUX) & 0xffffffffn);
+  vmfuncAwarenessHook(v, tsc);
+}

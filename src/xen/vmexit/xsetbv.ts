@@ -1,0 +1,6 @@
+// EXIT_REASON_XSETBV: this virtual CPU offers no XSAVE (CPUID.1:ECX.XSAVE=0),
+// so any XSETBV that reaches the hypervisor is refused with #GP(0), as Xen's
+// hvm_handle_xsetbv() refuses an invalid XCR0.
+import type { Vcpu } from '../vcpu.js';
+
+export function vmxXsetbv(v: Vcpu): void { v.injectHwException(13, 0); }
