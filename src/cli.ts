@@ -29,6 +29,7 @@ async function execCommand(batch: string): Promise<number> {
 
 interface RunArgs {
   image?: string; maxInsns?: string; maxVtime?: string; mem?: string; cmdline?: string; systemMap?: string; json?: boolean;
+  vmi?: boolean; views?: number; notify?: 'immediate' | 'tbuf'; trace?: string;
 }
 
 /** `vmfunc-vmi run`: options to RunOptions, the console to stdout (stderr with --json), the guest's status out. */
@@ -37,6 +38,9 @@ function runCommand(a: RunArgs): number {
   if (a.mem !== undefined && !/^\s*\d+\s*$/.test(a.mem)) throw new RunOptionError(`--mem: "${a.mem}" is not a size in MiB`);
   const json = a.json === true;
   const out = json ? process.stderr : process.stdout;
+  if (a.views !== undefined && (!Number.isInteger(a.views) || a.views < 2 || a.views > 10)) {
+    throw new RunOptionError(`--views: ${a.views} is not a number of EPT views from 2 to 10 (the TVM asks with index 11)`);
+  }
   const summary: RunSummary = runImage({
     image: a.image,
     memMiB: checkMem(mem),
@@ -46,6 +50,10 @@ function runCommand(a: RunArgs): number {
     systemMap: a.systemMap === undefined ? undefined : a.systemMap === 'none' ? false : a.systemMap,
     onConsole: (b) => out.write(b),
     onLog: (line) => process.stderr.write(`(XEN) ${line}\n`),
+    vmi: a.vmi === false ? false : {
+      views: a.views, notify: a.notify, traceFile: a.trace, traceHvm: a.trace !== undefined,
+      onDom0Log: (line) => process.stderr.write(`(dom0) ${line}\n`),
+    },
   });
   if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
   else if (summary.exit.kind !== 'shutdown') process.stderr.write(`vmfunc-vmi: ${summary.exit.kind === 'limit' ? summary.exit.detail : `domain crashed: ${summary.exit.detail}`}\n`);
@@ -79,6 +87,10 @@ export async function main(argv: string[]): Promise<void> {
           .option('cmdline', { type: 'string', describe: 'kernel command line (in the boot information)' })
           .option('system-map', { type: 'string', describe: 'System.map to place in guest memory (default: System.map beside the image, if any; "none" for none)' })
           .option('json', { type: 'boolean', describe: 'print a JSON summary on stdout (the console goes to stderr)' })
+          .option('vmi', { type: 'boolean', default: true, describe: 'the VMI trigger mechanism: altp2m views, VMFUNC, trace buffers, Dom0 (--no-vmi: plain boot)' })
+          .option('views', { type: 'number', describe: 'normal EPT views, each with a VMI mirror at 10+k (default 2)' })
+          .option('notify', { choices: ['immediate', 'tbuf'] as const, describe: 'Dom0 notification: the paper\'s VIRQ per request, or stock VIRQ_TBUF at half full with a 100 ms poll' })
+          .option('trace', { type: 'string', describe: 'write the xentrace file (HVM trace points on) to FILE' })
           .example('$0 run', 'boot the bundled TVM')
           .example('$0 run --json --max-vtime 50ms', 'summary of at most 50 ms of virtual time')
           .epilogue('Exit status: the guest\'s (exit port 0x501 or SCHEDOP_shutdown), 124 when a --max-* limit stopped the run, ' +
@@ -86,7 +98,9 @@ export async function main(argv: string[]): Promise<void> {
         (a) => {
           code = runCommand({ image: a.image as string | undefined, maxInsns: a.maxInsns as string | undefined,
             maxVtime: a.maxVtime as string | undefined, mem: a.mem as string | undefined, cmdline: a.cmdline as string | undefined,
-            systemMap: a.systemMap as string | undefined, json: a.json as boolean | undefined });
+            systemMap: a.systemMap as string | undefined, json: a.json as boolean | undefined,
+            vmi: a.vmi as boolean, views: a.views as number | undefined, notify: a.notify as 'immediate' | 'tbuf' | undefined,
+            trace: a.trace as string | undefined });
         })
       .demandCommand(1, 'name a command (see --help)')
       .strict()

@@ -6,7 +6,10 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Domain, CRASH_STATUS, DEFAULT_TSC_KHZ, type DomainConfig } from './xen/domain.js';
 import { parseElf64, ImageError } from './xen/elf.js';
-import { bootImage, type BootLayout, type BootOptions } from './xen/boot.js';
+import { bootImage, BOOTINFO_F_VMFUNC, type BootLayout, type BootOptions } from './xen/boot.js';
+import { VmiMechanism, type VmiOptions } from './xen/vmi.js';
+import { Dom0, type HandledRequest } from './dom0/dom0.js';
+import { writeFileSync } from 'node:fs';
 import { HYPERCALL_NAMES } from './xen/public.js';
 import { packageRoot } from './util/paths.js';
 
@@ -42,6 +45,24 @@ export interface RunOptions {
   boot?: Partial<BootOptions>;
   /** Called with the domain after the image is loaded, before the vCPU first runs. */
   beforeRun?: (d: Domain, layout: BootLayout) => void;
+  /** The paper's mechanism: altp2m views with mirrors, VMFUNC, trace buffers, Dom0 (false/undefined: off). */
+  vmi?: VmiRunOptions | false;
+}
+
+export interface VmiRunOptions extends VmiOptions {
+  /** Write the xentrace file Dom0's trace daemon collected. */
+  traceFile?: string;
+  /** Dom0 received a request (the VMI launcher hooks in here). */
+  onRequest?: (h: HandledRequest, d: Domain) => void;
+  /** Dom0's log lines. */
+  onDom0Log?: (line: string) => void;
+}
+
+export interface VmiRequestSummary {
+  domid: number; vcpu: number; eptp_index: number; parameter: number; rip: string; cr3: string;
+  detected_vcycles: number; dom0_vcycles: number; woken_by: string;
+  /** From the guest's request (its VMFUNC is not visible; detection is the RDTSC exit that noticed it) to Dom0 reading the record. */
+  notify_latency_ns: number;
 }
 
 export interface RunSummary {
@@ -58,7 +79,8 @@ export interface RunSummary {
   timer: { vector: number; period_cycles: number; ticks_injected: number; ticks_missed: number };
   halted_cycles: number;
   exit_cycles: number;
-  vmi_requests: number;
+  vmi_requests: VmiRequestSummary[];
+  trace: { records: number; dropped: number; file?: string } | null;
   console_bytes: number;
   mem_mib: number;
   tsc_khz: number;
@@ -148,10 +170,30 @@ export function runImage(opts: RunOptions = {}): RunSummary {
     memMiB, tscKhz, timerPeriod: opts.timerPeriod, ...opts.domain,
     console, log: opts.onLog,
   });
-  const layout = bootImage(d, elf, { cmdline: opts.cmdline ?? '', systemMap, ...opts.boot });
+  let mech: VmiMechanism | undefined;
+  let dom0: Dom0 | undefined;
+  const vmiOpts = opts.vmi || undefined;
+  if (vmiOpts) {
+    const dd = d;
+    mech = new VmiMechanism(dd, vmiOpts);
+    dom0 = new Dom0(dd, mech, (h) => {
+      const ns = Number(h.dom0At - h.detectedAt) * 1e6 / tscKhz;
+      vmiOpts.onDom0Log?.(`VMI request from d${h.request.domid}v${h.request.vcpu}: EPTP index ${h.request.eptpIndex} ` +
+        `(parameter ${h.request.parameter}), detected at ${fmtNs(Number(h.detectedAt) * 1e6 / tscKhz)} virtual, ` +
+        `read by Dom0 ${fmtNs(ns)} later (${h.wokenBy})`);
+      vmiOpts.onRequest?.(h, dd);
+    });
+  }
+  const layout = bootImage(d, elf, {
+    cmdline: opts.cmdline ?? '', systemMap,
+    ...(mech ? { flags: BOOTINFO_F_VMFUNC, eptpViews: mech.altp2m.viewCount } : {}),
+    ...opts.boot,
+  });
   opts.beforeRun?.(d, layout);
   const stop = d.vcpu.run({ maxInsns: opts.maxInsns, maxVcycles: opts.maxVtime });
+  dom0?.flush();
   const hostMs = performance.now() - t0;
+  if (vmiOpts?.traceFile && dom0) writeFileSync(vmiOpts.traceFile, dom0.consumer.file());
 
   const m = d.machine, v = d.vcpu;
   let exit: RunSummary['exit'];
@@ -178,7 +220,13 @@ export function runImage(opts: RunOptions = {}): RunSummary {
     timer: { vector: v.timer.vector, period_cycles: Number(v.timer.period), ticks_injected: v.timer.injected, ticks_missed: v.timer.missed },
     halted_cycles: Number(v.stats.haltedCycles),
     exit_cycles: Number(v.stats.exitCycles),
-    vmi_requests: 0,
+    vmi_requests: (dom0?.handled ?? []).map((h) => ({
+      domid: h.request.domid, vcpu: h.request.vcpu, eptp_index: h.request.eptpIndex, parameter: h.request.parameter,
+      rip: '0x' + h.request.rip.toString(16), cr3: '0x' + h.request.cr3.toString(16),
+      detected_vcycles: Number(h.detectedAt), dom0_vcycles: Number(h.dom0At), woken_by: h.wokenBy,
+      notify_latency_ns: Math.round(Number(h.dom0At - h.detectedAt) * 1e6 / tscKhz),
+    })),
+    trace: mech ? { records: mech.trace.written, dropped: mech.trace.dropped, file: vmiOpts?.traceFile } : null,
     console_bytes: d.consoleBytes,
     mem_mib: memMiB,
     tsc_khz: tscKhz,
@@ -186,3 +234,6 @@ export function runImage(opts: RunOptions = {}): RunSummary {
 }
 
 function round3(x: number): number { return Math.round(x * 1000) / 1000; }
+function fmtNs(ns: number): string {
+  return ns >= 1e6 ? `${(ns / 1e6).toFixed(3)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(3)} us` : `${Math.round(ns)} ns`;
+}

@@ -69,6 +69,8 @@ export class Domain {
   readonly veInfoGpa: number;
   readonly veEnabled: boolean;
   readonly vcpu: Vcpu;
+  /** The paper's mechanism, when enabled (src/xen/vmi.ts): altp2m views, trace buffers, VMI requests. */
+  vmi: import('./vmi.js').VmiMechanism | undefined;
   shutdownInfo: ShutdownInfo | undefined;
   /** Console bytes written by the guest. */
   consoleBytes = 0;

@@ -9,7 +9,7 @@ import {
   __HYPERVISOR_console_io, __HYPERVISOR_sched_op, __HYPERVISOR_hvm_op, __HYPERVISOR_xen_version,
   CONSOLEIO_write, CONSOLEIO_read, XENVER_version, XENVER_extraversion, XEN_MAJOR, XEN_MINOR,
   SCHEDOP_yield, SCHEDOP_block, SCHEDOP_shutdown, SCHEDOP_shutdown_code, SHUTDOWN_NAMES, SHUTDOWN_crash,
-  SHUTDOWN_watchdog, HVMOP_vmi_trigger, DOMID_SELF, EPERM, ESRCH, EFAULT, EINVAL, ENOSYS,
+  SHUTDOWN_watchdog, HVMOP_vmi_trigger, HVMOP_altp2m, DOMID_SELF, EPERM, ESRCH, EFAULT, EINVAL, ENOSYS,
 } from './public.js';
 
 export type HypercallFn = (v: Vcpu, a: bigint[]) => bigint;
@@ -95,8 +95,24 @@ function hvmopVmiTrigger(v: Vcpu, arg: bigint): bigint {
   return 0n;
 }
 
-/** hvm_op sub-operations; the mechanism issue adds HVMOP_altp2m here. */
-export const hvmOps = new Map<number, HvmOpFn>([[HVMOP_vmi_trigger, hvmopVmiTrigger]]);
+/**
+ * HVMOP_altp2m: the xen_hvm_altp2m_op structure (40 bytes) is read from the
+ * guest, handled by the domain's mechanism (src/xen/vmi.ts), and written back.
+ */
+function hvmopAltp2m(v: Vcpu, arg: bigint): bigint {
+  const mech = v.domain.vmi;
+  if (!mech) return err(ENOSYS);
+  const dv = readGuest(v, arg, 40);
+  if (!dv) return err(EFAULT);
+  const domid = dv.getUint16(8, true);
+  if (domid !== DOMID_SELF && domid !== v.domain.id) return err(ESRCH);
+  const rc = mech.altp2mOp(v, dv);
+  if (!v.domain.copyToGuestVirt(arg, new Uint8Array(dv.buffer, dv.byteOffset, 40))) return err(EFAULT);
+  return rc < 0 ? BigInt.asUintN(64, BigInt(rc)) : 0n;
+}
+
+/** hvm_op sub-operations. */
+export const hvmOps = new Map<number, HvmOpFn>([[HVMOP_vmi_trigger, hvmopVmiTrigger], [HVMOP_altp2m, hvmopAltp2m]]);
 
 function doHvmOp(v: Vcpu, a: bigint[]): bigint {
   const fn = hvmOps.get(Number(a[0] & 0xffffffffn));

@@ -58,6 +58,8 @@ export class Vcpu {
   readonly stats: VcpuStats = { exits: new Map(), hypercalls: new Map(), haltedCycles: 0n, exitCycles: 0n };
   /** Called on every exit before dispatch (tracing hooks: TRC_HVM_VMEXIT lands here). */
   readonly exitHooks: ((v: Vcpu, reason: number) => void)[] = [];
+  /** Called before every VM entry (tracing: TRC_HVM_VMENTRY; Dom0's timers). */
+  readonly entryHooks: ((v: Vcpu) => void)[] = [];
   private msrBitmap = 0;
   private ioBitmapA = 0;
 
@@ -223,10 +225,12 @@ export class Vcpu {
       if (ticks > 0xffffffffn) ticks = 0xffffffffn;
       m.vmwrite(F.VMX_PREEMPTION_TIMER_VALUE, ticks);
       const budget = limits.maxInsns !== undefined ? limits.maxInsns - m.insnsRetired : BIG;
+      for (const h of this.entryHooks) h(this);
+      if (d.isShutdown) break;
       const reason = m.vmresume(budget);
       this.stats.exits.set(reason, (this.stats.exits.get(reason) ?? 0) + 1);
+      for (const h of this.exitHooks) h(this, reason); // at the exit's own time, before its cost
       this.chargeExit(reason);
-      for (const h of this.exitHooks) h(this, reason);
       vmxVmexitHandler(this, reason);
     }
     return { kind: 'shutdown' };

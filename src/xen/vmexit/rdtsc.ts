@@ -7,11 +7,11 @@ import { VMCS_FIELDS as F } from '../../vmcs.js';
 
 /**
  * The VMFUNC-awareness hook: runs inside every emulated RDTSC/RDTSCP, after
- * the guest's TSC has been computed. The mechanism issue puts the paper's
- * check here (read the current EPTP, map it to its index, write back view
- * index-10 and raise the VMI request); for now it does nothing.
+ * the guest's TSC has been computed: the paper's check (read the current
+ * EPTP, map it to its index, write back view index-10 and raise the VMI
+ * request), when the domain has the mechanism (src/xen/vmi.ts).
  */
-export function vmfuncAwarenessHook(_v: Vcpu, _tsc: bigint): void {}
+export function vmfuncAwarenessHook(v: Vcpu, tsc: bigint): void { v.domain.vmi?.onRdtsc(v, tsc); }
 
 /** The guest's view of the TSC now: virtual cycles plus TSC_OFFSET. */
 export function guestTsc(v: Vcpu): bigint {

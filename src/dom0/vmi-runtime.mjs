@@ -1,0 +1,239 @@
+// The VMI program sandbox: one fresh instance of a WASI command module with
+// @wasmer/wasi providing WASI (arguments, environment, clocks, random, an
+// in-memory file system with /out preopened) and a `libvmi` import module
+// whose functions marshal their arguments out of the program's linear
+// memory and call the host (`callHost`), which in the worker is a
+// synchronous RPC to Dom0's main thread and inline is a direct call.
+//
+// Plain JavaScript (not TypeScript) so that a worker thread can load it
+// from src/ and from dist/ alike; the ABI table it follows is data, passed
+// in by src/dom0/launcher.ts, which documents it (and vmi/README.md).
+//
+// We take fd_write for stdout/stderr and proc_exit ourselves: output goes to
+// `out(fd, bytes)` as it is written (so a program stopped for looping still
+// shows what it printed), and proc_exit unwinds with a sentinel so the exit
+// code needs no help from the WASI library.
+import { WASI, MemFS } from '@wasmer/wasi';
+
+class ProcExit {
+  constructor(code) { this.code = code; }
+}
+
+/** A trap raised by the libvmi layer (a bad pointer from the program): reported like a Wasm trap. */
+export class AbiTrap extends Error {}
+
+const WIDTH = { out8: 1, out16: 2, out32: 4, out64: 8 };
+
+/** The wasm-level signature of an import spec: i64 stays i64, everything else is i32 (ptr, len, pid ...). */
+function wasmArity(spec) {
+  let n = 0;
+  for (const k of spec.params) n += k === 'str' || k === 'in' || k === 'buf' ? 2 : 1;
+  return n;
+}
+
+/**
+ * Builds the `libvmi` import object.
+ * abi: [{ name, params, result, chunk? }], index = op number.
+ * callHost(op, vals, input, cap) -> { ret, value?, data? }.
+ * getMemory() -> the instance's WebAssembly.Memory (set after instantiation).
+ */
+export function buildLibvmiImports(abi, callHost, getMemory, maxChunk) {
+  const imports = {};
+  abi.forEach((spec, op) => {
+    const name = spec.name;
+    const arity = wasmArity(spec);
+    const fail = (msg) => { throw new AbiTrap(`libvmi.${name}: ${msg}`); };
+    imports[name] = (...raw) => {
+      if (raw.length !== arity) fail(`expected ${arity} arguments, got ${raw.length}`);
+      const mem = getMemory();
+      const size = mem.buffer.byteLength;
+      const span = (p, n, what) => {
+        if (n < 0) fail(`negative ${what} length ${n}`);
+        if (p + n > size) fail(`${what} [0x${p.toString(16)}, +${n}) is outside linear memory (${size} bytes)`);
+      };
+      let i = 0;
+      const vals = [];
+      let input = null, bufPtr = -1, cap = 0, outPtr = -1, outWidth = 0;
+      for (const k of spec.params) {
+        if (k === 'i32') vals.push(raw[i++] | 0);
+        else if (k === 'i64') vals.push(BigInt.asUintN(64, BigInt(raw[i++])));
+        else if (k === 'str' || k === 'in') {
+          const p = raw[i++] >>> 0, n = raw[i++] | 0;
+          span(p, n, k === 'str' ? 'string' : 'buffer');
+          input = new Uint8Array(mem.buffer, p, n).slice();
+        } else if (k === 'buf') {
+          bufPtr = raw[i++] >>> 0; cap = raw[i++] | 0;
+          span(bufPtr, cap, 'buffer');
+        } else {
+          outPtr = raw[i++] >>> 0; outWidth = WIDTH[k];
+          span(outPtr, outWidth, 'out pointer');
+        }
+      }
+      let ret;
+      if (spec.chunk !== undefined && (bufPtr >= 0 || input !== null)) {
+        // Large reads/writes go in pieces; the address argument advances; stop at a short piece.
+        const total = bufPtr >= 0 ? cap : input.length;
+        let done = 0;
+        do {
+          const n = Math.min(maxChunk, total - done);
+          const v = vals.slice();
+          v[spec.chunk] = BigInt.asUintN(64, v[spec.chunk] + BigInt(done));
+          const r = callHost(op, v, input === null ? null : input.subarray(done, done + n), bufPtr >= 0 ? n : 0);
+          const got = Number(r.ret);
+          if (bufPtr >= 0 && r.data && r.data.length) new Uint8Array(getMemory().buffer, bufPtr + done, r.data.length).set(r.data);
+          done += got;
+          if (got < n) break;
+        } while (done < total);
+        ret = done;
+      } else {
+        if (input !== null && input.length > maxChunk) fail(`argument of ${input.length} bytes is larger than ${maxChunk}`);
+        const r = callHost(op, vals, input, bufPtr >= 0 ? Math.min(cap, maxChunk) : 0);
+        ret = r.ret;
+        const m = getMemory().buffer;
+        if (bufPtr >= 0 && r.data && r.data.length) new Uint8Array(m, bufPtr, Math.min(r.data.length, cap)).set(r.data.subarray(0, cap));
+        if (outPtr >= 0 && Number(ret) === 0 && r.value !== undefined) {
+          const dv = new DataView(m);
+          const v = BigInt.asUintN(64, BigInt(r.value));
+          if (outWidth === 8) dv.setBigUint64(outPtr, v, true);
+          else if (outWidth === 4) dv.setUint32(outPtr, Number(v & 0xffffffffn), true);
+          else if (outWidth === 2) dv.setUint16(outPtr, Number(v & 0xffffn), true);
+          else dv.setUint8(outPtr, Number(v & 0xffn));
+        }
+      }
+      return spec.result === 'i64' ? BigInt.asIntN(64, BigInt(ret)) : Number(ret) | 0;
+    };
+  });
+  return imports;
+}
+
+/** The first Wasm frame of an error's stack, as "name (wasm-function[i]:0xoff)" or "wasm-function[i]:0xoff". */
+function wasmFrame(e) {
+  const stack = typeof e?.stack === 'string' ? e.stack : '';
+  for (const line of stack.split('\n')) {
+    const m = /at (?:(\S+) )?\(?wasm:\/\/wasm\/[^:]+:(wasm-function\[\d+\]:0x[0-9a-f]+)\)?/.exec(line);
+    if (m) return m[1] && m[1] !== 'wasm-function' ? `${m[1].replace(/^\$/, '')} (${m[2]})` : m[2];
+  }
+  return undefined;
+}
+
+/** Describes why a run ended abnormally: { kind: 'trap' | 'error', message }. */
+export function classifyError(e) {
+  if (e instanceof AbiTrap) return { kind: 'trap', message: `trap: ${e.message}` };
+  if (e instanceof WebAssembly.RuntimeError || (e instanceof RangeError && /call stack/i.test(e.message))) {
+    const frame = wasmFrame(e);
+    const msg = e instanceof RangeError ? 'call stack exhausted' : e.message;
+    return { kind: 'trap', message: `trap: ${msg}${frame ? ` at ${frame}` : ''}` };
+  }
+  if (e instanceof WebAssembly.LinkError) return { kind: 'error', message: `link error: ${e.message}` };
+  if (e instanceof WebAssembly.CompileError) return { kind: 'error', message: `invalid module: ${e.message}` };
+  if (e && e.vmiAbort) return { kind: 'error', message: e.message };
+  return { kind: 'error', message: `program failed: ${e instanceof Error ? e.message : String(e)}` };
+}
+
+/** Files (not directories) directly in MemFS `dir`: [{ name, data }]. */
+function collectFiles(fs, dir) {
+  const out = [];
+  const seen = new Set();
+  let entries = [];
+  try { entries = fs.readDir(dir); } catch { return out; }
+  for (const ent of entries) {
+    const path = String(ent.path);
+    const name = path.startsWith(dir + '/') ? path.slice(dir.length + 1) : path;
+    if (!name || name.includes('/') || seen.has(name)) continue;
+    const ft = ent.metadata?.filetype ?? {};
+    if (ft.dir) continue;
+    seen.add(name);
+    try {
+      const f = fs.open(`${dir}/${name}`, { read: true });
+      out.push({ name, data: f.read() });
+      f.free?.();
+    } catch { /* unreadable: skip */ }
+  }
+  return out;
+}
+
+// The smallest WASI command that imports WASI (fd_write, never called): _start returns at once.
+function emptyCommand() {
+  const name = (t) => { const b = new TextEncoder().encode(t); return [b.length, ...b]; };
+  const section = (id, body) => [id, body.length, ...body];
+  return new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0,
+    ...section(1, [2, 0x60, 4, 0x7f, 0x7f, 0x7f, 0x7f, 1, 0x7f, 0x60, 0, 0]),
+    ...section(2, [1, ...name('wasi_snapshot_preview1'), ...name('fd_write'), 0, 0]),
+    ...section(3, [1, 1]),
+    ...section(5, [1, 0, 1]),
+    ...section(7, [2, ...name('memory'), 2, 0, ...name('_start'), 0, 1]),
+    ...section(10, [1, 2, 0, 0x0b])]);
+}
+
+/** Runs the set-up path once with an empty command, so a sandbox thread's first real program does not run it cold. */
+export function warmUp() {
+  runProgram({ module: new WebAssembly.Module(emptyCommand()), argv: ['warm-up'], env: {}, abi: [],
+    callHost: () => ({ ret: 0 }), out: () => {}, maxChunk: 1 });
+}
+
+/**
+ * Runs one program to completion in a fresh instance.
+ * opts: { module, argv, env, abi, callHost, out(fd, bytes), maxChunk, collectOut }
+ * Returns { exitCode, error?: { kind, message }, files, startNs }.
+ */
+export function runProgram(opts) {
+  const fs = new MemFS();
+  fs.createDir('/out');
+  let wasi;
+  try {
+    wasi = new WASI({ args: opts.argv, env: opts.env ?? {}, preopens: { '/out': '/out' }, fs });
+  } catch (e) {
+    return { exitCode: null, error: { kind: 'error', message: `WASI setup failed: ${e?.message ?? e}` }, files: [] };
+  }
+  const names = WebAssembly.Module.exports(opts.module).map((x) => x.name);
+  if (!names.includes('_start')) {
+    return { exitCode: null, error: { kind: 'error', message: 'not a WASI command: the module exports no _start function' }, files: [] };
+  }
+  if (!names.includes('memory')) {
+    return { exitCode: null, error: { kind: 'error', message: 'not a WASI command: the module exports no memory' }, files: [] };
+  }
+  let memory;
+  let exitCode = null, error;
+  // The WASI library cannot tell the WASI version of a module that imports none of it: skip it then.
+  const usesWasi = WebAssembly.Module.imports(opts.module)
+    .some((i) => i.module === 'wasi_snapshot_preview1' || i.module === 'wasi_unstable');
+  try {
+    const imports = usesWasi ? wasi.getImports(opts.module) : {};
+    const w = imports.wasi_snapshot_preview1 ?? imports.wasi_unstable;
+    if (w) {
+      const fdWrite = w.fd_write;
+      w.fd_write = (fd, iovs, iovsLen, nwritten) => {
+        if (fd !== 1 && fd !== 2) return fdWrite(fd, iovs, iovsLen, nwritten);
+        const buf = memory.buffer;
+        const dv = new DataView(buf);
+        if (iovs + iovsLen * 8 > buf.byteLength || nwritten + 4 > buf.byteLength) return 21; // EFAULT
+        let total = 0;
+        for (let i = 0; i < iovsLen; i++) {
+          const p = dv.getUint32(iovs + 8 * i, true), n = dv.getUint32(iovs + 8 * i + 4, true);
+          if (p + n > buf.byteLength) return 21;
+          opts.out(fd, new Uint8Array(buf, p, n));
+          total += n;
+        }
+        dv.setUint32(nwritten, total, true);
+        return 0;
+      };
+      w.proc_exit = (code) => { throw new ProcExit(code >>> 0); };
+    }
+    const libvmi = buildLibvmiImports(opts.abi, opts.callHost, () => memory, opts.maxChunk);
+    const instance = new WebAssembly.Instance(opts.module, { ...imports, libvmi });
+    memory = instance.exports.memory;
+    if (usesWasi) wasi.instantiate(instance);
+    instance.exports._start();
+    exitCode = 0;
+  } catch (e) {
+    if (e instanceof ProcExit) exitCode = e.code;
+    else error = classifyError(e);
+  }
+  // The WASI instance works on its own handle of the file system: read the files back through it.
+  let files = [];
+  if (opts.collectOut !== false) {
+    try { files = collectFiles(wasi.fs, '/out'); } catch { files = []; }
+  }
+  try { wasi.free(); } catch { /* already freed */ }
+  return { exitCode, error, files };
+}

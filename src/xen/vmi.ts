@@ -1,0 +1,122 @@
+// The paper's mechanism in the hypervisor, attached to a domain: altp2m views
+// with mirror indices (the EPTP list, VMFUNC enabled), the VMFUNC-aware RDTSC
+// emulation (via vmexit/rdtsc.ts's hook), Xen's trace buffers with the HVM
+// trace points, and the notification of Dom0: the paper's immediate VIRQ per
+// request, or stock Xentrace's VIRQ_TBUF at half full (with the daemon's poll).
+import type { Domain } from './domain.js';
+import type { Vcpu } from './vcpu.js';
+import { Altp2m, VMI_MIRROR_BASE, HVMOP_altp2m_get_domain_state, HVMOP_altp2m_set_domain_state,
+  HVMOP_altp2m_create_p2m, HVMOP_altp2m_destroy_p2m, HVMOP_altp2m_switch_p2m, HVMOP_altp2m_set_mem_access,
+  HVMOP_altp2m_change_gfn, HVMOP_ALTP2M_INTERFACE_VERSION } from './altp2m.js';
+import { EptTable, EPT_RWX } from './ept.js';
+import { TraceBuffers } from './trace.js';
+import * as E from './trace-events.js';
+import { checkVmiRequest, vmiRequestTraceData, type VmiRequest } from './vmi-trigger.js';
+import { SECONDARY_EXEC_ENABLE_VMFUNC } from '../vmcs.js';
+
+export type NotifyMode = 'immediate' | 'tbuf';
+
+export interface VmiOptions {
+  /** Normal EPT views (each with a mirror at 10+k); at least 2 so that the TVM's default request (index 11) exists. */
+  views?: number;
+  /** How Dom0 hears of trace records: the paper's VIRQ per VMI request, or stock Xen's VIRQ_TBUF at half full. */
+  notify?: NotifyMode;
+  /** Trace pages per CPU (a power of two). */
+  tracePages?: number;
+  /** Record the HVM trace points (VM entry/exit, RDTSC, hypercalls, injections), as `xentrace -e all` would. */
+  traceHvm?: boolean;
+}
+
+/** Virtual interrupt numbers (public/xen.h): VIRQ_TBUF = 4; ours for VMI requests is a spare global VIRQ. */
+export const VIRQ_TBUF = 4;
+export const VIRQ_VMI = 12;
+
+export class VmiMechanism {
+  readonly altp2m: Altp2m;
+  readonly trace: TraceBuffers;
+  readonly notify: NotifyMode;
+  readonly traceHvm: boolean;
+  readonly requests: VmiRequest[] = [];
+  /** Dom0's event channel: called with the VIRQ and the virtual time it was sent. */
+  onVirq: ((virq: number, at: bigint) => void) | undefined;
+  private altp2mActive = true;
+
+  constructor(private readonly d: Domain, opts: VmiOptions = {}) {
+    const m = d.machine, v = d.vcpu;
+    this.notify = opts.notify ?? 'immediate';
+    this.traceHvm = opts.traceHvm ?? false;
+    // Each view maps guest RAM like the host p2m (2 MiB pages where aligned, as Domain builds view 0).
+    const fill = (t: EptTable) => {
+      const big = Math.floor(d.memBytes / (2 << 20)) * (2 << 20);
+      if (big) t.map(0n, BigInt(d.ramBase), BigInt(big), EPT_RWX, '2m');
+      if (d.memBytes > big) t.map(BigInt(big), BigInt(d.ramBase + big), BigInt(d.memBytes - big), EPT_RWX, '4k');
+    };
+    this.altp2m = new Altp2m(m, d.frames, fill, { views: opts.views ?? 2, mirrors: true });
+    this.trace = new TraceBuffers(m, d.frames, {
+      pagesPerCpu: opts.tracePages ?? 32,
+      onHighWater: () => { if (this.notify === 'tbuf') this.onVirq?.(VIRQ_TBUF, m.vcycles); },
+    });
+    m.vmwrite('EPTP_LIST_ADDR', this.altp2m.listAddr);
+    m.vmwrite('VM_FUNCTION_CONTROL', 1); // EPTP switching
+    m.vmwrite('EPT_POINTER', this.altp2m.eptp(0)!);
+    m.vmwrite('EPTP_INDEX', 0);
+    v.setSecondaryExecControl(SECONDARY_EXEC_ENABLE_VMFUNC, true);
+    d.vmi = this;
+    // The vCPU starts running: Xen's scheduler traces runnable -> running.
+    this.record(E.runstateChange(E.RUNSTATE_RUNNABLE, E.RUNSTATE_RUNNING), m.vcycles, [(v.id & 0xffff) | ((d.id & 0xffff) << 16)], true);
+    if (this.traceHvm) {
+      v.entryHooks.push(() => this.record(E.TRC_HVM_VMENTRY, m.vcycles, []));
+      v.exitHooks.push((_v, reason) => {
+        const rip = m.vmread('GUEST_RIP');
+        this.record(E.TRC_HVM_VMEXIT64, m.vcycles, [reason & 0xffff, Number(rip & 0xffffffffn), Number(rip >> 32n)]);
+      });
+    }
+  }
+
+  /** trace_var(): HVM points only when enabled; scheduler and VMI records always. */
+  record(event: number, tsc: bigint | undefined, data: number[], always = false): void {
+    if (!always && !this.traceHvm) return;
+    this.trace.trace(0, event, tsc, data);
+  }
+
+  /** From the RDTSC/RDTSCP handler (vmfuncAwarenessHook), before any view bookkeeping. */
+  onRdtsc(v: Vcpu, tsc: bigint): void {
+    const m = this.d.machine;
+    this.record(E.TRC_HVM_RDTSC, undefined, [Number(tsc & 0xffffffffn), Number(tsc >> 32n)]);
+    if (!this.altp2mActive) return;
+    const req = checkVmiRequest(m, this.altp2m, this.d.id, v.id, m.vcycles);
+    if (!req) return;
+    this.requests.push(req);
+    this.record(E.TRC_VMI_REQUEST, req.tsc, vmiRequestTraceData(req), true);
+    this.d.log(`d${this.d.id}v${v.id} VMI request: EPTP index ${req.eptpIndex} (parameter ${req.parameter}) at rip ${req.rip.toString(16)}`);
+    if (this.notify === 'immediate') this.onVirq?.(VIRQ_VMI, m.vcycles);
+  }
+
+  /**
+   * HVMOP_altp2m (public/hvm/hvm_op.h struct xen_hvm_altp2m_op: u32 version, u32 cmd, u16 domain,
+   * u16 pad1, u32 pad2, then the union at offset 16). Returns Xen's 0 / -errno.
+   */
+  altp2mOp(v: Vcpu, op: DataView): number {
+    const EINVAL = -22, EOPNOTSUPP = -95;
+    if (op.getUint32(0, true) !== HVMOP_ALTP2M_INTERFACE_VERSION) return EOPNOTSUPP;
+    const cmd = op.getUint32(4, true);
+    const view = op.getUint16(16, true);
+    try {
+      switch (cmd) {
+        case HVMOP_altp2m_get_domain_state: op.setUint8(16, this.altp2mActive ? 1 : 0); return 0;
+        case HVMOP_altp2m_set_domain_state: this.altp2mActive = op.getUint8(16) !== 0; return 0;
+        case HVMOP_altp2m_create_p2m: op.setUint16(16, this.altp2m.createP2m(), true); return 0;
+        case HVMOP_altp2m_destroy_p2m: this.altp2m.destroyP2m(view); return 0;
+        case HVMOP_altp2m_switch_p2m: {
+          const eptp = this.altp2m.eptp(view);
+          if (eptp === undefined || view >= VMI_MIRROR_BASE) return EINVAL;
+          v.m.vmwrite('EPT_POINTER', eptp); v.m.vmwrite('EPTP_INDEX', view);
+          return 0;
+        }
+        case HVMOP_altp2m_set_mem_access: this.altp2m.setMemAccess(view, op.getBigUint64(24, true), op.getUint16(18, true)); return 0;
+        case HVMOP_altp2m_change_gfn: this.altp2m.changeGfn(view, op.getBigUint64(24, true), op.getBigUint64(32, true)); return 0;
+      }
+    } catch { return EINVAL; }
+    return EOPNOTSUPP;
+  }
+}
