@@ -2,7 +2,8 @@
 // also a library call (see src/exec.ts, src/machine.ts).
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { parseTraceFile, formatRecord, eventName, TraceFileError } from './dom0/trace-file.js';
 import { createInterface } from 'node:readline';
 import { ExecEnv } from './exec.js';
 import { runImage, parseCount, parseVtime, checkMem, RunOptionError, type RunSummary } from './run.js';
@@ -60,6 +61,25 @@ function runCommand(a: RunArgs): number {
   return summary.exit.status;
 }
 
+/** `vmfunc-vmi trace FILE`: the records of a xentrace file, as text or JSON lines. */
+function traceCommand(file: string, json: boolean): number {
+  let bytes: Uint8Array;
+  try { bytes = new Uint8Array(readFileSync(file)); } catch (e) {
+    throw new UsageError(`trace: cannot read "${file}": ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let recs;
+  try { recs = parseTraceFile(bytes); } catch (e) {
+    if (e instanceof TraceFileError) throw new UsageError(`trace: ${file}: ${e.message}`);
+    throw e;
+  }
+  for (const r of recs) {
+    process.stdout.write((json
+      ? JSON.stringify({ cpu: r.cpu, event: '0x' + r.event.toString(16), name: eventName(r.event), tsc: r.tsc?.toString(), data: r.data })
+      : formatRecord(r)) + '\n');
+  }
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<void> {
   let code = 0;
   try {
@@ -102,6 +122,10 @@ export async function main(argv: string[]): Promise<void> {
             vmi: a.vmi as boolean, views: a.views as number | undefined, notify: a.notify as 'immediate' | 'tbuf' | undefined,
             trace: a.trace as string | undefined });
         })
+      .command('trace <file>', 'print a xentrace file (as written by `run --trace`) as text, one record a line',
+        (y) => y.positional('file', { type: 'string', describe: 'trace file in xentrace\'s format' })
+          .option('json', { type: 'boolean', describe: 'one JSON object a record' }),
+        (a) => { code = traceCommand(a.file as string, a.json === true); })
       .demandCommand(1, 'name a command (see --help)')
       .strict()
       .recommendCommands()
