@@ -14,14 +14,16 @@ struct boot_info boot_params;
 char boot_command_line[COMMAND_LINE_SIZE];
 static char init_program[TASK_COMM_LEN] = "init";
 static long init_arg;
+/* Kernel parameter "rootkit": init also runs the rootkit scenario program. */
+bool rootkit_scenario;
 
 extern char _text[], _etext[], _sdata[], _edata[], __bss_start[], _end[];
 
 #define PROGRAM(n) extern const u8 __prog_##n##_start[], __prog_##n##_end[];
-PROGRAM(init) PROGRAM(worker) PROGRAM(vmireq) PROGRAM(crashme)
+PROGRAM(init) PROGRAM(worker) PROGRAM(vmireq) PROGRAM(crashme) PROGRAM(rootkit)
 #undef PROGRAM
 #define PROGRAM(n) { #n, __prog_##n##_start, __prog_##n##_end },
-static const struct program programs[] = { PROGRAM(init) PROGRAM(worker) PROGRAM(vmireq) PROGRAM(crashme) };
+static const struct program programs[] = { PROGRAM(init) PROGRAM(worker) PROGRAM(vmireq) PROGRAM(crashme) PROGRAM(rootkit) };
 
 const struct program *find_program(const char *name)
 {
@@ -59,6 +61,8 @@ static void parse_cmdline(void)
 			const char *name = tok + 5;
 			if (*name == '/') name++;
 			strscpy(init_program, name, sizeof(init_program));
+		} else if (!strcmp(tok, "rootkit")) {
+			rootkit_scenario = true;
 		} else if (!strncmp(tok, "initarg=", 8)) {
 			bool ok;
 			long v = parse_long(tok + 8, &ok);

@@ -44,6 +44,7 @@ void sched_init(void)
 	cpu0_pcpu.current_task = &init_task;
 	load_kernel_stack((u64)init_thread_union + THREAD_SIZE);
 	if (boot_params.flags & BOOTINFO_F_VMFUNC) elf_hwcap |= TVM_HWCAP_VMFUNC;
+	if (rootkit_scenario) elf_hwcap |= TVM_HWCAP_ROOTKIT;
 }
 
 static void context_switch(struct task_struct *prev, struct task_struct *next)

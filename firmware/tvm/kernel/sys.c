@@ -81,7 +81,32 @@ SYSCALL_DEFINE(tasklist)
 	return n + 1;
 }
 
-const sys_call_ptr_t sys_call_table[NR_syscalls] = {
+/*
+ * The rootkit scenario: what a malicious kernel module does to hide itself --
+ * overwrite a sys_call_table entry with its own function. Linux keeps the
+ * table read-only and rootkits clear CR0.WP around the write; this kernel
+ * does the same. Dom0's syscall-check VMI program finds the hook by comparing
+ * the table with the System.map.
+ */
+sys_call_ptr_t sys_call_table[NR_syscalls];
+
+static long evil_getpid(long a0, long a1, long a2, long a3, long a4, long a5)
+{
+	(void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
+	return 1; /* everyone is init: hides the caller's identity */
+}
+
+SYSCALL_DEFINE(hook_demo)
+{
+	u64 cr0 = read_cr0();
+	write_cr0(cr0 & ~X86_CR0_WP);
+	*(volatile sys_call_ptr_t *)&sys_call_table[__NR_getpid] = evil_getpid;
+	write_cr0(cr0);
+	printk("rootkit: %s[%d] hooked sys_call_table[%d] (getpid)\n", current->comm, current->pid, __NR_getpid);
+	return 0;
+}
+
+sys_call_ptr_t sys_call_table[NR_syscalls] = {
 	[0 ... NR_syscalls - 1] = sys_ni_syscall,
 	[__NR_write] = sys_write,
 	[__NR_sched_yield] = sys_sched_yield,
@@ -93,6 +118,7 @@ const sys_call_ptr_t sys_call_table[NR_syscalls] = {
 	[__NR_spawn] = sys_spawn,
 	[__NR_vmi_trigger] = sys_vmi_trigger,
 	[__NR_tasklist] = sys_tasklist,
+	[__NR_hook_demo] = sys_hook_demo,
 };
 
 void do_syscall_64(struct pt_regs *regs)

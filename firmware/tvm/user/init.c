@@ -3,17 +3,19 @@
  * vmireq, the program that asks for introspection -- prints the kernel's
  * task list, reaps every child and exits 0 when all ran to completion (the
  * kernel then powers off with init's status). RDI (the kernel's initarg=)
- * is vmireq's parameter k; 0 means 1.
+ * is vmireq's parameter k; 0 means 1. With the kernel parameter "rootkit"
+ * init also runs the rootkit scenario (a program that hooks a system call).
  */
 #include "ulib.h"
 
 static const struct { const char *name; long arg; } programs[] = {
-	{ "worker", 1 }, { "worker", 2 }, { "vmireq", 0 },
+	{ "worker", 1 }, { "worker", 2 }, { "vmireq", 0 }, { "rootkit", 0 },
 };
 
 int main(long arg, unsigned long hwcap)
 {
-	int n = (int)ARRAY_SIZE(programs), spawned = 0, ok = 0;
+	/* The rootkit scenario runs only when the kernel was booted with "rootkit". */
+	int n = (int)ARRAY_SIZE(programs) - ((hwcap & TVM_HWCAP_ROOTKIT) ? 0 : 1), spawned = 0, ok = 0;
 	printf("init: pid %d (parent %d), hwcap %lx: starting %d programs\n", getpid(), getppid(), hwcap, n);
 	for (int i = 0; i < n; i++) {
 		long a = programs[i].arg ? programs[i].arg : (arg > 0 ? arg : 1);

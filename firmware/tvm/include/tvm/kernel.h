@@ -155,6 +155,7 @@ void dump_tasks(void);
 void __noreturn cpu_idle(void);
 struct task_struct *find_task(pid_t pid);
 extern u64 elf_hwcap;
+extern bool rootkit_scenario;
 
 /* sys.c */
 void syscall_init(void);

@@ -17,7 +17,8 @@
 #define __NR_spawn         400   /* spawn(const char *program, long arg) -> pid */
 #define __NR_vmi_trigger   401   /* vmi_trigger(int on) -> 0 or -errno: RDTSC exiting on/off */
 #define __NR_tasklist      402   /* tasklist(void): the kernel prints its task list */
-#define NR_syscalls        403
+#define __NR_hook_demo     403   /* hook_demo(void): the rootkit scenario's "module" hooks getpid in sys_call_table */
+#define NR_syscalls        404
 
 #define EPERM    1
 #define ENOENT   2
@@ -43,6 +44,7 @@
 
 /* The second argument a program's _start receives (like Linux's AT_HWCAP2). */
 #define TVM_HWCAP_VMFUNC  (1ul << 0)   /* EPTP switching with VMFUNC is available */
+#define TVM_HWCAP_ROOTKIT (1ul << 8)   /* the kernel was booted with "rootkit": init runs the rootkit scenario */
 
 struct timespec { long tv_sec; long tv_nsec; };
 
