@@ -4,6 +4,7 @@
  * Makefile into tvm.profile.json (LibVMI's offset names).
  */
 #include <tvm/kernel.h>
+#include <uapi/tvm.h>
 
 #define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %c0\"" : : "i"(val))
 
@@ -19,4 +20,5 @@ void offsets(void)
 	DEFINE(linux_state, offsetof(struct task_struct, state));
 	DEFINE(linux_pgd, offsetof(struct mm_struct, pgd));
 	DEFINE(linux_current_task, offsetof(struct pcpu, current_task));
+	DEFINE(linux_nr_syscalls, NR_syscalls);
 }
