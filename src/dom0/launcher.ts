@@ -164,6 +164,8 @@ export interface VmiRunOptions {
   maxOutputBytes?: number;
   /** Host directory receiving the files the program writes to its preopened /out. */
   outDir?: string;
+  /** Bytes the program may write to files in all (they are held in memory until the end; default 1 GiB). */
+  maxFileBytes?: number;
   /**
    * 'worker' (default): a sandbox thread, concurrent with this thread.
    * 'inline': runs synchronously on this thread (deterministic, for tests and
@@ -330,7 +332,7 @@ interface RuntimeModule {
   runProgram(opts: {
     module: WebAssembly.Module; argv: string[]; env: Record<string, string>; abi: unknown;
     callHost: (op: number, vals: Scalar[], input: Uint8Array | null, cap: number) => HostResult;
-    out: (fd: number, bytes: Uint8Array) => void; maxChunk: number;
+    out: (fd: number, bytes: Uint8Array) => void; maxChunk: number; maxFileBytes?: number;
   }): { exitCode: number | null; error?: { kind: string; message: string }; files: Array<{ name: string; data: Uint8Array }> };
 }
 let runtime: Promise<RuntimeModule> | undefined;
@@ -348,7 +350,7 @@ function loadRuntime(): Promise<RuntimeModule> {
 // ---- the launcher ------------------------------------------------------------------
 
 // Control block (Int32 indices), mirrored in vmi-worker.mjs.
-const REQ = 0, RESP = 1, OP = 2, NARGS = 3, INLEN = 4, CAP = 5, OUTLEN = 6, STATUS = 7;
+const REQ = 0, RESP = 1, OP = 2, INLEN = 4, CAP = 5, OUTLEN = 6, STATUS = 7;   // 3: NARGS (worker side only)
 const ARGS_BYTE = 64, RET_SLOT = 6, VALUE_SLOT = 7, DATA_BYTE = 128;
 const ST_OK = 0, ST_ABORT = 1;
 
@@ -367,6 +369,7 @@ function checkOptions(o: VmiRunOptions): void {
   posInt(o.maxCalls, 'maxCalls');
   posInt(o.memoryLimitMiB, 'memoryLimitMiB');
   posInt(o.maxOutputBytes, 'maxOutputBytes');
+  posInt(o.maxFileBytes, 'maxFileBytes');
   if (o.args !== undefined && (!Array.isArray(o.args) || o.args.some((a) => typeof a !== 'string'))) {
     throw new TypeError('VMI launcher: args must be an array of strings (argv, program name first)');
   }
@@ -437,7 +440,11 @@ export class VmiLauncher {
     }
     const argv = o.args ?? [typeof program === 'string' ? basename(program).replace(/\.wasm$/, '') : 'vmi-program'];
     if (argv.length === 0) throw new TypeError('VMI launcher: args must contain at least the program name');
-    const opts = { ...o, argv, timeLimitMs: o.timeLimitMs ?? 10_000, maxOutputBytes: o.maxOutputBytes ?? 1 << 20 };
+    const opts = {
+      ...o, argv,
+      timeLimitMs: Math.min(o.timeLimitMs ?? 10_000, 2 ** 31 - 1),        // setTimeout's range
+      maxOutputBytes: Math.max(1, Math.floor(o.maxOutputBytes ?? 1 << 20)),
+    };
     return opts.mode === 'inline' ? this.runInline(module, vmi, opts, t0) : this.runWorker(module, vmi, opts, t0);
   }
 
@@ -578,10 +585,15 @@ export class VmiLauncher {
           finish({ exitCode: null, errorKind: 'sandbox', error: why });
           return;
         }
-        worker.postMessage({
-          module, argv: o.argv, env: o.env ?? {}, abi: ABI_DATA,
-          ctl: ctlSab, out: outSab, dataSize: DATA_SIZE, outSize,
-        });
+        try {
+          worker.postMessage({
+            module, argv: o.argv, env: o.env ?? {}, abi: ABI_DATA,
+            ctl: ctlSab, out: outSab, dataSize: DATA_SIZE, outSize, maxFileBytes: o.maxFileBytes,
+          });
+        } catch (e) {
+          finish({ exitCode: null, errorKind: 'sandbox', error: `cannot hand the program to the sandbox: ${(e as Error).message}` });
+          return;
+        }
         pump();
       });
     });
@@ -597,7 +609,7 @@ export class VmiLauncher {
     const chunks: Uint8Array[][] = [[], []];
     const sizes = [0, 0], dropped = [0, 0];
     const r = rt.runProgram({
-      module, argv: o.argv, env: o.env ?? {}, abi: ABI_DATA, maxChunk: DATA_SIZE,
+      module, argv: o.argv, env: o.env ?? {}, abi: ABI_DATA, maxChunk: DATA_SIZE, maxFileBytes: o.maxFileBytes,
       out: (fd, bytes) => {
         const s = fd === 1 ? 0 : 1;
         const n = Math.min(bytes.length, o.maxOutputBytes - sizes[s]);

@@ -173,8 +173,8 @@ export function warmUp() {
 
 /**
  * Runs one program to completion in a fresh instance.
- * opts: { module, argv, env, abi, callHost, out(fd, bytes), maxChunk, collectOut }
- * Returns { exitCode, error?: { kind, message }, files, startNs }.
+ * opts: { module, argv, env, abi, callHost, out(fd, bytes), maxChunk, maxFileBytes, collectOut }
+ * Returns { exitCode (null if it did not exit), error?: { kind: 'trap' | 'error', message }, files: [{ name, data }] }.
  */
 export function runProgram(opts) {
   const fs = new MemFS();
@@ -185,12 +185,13 @@ export function runProgram(opts) {
   } catch (e) {
     return { exitCode: null, error: { kind: 'error', message: `WASI setup failed: ${e?.message ?? e}` }, files: [] };
   }
-  const names = WebAssembly.Module.exports(opts.module).map((x) => x.name);
-  if (!names.includes('_start')) {
-    return { exitCode: null, error: { kind: 'error', message: 'not a WASI command: the module exports no _start function' }, files: [] };
-  }
-  if (!names.includes('memory')) {
-    return { exitCode: null, error: { kind: 'error', message: 'not a WASI command: the module exports no memory' }, files: [] };
+  const exports = WebAssembly.Module.exports(opts.module);
+  const has = (name, kind) => exports.some((x) => x.name === name && x.kind === kind);
+  const notCommand = !has('_start', 'function') ? 'not a WASI command: the module exports no _start function'
+    : !has('memory', 'memory') ? 'not a WASI command: the module exports no memory' : undefined;
+  if (notCommand) {
+    try { wasi.free(); } catch { /* ignore */ }
+    return { exitCode: null, error: { kind: 'error', message: notCommand }, files: [] };
   }
   let memory;
   let exitCode = null, error;
@@ -202,8 +203,24 @@ export function runProgram(opts) {
     const w = imports.wasi_snapshot_preview1 ?? imports.wasi_unstable;
     if (w) {
       const fdWrite = w.fd_write;
+      // Files live in memory: their total size is bounded (ENOSPC past opts.maxFileBytes).
+      let fileBytes = 0;
+      const iovTotal = (iovs, iovsLen) => {
+        const dv = new DataView(memory.buffer);
+        let n = 0;
+        for (let i = 0; i < iovsLen && iovs + 8 * i + 8 <= dv.byteLength; i++) n += dv.getUint32(iovs + 8 * i + 4, true);
+        return n;
+      };
+      const bounded = (f) => (fd, iovs, iovsLen, ...rest) => {
+        const n = iovTotal(iovs, iovsLen);
+        if (fileBytes + n > (opts.maxFileBytes ?? 2 ** 30)) return 51; // ENOSPC
+        fileBytes += n;
+        return f(fd, iovs, iovsLen, ...rest);
+      };
+      const fileWrite = bounded(fdWrite);
+      if (w.fd_pwrite) w.fd_pwrite = bounded(w.fd_pwrite);
       w.fd_write = (fd, iovs, iovsLen, nwritten) => {
-        if (fd !== 1 && fd !== 2) return fdWrite(fd, iovs, iovsLen, nwritten);
+        if (fd !== 1 && fd !== 2) return fileWrite(fd, iovs, iovsLen, nwritten);
         const buf = memory.buffer;
         const dv = new DataView(buf);
         if (iovs + iovsLen * 8 > buf.byteLength || nwritten + 4 > buf.byteLength) return 21; // EFAULT

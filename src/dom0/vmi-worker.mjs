@@ -65,7 +65,7 @@ parentPort.once('message', (job) => {
 
   const r = runProgram({
     module: job.module, argv: job.argv, env: job.env, abi: job.abi, callHost, out,
-    maxChunk: job.dataSize,
+    maxChunk: job.dataSize, maxFileBytes: job.maxFileBytes,
   });
   const files = r.files.map((f) => ({ name: f.name, data: f.data }));
   parentPort.postMessage({ type: 'done', exitCode: r.exitCode, error: r.error, files }, files.map((f) => f.data.buffer));
