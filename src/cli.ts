@@ -6,7 +6,9 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { parseTraceFile, formatRecord, eventName, TraceFileError } from './dom0/trace-file.js';
 import { createInterface } from 'node:readline';
 import { ExecEnv } from './exec.js';
-import { runImage, parseCount, parseVtime, checkMem, RunOptionError, type RunSummary } from './run.js';
+import { runImage, parseCount, parseVtime, checkMem, RunOptionError, type RunSummary, type RunOptions } from './run.js';
+import { runImageWithVmi } from './run-vmi.js';
+import { loadLaunchConfig, LaunchConfigError } from './dom0/vmi-launch.js';
 import { ImageError } from './xen/elf.js';
 import { DEFAULT_TSC_KHZ } from './xen/domain.js';
 
@@ -31,10 +33,11 @@ async function execCommand(batch: string): Promise<number> {
 interface RunArgs {
   image?: string; maxInsns?: string; maxVtime?: string; mem?: string; cmdline?: string; systemMap?: string; json?: boolean;
   vmi?: boolean; views?: number; notify?: 'immediate' | 'tbuf'; trace?: string;
+  vmiMode?: 'worker' | 'inline'; vmiConfig?: string;
 }
 
 /** `vmfunc-vmi run`: options to RunOptions, the console to stdout (stderr with --json), the guest's status out. */
-function runCommand(a: RunArgs): number {
+async function runCommand(a: RunArgs): Promise<number> {
   const mem = a.mem === undefined ? 64 : Number(a.mem);
   if (a.mem !== undefined && !/^\s*\d+\s*$/.test(a.mem)) throw new RunOptionError(`--mem: "${a.mem}" is not a size in MiB`);
   const json = a.json === true;
@@ -42,7 +45,8 @@ function runCommand(a: RunArgs): number {
   if (a.views !== undefined && (!Number.isInteger(a.views) || a.views < 2 || a.views > 10)) {
     throw new RunOptionError(`--views: ${a.views} is not a number of EPT views from 2 to 10 (the TVM asks with index 11)`);
   }
-  const summary: RunSummary = runImage({
+  const dom0Log = (line: string) => process.stderr.write(`(dom0) ${line}\n`);
+  const opts: RunOptions = {
     image: a.image,
     memMiB: checkMem(mem),
     cmdline: a.cmdline ?? '',
@@ -52,9 +56,12 @@ function runCommand(a: RunArgs): number {
     onConsole: (b) => out.write(b),
     onLog: (line) => process.stderr.write(`(XEN) ${line}\n`),
     vmi: a.vmi === false ? false : {
-      views: a.views, notify: a.notify, traceFile: a.trace, traceHvm: a.trace !== undefined,
-      onDom0Log: (line) => process.stderr.write(`(dom0) ${line}\n`),
+      views: a.views, notify: a.notify, traceFile: a.trace, traceHvm: a.trace !== undefined, onDom0Log: dom0Log,
     },
+  };
+  const summary: RunSummary = a.vmi === false ? runImage(opts) : await runImageWithVmi({
+    ...opts, launchMode: a.vmiMode, onLaunchLog: dom0Log,
+    launchConfig: a.vmiConfig === undefined ? undefined : loadLaunchConfig(a.vmiConfig),
   });
   if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
   else if (summary.exit.kind !== 'shutdown') process.stderr.write(`vmfunc-vmi: ${summary.exit.kind === 'limit' ? summary.exit.detail : `domain crashed: ${summary.exit.detail}`}\n`);
@@ -111,16 +118,19 @@ export async function main(argv: string[]): Promise<void> {
           .option('views', { type: 'number', describe: 'normal EPT views, each with a VMI mirror at 10+k (default 2)' })
           .option('notify', { choices: ['immediate', 'tbuf'] as const, describe: 'Dom0 notification: the paper\'s VIRQ per request, or stock VIRQ_TBUF at half full with a 100 ms poll' })
           .option('trace', { type: 'string', describe: 'write the xentrace file (HVM trace points on) to FILE' })
+          .option('vmi-mode', { choices: ['worker', 'inline'] as const, describe: 'VMI programs run concurrently in a sandbox thread (default), or inline at the next slice (deterministic)' })
+          .option('vmi-config', { type: 'string', describe: 'launch configuration (JSON): {"programs":{"1":"process-list",...},"time_limit_ms":..,"memory_limit_mib":..,"out_dir":..}' })
           .example('$0 run', 'boot the bundled TVM')
           .example('$0 run --json --max-vtime 50ms', 'summary of at most 50 ms of virtual time')
           .epilogue('Exit status: the guest\'s (exit port 0x501 or SCHEDOP_shutdown), 124 when a --max-* limit stopped the run, ' +
             '125 when the domain crashed, 1 for a bad image, 2 for bad options.'),
-        (a) => {
-          code = runCommand({ image: a.image as string | undefined, maxInsns: a.maxInsns as string | undefined,
+        async (a) => {
+          code = await runCommand({ image: a.image as string | undefined, maxInsns: a.maxInsns as string | undefined,
             maxVtime: a.maxVtime as string | undefined, mem: a.mem as string | undefined, cmdline: a.cmdline as string | undefined,
             systemMap: a.systemMap as string | undefined, json: a.json as boolean | undefined,
             vmi: a.vmi as boolean, views: a.views as number | undefined, notify: a.notify as 'immediate' | 'tbuf' | undefined,
-            trace: a.trace as string | undefined });
+            trace: a.trace as string | undefined, vmiMode: a.vmiMode as 'worker' | 'inline' | undefined,
+            vmiConfig: a.vmiConfig as string | undefined });
         })
       .command('trace <file>', 'print a xentrace file (as written by `run --trace`) as text, one record a line',
         (y) => y.positional('file', { type: 'string', describe: 'trace file in xentrace\'s format' })
@@ -139,7 +149,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`vmfunc-vmi: ${msg}\n`);
-    code = e instanceof UsageError || e instanceof RunOptionError || e instanceof RangeError ? 2 : 1;
+    code = e instanceof UsageError || e instanceof RunOptionError || e instanceof LaunchConfigError || e instanceof RangeError ? 2 : 1;
     if (e instanceof ImageError) code = 1;
   }
   process.exitCode = code;

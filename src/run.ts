@@ -4,6 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { StopReason } from './xen/vcpu.js';
 import { Domain, CRASH_STATUS, DEFAULT_TSC_KHZ, type DomainConfig } from './xen/domain.js';
 import { parseElf64, ImageError } from './xen/elf.js';
 import { bootImage, BOOTINFO_F_VMFUNC, type BootLayout, type BootOptions } from './xen/boot.js';
@@ -132,7 +133,25 @@ export function checkMem(memMiB: number): number {
   return memMiB;
 }
 
-export function runImage(opts: RunOptions = {}): RunSummary {
+/** A domain created and booted the way `run` does it, before its vCPU first runs (runImage, the debugger). */
+export interface PreparedRun {
+  image: string;
+  memMiB: number;
+  tscKhz: number;
+  d: Domain;
+  layout: BootLayout;
+  mech: VmiMechanism | undefined;
+  dom0: Dom0 | undefined;
+  /** The System.map placed in guest memory, if any. */
+  systemMap: Uint8Array | undefined;
+  /** performance.now() when the domain was created. */
+  t0: number;
+  /** The first user process's start (FIRST_USER_MARKER seen on the console), once it has happened. */
+  firstUser(): RunSummary['first_user_process'];
+}
+
+/** Reads the image, creates the domain (with the mechanism and Dom0 when opts.vmi), boots the image. */
+export function prepareRun(opts: RunOptions = {}): PreparedRun {
   const image = opts.image ?? defaultImagePath();
   const memMiB = checkMem(opts.memMiB ?? 64);
   const tscKhz = opts.tscKhz ?? DEFAULT_TSC_KHZ;
@@ -189,8 +208,20 @@ export function runImage(opts: RunOptions = {}): RunSummary {
     ...(mech ? { flags: BOOTINFO_F_VMFUNC, eptpViews: mech.altp2m.viewCount } : {}),
     ...opts.boot,
   });
-  opts.beforeRun?.(d, layout);
-  const stop = d.vcpu.run({ maxInsns: opts.maxInsns, maxVcycles: opts.maxVtime });
+  return { image, memMiB, tscKhz, d, layout, mech, dom0, systemMap, t0, firstUser: () => firstUser };
+}
+
+export function runImage(opts: RunOptions = {}): RunSummary {
+  const p = prepareRun(opts);
+  opts.beforeRun?.(p.d, p.layout);
+  const stop = p.d.vcpu.run({ maxInsns: opts.maxInsns, maxVcycles: opts.maxVtime });
+  return summarizeRun(p, opts, stop);
+}
+
+/** The end of a run: Dom0's last read of the trace buffers, the trace file, and the summary. */
+export function summarizeRun(p: PreparedRun, opts: RunOptions, stop: StopReason): RunSummary {
+  const { image, memMiB, tscKhz, d, mech, dom0, t0, firstUser } = p;
+  const vmiOpts = opts.vmi || undefined;
   dom0?.flush();
   const hostMs = performance.now() - t0;
   if (vmiOpts?.traceFile && dom0) writeFileSync(vmiOpts.traceFile, dom0.consumer.file());
@@ -214,7 +245,7 @@ export function runImage(opts: RunOptions = {}): RunSummary {
     vtime_ns: Math.round((vcycles * 1e6) / tscKhz),
     host_ms: round3(hostMs),
     mips: round3(insns / (hostMs * 1000)),
-    first_user_process: firstUser,
+    first_user_process: firstUser(),
     exits: { total: Object.values(byReason).reduce((a, b) => a + b, 0), by_reason: byReason },
     hypercalls,
     timer: { vector: v.timer.vector, period_cycles: Number(v.timer.period), ticks_injected: v.timer.injected, ticks_missed: v.timer.missed },
