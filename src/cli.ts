@@ -45,7 +45,15 @@ async function runCommand(a: RunArgs): Promise<number> {
   if (a.views !== undefined && (!Number.isInteger(a.views) || a.views < 2 || a.views > 10)) {
     throw new RunOptionError(`--views: ${a.views} is not a number of EPT views from 2 to 10 (the TVM asks with index 11)`);
   }
-  const dom0Log = (line: string) => process.stderr.write(`(dom0) ${line}\n`);
+  // The console goes out a line at a time, so hypervisor and Dom0 lines never land inside a guest line.
+  let pending = '';
+  const consoleOut = (b: Uint8Array) => {
+    const text = pending + Buffer.from(b).toString('latin1');
+    const nl = text.lastIndexOf('\n');
+    if (nl >= 0) { out.write(Buffer.from(text.slice(0, nl + 1), 'latin1')); pending = text.slice(nl + 1); } else pending = text;
+  };
+  const flushConsole = () => { if (pending) { out.write(Buffer.from(pending, 'latin1')); pending = ''; } };
+  const dom0Log = (line: string) => { process.stderr.write(`(dom0) ${line}\n`); };
   const opts: RunOptions = {
     image: a.image,
     memMiB: checkMem(mem),
@@ -53,8 +61,8 @@ async function runCommand(a: RunArgs): Promise<number> {
     maxInsns: a.maxInsns === undefined ? undefined : parseCount(a.maxInsns, '--max-insns'),
     maxVtime: a.maxVtime === undefined ? undefined : parseVtime(a.maxVtime, DEFAULT_TSC_KHZ),
     systemMap: a.systemMap === undefined ? undefined : a.systemMap === 'none' ? false : a.systemMap,
-    onConsole: (b) => out.write(b),
-    onLog: (line) => process.stderr.write(`(XEN) ${line}\n`),
+    onConsole: consoleOut,
+    onLog: (line) => { process.stderr.write(`(XEN) ${line}\n`); },
     vmi: a.vmi === false ? false : {
       views: a.views, notify: a.notify, traceFile: a.trace, traceHvm: a.trace !== undefined, onDom0Log: dom0Log,
     },
@@ -63,6 +71,7 @@ async function runCommand(a: RunArgs): Promise<number> {
     ...opts, launchMode: a.vmiMode, onLaunchLog: dom0Log,
     launchConfig: a.vmiConfig === undefined ? undefined : loadLaunchConfig(a.vmiConfig),
   });
+  flushConsole();
   if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
   else if (summary.exit.kind !== 'shutdown') process.stderr.write(`vmfunc-vmi: ${summary.exit.kind === 'limit' ? summary.exit.detail : `domain crashed: ${summary.exit.detail}`}\n`);
   return summary.exit.status;

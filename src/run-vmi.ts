@@ -72,6 +72,5 @@ export async function runImageWithVmi(opts: VmiLaunchRunOptions = {}): Promise<V
     launch_ms: l.result?.launchNs !== undefined ? Math.round(l.result.launchNs / 1e3) / 1e3 : undefined,
     libvmi_calls: l.result?.calls, guest_insns_during: l.guestInsnsDuring,
   }));
-  for (const pr of programs) for (const line of pr.stdout.split('\n').filter(Boolean)) log(`${pr.program}: ${line}`);
   return { ...summary, vmi_programs: programs };
 }

@@ -129,6 +129,8 @@ export class VmiLaunchModule {
       if (r.error) this.log(`${prog} stopped: ${r.error}`);
       else this.log(`${prog} exited with status ${r.exitCode} after ${(r.hostNs / 1e6).toFixed(1)} ms host time, ` +
         `${r.calls} libvmi calls; the guest retired ${rec.guestInsnsDuring} instructions meanwhile`);
+      for (const line of r.stdout.split('\n').filter(Boolean)) this.log(`${prog}: ${line}`);
+      for (const line of r.stderr.split('\n').filter(Boolean)) this.log(`${prog} (stderr): ${line}`);
     });
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
