@@ -180,4 +180,3 @@ export function idiv128(hi: u64, lo: u64, d: u64): bool {
   return true;
 }
 
-export { STATUS_FLAGS, F_AF };

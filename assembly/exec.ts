@@ -7,7 +7,7 @@ import { gpr, setGpr, nrip, rip, RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, F_CF, F
   F_OF, F_DF, F_IF, F_TF, F_IOPL, F_RF, F_VM, F_VIF, F_VIP, F_FIXED1, STATUS_FLAGS, cpl } from "./state";
 import { stop, raise, raiseGP, raiseUD } from "./fault";
 import { ea, readReg, writeReg, readE, writeE, readG, writeG, isRegRM } from "./operand";
-import { readMem, readMemW, writeMem, ssAccess, probeWrite } from "./mmu";
+import { readMem, readMemW, writeMem, ssAccess } from "./mmu";
 import { alu, shift, shiftDouble, mul64, imul64, mulHi, udiv128, idiv128, divQ, divR } from "./alu";
 import { setLazy, getCF, getZF, testCC, testCCFast, getRflags, setRflags, materialize, rflagsRest, maskOf, signOf,
   setStatus, parity, lfCarry, LF_INC, LF_DEC, LF_NEG, LF_SUB, LF_LOGIC, LF_ADD } from "./flags";
@@ -597,4 +597,3 @@ function execString(e: usize, op: i32, size: i32): void {
 import { segBase } from "./state";
 @inline function segBaseOf(s: u8): u64 { return segBase(<i32>s); }
 
-export { probeWrite, F_CF, F_PF, F_AF, F_SF, F_OF, F_IF, F_VIF, F_VIP, F_FIXED1, LF_SUB, LF_LOGIC, LF_ADD, RBX, RDI, RSI };

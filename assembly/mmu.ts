@@ -329,18 +329,6 @@ function writeSlow(la: u64, size: i32, v: u64): void {
   writeSlow(la, size, v);
 }
 
-/** Checks that a write would succeed (used before multi-part stores such as PUSH of a frame). */
-export function probeWrite(la: u64, size: i32): void {
-  const user = userAccess();
-  if (!isCanonical(la) || !isCanonical(la + <u64>size - 1)) {
-    if (ssAccess) raise(12, 0, true); else raise(13, 0, true);
-    return;
-  }
-  translate(la, ACC_WRITE, user, true);
-  if (stop) return;
-  if ((la & 0xfff) + <u64>size > 0x1000) translate((la | 0xfff) + 1, ACC_WRITE, user, true);
-}
-
 /** Supervisor-mode (implicit) accesses to system structures: GDT, IDT, TSS. */
 export function readSys(la: u64, size: i32): u64 {
   let v: u64 = 0;

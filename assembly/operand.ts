@@ -53,4 +53,3 @@ import { readMem, readMemW, writeMem, ssAccess } from "./mmu";
 @inline export function readG(e: usize, size: i32): u64 { return readReg(load<u16>(e, D_REG), size); }
 @inline export function writeG(e: usize, size: i32, v: u64): void { writeReg(load<u16>(e, D_REG), size, v); }
 
-export { readMem, readMemW, writeMem };

@@ -418,4 +418,3 @@ function handleStop(len: u32, timerDeadline: u64): bool {
   return exited;
 }
 
-export { tlbFlushAll };
