@@ -186,7 +186,8 @@ export function prepareRun(opts: RunOptions = {}): PreparedRun {
     }
   };
   d = new Domain({
-    memMiB, tscKhz, timerPeriod: opts.timerPeriod, ...opts.domain,
+    // With the mechanism the domain also gets EPT-violation #VE, as the paper's TVM has it.
+    memMiB, tscKhz, timerPeriod: opts.timerPeriod, ...(opts.vmi ? { ve: true } : {}), ...opts.domain,
     console, log: opts.onLog,
   });
   let mech: VmiMechanism | undefined;

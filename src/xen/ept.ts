@@ -42,7 +42,14 @@ export class EptTable {
         e = BigInt(t) | EPT_RWX;
         this.put(a, e);
       } else if (e & EPT_LARGE) {
-        throw new Error(`gpa 0x${gpa.toString(16)} is inside a large page at level ${l}`);
+        if (!create) return undefined;
+        // Split the superpage into 512 entries of the next level with the same rights (as Xen's ept_split_super_page).
+        const t = this.frames.alloc() * PAGE_SIZE;
+        const step = 1n << BigInt(12 + 9 * (l - 2));
+        const base = e & ADDR_MASK, keep = e & ~ADDR_MASK & ~(l - 1 > 1 ? 0n : EPT_LARGE);
+        for (let i = 0; i < 512; i++) this.put(t + i * 8, (base + BigInt(i) * step) | keep);
+        e = BigInt(t) | EPT_RWX;
+        this.put(a, e);
       }
       table = Number(e & ADDR_MASK);
     }
