@@ -235,6 +235,21 @@ describe.skipIf(!haveAssembler())('#VE (SDM 26.5.7, 27.5.2)', () => {
     expect(g.run()).toBe(EPT_VIOLATION);
   });
 
+  // Every combination of the three conditions (SDM 26.5.7.1): #VE only when all allow it.
+  const combos: [boolean, boolean, boolean][] = [];
+  for (const control of [false, true]) for (const suppress of [false, true]) for (const busy of [false, true]) combos.push([control, suppress, busy]);
+  it.each(combos)('control %s, suppress-#VE %s, busy word set %s', (control, suppress, busy) => {
+    const { g, view0 } = veGuest();
+    if (!control) g.m.vmwrite('SECONDARY_VM_EXEC_CONTROL', SEC_EPT | SEC_VMFUNC);
+    view0.setAccess(0x301000n, EPT_R, suppress);
+    if (busy) g.m.write32(VE_INFO + 4, 0xffffffff);
+    g.kernel(prog);
+    const ve = control && !suppress && !busy;
+    expect(g.run()).toBe(ve ? HLT : EPT_VIOLATION);
+    if (ve) expect(g.record().vector).toBe(20);
+    else expect(g.m.vmread('EXIT_QUALIFICATION')).toBe(0x2n | (1n << 3n) | 0x180n);
+  });
+
   it('a violation during event delivery exits with IDT-vectoring information, never a #VE', () => {
     const { g, view0 } = veGuest();
     view0.setAccess(0x1f000n, EPT_R); // the top page of the kernel stack
