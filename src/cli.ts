@@ -10,7 +10,8 @@ import { runImage, parseCount, parseVtime, checkMem, RunOptionError, type RunSum
 import { runImageWithVmi } from './run-vmi.js';
 import { loadLaunchConfig, LaunchConfigError } from './dom0/vmi-launch.js';
 import { ImageError } from './xen/elf.js';
-import { DEFAULT_TSC_KHZ } from './xen/domain.js';
+import { PROFILES, getProfile } from './xen/cost-profiles.js';
+import { benchTrigger, formatTriggerBench } from './bench/trigger.js';
 
 export class UsageError extends Error {}
 
@@ -33,7 +34,7 @@ async function execCommand(batch: string): Promise<number> {
 interface RunArgs {
   image?: string; maxInsns?: string; maxVtime?: string; mem?: string; cmdline?: string; systemMap?: string; json?: boolean;
   vmi?: boolean; views?: number; notify?: 'immediate' | 'tbuf'; trace?: string;
-  vmiMode?: 'worker' | 'inline'; vmiConfig?: string;
+  vmiMode?: 'worker' | 'inline'; vmiConfig?: string; profile?: string;
 }
 
 /** `vmfunc-vmi run`: options to RunOptions, the console to stdout (stderr with --json), the guest's status out. */
@@ -59,7 +60,8 @@ async function runCommand(a: RunArgs): Promise<number> {
     memMiB: checkMem(mem),
     cmdline: a.cmdline ?? '',
     maxInsns: a.maxInsns === undefined ? undefined : parseCount(a.maxInsns, '--max-insns'),
-    maxVtime: a.maxVtime === undefined ? undefined : parseVtime(a.maxVtime, DEFAULT_TSC_KHZ),
+    profile: a.profile,
+    maxVtime: a.maxVtime === undefined ? undefined : parseVtime(a.maxVtime, getProfile(a.profile ?? 'placeholder').freqKhz.value),
     systemMap: a.systemMap === undefined ? undefined : a.systemMap === 'none' ? false : a.systemMap,
     onConsole: consoleOut,
     onLog: (line) => { process.stderr.write(`(XEN) ${line}\n`); },
@@ -127,6 +129,7 @@ export async function main(argv: string[]): Promise<void> {
           .option('views', { type: 'number', describe: 'normal EPT views, each with a VMI mirror at 10+k (default 2)' })
           .option('notify', { choices: ['immediate', 'tbuf'] as const, describe: 'Dom0 notification: the paper\'s VIRQ per request, or stock VIRQ_TBUF at half full with a 100 ms poll' })
           .option('trace', { type: 'string', describe: 'write the xentrace file (HVM trace points on) to FILE' })
+          .option('profile', { type: 'string', describe: 'CPU cost profile: instruction, exit and Dom0 costs and the TSC frequency (default placeholder: 2 GHz, round numbers; haswell, icelake-sp: cited)' })
           .option('vmi-mode', { choices: ['worker', 'inline'] as const, describe: 'VMI programs run concurrently in a sandbox thread (default), or inline at the next slice (deterministic)' })
           .option('vmi-config', { type: 'string', describe: 'launch configuration (JSON): {"programs":{"1":"process-list",...},"time_limit_ms":..,"memory_limit_mib":..,"out_dir":..}' })
           .example('$0 run', 'boot the bundled TVM')
@@ -139,12 +142,38 @@ export async function main(argv: string[]): Promise<void> {
             systemMap: a.systemMap as string | undefined, json: a.json as boolean | undefined,
             vmi: a.vmi as boolean, views: a.views as number | undefined, notify: a.notify as 'immediate' | 'tbuf' | undefined,
             trace: a.trace as string | undefined, vmiMode: a.vmiMode as 'worker' | 'inline' | undefined,
-            vmiConfig: a.vmiConfig as string | undefined });
+            vmiConfig: a.vmiConfig as string | undefined, profile: a.profile as string | undefined });
         })
       .command('trace <file>', 'print a xentrace file (as written by `run --trace`) as text, one record a line',
         (y) => y.positional('file', { type: 'string', describe: 'trace file in xentrace\'s format' })
           .option('json', { type: 'boolean', describe: 'one JSON object a record' }),
         (a) => { code = traceCommand(a.file as string, a.json === true); })
+      .command('bench <what>', 'benchmarks: `bench trigger` models the latency from a guest\'s VMI request to detection, trace record, Dom0 and the VMI program, per mechanism',
+        (y) => y.positional('what', { choices: ['trigger'] as const, describe: 'which benchmark' })
+          .option('profile', { type: 'string', default: 'haswell', describe: `CPU cost profile (${Object.keys(PROFILES).join(', ')})` })
+          .option('requests', { type: 'number', default: 1000, describe: 'requests per mechanism' })
+          .option('rdtsc-loop', { type: 'number', default: 1000, describe: 'guest loop iterations (2 instructions each) between RDTSCs for the mechanism rows' })
+          .option('rates', { type: 'string', default: '10,100,1000,10000,100000', describe: 'comma-separated loop lengths for the RDTSC-rate sweep of the VMFUNC path' })
+          .option('poll-ms', { type: 'string', default: '1,10', describe: 'comma-separated periods of the Dom0-polling rows, ms' })
+          .option('seed', { type: 'number', default: 1, describe: 'seed of the request phases' })
+          .option('json', { type: 'boolean', describe: 'print the results as JSON' })
+          .example('$0 bench trigger', 'the table, Haswell profile, 1000 requests per row')
+          .example('$0 bench trigger --profile icelake-sp --json', 'JSON for a recent server part'),
+        (a) => {
+          const list = (text: string, opt: string) => text.split(',').map((x) => {
+            const n = Number(x);
+            if (!(n > 0)) throw new UsageError(`${opt}: "${x}" is not a positive number`);
+            return n;
+          });
+          const requests = a.requests as number;
+          if (!Number.isInteger(requests) || requests < 1) throw new UsageError(`--requests: ${requests} is not a positive whole number`);
+          const b = benchTrigger({
+            profile: getProfile(a.profile as string).name, requests, rdtscLoop: a.rdtscLoop as number,
+            rates: list(a.rates as string, '--rates'), pollMs: list(a.pollMs as string, '--poll-ms'), seed: a.seed as number,
+          });
+          process.stdout.write((a.json ? JSON.stringify(b, null, 2) : formatTriggerBench(b)) + '\n');
+          code = 0;
+        })
       .demandCommand(1, 'name a command (see --help)')
       .strict()
       .recommendCommands()

@@ -8,6 +8,7 @@
 import type { Domain } from '../xen/domain.js';
 import { VIRQ_TBUF, VIRQ_VMI, type VmiMechanism } from '../xen/vmi.js';
 import { XentraceConsumer } from './xentrace.js';
+import { dom0Costs } from '../xen/cost-profiles.js';
 import { TRC_VMI_REQUEST } from '../xen/trace-events.js';
 import { parseVmiRequest, type VmiRequest } from '../xen/vmi-trigger.js';
 
@@ -34,49 +35,52 @@ export interface HandledRequest {
 export class Dom0 {
   readonly consumer: XentraceConsumer;
   readonly handled: HandledRequest[] = [];
-  private pendingWake: bigint | undefined;
-  private pendingCause: HandledRequest['wokenBy'] = 'poll';
+  /** Wake-ups to come (virtual time, cause), earliest first: each VIRQ and each poll is one. */
+  private wakes: { at: bigint; cause: HandledRequest['wokenBy'] }[] = [];
   private nextPoll: bigint;
   private readonly pollCycles: bigint;
   private seen = 0;
 
   constructor(private readonly d: Domain, private readonly mech: VmiMechanism,
               private readonly onRequest: (h: HandledRequest) => void,
-              private readonly costs: Dom0Costs = DOM0_PLACEHOLDER_COSTS) {
+              private readonly costs: Dom0Costs = dom0Costs(d.profile)) {
     this.consumer = new XentraceConsumer(d.machine, mech.trace.tInfo, mech.trace.cpus);
     this.pollCycles = BigInt(Math.round(costs.pollMs * d.tscKhz));
     this.nextPoll = d.machine.vcycles + this.pollCycles;
     mech.onVirq = (virq, at) => {
-      const wake = at + BigInt(costs.virqDelivery + costs.dom0Wakeup);
-      if (this.pendingWake === undefined || wake < this.pendingWake) {
-        this.pendingWake = wake;
-        this.pendingCause = virq === VIRQ_VMI ? 'VIRQ_VMI' : virq === VIRQ_TBUF ? 'VIRQ_TBUF' : 'poll';
-      }
+      this.wake(at + BigInt(costs.virqDelivery + costs.dom0Wakeup), virq === VIRQ_VMI ? 'VIRQ_VMI' : virq === VIRQ_TBUF ? 'VIRQ_TBUF' : 'poll');
     };
     d.vcpu.entryHooks.push(() => this.tick());
   }
 
-  /** At each guest VM entry: run Dom0 if its wake-up time has come. */
+  private wake(at: bigint, cause: HandledRequest['wokenBy']): void {
+    let i = this.wakes.length;
+    while (i > 0 && this.wakes[i - 1].at > at) i--;
+    this.wakes.splice(i, 0, { at, cause });
+  }
+
+  /** At each guest VM entry: run Dom0 for every wake-up whose time has come, in order. */
   tick(): void {
     const now = this.d.machine.vcycles;
-    if (now >= this.nextPoll) {
-      if (this.pendingWake === undefined || this.nextPoll < this.pendingWake) { this.pendingWake = this.nextPoll; this.pendingCause = 'poll'; }
-      while (this.nextPoll <= now) this.nextPoll += this.pollCycles;
-    }
-    if (this.pendingWake !== undefined && now >= this.pendingWake) {
-      const at = this.pendingWake, cause = this.pendingCause;
-      this.pendingWake = undefined;
-      this.service(at, cause);
+    while (this.nextPoll <= now) { this.wake(this.nextPoll, 'poll'); this.nextPoll += this.pollCycles; }
+    while (this.wakes.length && this.wakes[0].at <= now) {
+      const w = this.wakes.shift()!;
+      this.service(w.at, w.cause);
     }
   }
 
-  /** The xentrace daemon's pass: drain the buffers, hand each VMI request on. */
+  /**
+   * The xentrace daemon's pass at virtual time `at`: drain the buffers and hand on each VMI
+   * request recorded by then. Records written later (the guest ran on past `at` before this
+   * host-side pass) wait for the wake-up that their own notification, or the next poll, brings.
+   */
   service(at: bigint, cause: HandledRequest['wokenBy']): void {
     this.consumer.poll();
     const recs = this.consumer.records;
     for (; this.seen < recs.length; this.seen++) {
       const r = recs[this.seen];
       if (r.event !== TRC_VMI_REQUEST) continue;
+      if (r.tsc !== undefined && r.tsc > at) break;
       const request = parseVmiRequest(r.data, r.tsc);
       const h: HandledRequest = { request, wokenBy: cause, detectedAt: request.tsc, dom0At: at };
       this.handled.push(h);
@@ -85,5 +89,5 @@ export class Dom0 {
   }
 
   /** At the end of a run: drain what is left (the daemon's final read). */
-  flush(): void { this.service(this.d.machine.vcycles, 'poll'); }
+  flush(): void { this.service(this.d.machine.vcycles, 'poll'); this.wakes = []; }
 }

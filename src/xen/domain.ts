@@ -10,7 +10,8 @@ import { Vcpu } from './vcpu.js';
 import { PortIoBus } from './devices/portio.js';
 import { Uart16550 } from './devices/uart16550.js';
 import { DebugExit, EXIT_PORT } from './devices/debugexit.js';
-import { PLACEHOLDER_COSTS, type XenCosts } from './cost.js';
+import type { XenCosts } from './cost.js';
+import { getProfile, xenCosts, applyInsnCosts, type CostProfile } from './cost-profiles.js';
 import type { ShutdownReason } from './public.js';
 import { vcpuShowRegisters } from './dump.js';
 import { guestWalk } from './paging.js';
@@ -39,6 +40,9 @@ export interface DomainConfig {
   /** Enable EPT-violation #VE (secondary control bit 18) with the information page at veInfoGpa. */
   ve?: boolean;
   veInfoGpa?: number;
+  /** The CPU cost profile (src/xen/cost-profiles.ts; default 'haswell'): instruction costs, exit costs, TSC frequency. */
+  profile?: string | CostProfile;
+  /** Overrides the profile's hypervisor costs. */
   costs?: XenCosts;
   /** Guest console output (serial and console_io), byte by byte in order. */
   console?: (bytes: Uint8Array) => void;
@@ -64,6 +68,7 @@ export class Domain {
   readonly p2m: EptTable;         // EPT view 0
   readonly tscKhz: number;
   readonly costs: XenCosts;
+  readonly profile: CostProfile;
   readonly io = new PortIoBus();
   readonly uart: Uart16550;
   readonly veInfoGpa: number;
@@ -83,8 +88,10 @@ export class Domain {
     this.id = cfg.domid ?? 1;
     this.name = cfg.name ?? `d${this.id}`;
     this.memBytes = memMiB * 1024 * 1024;
-    this.tscKhz = cfg.tscKhz ?? DEFAULT_TSC_KHZ;
-    this.costs = cfg.costs ?? PLACEHOLDER_COSTS;
+    this.profile = getProfile(cfg.profile);
+    // The TSC runs at the profile's nominal frequency unless the caller fixes it (run.ts passes 2 GHz).
+    this.tscKhz = cfg.tscKhz ?? this.profile.freqKhz.value;
+    this.costs = cfg.costs ?? xenCosts(this.profile);
     this.consoleSink = cfg.console ?? (() => {});
     this.logSink = cfg.log ?? (() => {});
     const heapMiB = cfg.xenHeapMiB ?? 8;
@@ -95,6 +102,7 @@ export class Domain {
     // 200 ms for 64 MiB, most of a boot.
     this.machine = Machine.createSync({ memMiB: GUEST_RAM_BASE_MIB + memMiB + heapMiB });
     this.ramBase = GUEST_RAM_BASE_MIB << 20;
+    applyInsnCosts(this.machine, this.profile);
     this.frames = new FrameAllocator(this.machine, (this.ramBase + this.memBytes) / PAGE_SIZE);
 
     // The p2m: guest-physical RAM -> machine frames, read/write/execute, write-back.

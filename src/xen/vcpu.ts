@@ -219,21 +219,42 @@ export class Vcpu {
     while (!d.isShutdown) {
       if (limits.maxInsns !== undefined && m.insnsRetired >= limits.maxInsns) return { kind: 'limit', which: 'max-insns' };
       if (limits.maxVcycles !== undefined && m.vcycles >= limits.maxVcycles) return { kind: 'limit', which: 'max-vtime' };
-      this.intrAssist();
-      const now = m.vcycles, deadline = this.nextEventCycles();
-      let ticks = deadline > now ? (deadline - now + 31n) >> 5n : 0n;
-      if (ticks > 0xffffffffn) ticks = 0xffffffffn;
-      m.vmwrite(F.VMX_PREEMPTION_TIMER_VALUE, ticks);
-      const budget = limits.maxInsns !== undefined ? limits.maxInsns - m.insnsRetired : BIG;
-      for (const h of this.entryHooks) h(this);
+      this.prepareEntry();
       if (d.isShutdown) break;
+      const budget = limits.maxInsns !== undefined ? limits.maxInsns - m.insnsRetired : BIG;
       const reason = m.vmresume(budget);
-      this.stats.exits.set(reason, (this.stats.exits.get(reason) ?? 0) + 1);
-      for (const h of this.exitHooks) h(this, reason); // at the exit's own time, before its cost
-      this.chargeExit(reason);
-      vmxVmexitHandler(this, reason);
+      this.recordExit(reason);
+      this.handleExit(reason);
     }
     return { kind: 'shutdown' };
+  }
+
+  /**
+   * The work before a VM entry: interrupt assist, the VMX-preemption timer
+   * armed for the next event, the entry hooks. Returns the virtual time at
+   * which the armed timer fires. (The pieces of run(), for the debugger.)
+   */
+  prepareEntry(): bigint {
+    const m = this.m;
+    this.intrAssist();
+    const now = m.vcycles, deadline = this.nextEventCycles();
+    let ticks = deadline > now ? (deadline - now + 31n) >> 5n : 0n;
+    if (ticks > 0xffffffffn) ticks = 0xffffffffn;
+    m.vmwrite(F.VMX_PREEMPTION_TIMER_VALUE, ticks);
+    for (const h of this.entryHooks) h(this);
+    return now + (ticks << 5n);
+  }
+
+  /** At a VM exit, before its handler: count it and run the exit hooks (at the exit's own time, before its cost). */
+  recordExit(reason: number): void {
+    this.stats.exits.set(reason, (this.stats.exits.get(reason) ?? 0) + 1);
+    for (const h of this.exitHooks) h(this, reason);
+  }
+
+  /** Charges the exit's virtual time and dispatches it to vmx_vmexit_handler. */
+  handleExit(reason: number): void {
+    this.chargeExit(reason);
+    vmxVmexitHandler(this, reason);
   }
 
   /** Exit counts by reason name. */
