@@ -12,6 +12,8 @@ import { loadLaunchConfig, LaunchConfigError } from './dom0/vmi-launch.js';
 import { ImageError } from './xen/elf.js';
 import { PROFILES, getProfile } from './xen/cost-profiles.js';
 import { benchTrigger, formatTriggerBench } from './bench/trigger.js';
+import { debugCommand } from './debug/index.js';
+import { DebugError } from './debug/format.js';
 
 export class UsageError extends Error {}
 
@@ -144,6 +146,39 @@ export async function main(argv: string[]): Promise<void> {
             trace: a.trace as string | undefined, vmiMode: a.vmiMode as 'worker' | 'inline' | undefined,
             vmiConfig: a.vmiConfig as string | undefined, profile: a.profile as string | undefined });
         })
+      .command('debug [image]', 'step-debug VM exits: an interactive console (or --script FILE), or a gdb stub (--gdb PORT)',
+        (y) => y.positional('image', { type: 'string', describe: 'ELF64 image (default: the bundled TVM)' })
+          .option('script', { type: 'string', describe: 'run the debugger commands in FILE (one a line), then exit (with --gdb: then serve gdb)' })
+          .option('gdb', { type: 'number', describe: 'serve the GDB remote protocol on this loopback TCP port' })
+          .option('mem', { type: 'string', describe: 'guest memory in MiB (default 64)' })
+          .option('cmdline', { type: 'string', describe: 'kernel command line (in the boot information)' })
+          .option('system-map', { type: 'string', describe: 'System.map for symbols (default: beside the image; "none" for none)' })
+          .option('vmi', { type: 'boolean', default: true, describe: 'the VMI trigger mechanism (--no-vmi: plain boot)' })
+          .option('views', { type: 'number', describe: 'normal EPT views, each with a VMI mirror at 10+k (default 2)' })
+          .option('notify', { choices: ['immediate', 'tbuf'] as const, describe: 'Dom0 notification (as for run)' })
+          .option('profile', { type: 'string', describe: 'CPU cost profile, as for run (default placeholder)' })
+          .option('quiet', { type: 'boolean', describe: 'leave out the guest console and the hypervisor log' })
+          .example('$0 debug', 'the console on the bundled TVM ("help" lists the commands)')
+          .example('$0 debug --script walkthrough.txt', 'run commands from a file')
+          .example('$0 debug --gdb 1234', 'then: gdb firmware/tvm/tvm.elf -ex "target remote :1234"')
+          .epilogue('Exit status: 0, or quit\'s; 1 when a script command fails or the image is bad; 2 for bad options.'),
+        async (a) => {
+          const mem = a.mem === undefined ? 64 : Number(a.mem);
+          if (a.mem !== undefined && !/^\s*\d+\s*$/.test(a.mem as string)) throw new RunOptionError(`--mem: "${a.mem}" is not a size in MiB`);
+          const views = a.views as number | undefined;
+          if (views !== undefined && (!Number.isInteger(views) || views < 2 || views > 10)) {
+            throw new RunOptionError(`--views: ${views} is not a number of EPT views from 2 to 10 (the TVM asks with index 11)`);
+          }
+          const gdb = a.gdb as number | undefined;
+          if (gdb !== undefined && (!Number.isInteger(gdb) || gdb < 0 || gdb > 65535)) throw new UsageError(`--gdb: "${a.gdb}" is not a TCP port`);
+          const sm = a.systemMap as string | undefined;
+          code = await debugCommand({
+            image: a.image as string | undefined, memMiB: checkMem(mem), cmdline: (a.cmdline as string | undefined) ?? '',
+            systemMap: sm === undefined ? undefined : sm === 'none' ? false : sm,
+            vmi: a.vmi === false ? false : { views, notify: a.notify as 'immediate' | 'tbuf' | undefined },
+            script: a.script as string | undefined, gdbPort: gdb, quiet: a.quiet === true, profile: a.profile as string | undefined,
+          });
+        })
       .command('trace <file>', 'print a xentrace file (as written by `run --trace`) as text, one record a line',
         (y) => y.positional('file', { type: 'string', describe: 'trace file in xentrace\'s format' })
           .option('json', { type: 'boolean', describe: 'one JSON object a record' }),
@@ -187,7 +222,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`vmfunc-vmi: ${msg}\n`);
-    code = e instanceof UsageError || e instanceof RunOptionError || e instanceof LaunchConfigError || e instanceof RangeError ? 2 : 1;
+    code = e instanceof UsageError || e instanceof RunOptionError || e instanceof LaunchConfigError || e instanceof RangeError || e instanceof DebugError ? 2 : 1;
     if (e instanceof ImageError) code = 1;
   }
   process.exitCode = code;
