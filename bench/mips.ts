@@ -19,6 +19,7 @@
 //
 // Usage: npm run bench -- [--iterations N] [--target SECONDS] [--repeat R]
 //                         [--emu-runs E] [--no-native] [--no-qemu] [--json]
+//    or: vmfunc-vmi bench mips [the same options]
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -345,8 +346,9 @@ interface Row {
   speedVsEmulator: number;
 }
 
-async function main(): Promise<void> {
-  const opt = parseArgs(process.argv.slice(2));
+/** The benchmark; `argv` as on the command line (npm run bench -- ARGS, or vmfunc-vmi bench mips). */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  const opt = parseArgs([...argv]);
   const root = findRoot();
   const fwDir = join(root, 'firmware', 'bench');
   const outDir = join(root, 'bench', '.out');

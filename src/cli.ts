@@ -11,7 +11,7 @@ import { runImageWithVmi } from './run-vmi.js';
 import { loadLaunchConfig, LaunchConfigError } from './dom0/vmi-launch.js';
 import { ImageError } from './xen/elf.js';
 import { PROFILES, getProfile } from './xen/cost-profiles.js';
-import { benchTrigger, formatTriggerBench } from './bench/trigger.js';
+import { benchCommand, BenchUsageError } from './bench/command.js';
 import { debugCommand } from './debug/index.js';
 import { DebugError } from './debug/format.js';
 
@@ -183,31 +183,34 @@ export async function main(argv: string[]): Promise<void> {
         (y) => y.positional('file', { type: 'string', describe: 'trace file in xentrace\'s format' })
           .option('json', { type: 'boolean', describe: 'one JSON object a record' }),
         (a) => { code = traceCommand(a.file as string, a.json === true); })
-      .command('bench <what>', 'benchmarks: `bench trigger` models the latency from a guest\'s VMI request to detection, trace record, Dom0 and the VMI program, per mechanism',
-        (y) => y.positional('what', { choices: ['trigger'] as const, describe: 'which benchmark' })
+      .command('bench <what>', 'benchmarks: `bench trigger` models the latency from a guest\'s VMI request to detection, trace record, Dom0 and the VMI program, per mechanism; `bench overhead` the TVM\'s slowdown (off, armed, VMFUNC trigger, pausing); `bench mips` guest MIPS against native and QEMU',
+        (y) => y.positional('what', { choices: ['trigger', 'overhead', 'mips'] as const, describe: 'which benchmark' })
           .option('profile', { type: 'string', default: 'haswell', describe: `CPU cost profile (${Object.keys(PROFILES).join(', ')})` })
-          .option('requests', { type: 'number', default: 1000, describe: 'requests per mechanism' })
-          .option('rdtsc-loop', { type: 'number', default: 1000, describe: 'guest loop iterations (2 instructions each) between RDTSCs for the mechanism rows' })
-          .option('rates', { type: 'string', default: '10,100,1000,10000,100000', describe: 'comma-separated loop lengths for the RDTSC-rate sweep of the VMFUNC path' })
-          .option('poll-ms', { type: 'string', default: '1,10', describe: 'comma-separated periods of the Dom0-polling rows, ms' })
-          .option('seed', { type: 'number', default: 1, describe: 'seed of the request phases' })
+          .option('requests', { type: 'number', default: 1000, describe: 'trigger: requests per mechanism' })
+          .option('rdtsc-loop', { type: 'number', default: 1000, describe: 'trigger: guest loop iterations (2 instructions each) between RDTSCs for the mechanism rows' })
+          .option('rates', { type: 'string', default: '10,100,1000,10000,100000', describe: 'trigger: comma-separated loop lengths for the RDTSC-rate sweep of the VMFUNC path' })
+          .option('poll-ms', { type: 'string', default: '1,10', describe: 'trigger: comma-separated periods of the Dom0-polling rows, ms; overhead: the first is the pausing Dom0\'s period' })
+          .option('seed', { type: 'number', default: 1, describe: 'trigger: seed of the request phases' })
+          .option('iterations', { type: 'number', describe: 'mips: workload iterations (default: calibrated to --target)' })
+          .option('target', { type: 'number', describe: 'mips: emulator seconds to aim for when calibrating (default 3)' })
+          .option('repeat', { type: 'number', describe: 'mips: native/QEMU runs, the fastest counts (default 5)' })
+          .option('emu-runs', { type: 'number', describe: 'mips: measured emulator runs, the fastest counts (default 2)' })
+          .option('native', { type: 'boolean', default: true, describe: 'mips: build and run the native executable (--no-native: skip)' })
+          .option('qemu', { type: 'boolean', default: true, describe: 'mips: run it under qemu-x86_64 when installed (--no-qemu: skip)' })
+          .option('ept', { type: 'boolean', describe: 'mips: also run the emulator with EPT on' })
+          .option('svg', { type: 'string', describe: 'trigger, overhead: write SVG charts into this directory' })
           .option('json', { type: 'boolean', describe: 'print the results as JSON' })
           .example('$0 bench trigger', 'the table, Haswell profile, 1000 requests per row')
-          .example('$0 bench trigger --profile icelake-sp --json', 'JSON for a recent server part'),
-        (a) => {
-          const list = (text: string, opt: string) => text.split(',').map((x) => {
-            const n = Number(x);
-            if (!(n > 0)) throw new UsageError(`${opt}: "${x}" is not a positive number`);
-            return n;
+          .example('$0 bench trigger --profile icelake-sp --json', 'JSON for a recent server part')
+          .example('$0 bench overhead --svg charts', 'the overhead table, and charts/overhead-*.svg')
+          .example('$0 bench mips --target 1', 'emulator, native and QEMU MIPS'),
+        async (a) => {
+          code = await benchCommand(a.what as 'trigger' | 'overhead' | 'mips', {
+            profile: a.profile as string, json: a.json === true, svg: a.svg as string | undefined,
+            requests: a.requests as number, rdtscLoop: a.rdtscLoop as number, rates: a.rates as string, pollMs: a.pollMs as string, seed: a.seed as number,
+            iterations: a.iterations as number | undefined, target: a.target as number | undefined, repeat: a.repeat as number | undefined,
+            emuRuns: a.emuRuns as number | undefined, native: a.native as boolean, qemu: a.qemu as boolean, ept: a.ept === true,
           });
-          const requests = a.requests as number;
-          if (!Number.isInteger(requests) || requests < 1) throw new UsageError(`--requests: ${requests} is not a positive whole number`);
-          const b = benchTrigger({
-            profile: getProfile(a.profile as string).name, requests, rdtscLoop: a.rdtscLoop as number,
-            rates: list(a.rates as string, '--rates'), pollMs: list(a.pollMs as string, '--poll-ms'), seed: a.seed as number,
-          });
-          process.stdout.write((a.json ? JSON.stringify(b, null, 2) : formatTriggerBench(b)) + '\n');
-          code = 0;
         })
       .demandCommand(1, 'name a command (see --help)')
       .strict()
@@ -222,7 +225,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`vmfunc-vmi: ${msg}\n`);
-    code = e instanceof UsageError || e instanceof RunOptionError || e instanceof LaunchConfigError || e instanceof RangeError || e instanceof DebugError ? 2 : 1;
+    code = e instanceof UsageError || e instanceof BenchUsageError || e instanceof RunOptionError || e instanceof LaunchConfigError || e instanceof RangeError || e instanceof DebugError ? 2 : 1;
     if (e instanceof ImageError) code = 1;
   }
   process.exitCode = code;

@@ -305,7 +305,11 @@ export function runTriggerCase(c: TriggerCase, profileName: string | CostProfile
   };
 }
 
-export interface TriggerBenchOptions { profile?: string; requests?: number; rdtscLoop?: number; pollMs?: number[]; rates?: number[]; seed?: number }
+export interface TriggerBenchOptions {
+  profile?: string; requests?: number; rdtscLoop?: number; pollMs?: number[]; rates?: number[]; seed?: number;
+  /** Called before and after each case (done of total). */
+  onProgress?: (done: number, total: number, what: string) => void;
+}
 
 export interface TriggerBench { profile: string; freq_khz: number; mechanisms: TriggerResult[]; rdtsc_rate: TriggerResult[] }
 
@@ -318,8 +322,18 @@ export function benchTrigger(o: TriggerBenchOptions = {}): TriggerBench {
     { mech: 've', rdtscLoop: W, requests, seed },
     ...(o.pollMs ?? [1, 10]).map((p): TriggerCase => ({ mech: 'dom0-poll', rdtscLoop: W, requests, pollMs: p, seed })),
   ];
-  const rates = (o.rates ?? [10, 100, 1000, 10000, 100000]).map((w) => runTriggerCase({ mech: 'vmfunc', rdtscLoop: w, requests, seed }, profile));
-  return { profile, freq_khz: getProfile(profile).freqKhz.value, mechanisms: cases.map((c) => runTriggerCase(c, profile)), rdtsc_rate: rates };
+  const rateLoops = o.rates ?? [10, 100, 1000, 10000, 100000];
+  const total = rateLoops.length + cases.length;
+  let done = 0;
+  const run = (c: TriggerCase, what: string) => {
+    o.onProgress?.(done, total, what);
+    const r = runTriggerCase(c, profile);
+    o.onProgress?.(++done, total, what);
+    return r;
+  };
+  const rates = rateLoops.map((w) => run({ mech: 'vmfunc', rdtscLoop: w, requests, seed }, `vmfunc, RDTSC every ${w} loop iterations`));
+  const mechanisms = cases.map((c) => run(c, c.mech === 'dom0-poll' ? `dom0-poll P=${c.pollMs}ms` : c.mech));
+  return { profile, freq_khz: getProfile(profile).freqKhz.value, mechanisms, rdtsc_rate: rates };
 }
 
 const fmt = (ns: number) => ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} us` : `${ns.toFixed(0)} ns`;

@@ -219,10 +219,15 @@ export class Vcpu {
     while (!d.isShutdown) {
       if (limits.maxInsns !== undefined && m.insnsRetired >= limits.maxInsns) return { kind: 'limit', which: 'max-insns' };
       if (limits.maxVcycles !== undefined && m.vcycles >= limits.maxVcycles) return { kind: 'limit', which: 'max-vtime' };
-      this.prepareEntry();
+      const timerAt = this.prepareEntry();
       if (d.isShutdown) break;
       const budget = limits.maxInsns !== undefined ? limits.maxInsns - m.insnsRetired : BIG;
       const reason = m.vmresume(budget);
+      // The host's instruction budget ran out before the preemption timer: in the model no exit
+      // happened (nothing is counted or charged), so slicing a run does not change it.
+      if (reason === 52 && limits.maxInsns !== undefined && m.insnsRetired >= limits.maxInsns && m.vcycles < timerAt) {
+        return { kind: 'limit', which: 'max-insns' };
+      }
       this.recordExit(reason);
       this.handleExit(reason);
     }

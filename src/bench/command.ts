@@ -1,0 +1,77 @@
+// `vmfunc-vmi bench trigger|overhead|mips`: the command behind src/cli.ts's
+// `bench` (issue 7). Tables on stdout (or JSON with --json), SVG charts into
+// --svg DIR, a progress line on stderr when it is a terminal.
+import { benchTrigger, formatTriggerBench } from './trigger.js';
+import { benchOverhead, formatOverheadBench } from './overhead.js';
+import { triggerSvgs, overheadSvgs, writeSvgs } from './svg.js';
+import { progressLine } from './progress.js';
+import { getProfile } from '../xen/cost-profiles.js';
+
+export class BenchUsageError extends Error {}
+
+export interface BenchArgs {
+  profile: string;
+  json?: boolean;
+  svg?: string;
+  // trigger
+  requests?: number; rdtscLoop?: number; rates?: string; pollMs?: string; seed?: number;
+  // mips (passed to bench/mips.ts)
+  iterations?: number; target?: number; repeat?: number; emuRuns?: number; native?: boolean; qemu?: boolean; ept?: boolean;
+}
+
+function list(text: string, opt: string): number[] {
+  return text.split(',').map((x) => {
+    const n = Number(x);
+    if (!(n > 0)) throw new BenchUsageError(`${opt}: "${x}" is not a positive number`);
+    return n;
+  });
+}
+
+function out(text: string): void { process.stdout.write(text + '\n'); }
+
+function svgs(dir: string | undefined, files: () => Record<string, string>): void {
+  if (dir === undefined) return;
+  if (dir === '') throw new BenchUsageError('--svg: name a directory');
+  for (const p of writeSvgs(dir, files())) process.stderr.write(`wrote ${p}\n`);
+}
+
+export async function benchCommand(what: 'trigger' | 'overhead' | 'mips', a: BenchArgs): Promise<number> {
+  const profile = getProfile(a.profile).name;
+  const prog = progressLine();
+  if (what === 'trigger') {
+    const requests = a.requests ?? 1000;
+    if (!Number.isInteger(requests) || requests < 1) throw new BenchUsageError(`--requests: ${requests} is not a positive whole number`);
+    const b = benchTrigger({
+      profile, requests, rdtscLoop: a.rdtscLoop, seed: a.seed,
+      rates: a.rates ? list(a.rates, '--rates') : undefined, pollMs: a.pollMs ? list(a.pollMs, '--poll-ms') : undefined,
+      onProgress: (d, t, w) => prog.update(d, t, `bench trigger: ${w}`),
+    });
+    prog.done();
+    out(a.json ? JSON.stringify(b, null, 2) : formatTriggerBench(b));
+    svgs(a.svg, () => triggerSvgs(b));
+    return 0;
+  }
+  if (what === 'overhead') {
+    const pollMs = a.pollMs ? list(a.pollMs, '--poll-ms')[0] : 1;
+    let step = 0;
+    const b = await benchOverhead({ profile, pollMs, onProgress: (m) => prog.update(step++, 4, m) });
+    prog.done();
+    out(a.json ? JSON.stringify(b, null, 2) : formatOverheadBench(b));
+    svgs(a.svg, () => overheadSvgs(b));
+    return 0;
+  }
+  // mips: bench/mips.ts (also `npm run bench`), which prints its own table / JSON and progress.
+  if (a.svg !== undefined) process.stderr.write('bench mips: --svg is not supported (no chart for this bench); ignored\n');
+  const argv: string[] = [];
+  if (a.iterations !== undefined) argv.push('--iterations', String(a.iterations));
+  if (a.target !== undefined) argv.push('--target', String(a.target));
+  if (a.repeat !== undefined) argv.push('--repeat', String(a.repeat));
+  if (a.emuRuns !== undefined) argv.push('--emu-runs', String(a.emuRuns));
+  if (a.native === false) argv.push('--no-native');
+  if (a.qemu === false) argv.push('--no-qemu');
+  if (a.ept) argv.push('--ept');
+  if (a.json) argv.push('--json');
+  const { main } = await import('../../bench/mips.js');
+  await main(argv);
+  return 0;
+}
