@@ -24,7 +24,6 @@
 //            costs it nothing.
 import { runImage, type RunSummary } from '../run.js';
 import { runImageWithVmi, type VmiRunSummary } from '../run-vmi.js';
-import { handlerCost } from '../xen/cost.js';
 import { getProfile, type CostProfile } from '../xen/cost-profiles.js';
 import type { Domain } from '../xen/domain.js';
 
@@ -99,7 +98,7 @@ function pinRdtscExiting(d: Domain, on: boolean): void {
   (v as { setRdtscExiting: (on: boolean) => void }).setRdtscExiting = () => {};
 }
 
-interface Raw { s: RunSummary; doneAt: number; pauseCycles: number; polls: number; programs: number; calls: number[]; artefacts?: number }
+interface Raw { s: RunSummary; doneAt: number; pauseCycles: number; polls: number; programs: number; calls: number[] }
 
 export async function benchOverhead(o: OverheadOptions = {}): Promise<OverheadBench> {
   const prof: CostProfile = getProfile(o.profile ?? 'haswell');
@@ -152,31 +151,14 @@ export async function benchOverhead(o: OverheadOptions = {}): Promise<OverheadBe
   {
     let d: Domain | undefined;
     const w = watchWorkers(() => d);
-    // runImageWithVmi ends each slice with an instruction-budget exit that the vCPU loop charges as a
-    // VMX-preemption-timer exit: an artefact of serving Dom0 between slices, not of the mechanism.
-    // Those exits are counted here and their cost taken out of the measures.
-    const slice = 1_000_000n;
-    const artefacts: { at: number; cycles: number }[] = [];
+    // runImageWithVmi serves Dom0 between slices of the guest; the vCPU loop counts no exit for a
+    // slice's end (the host's budget), so the run's virtual time is the mechanism's alone.
     const s = await runImageWithVmi({
-      ...base, launchMode: 'inline', sliceInsns: slice, onConsole: w.onConsole,
-      beforeRun: (dd) => {
-        d = dd;
-        const m = dd.machine, v = dd.vcpu;
-        const cost = dd.costs.vmexitRoundTrip + handlerCost(dd.costs, 52);
-        v.exitHooks.push((_v, reason) => {
-          if (reason === 52 && m.insnsRetired % slice === 0n && m.vcycles < v.timer.next) artefacts.push({ at: Number(m.vcycles), cycles: cost });
-        });
-      },
+      ...base, launchMode: 'inline', onConsole: w.onConsole,
+      beforeRun: (dd) => { d = dd; },
     });
     const calls = s.vmi_programs.map((p) => p.libvmi_calls ?? 0);
-    const all = artefacts.reduce((a, x) => a + x.cycles, 0);
-    const doneAt = w.doneAt();
-    const beforeDone = artefacts.filter((x) => x.at < doneAt).reduce((a, x) => a + x.cycles, 0);
-    const by = { ...s.exits.by_reason };
-    by.PREEMPTION_TIMER = (by.PREEMPTION_TIMER ?? 0) - artefacts.length;
-    // The run's length is set by the timer: the artefacts' cycles are counted as idle time.
-    const fixed: VmiRunSummary = { ...s, halted_cycles: s.halted_cycles + all, exits: { total: s.exits.total - artefacts.length, by_reason: by } };
-    raw.set('vmfunc', { s: fixed, doneAt: doneAt - beforeDone, pauseCycles: 0, polls: 0, programs: s.vmi_programs.length, calls, artefacts: artefacts.length });
+    raw.set('vmfunc', { s, doneAt: w.doneAt(), pauseCycles: 0, polls: 0, programs: s.vmi_programs.length, calls });
   }
   progress(`bench overhead: pause (Dom0 pauses the guest every ${pollMs} ms, and while the VMI program walks it)`);
   {
@@ -217,7 +199,7 @@ export async function benchOverhead(o: OverheadOptions = {}): Promise<OverheadBe
   const rdtscRateModel = [1e3, 1e4, 3e4, 1e5, 1e6].map((r) => ({ rdtsc_per_s: r, overhead_pct: Math.round(r * perExit / f * 1e4) / 100 }));
   const notes = [
     `busy = virtual cycles not halted; workers = virtual time when the last worker finished; the TVM's total virtual time is set by its timer sleeps (${[...raw.values()].map((r) => r.s.vcycles).join(', ')} cycles), so it hardly moves`,
-    `vmfunc: ${raw.get('vmfunc')!.artefacts} slice-end exits of runImageWithVmi (Dom0's turns, not the mechanism) taken out; its extra console lines ("VMFUNC done") cost a few I/O exits more than the other configurations`,
+    `vmfunc: its extra console lines ("VMFUNC done") cost a few I/O exits more than the other configurations`,
     `pause: each poll charges profile.vmPause = ${prof.vmPause.value} cycles (${prof.vmPause.source}); the VMI program's walk charges its libvmi calls x ${LIBVMI_CALL_US} us (assumed)`,
     `an RDTSC exit costs the guest ${perExit} cycles here (armed - off busy time / extra RDTSC exits; profile: exit round trip ${prof.vmexitRoundTrip.value} + RDTSC handler ${prof.handler.RDTSC?.value} - native RDTSC ${prof.insn.RDTSC?.value})`,
   ];
