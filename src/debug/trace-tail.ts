@@ -7,6 +7,7 @@ import type { Machine } from '../machine.js';
 import type { TraceBuffers } from '../xen/trace.js';
 import type { TraceRecord } from '../dom0/xentrace.js';
 import { TRC_TRACE_WRAP_BUFFER } from '../xen/trace-events.js';
+import { decodeTRec } from '../dom0/trace-file.js';
 
 /** Records in CPU `cpu`'s ring that no consumer has read yet, oldest first (wrap padding left out). */
 export function unreadRecords(m: Machine, tb: TraceBuffers, cpu = 0): TraceRecord[] {
@@ -19,16 +20,10 @@ export function unreadRecords(m: Machine, tb: TraceBuffers, cpu = 0): TraceRecor
   while (cons !== prod && guard++ < 1 << 20) {
     const off = cons >= size ? cons - size : cons;
     const p = buf + 8 + off;
-    const h = dv.getUint32(p, true);
-    const n = (h >>> 28) & 7, hasTsc = (h >>> 31) !== 0;
-    let q = p + 4;
-    let tsc: bigint | undefined;
-    if (hasTsc) { tsc = BigInt(dv.getUint32(q, true)) | (BigInt(dv.getUint32(q + 4, true)) << 32n); q += 8; }
-    const data: number[] = [];
-    for (let i = 0; i < n; i++) { data.push(dv.getUint32(q, true)); q += 4; }
-    const event = h & 0x0fffffff;
-    if (event !== TRC_TRACE_WRAP_BUFFER) out.push({ cpu, event, tsc, data });
-    cons += q - p;
+    const r = decodeTRec(dv, p, buf + 8 + size);
+    if (!r) break; // records never straddle the ring's end (a WRAP record fills the tail)
+    if (r.event !== TRC_TRACE_WRAP_BUFFER) out.push({ cpu, event: r.event, tsc: r.tsc, data: r.data });
+    cons += r.next - p;
     if (cons >= 2 * size) cons -= 2 * size;
   }
   return out;

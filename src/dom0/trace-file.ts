@@ -23,6 +23,24 @@ export function eventName(event: number): string {
   return NAMES[event] ?? `0x${event.toString(16).padStart(8, '0')}`;
 }
 
+/**
+ * Decodes the t_rec at byte `p` of `v` (public/trace.h: header { event:28, extra_u32:3,
+ * cycles_included:1 }, optional TSC, data words); undefined if it runs past `end`.
+ */
+export function decodeTRec(v: DataView, p: number, end: number): { event: number; tsc?: bigint; data: number[]; next: number } | undefined {
+  if (p + 4 > end) return undefined;
+  const h = v.getUint32(p, true);
+  const n = (h >>> 28) & 7, hasTsc = (h >>> 31) !== 0;
+  const next = p + 4 + (hasTsc ? 8 : 0) + 4 * n;
+  if (next > end) return undefined;
+  let q = p + 4;
+  let tsc: bigint | undefined;
+  if (hasTsc) { tsc = BigInt(v.getUint32(q, true)) | (BigInt(v.getUint32(q + 4, true)) << 32n); q += 8; }
+  const data: number[] = [];
+  for (let i = 0; i < n; i++) { data.push(v.getUint32(q, true)); q += 4; }
+  return { event: h & 0x0fffffff, tsc, data, next };
+}
+
 /** Parses a whole trace file; errors name the byte offset at fault. */
 export function parseTraceFile(bytes: Uint8Array): TraceRecord[] {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -39,18 +57,10 @@ export function parseTraceFile(bytes: Uint8Array): TraceRecord[] {
     const end = p + size;
     if (end > bytes.length) throw new TraceFileError(`offset ${p}: window of ${size} bytes for CPU ${cpu} runs past the end of the file`);
     while (p < end) {
-      if (p + 4 > end) throw new TraceFileError(`offset ${p}: truncated record header`);
-      const hdr = v.getUint32(p, true);
-      const n = (hdr >>> 28) & 7, hasTsc = (hdr >>> 31) !== 0;
-      const len = 4 + (hasTsc ? 8 : 0) + 4 * n;
-      if (p + len > end) throw new TraceFileError(`offset ${p}: record of ${len} bytes crosses the window end`);
-      let q = p + 4;
-      let tsc: bigint | undefined;
-      if (hasTsc) { tsc = BigInt(v.getUint32(q, true)) | (BigInt(v.getUint32(q + 4, true)) << 32n); q += 8; }
-      const data: number[] = [];
-      for (let i = 0; i < n; i++) { data.push(v.getUint32(q, true)); q += 4; }
-      out.push({ cpu, event: hdr & 0x0fffffff, tsc, data });
-      p = q;
+      const r = decodeTRec(v, p, end);
+      if (!r) throw new TraceFileError(`offset ${p}: record crosses the window end`);
+      out.push({ cpu, event: r.event, tsc: r.tsc, data: r.data });
+      p = r.next;
     }
   }
   return out;

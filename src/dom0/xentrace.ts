@@ -6,6 +6,7 @@
 import type { Machine } from '../machine.js';
 import { TRC_TRACE_CPU_CHANGE } from '../xen/trace-events.js';
 import { PAGE_SIZE } from '../xen/frames.js';
+import { decodeTRec } from './trace-file.js';
 
 /** A parsed trace record (as xenalyze sees it). */
 export interface TraceRecord { cpu: number; event: number; tsc?: bigint; data: number[] }
@@ -62,16 +63,11 @@ export class XentraceConsumer {
 
   private parse(cpu: number, bytes: Uint8Array): void {
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let p = 0; p + 4 <= bytes.length;) {
-      const h = v.getUint32(p, true);
-      const n = (h >>> 28) & 7, hasTsc = (h >>> 31) !== 0;
-      let q = p + 4;
-      let tsc: bigint | undefined;
-      if (hasTsc) { tsc = BigInt(v.getUint32(q, true)) | (BigInt(v.getUint32(q + 4, true)) << 32n); q += 8; }
-      const data: number[] = [];
-      for (let i = 0; i < n; i++) { data.push(v.getUint32(q, true)); q += 4; }
-      this.records.push({ cpu, event: h & 0x0fffffff, tsc, data });
-      p = q;
+    for (let p = 0; ;) {
+      const r = decodeTRec(v, p, bytes.length);
+      if (!r) break;
+      this.records.push({ cpu, event: r.event, tsc: r.tsc, data: r.data });
+      p = r.next;
     }
   }
 
