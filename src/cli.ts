@@ -1,6 +1,6 @@
 // The command line: a thin yargs front over the library. Every command is
 // also a library call (see src/exec.ts, src/machine.ts).
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { parseTraceFile, formatRecord, eventName, TraceFileError } from './dom0/trace-file.js';
@@ -41,13 +41,9 @@ interface RunArgs {
 
 /** `vmfunc-vmi run`: options to RunOptions, the console to stdout (stderr with --json), the guest's status out. */
 async function runCommand(a: RunArgs): Promise<number> {
-  const mem = a.mem === undefined ? 64 : Number(a.mem);
-  if (a.mem !== undefined && !/^\s*\d+\s*$/.test(a.mem)) throw new RunOptionError(`--mem: "${a.mem}" is not a size in MiB`);
+  const mem = checkDomainArgs(a.mem, a.views);
   const json = a.json === true;
   const out = json ? process.stderr : process.stdout;
-  if (a.views !== undefined && (!Number.isInteger(a.views) || a.views < 2 || a.views > 10)) {
-    throw new RunOptionError(`--views: ${a.views} is not a number of EPT views from 2 to 10 (the TVM asks with index 11)`);
-  }
   // The console goes out a line at a time, so hypervisor and Dom0 lines never land inside a guest line.
   let pending = '';
   const consoleOut = (b: Uint8Array) => {
@@ -59,7 +55,7 @@ async function runCommand(a: RunArgs): Promise<number> {
   const dom0Log = (line: string) => { process.stderr.write(`(dom0) ${line}\n`); };
   const opts: RunOptions = {
     image: a.image,
-    memMiB: checkMem(mem),
+    memMiB: mem,
     cmdline: a.cmdline ?? '',
     maxInsns: a.maxInsns === undefined ? undefined : parseCount(a.maxInsns, '--max-insns'),
     profile: a.profile,
@@ -100,6 +96,27 @@ function traceCommand(file: string, json: boolean): number {
   return 0;
 }
 
+/** Checks --mem and --views (shared by run and debug); returns the guest memory in MiB. */
+function checkDomainArgs(mem: string | undefined, views: number | undefined): number {
+  if (mem !== undefined && !/^\s*\d+\s*$/.test(mem)) throw new RunOptionError(`--mem: "${mem}" is not a size in MiB`);
+  if (views !== undefined && (!Number.isInteger(views) || views < 2 || views > 10)) {
+    throw new RunOptionError(`--views: ${views} is not a number of EPT views from 2 to 10 (the TVM asks with index 11)`);
+  }
+  return checkMem(mem === undefined ? 64 : Number(mem));
+}
+
+/** The options `run` and `debug` share: how the domain is built and booted. */
+function domainOptions<T>(y: Argv<T>) {
+  return y
+    .option('mem', { type: 'string', describe: 'guest memory in MiB (default 64)' })
+    .option('cmdline', { type: 'string', describe: 'kernel command line (in the boot information)' })
+    .option('system-map', { type: 'string', describe: 'System.map to place in guest memory (default: System.map beside the image, if any; "none" for none)' })
+    .option('vmi', { type: 'boolean', default: true, describe: 'the VMI trigger mechanism: altp2m views, VMFUNC, trace buffers, Dom0 (--no-vmi: plain boot)' })
+    .option('views', { type: 'number', describe: 'normal EPT views, each with a VMI mirror at 10+k (default 2)' })
+    .option('notify', { choices: ['immediate', 'tbuf'] as const, describe: 'Dom0 notification: the paper\'s VIRQ per request, or stock VIRQ_TBUF at half full with a 100 ms poll' })
+    .option('profile', { type: 'string', describe: 'CPU cost profile: instruction, exit and Dom0 costs and the TSC frequency (default placeholder: 2 GHz, round numbers; haswell, icelake-sp: cited)' });
+}
+
 export async function main(argv: string[]): Promise<void> {
   let code = 0;
   try {
@@ -120,18 +137,11 @@ export async function main(argv: string[]): Promise<void> {
           code = await execCommand(src);
         })
       .command('run [image]', 'boot an ELF64 image headlessly (default: the bundled TVM); the serial console streams to stdout and the exit status is the guest\'s',
-        (y) => y.positional('image', { type: 'string', describe: 'ELF64 image following the boot protocol (firmware/README.md)' })
+        (y) => domainOptions(y.positional('image', { type: 'string', describe: 'ELF64 image following the boot protocol (firmware/README.md)' }))
           .option('max-insns', { type: 'string', describe: 'stop after N guest instructions (k, M, G suffixes)' })
           .option('max-vtime', { type: 'string', describe: 'stop at this virtual time: TSC cycles, or a number with ns, us, ms or s' })
-          .option('mem', { type: 'string', describe: 'guest memory in MiB (default 64)' })
-          .option('cmdline', { type: 'string', describe: 'kernel command line (in the boot information)' })
-          .option('system-map', { type: 'string', describe: 'System.map to place in guest memory (default: System.map beside the image, if any; "none" for none)' })
           .option('json', { type: 'boolean', describe: 'print a JSON summary on stdout (the console goes to stderr)' })
-          .option('vmi', { type: 'boolean', default: true, describe: 'the VMI trigger mechanism: altp2m views, VMFUNC, trace buffers, Dom0 (--no-vmi: plain boot)' })
-          .option('views', { type: 'number', describe: 'normal EPT views, each with a VMI mirror at 10+k (default 2)' })
-          .option('notify', { choices: ['immediate', 'tbuf'] as const, describe: 'Dom0 notification: the paper\'s VIRQ per request, or stock VIRQ_TBUF at half full with a 100 ms poll' })
           .option('trace', { type: 'string', describe: 'write the xentrace file (HVM trace points on) to FILE' })
-          .option('profile', { type: 'string', describe: 'CPU cost profile: instruction, exit and Dom0 costs and the TSC frequency (default placeholder: 2 GHz, round numbers; haswell, icelake-sp: cited)' })
           .option('vmi-mode', { choices: ['worker', 'inline'] as const, describe: 'VMI programs run concurrently in a sandbox thread (default), or inline at the next slice (deterministic)' })
           .option('vmi-config', { type: 'string', describe: 'launch configuration (JSON): {"programs":{"1":"process-list",...},"time_limit_ms":..,"memory_limit_mib":..,"out_dir":..}' })
           .example('$0 run', 'boot the bundled TVM')
@@ -147,33 +157,22 @@ export async function main(argv: string[]): Promise<void> {
             vmiConfig: a.vmiConfig as string | undefined, profile: a.profile as string | undefined });
         })
       .command('debug [image]', 'step-debug VM exits: an interactive console (or --script FILE), or a gdb stub (--gdb PORT)',
-        (y) => y.positional('image', { type: 'string', describe: 'ELF64 image (default: the bundled TVM)' })
+        (y) => domainOptions(y.positional('image', { type: 'string', describe: 'ELF64 image (default: the bundled TVM)' }))
           .option('script', { type: 'string', describe: 'run the debugger commands in FILE (one a line), then exit (with --gdb: then serve gdb)' })
           .option('gdb', { type: 'number', describe: 'serve the GDB remote protocol on this loopback TCP port' })
-          .option('mem', { type: 'string', describe: 'guest memory in MiB (default 64)' })
-          .option('cmdline', { type: 'string', describe: 'kernel command line (in the boot information)' })
-          .option('system-map', { type: 'string', describe: 'System.map for symbols (default: beside the image; "none" for none)' })
-          .option('vmi', { type: 'boolean', default: true, describe: 'the VMI trigger mechanism (--no-vmi: plain boot)' })
-          .option('views', { type: 'number', describe: 'normal EPT views, each with a VMI mirror at 10+k (default 2)' })
-          .option('notify', { choices: ['immediate', 'tbuf'] as const, describe: 'Dom0 notification (as for run)' })
-          .option('profile', { type: 'string', describe: 'CPU cost profile, as for run (default placeholder)' })
           .option('quiet', { type: 'boolean', describe: 'leave out the guest console and the hypervisor log' })
           .example('$0 debug', 'the console on the bundled TVM ("help" lists the commands)')
           .example('$0 debug --script walkthrough.txt', 'run commands from a file')
           .example('$0 debug --gdb 1234', 'then: gdb firmware/tvm/tvm.elf -ex "target remote :1234"')
           .epilogue('Exit status: 0, or quit\'s; 1 when a script command fails or the image is bad; 2 for bad options.'),
         async (a) => {
-          const mem = a.mem === undefined ? 64 : Number(a.mem);
-          if (a.mem !== undefined && !/^\s*\d+\s*$/.test(a.mem as string)) throw new RunOptionError(`--mem: "${a.mem}" is not a size in MiB`);
           const views = a.views as number | undefined;
-          if (views !== undefined && (!Number.isInteger(views) || views < 2 || views > 10)) {
-            throw new RunOptionError(`--views: ${views} is not a number of EPT views from 2 to 10 (the TVM asks with index 11)`);
-          }
+          const mem = checkDomainArgs(a.mem as string | undefined, views);
           const gdb = a.gdb as number | undefined;
           if (gdb !== undefined && (!Number.isInteger(gdb) || gdb < 0 || gdb > 65535)) throw new UsageError(`--gdb: "${a.gdb}" is not a TCP port`);
           const sm = a.systemMap as string | undefined;
           code = await debugCommand({
-            image: a.image as string | undefined, memMiB: checkMem(mem), cmdline: (a.cmdline as string | undefined) ?? '',
+            image: a.image as string | undefined, memMiB: mem, cmdline: (a.cmdline as string | undefined) ?? '',
             systemMap: sm === undefined ? undefined : sm === 'none' ? false : sm,
             vmi: a.vmi === false ? false : { views, notify: a.notify as 'immediate' | 'tbuf' | undefined },
             script: a.script as string | undefined, gdbPort: gdb, quiet: a.quiet === true, profile: a.profile as string | undefined,
