@@ -259,8 +259,9 @@ export function vmresume(budget: u64): u32 {
   selectView();
   const pin = V.vmcsGet32(V.PIN_BASED_VM_EXEC_CONTROL);
   const timerOn = (pin & V.PIN_PREEMPTION_TIMER) != 0;
-  // The preemption timer counts down at the TSC rate divided by 2^5 (IA32_VMX_MISC[4:0] = 5).
-  const timerDeadline: u64 = timerOn ? S.vcycles + (<u64>V.vmcsGet32(V.VMX_PREEMPTION_TIMER_VALUE) << 5) : 0xffffffffffffffff;
+  // The preemption timer counts down at the TSC rate (IA32_VMX_MISC[4:0] = 0: no divider), so a
+  // hypervisor can arm it for an exact virtual time and re-arm it without rounding.
+  const timerDeadline: u64 = timerOn ? S.vcycles + <u64>V.vmcsGet32(V.VMX_PREEMPTION_TIMER_VALUE) : 0xffffffffffffffff;
   if (injectOnEntry()) { halted = false; return finish(); }
   if (halted && (V.vmcsGet32(V.VM_ENTRY_INTR_INFO) & V.INTR_INFO_VALID) == 0) {
     // HLT activity state: time passes until the preemption timer fires.

@@ -281,7 +281,7 @@ export class DebugSession {
       if (!this.fresh) {
         // Continuing an entry a debugger stop interrupted: re-arm the preemption timer for its deadline.
         const left = this.deadline - m.vcycles;
-        if (left >= 32n) m.vmwrite('VMX_PREEMPTION_TIMER_VALUE', left >> 5n > 0xffffffffn ? 0xffffffffn : left >> 5n);
+        if (left >= 1n) m.vmwrite('VMX_PREEMPTION_TIMER_VALUE', left > 0xffffffffn ? 0xffffffffn : left);
         else { m.vmwrite('VMX_PREEMPTION_TIMER_VALUE', 1n); budget = 1n; }
       }
       if (ctx.stepsLeft !== undefined && ctx.stepsLeft < budget) budget = ctx.stepsLeft;

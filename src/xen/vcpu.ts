@@ -243,11 +243,12 @@ export class Vcpu {
     const m = this.m;
     this.intrAssist();
     const now = m.vcycles, deadline = this.nextEventCycles();
-    let ticks = deadline > now ? (deadline - now + 31n) >> 5n : 0n;
+    // The CPU's preemption timer runs at the TSC rate (IA32_VMX_MISC[4:0] = 0): one tick a cycle.
+    let ticks = deadline > now ? deadline - now : 0n;
     if (ticks > 0xffffffffn) ticks = 0xffffffffn;
     m.vmwrite(F.VMX_PREEMPTION_TIMER_VALUE, ticks);
     for (const h of this.entryHooks) h(this);
-    return now + (ticks << 5n);
+    return now + ticks;
   }
 
   /** At a VM exit, before its handler: count it and run the exit hooks (at the exit's own time, before its cost). */
