@@ -78,8 +78,6 @@ export function decodeLength(): i32 {
   if (op == D.OP_UD || op == D.OP_TOOLONG) return -1;
   return <i32>load<u8>(e, D.D_LEN);
 }
-/** The operation id the decoder chose for the scratch instruction (after decodeLength). */
-export function decodedOp(): i32 { return <i32>load<u16>(DCACHE + 64, D.D_OP); }
 
 /** Host-side page walk for debuggers and VMI: guest-physical address or -1 (no side effects). */
 export function translateLinear(la: u64): i64 { return M.probeLinear(la); }

@@ -34,7 +34,6 @@ interface CpuExports {
   eptProbe(eptp: bigint, gpa: bigint, kind: number): bigint;
   eptProbeQual(): bigint;
   decodeLength(): number;
-  decodedOp(): number;
   translateLinear(la: bigint): bigint;
   fnv1a64(hpa: bigint, len: number): bigint;
   decodes(): bigint;

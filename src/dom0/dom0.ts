@@ -12,7 +12,7 @@ import { dom0Costs } from '../xen/cost-profiles.js';
 import { TRC_VMI_REQUEST } from '../xen/trace-events.js';
 import { parseVmiRequest, type VmiRequest } from '../xen/vmi-trigger.js';
 
-/** Modelled Dom0 latencies in TSC cycles (placeholders until the cost-model issue cites them). */
+/** Modelled Dom0 latencies in TSC cycles (the cost profile's, src/xen/cost-profiles.ts). */
 export interface Dom0Costs {
   /** Event-channel upcall into Dom0's kernel after the hypervisor sends a VIRQ (assumed). */
   virqDelivery: number;
@@ -21,7 +21,6 @@ export interface Dom0Costs {
   /** The xentrace daemon's poll period in milliseconds (tools/xentrace: 100 ms). */
   pollMs: number;
 }
-export const DOM0_PLACEHOLDER_COSTS: Dom0Costs = { virqDelivery: 2_000, dom0Wakeup: 20_000, pollMs: 100 };
 
 /** One handled request with its modelled timeline (virtual cycles). */
 export interface HandledRequest {

@@ -1,11 +1,11 @@
 // Virtual time the hypervisor charges for work the guest does not execute:
 // the hardware VM exit + VM entry round trip, and each exit handler.
 //
-// PLACEHOLDERS. The cost-model issue replaces this table with named CPU
-// profiles whose every number cites its source. Until then these are round
-// numbers of the right order: ../shared/REFERENCE.md quotes a direct VM exit
-// + entry at ~2,000 cycles (Nehalem, KVM; SplitX) and Xen's RDTSC emulation
-// at 15-20x a native RDTSC (~19 cycles), i.e. a few hundred cycles of handler.
+// The numbers come from a CPU profile (cost-profiles.ts, every number with its
+// source). PLACEHOLDER_COSTS below is the `placeholder` profile's table: round
+// numbers of the right order (../shared/REFERENCE.md: a direct VM exit + entry
+// ~2,000 cycles per SplitX; Xen's RDTSC emulation 15-20x a native RDTSC), which
+// `run` uses by default so the TVM's timing stays as its tests expect.
 import { exitReasonName } from '../vmcs.js';
 
 export interface XenCosts {

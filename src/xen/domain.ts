@@ -19,7 +19,6 @@ import { guestWalk } from './paging.js';
 export const COM1 = 0x3f8;
 /** Machine address (MiB) where guest RAM starts. */
 export const GUEST_RAM_BASE_MIB = 2;
-export const DEFAULT_TSC_KHZ = 2_000_000;  // a 2 GHz TSC
 export const DEFAULT_HZ = 1000;            // timer ticks per second of virtual time
 export const DEFAULT_TIMER_VECTOR = 0x20;
 

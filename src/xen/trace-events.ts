@@ -37,5 +37,3 @@ export const TRC_HVM_RDTSC = TRC_HVM_HANDLER + 0x1a;
 export const TRC_HVM_INTR_WINDOW = TRC_HVM_HANDLER + 0x20;
 export const TRC_HVM_NPF = TRC_HVM_HANDLER + 0x21;
 
-/** Event class of an id (bits 27:16 shifted down), as used by the event mask. */
-export const eventClass = (event: number) => (event >>> 16) & 0xfff;
