@@ -180,7 +180,7 @@ export const EXIT_REASON_INVALID_GUEST_STATE: u32 = 33;
 export const EXIT_REASON_MWAIT: u32 = 36;
 export const EXIT_REASON_MONITOR_TRAP_FLAG: u32 = 37;
 /** Not a VMX exit: the host debugger's breakpoint (see vmx.ts); the VMCS exit fields are left alone. */
-export const DEBUG_STOP: u32 = 0x7fff;
+export { DEBUG_STOP } from "./shared/limits";
 export const EXIT_REASON_MONITOR: u32 = 39;
 export const EXIT_REASON_PAUSE: u32 = 40;
 export const EXIT_REASON_EPT_VIOLATION: u32 = 48;

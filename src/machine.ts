@@ -50,7 +50,7 @@ export type GprName = typeof GPR_NAMES[number];
 export class VmxError extends Error {}
 
 /** vmresume's return value when a debugger breakpoint stopped the guest (not a VMX exit reason). */
-export const DEBUG_STOP = 0x7fff;
+export { DEBUG_STOP } from "../assembly/shared/limits.js";
 const MAX_BREAKPOINTS = 64;
 
 let compiled: WebAssembly.Module | undefined;
