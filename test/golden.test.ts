@@ -17,6 +17,7 @@ import { generateCase, ALL_FEATURES } from './diff/gen.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const GOLDEN = join(HERE, 'golden');
+const REPO = dirname(HERE); // paths inside the checkout print as <repo>: worktrees and CI clones differ
 const UPDATE = process.env.GOLDEN_UPDATE === '1';
 const tmp = mkdtempSync(join(tmpdir(), 'vmfunc-golden-'));
 
@@ -35,7 +36,8 @@ function stripHost(v: unknown): unknown {
 
 /** Console lines with host figures replaced ("after 210.8 ms host time" and the like). */
 function stripHostText(s: string): string {
-  return s.replace(/[\d.]+ ?(ms|s) host( time)?/g, '<host>').replace(/image": ".*?"/g, 'image": "<image>"');
+  return s.replace(/[\d.]+ ?(ms|s) host( time)?/g, '<host>').replace(/image": ".*?"/g, 'image": "<image>"')
+    .split(REPO).join('<repo>');
 }
 
 function check(name: string, text: string): void {
