@@ -77,7 +77,9 @@ function describeField(enc: number, v: bigint, s: DebugSession): string {
     case F.GUEST_ACTIVITY_STATE: return ['active', 'HLT', 'shutdown', 'wait-for-SIPI'][Number(v)] ?? '';
     case F.VM_EXIT_INTR_INFO: case F.IDT_VECTORING_INFO_FIELD: case F.VM_ENTRY_INTR_INFO_FIELD:
       return v & 0x80000000n ? `(${describeIntr(Number(v))})` : '';
-    case F.VMX_PREEMPTION_TIMER_VALUE: return `(${grouped(v * 32n)} cycles)`;
+    // The CPU counts the timer down at the TSC rate (IA32_VMX_MISC[4:0] = 0, assembly/vmx.ts): one
+    // tick a cycle. The value is what the hypervisor armed at the last entry (src/xen/vcpu.ts).
+    case F.VMX_PREEMPTION_TIMER_VALUE: return `(${grouped(v)} cycles)`;
     default: return '';
   }
 }
