@@ -5,6 +5,9 @@
 /** 0x-prefixed hex of the value as an unsigned 64-bit number. */
 export function hex(v: bigint | number): string { return '0x' + BigInt.asUintN(64, BigInt(v)).toString(16); }
 
+/** 0x-prefixed hex of the whole value, not wrapped: ELF checks print sums of 64-bit fields that may pass 2^64. */
+export function hexWide(v: bigint | number): string { return '0x' + BigInt(v).toString(16); }
+
 /** 0x-prefixed, zero-padded to `digits` hex digits. */
 export function hexPad(v: bigint | number, digits = 16): string {
   return '0x' + BigInt.asUintN(64, BigInt(v)).toString(16).padStart(digits, '0');

@@ -1,6 +1,6 @@
 // ELF64 images for the boot protocol (firmware/README.md): validation with
 // one-line errors that name the file and the field at fault.
-import { bytesHex } from '../util/format.js';
+import { bytesHex, hexWide as hx } from '../util/format.js';
 
 export class ImageError extends Error {
   constructor(readonly file: string, readonly detail: string) {
@@ -38,7 +38,6 @@ export interface ElfImage {
   loads: ElfSegment[];
 }
 
-const hx = (v: bigint | number) => '0x' + BigInt(v).toString(16);
 const segName = (s: ElfSegment) => `segment ${s.index} (${PT_NAMES[s.type] ?? `type ${hx(s.type)}`})`;
 
 /** Parses and validates an ELF64 x86-64 executable; throws ImageError naming the first problem. */
