@@ -8,6 +8,7 @@ import { nativeCpuid } from './cpuid.js';
 import { exitReasonName } from './vmcs.js';
 import { EptTable, EPT_RWX } from './xen/ept.js';
 import { FrameAllocator } from './xen/frames.js';
+import { hex } from './util/format.js';
 
 export const CODE_VA = 0x10000000;
 export const DATA_VA = 0x20000000;
@@ -40,8 +41,6 @@ export interface ExecResult {
 }
 
 export class ExecInputError extends Error {}
-
-const hex = (v: bigint | number) => '0x' + BigInt.asUintN(64, BigInt(v)).toString(16);
 
 function parseU64(v: unknown, what: string): bigint {
   if (typeof v === 'number') {

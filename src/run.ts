@@ -14,6 +14,7 @@ import { Dom0, type HandledRequest } from './dom0/dom0.js';
 import { writeFileSync } from 'node:fs';
 import { HYPERCALL_NAMES } from './xen/public.js';
 import { packageRoot } from './util/paths.js';
+import { fmtNs, parseCount as parseSuffixedCount } from './util/format.js';
 
 /** Exit status of a run stopped by --max-insns or --max-vtime (as timeout(1) reports). */
 export const LIMIT_STATUS = 124;
@@ -110,12 +111,8 @@ function readInput(file: string, what: string): Uint8Array {
 
 /** Parses an instruction count: an integer with an optional k/M/G suffix (powers of 1000). */
 export function parseCount(text: string, option: string): bigint {
-  const m = /^\s*(\d+)\s*([kKmMgG]?)\s*$/.exec(text);
-  if (!m) throw new RunOptionError(`${option}: "${text}" is not a count (an integer, optionally with k, M or G)`);
-  const mult = { '': 1n, k: 1000n, m: 1000000n, g: 1000000000n }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
-  const v = BigInt(m[1]) * mult;
-  if (v <= 0n) throw new RunOptionError(`${option}: must be positive`);
-  return v;
+  return parseSuffixedCount(text, (p) => new RunOptionError(p === 'syntax'
+    ? `${option}: "${text}" is not a count (an integer, optionally with k, M or G)` : `${option}: must be positive`));
 }
 
 /** Parses a virtual time: TSC cycles ("5000000", "5M" or "5Mcycles") or a duration ("10ms", "2s", "500us", "800ns"). */
@@ -274,6 +271,3 @@ export function summarizeRun(p: PreparedRun, opts: RunOptions, stop: StopReason)
 }
 
 function round3(x: number): number { return Math.round(x * 1000) / 1000; }
-function fmtNs(ns: number): string {
-  return ns >= 1e6 ? `${(ns / 1e6).toFixed(3)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(3)} us` : `${Math.round(ns)} ns`;
-}

@@ -1,6 +1,6 @@
 /* Entry of the freestanding benchmark image (AT&T syntax, GNU as).
  *
- * Contract with the caller (bench/mips.ts via ExecEnv.runBinary):
+ * Contract with the caller (src/bench/mips.ts via ExecEnv.runBinary):
  *   - the image is loaded at 0x10000000 (read/execute), CPL 3;
  *   - RDI = number of iterations, RSP = 0x20010000 (top of the 64 KiB
  *     read/write data window at 0x20000000 that also holds .bss);

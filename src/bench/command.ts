@@ -15,7 +15,7 @@ export interface BenchArgs {
   svg?: string;
   // trigger
   requests?: number; rdtscLoop?: number; rates?: string; pollMs?: string; seed?: number;
-  // mips (passed to bench/mips.ts)
+  // mips (passed to src/bench/mips.ts)
   iterations?: number; target?: number; repeat?: number; emuRuns?: number; native?: boolean; qemu?: boolean; ept?: boolean;
 }
 
@@ -60,7 +60,7 @@ export async function benchCommand(what: 'trigger' | 'overhead' | 'mips', a: Ben
     svgs(a.svg, () => overheadSvgs(b));
     return 0;
   }
-  // mips: bench/mips.ts (also `npm run bench`), which prints its own table / JSON and progress.
+  // mips: src/bench/mips.ts (also `npm run bench`), which prints its own table / JSON and progress.
   if (a.svg !== undefined) process.stderr.write('bench mips: --svg is not supported (no chart for this bench); ignored\n');
   const argv: string[] = [];
   if (a.iterations !== undefined) argv.push('--iterations', String(a.iterations));
@@ -71,7 +71,7 @@ export async function benchCommand(what: 'trigger' | 'overhead' | 'mips', a: Ben
   if (a.qemu === false) argv.push('--no-qemu');
   if (a.ept) argv.push('--ept');
   if (a.json) argv.push('--json');
-  const { main } = await import('../../bench/mips.js');
+  const { main } = await import('./mips.js');
   await main(argv);
   return 0;
 }

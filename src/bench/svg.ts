@@ -6,14 +6,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TriggerBench, Pcts } from './trigger.js';
 import type { OverheadBench } from './overhead.js';
+import { fmtNsShort } from '../util/format.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const n2 = (x: number) => (Math.round(x * 100) / 100).toString();
 const FONT = 'font-family="sans-serif" font-size="12"';
-
-export function fmtNs(ns: number): string {
-  return ns >= 1e6 ? `${+(ns / 1e6).toPrecision(3)} ms` : ns >= 1e3 ? `${+(ns / 1e3).toPrecision(3)} us` : `${+ns.toPrecision(3)} ns`;
-}
 
 export interface BoxRow { label: string; p: Pcts; min?: number; max?: number }
 
@@ -34,13 +31,13 @@ export function boxChartSvg(title: string, rows: BoxRow[], unit = 'ns'): string 
   o.push(`<text x="${W / 2}" y="22" text-anchor="middle" ${FONT} font-weight="bold">${esc(title)}</text>`);
   for (let d = lo; d <= hi * 1.0001; d *= 10) {
     o.push(`<line x1="${n2(x(d))}" y1="${top - 6}" x2="${n2(x(d))}" y2="${H - 44}" stroke="#ddd"/>`);
-    o.push(`<text x="${n2(x(d))}" y="${H - 30}" text-anchor="middle" ${FONT}>${esc(unit === 'ns' ? fmtNs(d) : String(d))}</text>`);
+    o.push(`<text x="${n2(x(d))}" y="${H - 30}" text-anchor="middle" ${FONT}>${esc(unit === 'ns' ? fmtNsShort(d) : String(d))}</text>`);
   }
   o.push(`<text x="${(left + W - right) / 2}" y="${H - 10}" text-anchor="middle" ${FONT}>log scale; box p50-p90, whisker to p99, diamond = mean</text>`);
   rows.forEach((r, i) => {
     const cy = top + i * rowH + rowH / 2;
     const x50 = x(r.p.p50), x90 = x(r.p.p90), x99 = x(r.p.p99), xm = x(r.p.mean);
-    o.push(`<g><title>${esc(`${r.label}: p50 ${fmtNs(r.p.p50)}, p90 ${fmtNs(r.p.p90)}, p99 ${fmtNs(r.p.p99)}, mean ${fmtNs(r.p.mean)}`)}</title>`);
+    o.push(`<g><title>${esc(`${r.label}: p50 ${fmtNsShort(r.p.p50)}, p90 ${fmtNsShort(r.p.p90)}, p99 ${fmtNsShort(r.p.p99)}, mean ${fmtNsShort(r.p.mean)}`)}</title>`);
     o.push(`<text x="${left - 8}" y="${n2(cy + 4)}" text-anchor="end" ${FONT}>${esc(r.label)}</text>`);
     o.push(`<line x1="${n2(x90)}" y1="${n2(cy)}" x2="${n2(x99)}" y2="${n2(cy)}" stroke="#333"/>`);
     o.push(`<line x1="${n2(x99)}" y1="${n2(cy - 7)}" x2="${n2(x99)}" y2="${n2(cy + 7)}" stroke="#333"/>`);

@@ -5,7 +5,8 @@
 // VMFUNC breakpoints are the CPU's own (Machine.setBreakpoints /
 // breakOnVmfunc), so the guest's memory is never patched.
 import { EXIT_REASONS } from '../vmcs.js';
-import { DebugError, hex } from './format.js';
+import { DebugError } from './format.js';
+import { hex } from '../util/format.js';
 
 export type BreakpointSpec =
   | { kind: 'address'; addr: bigint; /** What the user typed, e.g. "schedule" or "0x4000be". */ label: string; cr3?: bigint }

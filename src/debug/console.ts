@@ -8,7 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import { readFileSync, appendFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Debugger, PROMPT } from './commands.js';
+import { Debugger, PROMPT } from './debugger.js';
 
 /** The console's history file: $VMFUNC_VMI_HISTORY, else ~/.vmfunc_vmi_history ("" turns it off). */
 export function historyFile(): string | undefined {

@@ -4,6 +4,7 @@
 // are annotated with kernel symbols.
 import { Capstone, Const, loadCapstone, type Insn as CsInsn } from 'capstone-wasm';
 import type { SymbolTable } from './symbols.js';
+import { bytesHex } from '../util/format.js';
 
 export interface Insn {
   addr: bigint;
@@ -64,6 +65,5 @@ function annotate(mnemonic: string, ops: string, next: bigint, syms: SymbolTable
 
 /** The instruction as one line: bytes padded, mnemonic, operands, annotation. */
 export function formatInsn(i: Insn, bytesWidth = 8): string {
-  const b = Array.from(i.bytes, (x) => x.toString(16).padStart(2, '0')).join(' ');
-  return `${b.padEnd(bytesWidth * 3 - 1)}  ${i.mnemonic}${i.operands ? ' ' + i.operands : ''}${i.comment}`;
+  return `${bytesHex(i.bytes).padEnd(bytesWidth * 3 - 1)}  ${i.mnemonic}${i.operands ? ' ' + i.operands : ''}${i.comment}`;
 }

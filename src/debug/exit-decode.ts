@@ -7,7 +7,7 @@
 import type { Machine } from '../machine.js';
 import { exitReasonName, fieldEncoding } from '../vmcs.js';
 import { HYPERCALL_NAMES } from '../xen/public.js';
-import { hex } from './format.js';
+import { hex } from '../util/format.js';
 
 export const GPR_BY_NUMBER = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
   'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;

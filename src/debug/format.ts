@@ -1,18 +1,12 @@
-// Number formatting and parsing shared by the debugger's commands and the gdb stub.
+// The debugger's argument parsing and its error type, shared by the commands and the gdb stub.
+// The number formatters themselves live in src/util/format.ts.
+import { parseCount } from '../util/format.js';
+
+// registers.ts reads hex from here (its imports are another change's to edit).
+export { hex } from '../util/format.js';
 
 /** Thrown for a bad command or argument: the console prints the message, never a stack trace. */
 export class DebugError extends Error {}
-
-export function hex(v: bigint | number): string { return '0x' + BigInt.asUintN(64, BigInt(v)).toString(16); }
-/** 0x-prefixed, zero-padded to `digits` hex digits. */
-export function hexPad(v: bigint | number, digits = 16): string {
-  return '0x' + BigInt.asUintN(64, BigInt(v)).toString(16).padStart(digits, '0');
-}
-export function bytesHex(b: Uint8Array, sep = ' '): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(sep);
-}
-/** 1234567 -> "1,234,567". */
-export function grouped(v: bigint | number): string { return BigInt(v).toLocaleString('en-US'); }
 
 /**
  * Parses a number the way gdb reads one: 0x... hex, 0b... binary, 0o... octal,
@@ -30,18 +24,9 @@ export function parseNumber(text: string, what = 'number'): bigint {
 }
 function applySign(v: bigint, neg: string | undefined): bigint { return neg ? BigInt.asUintN(64, -v) : v; }
 
-/** A positive count with an optional k/M/G suffix (powers of 1000). */
-export function parseCount(text: string, what = 'count', max = 1n << 48n): bigint {
-  const m = /^\s*(\d+)\s*([kKmMgG]?)\s*$/.exec(text.replace(/_/g, ''));
-  if (!m) throw new DebugError(`"${text}" is not a ${what} (a positive integer, optionally with k, M or G)`);
-  const v = BigInt(m[1]) * { '': 1n, k: 1000n, m: 1000000n, g: 1000000000n }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
-  if (v <= 0n) throw new DebugError(`${what} must be positive, got ${text}`);
-  if (v > max) throw new DebugError(`${what} ${text} is too large (at most ${max})`);
-  return v;
-}
-
-/** Nanoseconds of virtual time for `cycles` TSC cycles at `tscKhz`. */
-export function cyclesToNs(cycles: bigint, tscKhz: number): number { return Number(cycles) * 1e6 / tscKhz; }
-export function fmtNs(ns: number): string {
-  return ns >= 1e6 ? `${(ns / 1e6).toFixed(3)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(3)} us` : `${Math.round(ns)} ns`;
+/** A command's count argument ("step 10k"): positive, k/M/G suffixes, underscores as separators, at most `max`. */
+export function parseCountArg(text: string, what = 'count', max = 1n << 48n): bigint {
+  return parseCount(text.replace(/_/g, ''), (p) => new DebugError(
+    p === 'syntax' ? `"${text}" is not a ${what} (a positive integer, optionally with k, M or G)`
+      : p === 'zero' ? `${what} must be positive, got ${text}` : `${what} ${text} is too large (at most ${max})`), max);
 }

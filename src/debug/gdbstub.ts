@@ -9,7 +9,7 @@
 // run the guest (monitor exits, monitor vmcs FIELD, monitor ept GPA, ...).
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Stop } from './session.js';
-import { Debugger } from './commands.js';
+import { Debugger } from './debugger.js';
 import { Output } from './output.js';
 import { GDB_REGS, REGNUM, targetXml, readGdbReg, prepareGdbRegWrite, gRegsHex, gPacketHexLength } from './gdb-target.js';
 import { DebugError } from './format.js';

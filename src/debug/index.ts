@@ -3,14 +3,14 @@
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { DebugSession, type DebugOptions } from './session.js';
-import { Debugger } from './commands.js';
+import { Debugger } from './debugger.js';
 import { Output } from './output.js';
 import { runScript, interactive } from './console.js';
 import { serveGdb } from './gdbstub.js';
 import { DebugError } from './format.js';
 
 export { DebugSession } from './session.js';
-export { Debugger } from './commands.js';
+export { Debugger } from './debugger.js';
 export { Output } from './output.js';
 export { runScript } from './console.js';
 export { GdbServer, serveGdb } from './gdbstub.js';

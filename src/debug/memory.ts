@@ -6,7 +6,7 @@
 import type { Machine } from '../machine.js';
 import { SECONDARY_EXEC_ENABLE_EPT, CPU_BASED_ACTIVATE_SECONDARY_CONTROLS } from '../vmcs.js';
 import { walkGuest, type PageWalk } from './walk.js';
-import { hex } from './format.js';
+import { hex } from '../util/format.js';
 
 const PAGE = 4096n;
 

@@ -10,11 +10,10 @@
 // Stops inside the guest are invisible to it. Such a stop ends a VMRESUME that
 // the hypervisor did not ask to end, so on resuming nothing of a VM entry is
 // repeated (no interrupt assist, no entry hooks, no exit charged), and the
-// VMX-preemption timer is re-armed for the deadline of the entry in
-// progress: the CPU's timer counts in units of 32 cycles, so it is armed for
-// the whole units that remain and the last fraction of a unit is finished
-// instruction by instruction. A budget exit before that deadline belongs to
-// the debugger; one at or after it is the timer the hypervisor armed. A
+// VMX-preemption timer is re-armed for the cycles left to the deadline of the
+// entry in progress (the CPU's timer counts at the TSC rate: one tick a
+// cycle). A budget exit before that deadline belongs to the debugger; one at
+// or after it is the timer the hypervisor armed. A
 // session therefore retires the same instructions in the same virtual time
 // as a plain run, whatever breakpoints and steps it takes.
 import type { Machine } from '../machine.js';

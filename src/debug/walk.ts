@@ -6,7 +6,7 @@
 // outcome matters (permissions, misconfigurations) the CPU's own probe
 // (Machine.eptWalk) gives the verdict, so the two can never disagree.
 import type { Machine } from '../machine.js';
-import { hex, hexPad } from './format.js';
+import { hex, hexPad } from '../util/format.js';
 
 const ADDR = 0x000ffffffffff000n;
 const LEVEL_NAMES = ['', 'PTE', 'PDE', 'PDPTE', 'PML4E'];

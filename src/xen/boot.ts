@@ -8,6 +8,7 @@ import { PAGE_SIZE } from './frames.js';
 import { X86_CR4_PAE, X86_CR4_VMXE } from './vcpu.js';
 import { COM1 } from './domain.js';
 import { EXIT_PORT } from './devices/debugexit.js';
+import { hexWide as hx } from '../util/format.js';
 
 export const BOOTINFO_MAGIC = 0x49424d56;   // "VMBI"
 export const BOOTINFO_VERSION = 1;
@@ -52,7 +53,6 @@ export interface BootLayout {
   freeStart: number;
 }
 
-const hx = (v: bigint | number) => '0x' + BigInt(v).toString(16);
 const alignUp = (v: number, a: number) => Math.ceil(v / a) * a;
 
 /** Places `img` in the domain's memory and sets the vCPU's initial state; throws ImageError if it does not fit. */

@@ -1,5 +1,6 @@
 // ELF64 images for the boot protocol (firmware/README.md): validation with
 // one-line errors that name the file and the field at fault.
+import { bytesHex, hexWide as hx } from '../util/format.js';
 
 export class ImageError extends Error {
   constructor(readonly file: string, readonly detail: string) {
@@ -37,8 +38,6 @@ export interface ElfImage {
   loads: ElfSegment[];
 }
 
-const hx = (v: bigint | number) => '0x' + BigInt(v).toString(16);
-const byteList = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(' ');
 const segName = (s: ElfSegment) => `segment ${s.index} (${PT_NAMES[s.type] ?? `type ${hx(s.type)}`})`;
 
 /** Parses and validates an ELF64 x86-64 executable; throws ImageError naming the first problem. */
@@ -48,7 +47,7 @@ export function parseElf64(bytes: Uint8Array, file: string): ElfImage {
   if (size === 0) fail('empty file: not an ELF image');
   const magic = bytes.subarray(0, 4);
   if (size < 4 || magic[0] !== 0x7f || magic[1] !== 0x45 || magic[2] !== 0x4c || magic[3] !== 0x46) {
-    fail(`not an ELF file: e_ident magic is ${byteList(magic)}, expected 7f 45 4c 46`);
+    fail(`not an ELF file: e_ident magic is ${bytesHex(magic)}, expected 7f 45 4c 46`);
   }
   if (size < EHDR_SIZE) fail(`truncated ELF header: the file has ${size} bytes, an ELF64 header needs ${EHDR_SIZE}`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -18,6 +18,7 @@ import { vmxEptViolation, vmxEptMisconfig } from './vmexit/ept.js';
 import { vmxVmfunc } from './vmexit/vmfunc.js';
 import { vmxXsetbv } from './vmexit/xsetbv.js';
 import { VMCS_FIELDS as F } from '../vmcs.js';
+import { hex } from '../util/format.js';
 
 export const EXIT_REASON_EXCEPTION_NMI = 0;
 export const EXIT_REASON_EXTERNAL_INTERRUPT = 1;
@@ -89,4 +90,3 @@ function vmxFailedVmentry(v: Vcpu, exitReason: number): void {
   v.domain.crash(`Failed vm entry (exit reason ${hex(BigInt(exitReason >>> 0))}) caused by ${cause} (${exitReasonName(exitReason)})`);
 }
 
-export function hex(v: bigint | number): string { return '0x' + BigInt.asUintN(64, BigInt(v)).toString(16); }

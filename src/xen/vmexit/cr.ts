@@ -5,7 +5,7 @@
 import type { Vcpu } from '../vcpu.js';
 import { X86_CR4_PAE, X86_CR4_VMXE, HVM_CR4_HOST_MASK } from '../vcpu.js';
 import { GPR_NAMES } from '../../machine.js';
-import { hex } from '../vmx.js';
+import { hex } from '../../util/format.js';
 
 export function vmxCrAccess(v: Vcpu): void {
   const m = v.m;

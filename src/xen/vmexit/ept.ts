@@ -4,7 +4,7 @@
 // and no emulated device behind it: Xen prints the violation and crashes
 // the domain. (The mechanism issue's restricted views will handle theirs.)
 import type { Vcpu } from '../vcpu.js';
-import { hex } from '../vmx.js';
+import { hex } from '../../util/format.js';
 
 export function vmxEptViolation(v: Vcpu): void {
   const m = v.m;

@@ -3,7 +3,7 @@
 // into the guest (Xen intercepts them to defeat CPU erratum-style event
 // loops, not to handle them); a machine check crashes the domain.
 import type { Vcpu } from '../vcpu.js';
-import { hex } from '../vmx.js';
+import { hex } from '../../util/format.js';
 
 export function vmxExceptionNmi(v: Vcpu): void {
   const m = v.m;

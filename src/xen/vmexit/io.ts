@@ -2,7 +2,7 @@
 // hand the access to the port's device (the device model: serial console,
 // exit port). String I/O (INS/OUTS) is not supported by this CPU.
 import type { Vcpu } from '../vcpu.js';
-import { hex } from '../vmx.js';
+import { hex } from '../../util/format.js';
 import { VMCS_FIELDS as F } from '../../vmcs.js';
 
 export function vmxIoInstruction(v: Vcpu): void {

@@ -8,7 +8,7 @@
 import type { Vcpu } from '../vcpu.js';
 import { XEN_HYPERCALL_PAGE_MSR, __HYPERVISOR_iret } from '../public.js';
 import { PAGE_SIZE } from '../frames.js';
-import { hex } from '../vmx.js';
+import { hex } from '../../util/format.js';
 
 export const MSR_IA32_TSC = 0x10, MSR_IA32_APIC_BASE = 0x1b, MSR_IA32_MISC_ENABLE = 0x1a0;
 export const MSR_IA32_SYSENTER_CS = 0x174, MSR_IA32_SYSENTER_ESP = 0x175, MSR_IA32_SYSENTER_EIP = 0x176;

@@ -3,7 +3,7 @@
 // EPTP). Xen's vmx_vmfunc_intercept() reports "Failed vm switch to the p2m"
 // and the guest gets #UD.
 import type { Vcpu } from '../vcpu.js';
-import { hex } from '../vmx.js';
+import { hex } from '../../util/format.js';
 
 export function vmxVmfunc(v: Vcpu): void {
   const m = v.m;

@@ -26,7 +26,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ExecEnv } from '../src/exec.js';
+import { ExecEnv } from '../exec.js';
+import { hexPad, grouped } from '../util/format.js';
 
 // ---------------------------------------------------------------- contract --
 
@@ -164,10 +165,6 @@ function big(v: Num | undefined): bigint {
   return BigInt(v.trim());
 }
 
-function hex64(v: bigint): string {
-  return '0x' + BigInt.asUintN(64, v).toString(16).padStart(16, '0');
-}
-
 function which(cmd: string): string | undefined {
   for (const d of (process.env.PATH ?? '').split(':')) {
     if (!d) continue;
@@ -179,7 +176,7 @@ function which(cmd: string): string | undefined {
 
 function findRoot(): string {
   const isRoot = (d: string) => existsSync(join(d, 'package.json')) && existsSync(join(d, 'firmware', 'bench'));
-  // From the script's own location (dist/bench/ or bench/), else from the cwd.
+  // From the script's own location (dist/src/bench/ or src/bench/), else from the cwd.
   for (const start of [dirname(fileURLToPath(import.meta.url)), process.cwd()]) {
     for (let d = start; ; d = dirname(d)) {
       if (isRoot(d)) return d;
@@ -192,10 +189,6 @@ function findRoot(): string {
 function run(cmd: string, args: string[], opts: { cwd?: string } = {}) {
   const r = spawnSync(cmd, args, { cwd: opts.cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
-}
-
-function fmtInt(v: bigint | number): string {
-  return BigInt(v).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 function fmtNum(v: number, digits: number): string {
@@ -299,7 +292,7 @@ interface CapstoneModule {
 
 async function describeFault(image: Uint8Array, r: ExecResult): Promise<string> {
   const rip = big(r.rip);
-  let text = `stop=${r.stop} vector=${r.vector ?? '-'} rip=${hex64(rip)} insns=${big(r.insns)}`;
+  let text = `stop=${r.stop} vector=${r.vector ?? '-'} rip=${hexPad(rip)} insns=${big(r.insns)}`;
   const off = Number(rip - CODE_BASE);
   if (off >= 0 && off < image.length) {
     const bytes = image.slice(off, off + 15);
@@ -331,7 +324,7 @@ async function runEmu(runBinary: RunBinary, image: Uint8Array, iterations: numbe
   const endRip = CODE_BASE + BigInt(image.length);
   if (r.stop !== 'end' || big(r.rip) !== endRip) {
     progressDone();
-    fail(`emulated workload did not reach the end of the image (${hex64(endRip)}):\n  ${await describeFault(image, r)}`);
+    fail(`emulated workload did not reach the end of the image (${hexPad(endRip)}):\n  ${await describeFault(image, r)}`);
   }
   return { checksum: big(r.regs.rax), insns: big(r.insns), seconds };
 }
@@ -391,10 +384,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   if (imageSha === REFERENCE.sha256) {
     if (warm.checksum !== REFERENCE.checksum1) {
       progressDone();
-      fail(`checksum mismatch for 1 iteration: emulator RAX=${hex64(warm.checksum)}, reference ${hex64(REFERENCE.checksum1)}`);
+      fail(`checksum mismatch for 1 iteration: emulator RAX=${hexPad(warm.checksum)}, reference ${hexPad(REFERENCE.checksum1)}`);
     }
     if (warm.insns !== REFERENCE.insns1) {
-      notes.push(`instruction count: 1 iteration retired ${fmtInt(warm.insns)}, reference ${fmtInt(REFERENCE.insns1)} (callgrind + entry stub)`);
+      notes.push(`instruction count: 1 iteration retired ${grouped(warm.insns)}, reference ${grouped(REFERENCE.insns1)} (callgrind + entry stub)`);
     }
   }
   let n = 2;
@@ -407,11 +400,11 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   const iterations = opt.iterations ?? Math.max(1, Math.round((opt.target * n) / Math.max(probe.seconds, 1e-6)));
   let emu: EmuRun | undefined;
   for (let i = 0; i < opt.emuRuns; i++) {
-    progress(`emulator: run ${i + 1}/${opt.emuRuns}, ${iterations} iterations (~${fmtInt(big(warm.insns) * BigInt(iterations))} instructions)`);
+    progress(`emulator: run ${i + 1}/${opt.emuRuns}, ${iterations} iterations (~${grouped(big(warm.insns) * BigInt(iterations))} instructions)`);
     const r = await runEmu(runBinary, image, iterations);
     if (emu && (r.checksum !== emu.checksum || r.insns !== emu.insns)) {
       progressDone();
-      fail(`emulator runs disagree: ${hex64(r.checksum)}/${r.insns} vs ${hex64(emu.checksum)}/${emu.insns}`);
+      fail(`emulator runs disagree: ${hexPad(r.checksum)}/${r.insns} vs ${hexPad(emu.checksum)}/${emu.insns}`);
     }
     if (!emu || r.seconds < emu.seconds) emu = r;
   }
@@ -432,7 +425,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       const r = await runEmu(runEpt, image, iterations);
       if (r.checksum !== emu.checksum || r.insns !== emu.insns) {
         progressDone();
-        fail(`EPT run disagrees: ${hex64(r.checksum)}/${r.insns} vs ${hex64(emu.checksum)}/${emu.insns}`);
+        fail(`EPT run disagrees: ${hexPad(r.checksum)}/${r.insns} vs ${hexPad(emu.checksum)}/${emu.insns}`);
       }
       if (!best || r.seconds < best.seconds) best = r;
     }
@@ -451,7 +444,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     native = bestOf(opt.repeat, `native (${iterations} iterations)`, [nativeExe, String(iterations)]);
     if (native.checksum !== emu.checksum) {
       progressDone();
-      fail(`checksum mismatch: emulator RAX=${hex64(emu.checksum)} native=${hex64(native.checksum)} (${iterations} iterations)`);
+      fail(`checksum mismatch: emulator RAX=${hexPad(emu.checksum)} native=${hexPad(native.checksum)} (${iterations} iterations)`);
     }
 
     progress('counting native instructions');
@@ -471,35 +464,27 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     if (count.insns !== ownCount) {
       const d = ownCount - count.insns;
       notes.push(
-        `instruction count: emulator retired ${fmtInt(emu.insns)} = native ${fmtInt(count.insns)} + ${fmtInt(d + ENTRY_STUB_INSNS)} ` +
+        `instruction count: emulator retired ${grouped(emu.insns)} = native ${grouped(count.insns)} + ${grouped(d + ENTRY_STUB_INSNS)} ` +
           `(expected + ${ENTRY_STUB_INSNS} for the entry stub${count.method.startsWith('perf') ? '; perf counts are approximate' : ''})`,
       );
     } else if (!count.method.startsWith("the emulator")) {
       notes.push(`instruction count: emulator retired count = native count + ${ENTRY_STUB_INSNS} (entry stub), exactly`);
     }
-    rows.push({
-      engine: 'native (gcc -O2, static)',
-      seconds: native.seconds,
-      insns: count.insns,
-      mips: Number(count.insns) / native.seconds / 1e6,
-      speedVsEmulator: emu.seconds / native.seconds,
-    });
+    // Native and QEMU run the same native instruction count; they differ in time.
+    const insns = count.insns;
+    const nativeRow = (engine: string, seconds: number): Row =>
+      ({ engine, seconds, insns, mips: Number(insns) / seconds / 1e6, speedVsEmulator: emu.seconds / seconds });
+    rows.push(nativeRow('native (gcc -O2, static)', native.seconds));
 
     const qemuBin = opt.qemu ? which('qemu-x86_64') : undefined;
     if (!opt.qemu) qemuNote = 'qemu-x86_64: skipped (--no-qemu)';
     else if (!qemuBin) qemuNote = 'qemu-x86_64: not installed (Debian package qemu-user)';
     if (qemuBin) {
       qemu = bestOf(opt.repeat, `qemu-x86_64 (${iterations} iterations)`, [qemuBin, nativeExe, String(iterations)]);
-      if (qemu.checksum !== native.checksum) fail(`checksum mismatch under qemu-x86_64: ${hex64(qemu.checksum)}`);
+      if (qemu.checksum !== native.checksum) fail(`checksum mismatch under qemu-x86_64: ${hexPad(qemu.checksum)}`);
       const v = run(qemuBin, ['--version']).stdout.split('\n')[0];
       qemuNote = `qemu-x86_64: ${v}`;
-      rows.push({
-        engine: 'qemu-x86_64 (TCG, user mode)',
-        seconds: qemu.seconds,
-        insns: count.insns,
-        mips: Number(count.insns) / qemu.seconds / 1e6,
-        speedVsEmulator: emu.seconds / qemu.seconds,
-      });
+      rows.push(nativeRow('qemu-x86_64 (TCG, user mode)', qemu.seconds));
     }
   }
   progressDone();
@@ -507,7 +492,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   if (opt.json) {
     const out = {
       workload: { path: 'firmware/bench/workload.bin', bytes: image.length, sha256: imageSha, iterations },
-      checksum: hex64(emu.checksum),
+      checksum: hexPad(emu.checksum),
       checksumMatchesNative: native ? native.checksum === emu.checksum : null,
       emulator: { seconds: emu.seconds, insns: emu.insns.toString(), mips: emuMips },
       native: native && count
@@ -528,7 +513,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   const body = rows.map((r) => [
     r.engine,
     fmtNum(r.seconds, 3),
-    fmtInt(r.insns),
+    grouped(r.insns),
     fmtNum(r.mips, 1),
     r.speedVsEmulator === 1 ? '1.00x' : `${fmtNum(r.speedVsEmulator, 2)}x`,
   ]);
@@ -537,7 +522,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
   const out: string[] = [];
   out.push(`workload: firmware/bench/workload.bin (${image.length} bytes, sha256 ${imageSha.slice(0, 16)}…), ${iterations} iterations`);
-  out.push(`checksum: ${hex64(emu.checksum)}${native ? ' (emulator RAX = native: match)' : ' (native not run)'}`);
+  out.push(`checksum: ${hexPad(emu.checksum)}${native ? ' (emulator RAX = native: match)' : ' (native not run)'}`);
   out.push('');
   out.push(line(head));
   out.push('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
