@@ -5,12 +5,10 @@
 // (25.9.2, 25.9.3), and the registers that say what an instruction exit was
 // asking for (CPUID leaf, MSR, hypercall, port value).
 import type { Machine } from '../machine.js';
+import { GPR_NAMES } from '../machine.js';
 import { exitReasonName, fieldEncoding } from '../vmcs.js';
 import { HYPERCALL_NAMES } from '../xen/public.js';
 import { hex } from '../util/format.js';
-
-export const GPR_BY_NUMBER = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
-  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
 
 export const EXCEPTION_NAMES: Record<number, string> = {
   0: '#DE', 1: '#DB', 2: 'NMI', 3: '#BP', 4: '#OF', 5: '#BR', 6: '#UD', 7: '#NM', 8: '#DF', 9: 'coprocessor segment overrun',
@@ -54,7 +52,7 @@ export interface ExitInfo {
   insns: bigint;
   vcycles: bigint;
   /** General-purpose registers at the exit (what the handler will read). */
-  regs: Record<typeof GPR_BY_NUMBER[number], bigint>;
+  regs: Record<string, bigint>;
   /** One line: what the qualification (or the registers) say. */
   decoded: string;
   /** Further lines (interruption information, addresses). */
@@ -66,7 +64,7 @@ function read(m: Machine, f: string): bigint { return m.vmfieldExists(fieldEncod
 
 export function captureExit(m: Machine, reason: number, seq: number): ExitInfo {
   const regs = {} as ExitInfo['regs'];
-  for (const r of GPR_BY_NUMBER) regs[r] = r === 'rsp' ? m.vmread('GUEST_RSP') : m.gpr(r);
+  for (const r of GPR_NAMES) regs[r] = r === 'rsp' ? m.vmread('GUEST_RSP') : m.gpr(r);
   const info: ExitInfo = {
     seq, reason, name: exitReasonName(reason),
     qualification: m.vmread('EXIT_QUALIFICATION'),
@@ -135,7 +133,7 @@ export function decodeIo(q: bigint, regs?: ExitInfo['regs']): string {
 
 /** Table 28-3: control-register accesses. */
 export function decodeCrAccess(q: bigint): string {
-  const cr = Number(q & 0xfn), type = Number((q >> 4n) & 3n), gpr = GPR_BY_NUMBER[Number((q >> 8n) & 0xfn)];
+  const cr = Number(q & 0xfn), type = Number((q >> 4n) & 3n), gpr = GPR_NAMES[Number((q >> 8n) & 0xfn)];
   switch (type) {
     case 0: return `MOV to CR${cr} from ${gpr}`;
     case 1: return `MOV from CR${cr} to ${gpr}`;
@@ -146,7 +144,7 @@ export function decodeCrAccess(q: bigint): string {
 
 /** Table 28-4: debug-register accesses. */
 export function decodeDrAccess(q: bigint): string {
-  const dr = Number(q & 7n), from = (q & 0x10n) !== 0n, gpr = GPR_BY_NUMBER[Number((q >> 8n) & 0xfn)];
+  const dr = Number(q & 7n), from = (q & 0x10n) !== 0n, gpr = GPR_NAMES[Number((q >> 8n) & 0xfn)];
   return from ? `MOV from DR${dr} to ${gpr}` : `MOV to DR${dr} from ${gpr}`;
 }
 

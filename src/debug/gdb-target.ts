@@ -5,6 +5,7 @@
 // registers in the core feature, so they read as an initialised FPU (FCW
 // 0x37f) and ignore writes.
 import type { Machine } from '../machine.js';
+import { GPR_NAMES } from '../machine.js';
 import { readReg, writeReg } from './registers.js';
 
 export interface GdbReg {
@@ -19,7 +20,8 @@ export interface GdbReg {
   fixed?: bigint;
 }
 
-const GPRS = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+// gdb's amd64 order (rax rbx rcx rdx rsi rdi rbp rsp r8..r15), by the registers' encoding numbers.
+const GPRS = [0, 3, 1, 2, 6, 7, 5, 4, 8, 9, 10, 11, 12, 13, 14, 15].map((n) => GPR_NAMES[n]);
 
 export const GDB_REGS: GdbReg[] = [
   ...GPRS.map((r): GdbReg => ({ name: r, bits: 64, type: r === 'rbp' || r === 'rsp' ? 'data_ptr' : 'int64', feature: 'core', cpu: r })),

@@ -31,8 +31,8 @@ import { SymbolTable } from './symbols.js';
 import { Disassembler } from './disasm.js';
 import { GuestMemory } from './memory.js';
 import { DebugError } from './format.js';
+import { EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED } from '../vmcs.js';
 
-const PREEMPTION_TIMER = 52;
 const BIG = 0xffffffffffffn;
 /** Instructions per slice of a long run: between slices the event loop runs (Ctrl-C, gdb's interrupt). */
 export const SLICE_INSNS = 2_000_000n;
@@ -310,7 +310,7 @@ export class DebugSession {
         for (const b of bps) b.hits++;
         return this.stop(ctx, hits.length || gdbHit ? 'breakpoint' : 'vmfunc', { breakpoints: bps, gdbBreakpoint: gdbHit });
       }
-      if (reason === PREEMPTION_TIMER && m.vcycles < this.deadline) {
+      if (reason === EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED && m.vcycles < this.deadline) {
         // The debugger's budget ran out (a step, a slice, the last fraction of a timer unit): not an exit.
         if (ctx.stepsLeft === 0n) return this.stop(ctx, 'step');
         continue;

@@ -9,6 +9,7 @@ import { X86_CR4_PAE, X86_CR4_VMXE } from './vcpu.js';
 import { COM1 } from './domain.js';
 import { EXIT_PORT } from './devices/debugexit.js';
 import { hexWide as hx } from '../util/format.js';
+import { GPR_NAMES } from '../machine.js';
 
 export const BOOTINFO_MAGIC = 0x49424d56;   // "VMBI"
 export const BOOTINFO_VERSION = 1;
@@ -184,6 +185,6 @@ function setInitialState(d: Domain, entry: bigint): void {
   w('GUEST_INTERRUPTIBILITY_INFO', 0);
   w('GUEST_ACTIVITY_STATE', 0);
   w('GUEST_SYSENTER_CS', 0); w('GUEST_SYSENTER_ESP', 0); w('GUEST_SYSENTER_EIP', 0);
-  for (const r of ['rax', 'rcx', 'rdx', 'rbx', 'rbp', 'rsi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const) m.setGpr(r, 0);
+  for (const r of GPR_NAMES) if (r !== 'rsp' && r !== 'rdi') m.setGpr(r, 0); // RSP lives in the VMCS
   m.setGpr('rdi', BOOT_INFO_GPA);
 }
