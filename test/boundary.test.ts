@@ -1,0 +1,185 @@
+// One source of truth across the Wasm boundary: the VMX facts the CPU and the host share -- VMCS field
+// encodings (Intel SDM Vol. 3C, Appendix B), basic exit reasons (Appendix C), control bits (25.6-25.8),
+// GPR names and limits -- live only in assembly/shared/, compiled by asc into the CPU and imported by
+// tsc into the host. (a) a scan of the tree finds no second definition of anything exported there,
+// (b) the host reaches into assembly/ only through assembly/shared/, (c) the compiled CPU and the host
+// agree at run time.
+import { describe, it, expect } from 'vitest';
+import { readFileSync, readdirSync, lstatSync } from 'node:fs';
+import { join, relative, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as FIELDS from '../assembly/shared/vmcs-fields.js';
+import * as REASONS from '../assembly/shared/exit-reasons.js';
+import * as CONTROLS from '../assembly/shared/vmx-controls.js';
+import * as LIMITS from '../assembly/shared/limits.js';
+import { GPR_NAMES } from '../assembly/shared/regs.js';
+import { Machine } from '../src/machine.js';
+import { fieldName, exitReasonName, VMCS_FIELDS } from '../src/vmcs.js';
+import { TestGuest } from './helpers/guest.js';
+import { haveAssembler } from './helpers/asm.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const SHARED = 'assembly/shared/';
+
+function numbers(mod: object): Map<string, number> {
+  return new Map(Object.entries(mod).filter((e): e is [string, number] => typeof e[1] === 'number'));
+}
+const fieldByName = numbers(FIELDS);
+const reasonByName = numbers(REASONS);
+/** Every exported name of assembly/shared/: defining one again elsewhere is a copy, whatever its value. */
+const sharedNames = new Set([...fieldByName.keys(), ...reasonByName.keys(), ...numbers(CONTROLS).keys(),
+  ...numbers(LIMITS).keys(), 'GPR_NAMES']);
+/** Other spellings of an exit reason (the printed name, Xen's name without EXIT_REASON_): copies if keyed by its number. */
+const reasonAliases = new Map<string, number>();
+for (const [name, r] of reasonByName) {
+  if (!name.startsWith('EXIT_REASON_')) continue;
+  reasonAliases.set(name.slice('EXIT_REASON_'.length), r);
+  if (REASONS.exitReasonShortName(r)) reasonAliases.set(REASONS.exitReasonShortName(r), r);
+}
+const fieldEncodings = new Set(fieldByName.values());
+const GPR_SET = new Set(GPR_NAMES);
+
+export interface Copy { file: string; line: number; what: string }
+
+function literalValue(s: string): number | undefined {
+  const t = s.trim();
+  if (/^0x[0-9a-f]+$/i.test(t)) return parseInt(t, 16);
+  if (/^\d+$/.test(t)) return Number(t);
+  const shift = /^(\d+)\s*<<\s*(\d+)$/.exec(t);
+  return shift ? Number(shift[1]) * 2 ** Number(shift[2]) : undefined;
+}
+const hasLiteral = (init: string) => /^\s*[-~(]*\s*(?:\d|['"`[])/.test(init);
+
+/** Copies of shared facts in one file's text (comments removed first: prose may name a value). */
+export function findCopies(file: string, source: string): Copy[] {
+  const text = source.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' ')).replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
+  const out: Copy[] = [];
+  const at = (i: number, what: string) => out.push({ file, line: text.slice(0, i).split('\n').length, what });
+  // NAME = init (a declaration) or NAME: init (an object key): not a property access, a ternary or a case label
+  for (const m of text.matchAll(/(?<=(?:^|[{,]|\b(?:const|let|var))\s*)\b([A-Z][A-Z0-9_]*)\s*(?::\s*[a-z0-9]+\s*)?(=|:)(?!=)(?=\s*([^,;\n)}]*))/gm)) {
+    const [, name, , init] = m;
+    const v = literalValue(init);
+    if ((sharedNames.has(name) || name.startsWith('EXIT_REASON_')) && hasLiteral(init)) at(m.index!, `${name} defined outside ${SHARED}`);
+    else if (v !== undefined && reasonAliases.get(name) === v) at(m.index!, `exit reason ${name} = ${v} outside ${SHARED}exit-reasons.ts`);
+    else if (v !== undefined && fieldEncodings.has(v) && /VMCS|FIELD|ENC/.test(name)) at(m.index!, `VMCS field encoding ${name} = ${init.trim()} outside ${SHARED}vmcs-fields.ts`);
+  }
+  // Number-keyed name tables: 48: 'EPT_VIOLATION', [48, 'EPT_VIOLATION'], case 48: return 'EPT_VIOLATION'
+  for (const m of text.matchAll(/(?:\b(0x[0-9a-f]+|\d+)\s*[:,]\s*(?:return\s+)?|\[\s*(0x[0-9a-f]+|\d+)\s*,\s*)['"]([A-Z][A-Z0-9_]*)['"]/gi)) {
+    const v = literalValue(m[1] ?? m[2]), name = m[3];
+    if (v === undefined) continue;
+    if (reasonAliases.get(name) === v || reasonByName.get(name) === v) at(m.index!, `exit-reason name table entry ${v}: '${name}'`);
+    if (fieldByName.get(name) === v) at(m.index!, `VMCS field name table entry ${m[1] ?? m[2]}: '${name}'`);
+  }
+  // A second list of the general-purpose registers' names
+  for (const m of text.matchAll(/\[[^[\]]*\]/g)) {
+    const names = new Set([...m[0].matchAll(/['"]([a-z0-9]+)['"]/g)].map((s) => s[1]).filter((s) => GPR_SET.has(s)));
+    if (names.size >= 8) at(m.index!, `a list of ${names.size} GPR names outside ${SHARED}regs.ts`);
+  }
+  return out;
+}
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir)).flatMap((n) => {
+    const rel = `${dir}/${n}`;
+    if (n.startsWith('.') || n === 'node_modules') return []; // caches (test/.cache holds a Xen tree)
+    const st = lstatSync(join(ROOT, rel));
+    if (st.isDirectory()) return tsFiles(rel);
+    return st.isFile() && n.endsWith('.ts') && !n.endsWith('.d.ts') ? [rel] : [];
+  });
+}
+const SCANNED = ['assembly', 'src', 'bench', 'test'].flatMap(tsFiles)
+  .filter((f) => !f.startsWith(SHARED) && f !== 'test/boundary.test.ts');
+
+describe('one source of truth for VMX facts across the Wasm boundary (SDM Vol. 3C Appendix B, Appendix C, 25.6-25.8)', () => {
+  it('the shared files export the facts the CPU and the host use', () => {
+    expect(fieldByName.size).toBeGreaterThan(140);
+    expect(reasonByName.get('EXIT_REASON_EPT_VIOLATION')).toBe(48);
+    expect(fieldByName.get('GUEST_RIP')).toBe(0x681e);
+    expect(GPR_NAMES).toHaveLength(16);
+    // 64-bit facts must survive being read as TypeScript numbers.
+    for (const mod of [FIELDS, REASONS, CONTROLS, LIMITS]) {
+      for (const [name, v] of numbers(mod)) expect([name, Number.isSafeInteger(v) && v >= 0]).toEqual([name, true]);
+    }
+  });
+
+  it('the scan finds copies of the kinds the tree used to have', () => {
+    const old = [
+      'export const EXIT_REASON_EPT_VIOLATION: u32 = 48;',
+      'export const EXIT_REASON_PREEMPTION_TIMER = 52;',
+      "export const EXIT_REASONS: Record<number, string> = {\n  48: 'EPT_VIOLATION', 49: 'EPT_MISCONFIG',\n};",
+      'const EXIT = { CPUID: 10, HLT: 12, PREEMPTION_TIMER: 52 };',
+      'const EPT_VIOLATION = 48, EPT_MISCONFIG = 49;',
+      'export const VMCS_FIELDS = {\n  VIRTUAL_PROCESSOR_ID: 0x0000, GUEST_RIP: 0x681e,\n} as const;',
+      'export const GUEST_RIP: u32 = 0x681e;',
+      'const RIP_FIELD = 0x681e;',
+      'const MAX_BREAKPOINTS = 64;',
+      'export const DEBUG_STOP: u32 = 0x7fff;',
+      'export const CPU_BASED_RDTSC_EXITING = 1 << 12;',
+      "export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',\n  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;",
+      "const GPRS = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9'];",
+    ];
+    for (const snippet of old) expect([snippet, findCopies('old.ts', snippet).length > 0]).toEqual([snippet, true]);
+    const fine = [
+      "import { EXIT_REASON_HLT as HLT } from '../assembly/shared/exit-reasons.js';",
+      'export { VM_ENTRY_INTR_INFO_FIELD as VM_ENTRY_INTR_INFO } from "./shared/vmcs-fields";',
+      "case F.GUEST_RIP: return 'x';",
+      '// GUEST_RIP: 0x681e in a comment',
+      "lines.push(row(['rax', 'rbx', 'rcx', 'rdx']));",
+      "const PIN_BITS = [[0, 'EXT_INTR_MASK'], [6, 'PREEMPTION_TIMER']];",
+      'if (x === EXIT_REASON_HLT) return;',
+    ];
+    for (const snippet of fine) expect([snippet, findCopies('new.ts', snippet)]).toEqual([snippet, []]);
+  });
+
+  it(`no name or value defined in ${SHARED} is defined again in assembly/, src/, bench/ or test/`, () => {
+    expect(SCANNED.length).toBeGreaterThan(50);
+    const copies = SCANNED.flatMap((f) => findCopies(f, readFileSync(join(ROOT, f), 'utf8')));
+    expect(copies.map((c) => `${c.file}:${c.line}: ${c.what}`)).toEqual([]);
+  });
+
+  it(`src/ and bench/ import from assembly/ only ${SHARED} (and the op table, assembly/ops.ts)`, () => {
+    const bad: string[] = [];
+    for (const f of SCANNED.filter((s) => s.startsWith('src/') || s.startsWith('bench/'))) {
+      const text = readFileSync(join(ROOT, f), 'utf8');
+      for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.[^'"]+)['"]/g)) {
+        const target = relative(ROOT, resolve(dirname(join(ROOT, f)), m[1])).replace(/\\/g, '/');
+        if (target.startsWith('assembly/') && !target.startsWith(SHARED) && !/^assembly\/ops\.(js|ts)$/.test(target)) bad.push(`${f}: ${m[1]}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+});
+
+describe('the compiled CPU and the host agree at run time (SDM Vol. 3C Appendix B, Appendix C)', () => {
+  it('VMREAD/VMWRITE know every shared field encoding, and the host names every field the CPU has', () => {
+    const m = Machine.createSync({ memMiB: 1 });
+    for (const [name, enc] of Object.entries(VMCS_FIELDS)) expect([name, m.vmfieldExists(enc)]).toEqual([name, true]);
+    const unnamed: string[] = [];
+    for (let enc = 0; enc <= 0x7fff; enc += 2) if (m.vmfieldExists(enc) && fieldName(enc) === undefined) unnamed.push(enc.toString(16));
+    expect(unnamed).toEqual([]);
+  });
+
+  it.skipIf(!haveAssembler())('an exit the CPU raises is the shared reason, printed by the name `run --json` and the debugger use', () => {
+    const g = new TestGuest();
+    const C = CONTROLS;
+    const cases: [string, number, string, number][] = [
+      ['cpuid', C.CPU_BASED_HLT_EXITING, 'CPUID', REASONS.EXIT_REASON_CPUID],
+      ['rdtsc', C.CPU_BASED_RDTSC_EXITING, 'RDTSC', REASONS.EXIT_REASON_RDTSC],
+      ['mov dx, 0x3f8\nout dx, al', C.CPU_BASED_UNCOND_IO_EXITING, 'IO_INSTRUCTION', REASONS.EXIT_REASON_IO_INSTRUCTION],
+      ['mov ecx, 0xc0000082\nrdmsr', C.CPU_BASED_HLT_EXITING, 'MSR_READ', REASONS.EXIT_REASON_MSR_READ],
+      ['mov cr3, rax', C.CPU_BASED_CR3_LOAD_EXITING, 'CR_ACCESS', REASONS.EXIT_REASON_CR_ACCESS],
+      ['hlt', C.CPU_BASED_HLT_EXITING, 'HLT', REASONS.EXIT_REASON_HLT],
+    ];
+    for (const [code, control, printed, reason] of cases) {
+      g.kernelState(); g.kernel(`${code}\nhlt`);
+      g.m.vmwrite('CPU_BASED_VM_EXEC_CONTROL', C.CPU_BASED_HLT_EXITING | control);
+      const r = g.run();
+      expect([code, r, exitReasonName(r)]).toEqual([code, reason, printed]);
+    }
+    g.kernelState(); g.kernel('jmp $');
+    g.m.vmwrite('PIN_BASED_VM_EXEC_CONTROL', C.PIN_BASED_VMX_PREEMPTION_TIMER);
+    g.m.vmwrite('VMX_PREEMPTION_TIMER_VALUE', 100);
+    const r = g.run();
+    expect([r, exitReasonName(r)]).toEqual([REASONS.EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED, 'PREEMPTION_TIMER']);
+  });
+});
