@@ -14,7 +14,9 @@ import * as CONTROLS from '../assembly/shared/vmx-controls.js';
 import * as LIMITS from '../assembly/shared/limits.js';
 import { GPR_NAMES } from '../assembly/shared/regs.js';
 import { Machine } from '../src/machine.js';
-import { fieldName, exitReasonName, VMCS_FIELDS } from '../src/vmcs.js';
+import {
+  fieldName, exitReasonName, VMCS_FIELDS, PIN_BASED_CONTROL_BITS, CPU_BASED_CONTROL_BITS, SECONDARY_EXEC_CONTROL_BITS,
+} from '../src/vmcs.js';
 import { TestGuest } from './helpers/guest.js';
 import { haveAssembler } from './helpers/asm.js';
 
@@ -37,6 +39,9 @@ for (const [name, r] of reasonByName) {
   if (REASONS.exitReasonShortName(r)) reasonAliases.set(REASONS.exitReasonShortName(r), r);
 }
 const fieldEncodings = new Set(fieldByName.values());
+/** "bit:name" of every control bit as the debugger shows it (the host derives these from vmx-controls.ts). */
+const controlBitNames = new Set([...PIN_BASED_CONTROL_BITS, ...CPU_BASED_CONTROL_BITS, ...SECONDARY_EXEC_CONTROL_BITS]
+  .map(([bit, name]) => `${bit}:${name}`));
 const GPR_SET = new Set(GPR_NAMES);
 
 export interface Copy { file: string; line: number; what: string }
@@ -57,9 +62,11 @@ export function findCopies(file: string, source: string): Copy[] {
   const at = (i: number, what: string) => out.push({ file, line: text.slice(0, i).split('\n').length, what });
   // NAME = init (a declaration) or NAME: init (an object key): not a property access, a ternary or a case label
   for (const m of text.matchAll(/(?<=(?:^|[{,]|\b(?:const|let|var))\s*)\b([A-Z][A-Z0-9_]*)\s*(?::\s*[a-z0-9]+\s*)?(=|:)(?!=)(?=\s*([^,;\n)}]*))/gm)) {
-    const [, name, , init] = m;
+    const [, name, op, init] = m;
     const v = literalValue(init);
-    if ((sharedNames.has(name) || name.startsWith('EXIT_REASON_')) && hasLiteral(init)) at(m.index!, `${name} defined outside ${SHARED}`);
+    // A declaration with any literal, or a key holding a number or a list (a key mapping a name to prose is fine)
+    const defines = op === '=' ? hasLiteral(init) : v !== undefined || init.trim().startsWith('[');
+    if ((sharedNames.has(name) || name.startsWith('EXIT_REASON_')) && defines) at(m.index!, `${name} defined outside ${SHARED}`);
     else if (v !== undefined && reasonAliases.get(name) === v) at(m.index!, `exit reason ${name} = ${v} outside ${SHARED}exit-reasons.ts`);
     else if (v !== undefined && fieldEncodings.has(v) && /VMCS|FIELD|ENC/.test(name)) at(m.index!, `VMCS field encoding ${name} = ${init.trim()} outside ${SHARED}vmcs-fields.ts`);
   }
@@ -69,6 +76,7 @@ export function findCopies(file: string, source: string): Copy[] {
     if (v === undefined) continue;
     if (reasonAliases.get(name) === v || reasonByName.get(name) === v) at(m.index!, `exit-reason name table entry ${v}: '${name}'`);
     if (fieldByName.get(name) === v) at(m.index!, `VMCS field name table entry ${m[1] ?? m[2]}: '${name}'`);
+    if (controlBitNames.has(`${v}:${name}`)) at(m.index!, `control-bit name table entry [${v}, '${name}']`);
   }
   // A second list of the general-purpose registers' names
   for (const m of text.matchAll(/\[[^[\]]*\]/g)) {
@@ -117,6 +125,7 @@ describe('one source of truth for VMX facts across the Wasm boundary (SDM Vol. 3
       'export const CPU_BASED_RDTSC_EXITING = 1 << 12;',
       "export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',\n  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;",
       "const GPRS = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9'];",
+      "const PIN_BITS: [number, string][] = [[0, 'EXT_INTR_MASK'], [6, 'PREEMPTION_TIMER']];",
     ];
     for (const snippet of old) expect([snippet, findCopies('old.ts', snippet).length > 0]).toEqual([snippet, true]);
     const fine = [
@@ -125,8 +134,8 @@ describe('one source of truth for VMX facts across the Wasm boundary (SDM Vol. 3
       "case F.GUEST_RIP: return 'x';",
       '// GUEST_RIP: 0x681e in a comment',
       "lines.push(row(['rax', 'rbx', 'rcx', 'rdx']));",
-      "const PIN_BITS = [[0, 'EXT_INTR_MASK'], [6, 'PREEMPTION_TIMER']];",
       'if (x === EXIT_REASON_HLT) return;',
+      "const types = ['external interrupt', 'reserved', 'NMI'];",
     ];
     for (const snippet of fine) expect([snippet, findCopies('new.ts', snippet)]).toEqual([snippet, []]);
   });
