@@ -39,6 +39,7 @@ for (const [name, r] of reasonByName) {
   if (REASONS.exitReasonShortName(r)) reasonAliases.set(REASONS.exitReasonShortName(r), r);
 }
 const fieldEncodings = new Set(fieldByName.values());
+const reasonNumbers = new Set([...reasonAliases.values()]);
 /** "bit:name" of every control bit as the debugger shows it (the host derives these from vmx-controls.ts). */
 const controlBitNames = new Set([...PIN_BASED_CONTROL_BITS, ...CPU_BASED_CONTROL_BITS, ...SECONDARY_EXEC_CONTROL_BITS]
   .map(([bit, name]) => `${bit}:${name}`));
@@ -77,6 +78,18 @@ export function findCopies(file: string, source: string): Copy[] {
     if (reasonAliases.get(name) === v || reasonByName.get(name) === v) at(m.index!, `exit-reason name table entry ${v}: '${name}'`);
     if (fieldByName.get(name) === v) at(m.index!, `VMCS field name table entry ${m[1] ?? m[2]}: '${name}'`);
     if (controlBitNames.has(`${v}:${name}`)) at(m.index!, `control-bit name table entry [${v}, '${name}']`);
+  }
+  // An exit reason used by its number: reason === 52, exit !== 48, case 31: in a switch on a reason
+  const basicReason = (n: string) => reasonNumbers.has(Number(n));
+  for (const m of text.matchAll(/(?:\w*[rR]eason|\bexit)\)?\s*[!=]==?\s*(\d+)\b/g)) {
+    if (basicReason(m[1])) at(m.index!, `exit reason ${m[1]} by number (use EXIT_REASON_* from ${SHARED}exit-reasons.ts)`);
+  }
+  for (const m of text.matchAll(/switch\s*\([^)]*[rR]eason[^)]*\)\s*\{/g)) {
+    let depth = 0, end = m.index! + m[0].length - 1;
+    do depth += text[end] === '{' ? 1 : text[end] === '}' ? -1 : 0; while (depth > 0 && ++end < text.length);
+    for (const c of text.slice(m.index!, end).matchAll(/\bcase\s+(\d+)\s*:/g)) {
+      if (basicReason(c[1])) at(m.index! + c.index!, `exit reason ${c[1]} by number in a switch (use EXIT_REASON_*)`);
+    }
   }
   // A second list of the general-purpose registers' names
   for (const m of text.matchAll(/\[[^[\]]*\]/g)) {
@@ -126,6 +139,9 @@ describe('one source of truth for VMX facts across the Wasm boundary (SDM Vol. 3
       "export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',\n  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;",
       "const GPRS = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9'];",
       "const PIN_BITS: [number, string][] = [[0, 'EXT_INTR_MASK'], [6, 'PREEMPTION_TIMER']];",
+      "if (reason === 52) { stop = 'limit'; }",
+      "return r.exit === 48 ? 'violation' : 'misconfiguration';",
+      'switch (x.reason & 0xffff) {\n  case 0: { break; }\n  case 31: decoded = "x"; break;\n}',
     ];
     for (const snippet of old) expect([snippet, findCopies('old.ts', snippet).length > 0]).toEqual([snippet, true]);
     const fine = [
@@ -136,6 +152,8 @@ describe('one source of truth for VMX facts across the Wasm boundary (SDM Vol. 3
       "lines.push(row(['rax', 'rbx', 'rcx', 'rdx']));",
       'if (x === EXIT_REASON_HLT) return;',
       "const types = ['external interrupt', 'reserved', 'NMI'];",
+      'switch (leaf) {\n  case 10: return 1;\n}',
+      'if (reason === EXIT_REASON_HLT || reasons.length === 2) return;',
     ];
     for (const snippet of fine) expect([snippet, findCopies('new.ts', snippet)]).toEqual([snippet, []]);
   });

@@ -29,6 +29,7 @@ import { VmiMechanism, VIRQ_VMI } from '../xen/vmi.js';
 import { Dom0 } from '../dom0/dom0.js';
 import { getProfile, type CostProfile } from '../xen/cost-profiles.js';
 import { handlerCost } from '../xen/cost.js';
+import { EXIT_REASON_VMCALL } from '../vmcs.js';
 import { TRC_VMI_REQUEST } from '../xen/trace-events.js';
 import { vmiRequestTraceData, type VmiRequest } from '../xen/vmi-trigger.js';
 import type { ElfImage } from '../xen/elf.js';
@@ -262,7 +263,7 @@ export function runTriggerCase(c: TriggerCase, profileName: string | CostProfile
   const rt = BigInt(d.costs.vmexitRoundTrip);
   if (c.mech === 'vmcall' || c.mech === 've') {
     d.vcpu.exitHooks.push((v, reason) => {
-      if (reason !== 18) return;
+      if (reason !== EXIT_REASON_VMCALL) return;
       const at = m.vcycles + rt + BigInt(handlerCost(d.costs, 18)) + BigInt(c.mech === 've' ? prof.veDelivery.value : 0);
       const req: VmiRequest = { domid: d.id, vcpu: v.id, eptpIndex: 11, parameter: 1, rip: m.vmread('GUEST_RIP'), cr3: m.vmread('GUEST_CR3'), tsc: at };
       hDet[nDet++] = performance.now();

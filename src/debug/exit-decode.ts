@@ -7,6 +7,7 @@
 import type { Machine } from '../machine.js';
 import { GPR_NAMES } from '../machine.js';
 import { exitReasonName, fieldEncoding } from '../vmcs.js';
+import * as R from '../../assembly/shared/exit-reasons.js';
 import { HYPERCALL_NAMES } from '../xen/public.js';
 import { hex } from '../util/format.js';
 
@@ -169,48 +170,48 @@ function decodeExit(x: ExitInfo): { decoded: string; details: string[] } {
   const lo32 = (v: bigint) => v & 0xffffffffn;
   let decoded: string;
   switch (x.reason & 0xffff) {
-    case 0: {
+    case R.EXIT_REASON_EXCEPTION_NMI: {
       const vec = x.intrInfo & 0xff, type = (x.intrInfo >> 8) & 7;
       decoded = decodeInterruptionInfo(x.intrInfo, x.intrError);
       if (type === 3 && vec === 14) details.push(`page-fault linear address ${hex(q)} (the exit qualification; CR2 is not yet written)`);
       else if (type === 3 && vec === 1) details.push(`debug conditions: ${decodeDebugQual(q)}`);
       break;
     }
-    case 1: decoded = x.intrInfo & 0x80000000 ? `host interrupt ${decodeInterruptionInfo(x.intrInfo)}` : 'host interrupt (not acknowledged on exit)'; break;
-    case 2: decoded = 'triple fault: the guest could not deliver a double fault'; break;
-    case 7: decoded = 'interrupt window open: RFLAGS.IF = 1 and no STI/MOV-SS blocking (Xen injects the pending interrupt)'; break;
-    case 9: decoded = decodeTaskSwitch(q); break;
-    case 10: decoded = `CPUID leaf ${hex(lo32(r.rax))}, subleaf ${hex(lo32(r.rcx))}`; break;
-    case 12: decoded = 'HLT: the vCPU blocks until its next event'; break;
-    case 14: decoded = `INVLPG ${hex(q)}`; break;
-    case 16: decoded = 'RDTSC with RDTSC exiting on (the VMI trigger): Xen emulates it and checks the EPT view'; break;
-    case 51: decoded = 'RDTSCP with RDTSC exiting on (the VMI trigger): Xen emulates it and checks the EPT view'; break;
-    case 18: {
+    case R.EXIT_REASON_EXTERNAL_INTERRUPT: decoded = x.intrInfo & 0x80000000 ? `host interrupt ${decodeInterruptionInfo(x.intrInfo)}` : 'host interrupt (not acknowledged on exit)'; break;
+    case R.EXIT_REASON_TRIPLE_FAULT: decoded = 'triple fault: the guest could not deliver a double fault'; break;
+    case R.EXIT_REASON_PENDING_VIRT_INTR: decoded = 'interrupt window open: RFLAGS.IF = 1 and no STI/MOV-SS blocking (Xen injects the pending interrupt)'; break;
+    case R.EXIT_REASON_TASK_SWITCH: decoded = decodeTaskSwitch(q); break;
+    case R.EXIT_REASON_CPUID: decoded = `CPUID leaf ${hex(lo32(r.rax))}, subleaf ${hex(lo32(r.rcx))}`; break;
+    case R.EXIT_REASON_HLT: decoded = 'HLT: the vCPU blocks until its next event'; break;
+    case R.EXIT_REASON_INVLPG: decoded = `INVLPG ${hex(q)}`; break;
+    case R.EXIT_REASON_RDTSC: decoded = 'RDTSC with RDTSC exiting on (the VMI trigger): Xen emulates it and checks the EPT view'; break;
+    case R.EXIT_REASON_RDTSCP: decoded = 'RDTSCP with RDTSC exiting on (the VMI trigger): Xen emulates it and checks the EPT view'; break;
+    case R.EXIT_REASON_VMCALL: {
       const n = Number(lo32(r.rax));
       decoded = `hypercall ${n} (${HYPERCALL_NAMES[n] ?? 'unknown'}), args rdi ${hex(r.rdi)} rsi ${hex(r.rsi)} rdx ${hex(r.rdx)} r10 ${hex(r.r10)} r8 ${hex(r.r8)}`;
       break;
     }
-    case 28: decoded = decodeCrAccess(q); break;
-    case 29: decoded = decodeDrAccess(q); break;
-    case 30: decoded = decodeIo(q, r); break;
-    case 31: { const msr = Number(lo32(r.rcx)); decoded = `RDMSR ${hex(msr)}${MSR_NAMES[msr] ? ` (${MSR_NAMES[msr]})` : ''}`; break; }
-    case 32: {
+    case R.EXIT_REASON_CR_ACCESS: decoded = decodeCrAccess(q); break;
+    case R.EXIT_REASON_DR_ACCESS: decoded = decodeDrAccess(q); break;
+    case R.EXIT_REASON_IO_INSTRUCTION: decoded = decodeIo(q, r); break;
+    case R.EXIT_REASON_MSR_READ: { const msr = Number(lo32(r.rcx)); decoded = `RDMSR ${hex(msr)}${MSR_NAMES[msr] ? ` (${MSR_NAMES[msr]})` : ''}`; break; }
+    case R.EXIT_REASON_MSR_WRITE: {
       const msr = Number(lo32(r.rcx));
       decoded = `WRMSR ${hex(msr)}${MSR_NAMES[msr] ? ` (${MSR_NAMES[msr]})` : ''} value ${hex((lo32(r.rdx) << 32n) | lo32(r.rax))}`;
       break;
     }
-    case 37: decoded = 'monitor trap flag: one instruction retired'; break;
-    case 48:
+    case R.EXIT_REASON_MONITOR_TRAP_FLAG: decoded = 'monitor trap flag: one instruction retired'; break;
+    case R.EXIT_REASON_EPT_VIOLATION:
       decoded = decodeEptViolation(q);
       details.push(`guest-physical address ${hex(x.gpa)}${(q >> 7n) & 1n ? `, guest-linear address ${hex(x.gla)}` : ''}`);
       break;
-    case 49: decoded = `EPT misconfiguration at guest-physical ${hex(x.gpa)}`; break;
-    case 52: decoded = 'VMX-preemption timer expired: the host timer that raises the guest\'s next tick'; break;
-    case 55: decoded = `XSETBV XCR${lo32(r.rcx)} = ${hex((lo32(r.rdx) << 32n) | lo32(r.rax))}`; break;
-    case 59: decoded = `VMFUNC leaf ${lo32(r.rax)}, EPTP-list index ${lo32(r.rcx)}: the function or the list entry is not valid (Xen injects #UD)`; break;
+    case R.EXIT_REASON_EPT_MISCONFIG: decoded = `EPT misconfiguration at guest-physical ${hex(x.gpa)}`; break;
+    case R.EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED: decoded = 'VMX-preemption timer expired: the host timer that raises the guest\'s next tick'; break;
+    case R.EXIT_REASON_XSETBV: decoded = `XSETBV XCR${lo32(r.rcx)} = ${hex((lo32(r.rdx) << 32n) | lo32(r.rax))}`; break;
+    case R.EXIT_REASON_VMFUNC: decoded = `VMFUNC leaf ${lo32(r.rax)}, EPTP-list index ${lo32(r.rcx)}: the function or the list entry is not valid (Xen injects #UD)`; break;
     default: decoded = q ? `qualification ${hex(q)}` : 'no qualification for this reason';
   }
-  if (x.reason & 0x80000000) decoded = `VM-entry failure: ${decoded}`;
+  if (x.reason & R.VMX_EXIT_REASONS_FAILED_VMENTRY) decoded = `VM-entry failure: ${decoded}`;
   if (x.idtVectoring & 0x80000000) {
     details.push(`during event delivery: ${decodeInterruptionInfo(x.idtVectoring, x.idtVectoringError)} (IDT-vectoring information; Xen re-injects it)`);
   }

@@ -11,7 +11,7 @@ import {
   SECONDARY_EXEC_ENABLE_EPT, SECONDARY_EXEC_ENABLE_RDTSCP, SECONDARY_EXEC_EPT_VIOLATION_VE,
   VM_EXIT_HOST_ADDR_SPACE_SIZE, VM_EXIT_ACK_INTR_ON_EXIT, VM_ENTRY_IA32E_MODE,
   INTR_INFO_VALID_MASK, INTR_INFO_DELIVER_CODE_MASK, INTR_TYPE_HARD_EXCEPTION, INTR_TYPE_EXT_INTR,
-  exitReasonName,
+  exitReasonName, EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED,
 } from '../vmcs.js';
 import { PAGE_SIZE } from './frames.js';
 import { PeriodicTimer } from './vpt.js';
@@ -225,7 +225,7 @@ export class Vcpu {
       const reason = m.vmresume(budget);
       // The host's instruction budget ran out before the preemption timer: in the model no exit
       // happened (nothing is counted or charged), so slicing a run does not change it.
-      if (reason === 52 && limits.maxInsns !== undefined && m.insnsRetired >= limits.maxInsns && m.vcycles < timerAt) {
+      if (reason === EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED && limits.maxInsns !== undefined && m.insnsRetired >= limits.maxInsns && m.vcycles < timerAt) {
         return { kind: 'limit', which: 'max-insns' };
       }
       this.recordExit(reason);
