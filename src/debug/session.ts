@@ -128,7 +128,7 @@ export class DebugSession {
   private constructor(readonly prep: PreparedRun, readonly symbols: SymbolTable, readonly disasm: Disassembler) {
     this.d = prep.d;
     this.m = prep.d.machine;
-    this.v = prep.d.vcpu;
+    this.v = prep.d.vcpus[0];   // the vCPU the debugger follows
     this.mech = prep.mech;
     this.dom0 = prep.dom0;
     this.image = prep.image;
@@ -272,8 +272,8 @@ export class DebugSession {
 
       let budget = BIG;
       if (this.phase === 'entry') {
-        // What Vcpu.run does before each VMRESUME.
-        this.deadline = v.prepareEntry();
+        // What the scheduler's run loop does before each VMRESUME.
+        this.deadline = d.sched.prepareEntry(v);
         if (d.isShutdown) continue;
         this.phase = 'guest';
         this.fresh = true;
