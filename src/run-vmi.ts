@@ -55,6 +55,7 @@ export async function runImageWithVmi(opts: VmiLaunchRunOptions = {}): Promise<V
     const end = m.insnsRetired + slice;
     const limit = opts.maxInsns !== undefined && opts.maxInsns < end ? opts.maxInsns : end;
     stop = p.d.sched.run({ maxInsns: limit, maxVcycles: opts.maxVtime });
+    if (stop.kind === 'paused') { await yieldToDom0(); continue; } // every vCPU waits for Dom0
     const sliceOver = stop.kind === 'limit' && stop.which === 'max-insns' && limit === end && limit !== opts.maxInsns;
     if (!sliceOver) break;
     if (launch.busy) {
