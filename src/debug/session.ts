@@ -1,6 +1,6 @@
 // A debugging session on one domain: the domain is created and booted exactly
 // as `vmfunc-vmi run` does it (run.ts prepareRun), and the vCPU loop of
-// Vcpu.run is driven here one step at a time, so the debugger can stop
+// Scheduler.run (src/xen/sched.ts) is driven here one step at a time, so the debugger can stop
 //   - inside the guest: at an address breakpoint or before a VMFUNC (the CPU's
 //     DEBUG_STOP), or after N instructions (a VMRESUME budget);
 //   - at a VM exit, after the exit is recorded and before Xen's handler runs

@@ -40,9 +40,9 @@ export class Dom0 {
   private readonly virqWakes = new Set<Timer>();
   private seen = 0;
 
-  constructor(private readonly d: Domain, private readonly mech: VmiMechanism,
+  constructor(private readonly d: Domain, mech: VmiMechanism,
               private readonly onRequest: (h: HandledRequest) => void,
-              private readonly costs: Dom0Costs = dom0Costs(d.profile)) {
+              costs: Dom0Costs = dom0Costs(d.profile)) {
     this.consumer = new XentraceConsumer(d.machine, mech.trace.tInfo, mech.trace.cpus);
     const pollCycles = BigInt(Math.round(costs.pollMs * d.tscKhz));
     const poll = d.timers.initTimer((t) => this.poll(t, pollCycles), d.sched.dom0Cpu);
