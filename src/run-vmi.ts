@@ -3,7 +3,7 @@
 // concurrently with the guest -- no pause -- or, in the inline mode used by
 // tests, to completion at the next slice boundary (deterministic).
 import { prepareRun, summarizeRun, type RunOptions, type RunSummary } from './run.js';
-import type { StopReason } from './xen/vcpu.js';
+import type { StopReason } from './xen/sched.js';
 import { VmiLaunchModule, DEFAULT_LAUNCH_CONFIG, type LaunchConfig, type LaunchMode } from './dom0/vmi-launch.js';
 
 export interface VmiLaunchRunOptions extends RunOptions {
@@ -54,7 +54,8 @@ export async function runImageWithVmi(opts: VmiLaunchRunOptions = {}): Promise<V
     while (launch.paused > 0) await yieldToDom0(); // vmi_pause_vm() holds the guest
     const end = m.insnsRetired + slice;
     const limit = opts.maxInsns !== undefined && opts.maxInsns < end ? opts.maxInsns : end;
-    stop = p.d.vcpu.run({ maxInsns: limit, maxVcycles: opts.maxVtime });
+    stop = p.d.sched.run({ maxInsns: limit, maxVcycles: opts.maxVtime });
+    if (stop.kind === 'paused') { await yieldToDom0(); continue; } // every vCPU waits for Dom0
     const sliceOver = stop.kind === 'limit' && stop.which === 'max-insns' && limit === end && limit !== opts.maxInsns;
     if (!sliceOver) break;
     if (launch.busy) {

@@ -81,7 +81,8 @@ export function findCopies(file: string, source: string): Copy[] {
   }
   // An exit reason used by its number: reason === 52, exit !== 48, case 31: in a switch on a reason
   const basicReason = (n: string) => reasonNumbers.has(Number(n));
-  for (const m of text.matchAll(/(?:\w*[rR]eason|\bexit)\)?\s*[!=]==?\s*(\d+)\b/g)) {
+  for (const m of text.matchAll(/(?:\w*[rR]eason|\bexit)\)?\s*[!=]==?\s*(\d+)\b|\bexits\.get\(\s*(\d+)\s*\)|\bhandlerCost\([^,()]+,\s*(\d+)\s*\)/g)) {
+    m[1] ??= m[2] ?? m[3];
     if (basicReason(m[1])) at(m.index!, `exit reason ${m[1]} by number (use EXIT_REASON_* from ${SHARED}exit-reasons.ts)`);
   }
   for (const m of text.matchAll(/switch\s*\([^)]*[rR]eason[^)]*\)\s*\{/g)) {
@@ -141,6 +142,7 @@ describe('one source of truth for VMX facts across the Wasm boundary (SDM Vol. 3
       "const PIN_BITS: [number, string][] = [[0, 'EXT_INTR_MASK'], [6, 'PREEMPTION_TIMER']];",
       "if (reason === 52) { stop = 'limit'; }",
       "return r.exit === 48 ? 'violation' : 'misconfiguration';",
+      'const io = v.stats.exits.get(30)! + handlerCost(d.costs, 18);',
       'switch (x.reason & 0xffff) {\n  case 0: { break; }\n  case 31: decoded = "x"; break;\n}',
     ];
     for (const snippet of old) expect([snippet, findCopies('old.ts', snippet).length > 0]).toEqual([snippet, true]);

@@ -95,9 +95,10 @@ function watchWorkers(get: () => Domain | undefined) {
 
 /** Keeps RDTSC exiting where the bench puts it: the guest's vmi_trigger hypercall no longer changes it. */
 function pinRdtscExiting(d: Domain, on: boolean): void {
-  const v = d.vcpu;
-  v.setRdtscExiting(on);
-  (v as { setRdtscExiting: (on: boolean) => void }).setRdtscExiting = () => {};
+  for (const v of d.vcpus) {
+    v.setRdtscExiting(on);
+    (v as { setRdtscExiting: (on: boolean) => void }).setRdtscExiting = () => {};
+  }
 }
 
 interface Raw { s: RunSummary; doneAt: number; pauseCycles: number; polls: number; programs: number; calls: number[] }
@@ -119,7 +120,7 @@ export async function benchOverhead(o: OverheadOptions = {}): Promise<OverheadBe
         d = dd;
         pinRdtscExiting(dd, config === 'armed');
         if (config !== 'pause') return;
-        const m = dd.machine, v = dd.vcpu;
+        const m = dd.machine, v = dd.vcpus[0];   // the TVM's one vCPU
         const period = BigInt(Math.round(pollMs * prof.freqKhz.value));
         const pauseCost = BigInt(prof.vmPause.value);
         const callCost = Math.round(LIBVMI_CALL_US * prof.freqKhz.value / 1000);

@@ -1,6 +1,6 @@
 // A debugging session on one domain: the domain is created and booted exactly
 // as `vmfunc-vmi run` does it (run.ts prepareRun), and the vCPU loop of
-// Vcpu.run is driven here one step at a time, so the debugger can stop
+// Scheduler.run (src/xen/sched.ts) is driven here one step at a time, so the debugger can stop
 //   - inside the guest: at an address breakpoint or before a VMFUNC (the CPU's
 //     DEBUG_STOP), or after N instructions (a VMRESUME budget);
 //   - at a VM exit, after the exit is recorded and before Xen's handler runs
@@ -127,7 +127,7 @@ export class DebugSession {
   private constructor(readonly prep: PreparedRun, readonly symbols: SymbolTable, readonly disasm: Disassembler) {
     this.d = prep.d;
     this.m = prep.d.machine;
-    this.v = prep.d.vcpu;
+    this.v = prep.d.vcpus[0];   // the vCPU the debugger follows
     this.mech = prep.mech;
     this.dom0 = prep.dom0;
     this.image = prep.image;
@@ -271,8 +271,8 @@ export class DebugSession {
 
       let budget = BIG;
       if (this.phase === 'entry') {
-        // What Vcpu.run does before each VMRESUME.
-        this.deadline = v.prepareEntry();
+        // What the scheduler's run loop does before each VMRESUME.
+        this.deadline = d.sched.prepareEntry(v);
         if (d.isShutdown) continue;
         this.phase = 'guest';
         this.fresh = true;

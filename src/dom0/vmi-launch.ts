@@ -90,13 +90,13 @@ export class VmiLaunchModule {
     const prof = profile ?? defaultProfile();
     const access = eptDomainAccess(d.machine, {
       id: d.id, name: d.name, memsize: d.memBytes, eptp: () => d.p2m.eptp(),
-      pause: () => { this.paused++; }, resume: () => { if (this.paused > 0) this.paused--; },
+      pause: () => d.sched.domainPause(), resume: () => { if (d.pauseCount > 0) d.sched.domainUnpause(); },
     });
     this.vmi = new Vmi(access, { profile: prof });
   }
 
-  /** vmi_pause_vm() calls outstanding: the runner holds the guest while this is non-zero. */
-  paused = 0;
+  /** vmi_pause_vm() calls outstanding (the domain's pause count): the runner holds the guest while this is non-zero. */
+  get paused(): number { return this.d.pauseCount; }
   get busy(): boolean { return this.pending.size > 0; }
 
   /** Starts the program for a request; resolves when it has finished. */

@@ -42,7 +42,7 @@ export class VmiMechanism {
   private altp2mActive = true;
 
   constructor(private readonly d: Domain, opts: VmiOptions = {}) {
-    const m = d.machine, v = d.vcpu;
+    const m = d.machine;
     this.notify = opts.notify ?? 'immediate';
     this.traceHvm = opts.traceHvm ?? false;
     // Each view maps guest RAM like the host p2m (2 MiB pages where aligned, as Domain builds view 0).
@@ -60,16 +60,18 @@ export class VmiMechanism {
     m.vmwrite('VM_FUNCTION_CONTROL', 1); // EPTP switching
     m.vmwrite('EPT_POINTER', this.altp2m.eptp(0)!);
     m.vmwrite('EPTP_INDEX', 0);
-    v.setSecondaryExecControl(SECONDARY_EXEC_ENABLE_VMFUNC, true);
+    for (const v of d.vcpus) v.setSecondaryExecControl(SECONDARY_EXEC_ENABLE_VMFUNC, true);
     d.vmi = this;
-    // The vCPU starts running: Xen's scheduler traces runnable -> running.
-    this.record(E.runstateChange(E.RUNSTATE_RUNNABLE, E.RUNSTATE_RUNNING), m.vcycles, [(v.id & 0xffff) | ((d.id & 0xffff) << 16)], true);
-    if (this.traceHvm) {
-      v.entryHooks.push(() => this.record(E.TRC_HVM_VMENTRY, m.vcycles, []));
-      v.exitHooks.push((_v, reason) => {
-        const rip = m.vmread('GUEST_RIP');
-        this.record(E.TRC_HVM_VMEXIT64, m.vcycles, [reason & 0xffff, Number(rip & 0xffffffffn), Number(rip >> 32n)]);
-      });
+    for (const v of d.vcpus) {
+      // The vCPU starts running: Xen's scheduler traces runnable -> running.
+      this.record(E.runstateChange(E.RUNSTATE_RUNNABLE, E.RUNSTATE_RUNNING), m.vcycles, [(v.id & 0xffff) | ((d.id & 0xffff) << 16)], true);
+      if (this.traceHvm) {
+        v.entryHooks.push(() => this.record(E.TRC_HVM_VMENTRY, m.vcycles, []));
+        v.exitHooks.push((_v, reason) => {
+          const rip = m.vmread('GUEST_RIP');
+          this.record(E.TRC_HVM_VMEXIT64, m.vcycles, [reason & 0xffff, Number(rip & 0xffffffffn), Number(rip >> 32n)]);
+        });
+      }
     }
   }
 
