@@ -54,7 +54,6 @@ function literalValue(s: string): number | undefined {
   const shift = /^(\d+)\s*<<\s*(\d+)$/.exec(t);
   return shift ? Number(shift[1]) * 2 ** Number(shift[2]) : undefined;
 }
-const hasLiteral = (init: string) => /^\s*[-~(]*\s*(?:\d|['"`[])/.test(init);
 
 /** Copies of shared facts in one file's text (comments removed first: prose may name a value). */
 export function findCopies(file: string, source: string): Copy[] {
@@ -65,8 +64,9 @@ export function findCopies(file: string, source: string): Copy[] {
   for (const m of text.matchAll(/(?<=(?:^|[{,]|\b(?:const|let|var))\s*)\b([A-Z][A-Z0-9_]*)\s*(?::\s*[a-z0-9]+\s*)?(=|:)(?!=)(?=\s*([^,;\n)}]*))/gm)) {
     const [, name, op, init] = m;
     const v = literalValue(init);
-    // A declaration with any literal, or a key holding a number or a list (a key mapping a name to prose is fine)
-    const defines = op === '=' ? hasLiteral(init) : v !== undefined || init.trim().startsWith('[');
+    // A declaration (unless it only names the shared constant again), or a key holding a number or a list
+    // (a key mapping a name to prose is fine)
+    const defines = op === '=' ? !new RegExp(`^\\s*[\\w.]*\\b${name}\\s*$`).test(init) : v !== undefined || init.trim().startsWith('[');
     if ((sharedNames.has(name) || name.startsWith('EXIT_REASON_')) && defines) at(m.index!, `${name} defined outside ${SHARED}`);
     else if (v !== undefined && reasonAliases.get(name) === v) at(m.index!, `exit reason ${name} = ${v} outside ${SHARED}exit-reasons.ts`);
     else if (v !== undefined && fieldEncodings.has(v) && /VMCS|FIELD|ENC/.test(name)) at(m.index!, `VMCS field encoding ${name} = ${init.trim()} outside ${SHARED}vmcs-fields.ts`);
@@ -135,6 +135,7 @@ describe('one source of truth for VMX facts across the Wasm boundary (SDM Vol. 3
       'export const GUEST_RIP: u32 = 0x681e;',
       'const RIP_FIELD = 0x681e;',
       'const MAX_BREAKPOINTS = 64;',
+      'const MAX_BREAKPOINTS = <i32>(BREAKPOINTS_BYTES >> 3);',
       'export const DEBUG_STOP: u32 = 0x7fff;',
       'export const CPU_BASED_RDTSC_EXITING = 1 << 12;',
       "export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',\n  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;",
@@ -153,6 +154,7 @@ describe('one source of truth for VMX facts across the Wasm boundary (SDM Vol. 3
       '// GUEST_RIP: 0x681e in a comment',
       "lines.push(row(['rax', 'rbx', 'rcx', 'rdx']));",
       'if (x === EXIT_REASON_HLT) return;',
+      'const GUEST_RIP = F.GUEST_RIP;',
       "const types = ['external interrupt', 'reserved', 'NMI'];",
       'switch (leaf) {\n  case 10: return 1;\n}',
       'if (reason === EXIT_REASON_HLT || reasons.length === 2) return;',
