@@ -107,24 +107,9 @@ export const EFER_LME: u64 = 1 << 8;
 export const EFER_LMA: u64 = 1 << 10;
 export const EFER_NXE: u64 = 1 << 11;
 
-// MSR indices
-export const MSR_IA32_TSC: u32 = 0x10;
-export const MSR_IA32_APIC_BASE: u32 = 0x1b;
-export const MSR_IA32_FEATURE_CONTROL: u32 = 0x3a;
-export const MSR_IA32_SYSENTER_CS: u32 = 0x174;
-export const MSR_IA32_SYSENTER_ESP: u32 = 0x175;
-export const MSR_IA32_SYSENTER_EIP: u32 = 0x176;
-export const MSR_IA32_MISC_ENABLE: u32 = 0x1a0;
-export const MSR_IA32_PAT: u32 = 0x277;
-export const MSR_EFER: u32 = 0xc0000080;
-export const MSR_STAR: u32 = 0xc0000081;
-export const MSR_LSTAR: u32 = 0xc0000082;
-export const MSR_CSTAR: u32 = 0xc0000083;
-export const MSR_SYSCALL_MASK: u32 = 0xc0000084;
-export const MSR_FS_BASE: u32 = 0xc0000100;
-export const MSR_GS_BASE: u32 = 0xc0000101;
-export const MSR_KERNEL_GS_BASE: u32 = 0xc0000102;
-export const MSR_TSC_AUX: u32 = 0xc0000103;
+// MSR indices: shared with the host (assembly/shared/msr-index.ts); two keep the CPU's older names.
+export * from "./shared/msr-index";
+export { MSR_IA32_CR_PAT as MSR_IA32_PAT, MSR_SHADOW_GS_BASE as MSR_KERNEL_GS_BASE } from "./shared/msr-index";
 
 // Exception vectors
 export const DE = 0; export const DB = 1; export const NMI = 2; export const BP = 3;

@@ -12,6 +12,7 @@ import * as FIELDS from '../assembly/shared/vmcs-fields.js';
 import * as REASONS from '../assembly/shared/exit-reasons.js';
 import * as CONTROLS from '../assembly/shared/vmx-controls.js';
 import * as LIMITS from '../assembly/shared/limits.js';
+import * as MSRS from '../assembly/shared/msr-index.js';
 import { GPR_NAMES } from '../assembly/shared/regs.js';
 import { Machine } from '../src/machine.js';
 import {
@@ -30,7 +31,7 @@ const fieldByName = numbers(FIELDS);
 const reasonByName = numbers(REASONS);
 /** Every exported name of assembly/shared/: defining one again elsewhere is a copy, whatever its value. */
 const sharedNames = new Set([...fieldByName.keys(), ...reasonByName.keys(), ...numbers(CONTROLS).keys(),
-  ...numbers(LIMITS).keys(), 'GPR_NAMES']);
+  ...numbers(LIMITS).keys(), ...numbers(MSRS).keys(), 'GPR_NAMES']);
 /** Other spellings of an exit reason (the printed name, Xen's name without EXIT_REASON_): copies if keyed by its number. */
 const reasonAliases = new Map<string, number>();
 for (const [name, r] of reasonByName) {
@@ -39,7 +40,10 @@ for (const [name, r] of reasonByName) {
   if (REASONS.exitReasonShortName(r)) reasonAliases.set(REASONS.exitReasonShortName(r), r);
 }
 const fieldEncodings = new Set(fieldByName.values());
+const sharedValue = new Map([...numbers(FIELDS), ...numbers(REASONS), ...numbers(CONTROLS), ...numbers(LIMITS), ...numbers(MSRS)]);
 const reasonNumbers = new Set([...reasonAliases.values()]);
+/** The x86-64 MSRs (0xc00000xx): their indices are unmistakable as literals in the CPU or the host. */
+const longModeMsrs = new Set([...numbers(MSRS).values()].filter((v) => v >= 0xc0000000));
 /** "bit:name" of every control bit as the debugger shows it (the host derives these from vmx-controls.ts). */
 const controlBitNames = new Set([...PIN_BASED_CONTROL_BITS, ...CPU_BASED_CONTROL_BITS, ...SECONDARY_EXEC_CONTROL_BITS]
   .map(([bit, name]) => `${bit}:${name}`));
@@ -64,9 +68,12 @@ export function findCopies(file: string, source: string): Copy[] {
   for (const m of text.matchAll(/(?<=(?:^|[{,]|\b(?:const|let|var))\s*)\b([A-Z][A-Z0-9_]*)\s*(?::\s*[a-z0-9]+\s*)?(=|:)(?!=)(?=\s*([^,;\n)}]*))/gm)) {
     const [, name, op, init] = m;
     const v = literalValue(init);
-    // A declaration (unless it only names the shared constant again), or a key holding a number or a list
-    // (a key mapping a name to prose is fine)
-    const defines = op === '=' ? !new RegExp(`^\\s*[\\w.]*\\b${name}\\s*$`).test(init) : v !== undefined || init.trim().startsWith('[');
+    // A declaration (unless it only names the shared constant again), or a key holding a list, the shared
+    // value, or any number under a VMX-only name (a key mapping a name to prose is fine, and LibVMI's
+    // register numbers reuse MSR names for another fact)
+    const vmxOnly = fieldByName.has(name) || reasonByName.has(name);
+    const defines = op === '=' ? !new RegExp(`^\\s*[\\w.]*\\b${name}\\s*$`).test(init)
+      : init.trim().startsWith('[') || (v !== undefined && (vmxOnly || v === sharedValue.get(name)));
     if ((sharedNames.has(name) || name.startsWith('EXIT_REASON_')) && defines) at(m.index!, `${name} defined outside ${SHARED}`);
     else if (v !== undefined && reasonAliases.get(name) === v) at(m.index!, `exit reason ${name} = ${v} outside ${SHARED}exit-reasons.ts`);
     else if (v !== undefined && fieldEncodings.has(v) && /VMCS|FIELD|ENC/.test(name)) at(m.index!, `VMCS field encoding ${name} = ${init.trim()} outside ${SHARED}vmcs-fields.ts`);
@@ -92,9 +99,17 @@ export function findCopies(file: string, source: string): Copy[] {
       if (basicReason(c[1])) at(m.index! + c.index!, `exit reason ${c[1]} by number in a switch (use EXIT_REASON_*)`);
     }
   }
-  // A second list of the general-purpose registers' names
-  for (const m of text.matchAll(/\[[^[\]]*\]/g)) {
-    const names = new Set([...m[0].matchAll(/['"]([a-z0-9]+)['"]/g)].map((s) => s[1]).filter((s) => GPR_SET.has(s)));
+  // An MSR index by number in the CPU or the host (tests' guest code may say "mov ecx, 0xc0000082")
+  if (!file.startsWith('test/')) {
+    for (const m of text.matchAll(/\b0x[0-9a-f]{8}\b/gi)) {
+      if (longModeMsrs.has(parseInt(m[0], 16))) at(m.index!, `MSR index ${m[0]} by number (use ${SHARED}msr-index.ts)`);
+    }
+  }
+  // A second list of the general-purpose registers' names, or a table keyed by them
+  for (const m of text.matchAll(/\[[^[\]]*\]|\{[^{}]*\}/g)) {
+    const quoted = [...m[0].matchAll(/['"]([a-z0-9]+)['"]/g)].map((s) => s[1]);
+    const keys = [...m[0].matchAll(/\b([a-z0-9]+)\s*:/g)].map((s) => s[1]);
+    const names = new Set([...quoted, ...keys].filter((s) => GPR_SET.has(s)));
     if (names.size >= 8) at(m.index!, `a list of ${names.size} GPR names outside ${SHARED}regs.ts`);
   }
   return out;
@@ -142,6 +157,9 @@ describe('one source of truth for VMX facts across the Wasm boundary (SDM Vol. 3
       "const GPRS = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9'];",
       "const PIN_BITS: [number, string][] = [[0, 'EXT_INTR_MASK'], [6, 'PREEMPTION_TIMER']];",
       "if (reason === 52) { stop = 'limit'; }",
+      'const GPR_INDEX = {\n  rax: 0, rcx: 1, rdx: 2, rbx: 3, rsp: 4, rbp: 5, rsi: 6, rdi: 7,\n  r8: 8, r9: 9,\n};',
+      'export const MSR_EFER = 0xc0000080, MSR_STAR = 0xc0000081;',
+      "const MSR_REG = { shadow_gs: 0xc0000102, msr_lstar: 0xc0000082 };",
       "return r.exit === 48 ? 'violation' : 'misconfiguration';",
       'const io = v.stats.exits.get(30)! + handlerCost(d.costs, 18);',
       'switch (x.reason & 0xffff) {\n  case 0: { break; }\n  case 31: decoded = "x"; break;\n}',

@@ -8,7 +8,8 @@ import type { Machine } from '../machine.js';
 import { GPR_NAMES } from '../machine.js';
 import { exitReasonName, fieldEncoding } from '../vmcs.js';
 import * as R from '../../assembly/shared/exit-reasons.js';
-import { HYPERCALL_NAMES } from '../xen/public.js';
+import * as M from '../../assembly/shared/msr-index.js';
+import { HYPERCALL_NAMES, XEN_HYPERCALL_PAGE_MSR } from '../xen/public.js';
 import { hex } from '../util/format.js';
 
 export const EXCEPTION_NAMES: Record<number, string> = {
@@ -20,10 +21,12 @@ const INTR_TYPES = ['external interrupt', 'reserved(1)', 'NMI', 'hardware except
 
 /** Well-known MSRs by number, for MSR exits. */
 const MSR_NAMES: Record<number, string> = {
-  0x10: 'IA32_TSC', 0x1b: 'IA32_APIC_BASE', 0x174: 'IA32_SYSENTER_CS', 0x175: 'IA32_SYSENTER_ESP', 0x176: 'IA32_SYSENTER_EIP',
-  0x1a0: 'IA32_MISC_ENABLE', 0x277: 'IA32_PAT', 0xc0000080: 'IA32_EFER', 0xc0000081: 'IA32_STAR', 0xc0000082: 'IA32_LSTAR',
-  0xc0000083: 'IA32_CSTAR', 0xc0000084: 'IA32_FMASK', 0xc0000100: 'IA32_FS_BASE', 0xc0000101: 'IA32_GS_BASE',
-  0xc0000102: 'IA32_KERNEL_GS_BASE', 0xc0000103: 'IA32_TSC_AUX', 0x40000000: 'Xen hypercall page',
+  [M.MSR_IA32_TSC]: 'IA32_TSC', [M.MSR_IA32_APIC_BASE]: 'IA32_APIC_BASE', [M.MSR_IA32_SYSENTER_CS]: 'IA32_SYSENTER_CS',
+  [M.MSR_IA32_SYSENTER_ESP]: 'IA32_SYSENTER_ESP', [M.MSR_IA32_SYSENTER_EIP]: 'IA32_SYSENTER_EIP',
+  [M.MSR_IA32_MISC_ENABLE]: 'IA32_MISC_ENABLE', [M.MSR_IA32_CR_PAT]: 'IA32_PAT', [M.MSR_EFER]: 'IA32_EFER',
+  [M.MSR_STAR]: 'IA32_STAR', [M.MSR_LSTAR]: 'IA32_LSTAR', [M.MSR_CSTAR]: 'IA32_CSTAR', [M.MSR_SYSCALL_MASK]: 'IA32_FMASK',
+  [M.MSR_FS_BASE]: 'IA32_FS_BASE', [M.MSR_GS_BASE]: 'IA32_GS_BASE', [M.MSR_SHADOW_GS_BASE]: 'IA32_KERNEL_GS_BASE',
+  [M.MSR_TSC_AUX]: 'IA32_TSC_AUX', [XEN_HYPERCALL_PAGE_MSR]: 'Xen hypercall page',
 };
 /** The TVM's ports (firmware/README.md). */
 const PORT_NAMES: Record<number, string> = {

@@ -18,6 +18,10 @@
 import { type Profile } from './profile.js';
 import { SymbolMap } from './profile.js';
 import type { Machine } from '../machine.js';
+import { GPR_NAMES } from '../../assembly/shared/regs.js';
+import {
+  MSR_SHADOW_GS_BASE, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_TSC_AUX,
+} from '../../assembly/shared/msr-index.js';
 
 export const VMI_SUCCESS = 0;
 export const VMI_FAILURE = 1;
@@ -571,10 +575,6 @@ export function eptDomainAccess(m: Machine, opts: EptDomainOptions): DomainAcces
   };
 }
 
-const GPR_INDEX: Record<string, number> = {
-  rax: 0, rcx: 1, rdx: 2, rbx: 3, rsp: 4, rbp: 5, rsi: 6, rdi: 7,
-  r8: 8, r9: 9, r10: 10, r11: 11, r12: 12, r13: 13, r14: 14, r15: 15,
-};
 const VMCS_REG: Record<string, string> = {
   rip: 'GUEST_RIP', rflags: 'GUEST_RFLAGS', cr0: 'GUEST_CR0', cr3: 'GUEST_CR3', cr4: 'GUEST_CR4',
   dr7: 'GUEST_DR7', cs_sel: 'GUEST_CS_SELECTOR', ds_sel: 'GUEST_DS_SELECTOR', es_sel: 'GUEST_ES_SELECTOR',
@@ -587,13 +587,13 @@ const VMCS_REG: Record<string, string> = {
   sysenter_eip: 'GUEST_SYSENTER_EIP', msr_efer: 'GUEST_IA32_EFER',
 };
 const MSR_REG: Record<string, number> = {
-  shadow_gs: 0xc0000102, msr_star: 0xc0000081, msr_lstar: 0xc0000082, msr_cstar: 0xc0000083,
-  msr_syscall_mask: 0xc0000084, msr_tsc_aux: 0xc0000103,
+  shadow_gs: MSR_SHADOW_GS_BASE, msr_star: MSR_STAR, msr_lstar: MSR_LSTAR, msr_cstar: MSR_CSTAR,
+  msr_syscall_mask: MSR_SYSCALL_MASK, msr_tsc_aux: MSR_TSC_AUX,
 };
 
 /** A register of the machine's (single) vCPU by DomainAccess name: GPRs, VMCS guest state, CR2, XCR0, MSRs. */
 export function machineVcpuReg(m: Machine, reg: string): bigint | undefined {
-  if (reg in GPR_INDEX) return m.gpr(GPR_INDEX[reg]);
+  if (GPR_NAMES.includes(reg)) return m.gpr(reg);
   if (reg in VMCS_REG) return m.vmread(VMCS_REG[reg]);
   if (reg === 'cr2') return m.cr2;
   if (reg in MSR_REG) return m.rdmsr(MSR_REG[reg]);

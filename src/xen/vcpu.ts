@@ -15,6 +15,10 @@ import {
   INTR_INFO_VALID_MASK, INTR_INFO_DELIVER_CODE_MASK, INTR_TYPE_HARD_EXCEPTION, INTR_TYPE_EXT_INTR,
   exitReasonName,
 } from '../vmcs.js';
+import {
+  MSR_FS_BASE, MSR_GS_BASE, MSR_SHADOW_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+  MSR_IA32_CR_PAT,
+} from '../../assembly/shared/msr-index.js';
 import { PAGE_SIZE } from './frames.js';
 import { PeriodicTimer } from './hvm/vpt.js';
 import { RUNSTATE_RUNNABLE } from './trace-events.js';
@@ -30,7 +34,8 @@ export const HVM_CR4_HOST_MASK = X86_CR4_VMXE | X86_CR4_PAE | X86_CR4_MCE;
 export const X86_EFLAGS_TF = 1n << 8n, X86_EFLAGS_IF = 1n << 9n;
 
 /** MSRs the guest reads and writes without exits (Xen's vmx_clear_msr_intercept calls). */
-const PASSTHROUGH_MSRS = [0xc0000100, 0xc0000101, 0xc0000102, 0x174, 0x175, 0x176, 0x277];
+const PASSTHROUGH_MSRS = [MSR_FS_BASE, MSR_GS_BASE, MSR_SHADOW_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
+  MSR_IA32_SYSENTER_EIP, MSR_IA32_CR_PAT];
 /** I/O ports Xen lets HVM guests use directly (the delay ports). */
 const PASSTHROUGH_PORTS = [0x80, 0xed];
 

@@ -10,11 +10,11 @@ import { XEN_HYPERCALL_PAGE_MSR, __HYPERVISOR_iret } from '../public.js';
 import { PAGE_SIZE } from '../frames.js';
 import { hex } from '../../util/format.js';
 
-export const MSR_IA32_TSC = 0x10, MSR_IA32_APIC_BASE = 0x1b, MSR_IA32_MISC_ENABLE = 0x1a0;
-export const MSR_IA32_SYSENTER_CS = 0x174, MSR_IA32_SYSENTER_ESP = 0x175, MSR_IA32_SYSENTER_EIP = 0x176;
-export const MSR_IA32_CR_PAT = 0x277, MSR_EFER = 0xc0000080, MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082;
-export const MSR_CSTAR = 0xc0000083, MSR_SYSCALL_MASK = 0xc0000084, MSR_FS_BASE = 0xc0000100;
-export const MSR_GS_BASE = 0xc0000101, MSR_SHADOW_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103;
+import {
+  MSR_IA32_TSC, MSR_IA32_APIC_BASE, MSR_IA32_MISC_ENABLE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
+  MSR_IA32_SYSENTER_EIP, MSR_IA32_CR_PAT, MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_FS_BASE,
+  MSR_GS_BASE, MSR_SHADOW_GS_BASE, MSR_TSC_AUX,
+} from '../../../assembly/shared/msr-index.js';
 const EFER_SCE = 1n, EFER_LME = 1n << 8n, EFER_LMA = 1n << 10n, EFER_NXE = 1n << 11n;
 
 /** MSRs held in the VMCS guest-state area. */

@@ -2,7 +2,7 @@
 // guest RDTSC lands here. Xen: update_guest_eip(); hvm_rdtsc_intercept(),
 // which returns the guest's TSC (virtual time plus TSC_OFFSET) in EDX:EAX.
 import type { Vcpu } from '../vcpu.js';
-import { MSR_TSC_AUX } from './msr.js';
+import { MSR_TSC_AUX } from '../../../assembly/shared/msr-index.js';
 import { VMCS_FIELDS as F } from '../../vmcs.js';
 
 /**
