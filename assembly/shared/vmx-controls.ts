@@ -66,6 +66,8 @@ export const INTR_INFO_VECTOR_MASK: u32 = 0xff;
 export const INTR_INFO_INTR_TYPE_MASK: u32 = 0x700;
 export const INTR_INFO_DELIVER_CODE_MASK: u32 = 1 << 11;
 export const INTR_INFO_VALID_MASK: u32 = 0x80000000;
+/** Bits 30:12, which VM entry requires clear (Xen's name). */
+export const INTR_INFO_RESVD_BITS_MASK: u32 = 0x7ffff000;
 // Interruption types, in place (bits 10:8)
 export const INTR_TYPE_EXT_INTR: u32 = 0 << 8;
 export const INTR_TYPE_NMI_INTR: u32 = 2 << 8;

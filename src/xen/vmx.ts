@@ -4,12 +4,12 @@
 // "Unexpected vmexit" path does.
 import type { Vcpu } from './vcpu.js';
 import {
-  exitReasonName, INTR_INFO_VALID_MASK, INTR_INFO_DELIVER_CODE_MASK, VMX_EXIT_REASONS_FAILED_VMENTRY,
+  exitReasonName, INTR_INFO_VALID_MASK, INTR_INFO_DELIVER_CODE_MASK, INTR_INFO_RESVD_BITS_MASK, VMX_EXIT_REASONS_FAILED_VMENTRY,
   EXIT_REASON_EXCEPTION_NMI, EXIT_REASON_EXTERNAL_INTERRUPT, EXIT_REASON_TRIPLE_FAULT, EXIT_REASON_PENDING_VIRT_INTR,
   EXIT_REASON_TASK_SWITCH, EXIT_REASON_CPUID, EXIT_REASON_HLT, EXIT_REASON_RDTSC, EXIT_REASON_RDTSCP, EXIT_REASON_VMCALL,
   EXIT_REASON_CR_ACCESS, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_MSR_READ, EXIT_REASON_MSR_WRITE,
   EXIT_REASON_INVALID_GUEST_STATE, EXIT_REASON_MSR_LOADING, EXIT_REASON_EPT_VIOLATION, EXIT_REASON_EPT_MISCONFIG,
-  EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED, EXIT_REASON_XSETBV, EXIT_REASON_VMFUNC,
+  EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED, EXIT_REASON_XSETBV, EXIT_REASON_VMFUNC, VMCS_FIELDS as F,
 } from '../vmcs.js';
 import { vmxExceptionNmi } from './vmexit/exception.js';
 import { vmxTripleFault } from './vmexit/triple_fault.js';
@@ -24,7 +24,6 @@ import { vmxMsrRead, vmxMsrWrite } from './vmexit/msr.js';
 import { vmxEptViolation, vmxEptMisconfig } from './vmexit/ept.js';
 import { vmxVmfunc } from './vmexit/vmfunc.js';
 import { vmxXsetbv } from './vmexit/xsetbv.js';
-import { VMCS_FIELDS as F } from '../vmcs.js';
 import { hex } from '../util/format.js';
 
 export function vmxVmexitHandler(v: Vcpu, exitReason: number): void {
@@ -63,7 +62,7 @@ export function vmxVmexitHandler(v: Vcpu, exitReason: number): void {
 function vmxIdtvReinject(v: Vcpu, idtv: number): void {
   if (!(idtv & INTR_INFO_VALID_MASK)) return;
   const m = v.m;
-  m.vmwrite(F.VM_ENTRY_INTR_INFO_FIELD, (idtv & ~0x7ffff000) >>> 0);
+  m.vmwrite(F.VM_ENTRY_INTR_INFO_FIELD, (idtv & ~INTR_INFO_RESVD_BITS_MASK) >>> 0);
   if (idtv & INTR_INFO_DELIVER_CODE_MASK) m.vmwrite(F.VM_ENTRY_EXCEPTION_ERROR_CODE, m.vmread(F.IDT_VECTORING_ERROR_CODE));
   const type = (idtv >> 8) & 7;
   if (type === 4 || type === 5 || type === 6) m.vmwrite(F.VM_ENTRY_INSTRUCTION_LEN, m.vmread(F.VM_EXIT_INSTRUCTION_LEN));
