@@ -13,8 +13,10 @@ import * as REASONS from '../assembly/shared/exit-reasons.js';
 import * as CONTROLS from '../assembly/shared/vmx-controls.js';
 import * as LIMITS from '../assembly/shared/limits.js';
 import * as MSRS from '../assembly/shared/msr-index.js';
+import * as X86 from '../assembly/shared/x86-defns.js';
 import { GPR_NAMES } from '../assembly/shared/regs.js';
 import { Machine } from '../src/machine.js';
+import { RFLAGS_BITS } from '../src/debug/registers.js';
 import {
   fieldName, exitReasonName, VMCS_FIELDS, PIN_BASED_CONTROL_BITS, CPU_BASED_CONTROL_BITS, SECONDARY_EXEC_CONTROL_BITS,
 } from '../src/vmcs.js';
@@ -31,7 +33,7 @@ const fieldByName = numbers(FIELDS);
 const reasonByName = numbers(REASONS);
 /** Every exported name of assembly/shared/: defining one again elsewhere is a copy, whatever its value. */
 const sharedNames = new Set([...fieldByName.keys(), ...reasonByName.keys(), ...numbers(CONTROLS).keys(),
-  ...numbers(LIMITS).keys(), ...numbers(MSRS).keys(), 'GPR_NAMES']);
+  ...numbers(LIMITS).keys(), ...numbers(MSRS).keys(), ...numbers(X86).keys(), 'GPR_NAMES']);
 /** Other spellings of an exit reason (the printed name, Xen's name without EXIT_REASON_): copies if keyed by its number. */
 const reasonAliases = new Map<string, number>();
 for (const [name, r] of reasonByName) {
@@ -40,13 +42,16 @@ for (const [name, r] of reasonByName) {
   if (REASONS.exitReasonShortName(r)) reasonAliases.set(REASONS.exitReasonShortName(r), r);
 }
 const fieldEncodings = new Set(fieldByName.values());
-const sharedValue = new Map([...numbers(FIELDS), ...numbers(REASONS), ...numbers(CONTROLS), ...numbers(LIMITS), ...numbers(MSRS)]);
+const sharedValue = new Map([...numbers(FIELDS), ...numbers(REASONS), ...numbers(CONTROLS), ...numbers(LIMITS), ...numbers(MSRS),
+  ...numbers(X86)]);
 const reasonNumbers = new Set([...reasonAliases.values()]);
 /** The x86-64 MSRs (0xc00000xx): their indices are unmistakable as literals in the CPU or the host. */
 const longModeMsrs = new Set([...numbers(MSRS).values()].filter((v) => v >= 0xc0000000));
 /** "bit:name" of every control bit as the debugger shows it (the host derives these from vmx-controls.ts). */
 const controlBitNames = new Set([...PIN_BASED_CONTROL_BITS, ...CPU_BASED_CONTROL_BITS, ...SECONDARY_EXEC_CONTROL_BITS]
   .map(([bit, name]) => `${bit}:${name}`));
+/** "bit:name" of the RFLAGS flags as the debugger and the gdb stub name them (derived from x86-defns.ts). */
+const rflagsBitNames = new Set(RFLAGS_BITS.filter(([, name]) => name !== '').map(([bit, name]) => `${bit}:${name}`));
 const GPR_SET = new Set(GPR_NAMES);
 
 export interface Copy { file: string; line: number; what: string }
@@ -57,6 +62,17 @@ function literalValue(s: string): number | undefined {
   if (/^\d+$/.test(t)) return Number(t);
   const shift = /^(\d+)\s*<<\s*(\d+)$/.exec(t);
   return shift ? Number(shift[1]) * 2 ** Number(shift[2]) : undefined;
+}
+
+/** Names the CPU re-exports a shared constant under (export { X86_CR0_PG as CR0_PG }): defining one is a copy too. */
+function aliasNames(files: string[]): Set<string> {
+  const out = new Set<string>();
+  for (const f of files) {
+    for (const block of readFileSync(join(ROOT, f), 'utf8').matchAll(/export\s*\{([^}]*)\}/g)) {
+      for (const m of block[1].matchAll(/\b([A-Z][A-Z0-9_]*)\s+as\s+([A-Z][A-Z0-9_]*)\b/g)) if (sharedNames.has(m[1])) out.add(m[2]);
+    }
+  }
+  return out;
 }
 
 /** Copies of shared facts in one file's text (comments removed first: prose may name a value). */
@@ -74,7 +90,7 @@ export function findCopies(file: string, source: string): Copy[] {
     const vmxOnly = fieldByName.has(name) || reasonByName.has(name);
     const defines = op === '=' ? !new RegExp(`^\\s*[\\w.]*\\b${name}\\s*$`).test(init)
       : init.trim().startsWith('[') || (v !== undefined && (vmxOnly || v === sharedValue.get(name)));
-    if ((sharedNames.has(name) || name.startsWith('EXIT_REASON_')) && defines) at(m.index!, `${name} defined outside ${SHARED}`);
+    if ((sharedNames.has(name) || aliases.has(name) || name.startsWith('EXIT_REASON_')) && defines) at(m.index!, `${name} defined outside ${SHARED}`);
     else if (v !== undefined && reasonAliases.get(name) === v) at(m.index!, `exit reason ${name} = ${v} outside ${SHARED}exit-reasons.ts`);
     else if (v !== undefined && fieldEncodings.has(v) && /VMCS|FIELD|ENC/.test(name)) at(m.index!, `VMCS field encoding ${name} = ${init.trim()} outside ${SHARED}vmcs-fields.ts`);
   }
@@ -85,6 +101,10 @@ export function findCopies(file: string, source: string): Copy[] {
     if (reasonAliases.get(name) === v || reasonByName.get(name) === v) at(m.index!, `exit-reason name table entry ${v}: '${name}'`);
     if (fieldByName.get(name) === v) at(m.index!, `VMCS field name table entry ${m[1] ?? m[2]}: '${name}'`);
     if (controlBitNames.has(`${v}:${name}`)) at(m.index!, `control-bit name table entry [${v}, '${name}']`);
+    if (rflagsBitNames.has(`${v}:${name}`)) at(m.index!, `RFLAGS bit name table entry [${v}, '${name}']`);
+  }
+  for (const m of text.matchAll(/\[\s*['"]([A-Z][A-Z0-9_]*)['"]\s*,\s*(\d+)\s*\]/g)) {
+    if (rflagsBitNames.has(`${m[2]}:${m[1]}`) || controlBitNames.has(`${m[2]}:${m[1]}`)) at(m.index!, `bit name table entry ['${m[1]}', ${m[2]}]`);
   }
   // An exit reason used by its number: reason === 52, exit !== 48, case 31: in a switch on a reason
   const basicReason = (n: string) => reasonNumbers.has(Number(n));
@@ -126,6 +146,7 @@ function tsFiles(dir: string): string[] {
 }
 const SCANNED = ['assembly', 'src', 'bench', 'test'].flatMap(tsFiles)
   .filter((f) => !f.startsWith(SHARED) && f !== 'test/boundary.test.ts');
+const aliases = aliasNames(SCANNED.filter((f) => f.startsWith('assembly/')));
 
 describe('one source of truth for VMX facts across the Wasm boundary (SDM Vol. 3C Appendix B, Appendix C, 25.6-25.8)', () => {
   it('the shared files export the facts the CPU and the host use', () => {
@@ -160,6 +181,10 @@ describe('one source of truth for VMX facts across the Wasm boundary (SDM Vol. 3
       'const GPR_INDEX = {\n  rax: 0, rcx: 1, rdx: 2, rbx: 3, rsp: 4, rbp: 5, rsi: 6, rdi: 7,\n  r8: 8, r9: 9,\n};',
       'export const MSR_EFER = 0xc0000080, MSR_STAR = 0xc0000081;',
       "const MSR_REG = { shadow_gs: 0xc0000102, msr_lstar: 0xc0000082 };",
+      'export const X86_EFLAGS_TF = 1n << 8n, X86_EFLAGS_IF = 1n << 9n;',
+      "const FLAG_NAMES: [number, string][] = [[0, 'CF'], [2, 'PF'], [4, 'AF']];",
+      "const EFLAGS_FIELDS: [string, number][] = [['CF', 0], ['', 1], ['PF', 2]];",
+      'export const CR0_PG: u64 = 1 << 31;',
       "return r.exit === 48 ? 'violation' : 'misconfiguration';",
       'const io = v.stats.exits.get(30)! + handlerCost(d.costs, 18);',
       'switch (x.reason & 0xffff) {\n  case 0: { break; }\n  case 31: decoded = "x"; break;\n}',

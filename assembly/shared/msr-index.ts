@@ -19,3 +19,9 @@ export const MSR_FS_BASE: u32 = 0xc0000100;
 export const MSR_GS_BASE: u32 = 0xc0000101;
 export const MSR_SHADOW_GS_BASE: u32 = 0xc0000102;
 export const MSR_TSC_AUX: u32 = 0xc0000103;
+
+// IA32_EFER bits (SDM Vol. 3A 2.2.1, Table 2-1), as msr-index.h spells them; u64 like the register.
+export const EFER_SCE: u64 = 1 << 0;
+export const EFER_LME: u64 = 1 << 8;
+export const EFER_LMA: u64 = 1 << 10;
+export const EFER_NXE: u64 = 1 << 11;

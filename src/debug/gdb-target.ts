@@ -6,7 +6,7 @@
 // 0x37f) and ignore writes.
 import type { Machine } from '../machine.js';
 import { GPR_NAMES } from '../machine.js';
-import { readReg, writeReg } from './registers.js';
+import { readReg, writeReg, RFLAGS_BITS } from './registers.js';
 
 export interface GdbReg {
   name: string;
@@ -37,8 +37,7 @@ export const GDB_REGS: GdbReg[] = [
 
 export const REGNUM = Object.fromEntries(GDB_REGS.map((r, i) => [r.name, i])) as Record<string, number>;
 
-const EFLAGS_FIELDS: [string, number][] = [['CF', 0], ['', 1], ['PF', 2], ['AF', 4], ['ZF', 6], ['SF', 7], ['TF', 8], ['IF', 9],
-  ['DF', 10], ['OF', 11], ['NT', 14], ['RF', 16], ['VM', 17], ['AC', 18], ['VIF', 19], ['VIP', 20], ['ID', 21]];
+const EFLAGS_FIELDS: [string, number][] = RFLAGS_BITS.map(([bit, name]) => [name, bit]);
 
 export function targetXml(): string {
   const reg = (r: GdbReg, i: number) =>

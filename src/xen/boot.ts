@@ -5,7 +5,7 @@
 import type { Domain } from './domain.js';
 import { ImageError, type ElfImage } from './elf.js';
 import { PAGE_SIZE } from './frames.js';
-import { X86_CR4_PAE, X86_CR4_VMXE } from './vcpu.js';
+import { X86_CR4_PAE, X86_CR4_VMXE } from '../../assembly/shared/x86-defns.js';
 import { COM1 } from './domain.js';
 import { EXIT_PORT } from './devices/debugexit.js';
 import { hexWide as hx } from '../util/format.js';

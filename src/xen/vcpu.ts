@@ -19,6 +19,7 @@ import {
   MSR_FS_BASE, MSR_GS_BASE, MSR_SHADOW_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
   MSR_IA32_CR_PAT,
 } from '../../assembly/shared/msr-index.js';
+import { X86_CR4_PAE, X86_CR4_MCE, X86_CR4_VMXE, X86_EFLAGS_TF, X86_EFLAGS_IF } from '../../assembly/shared/x86-defns.js';
 import { PAGE_SIZE } from './frames.js';
 import { PeriodicTimer } from './hvm/vpt.js';
 import { RUNSTATE_RUNNABLE } from './trace-events.js';
@@ -28,10 +29,8 @@ import { VMCS_FIELDS as F } from '../vmcs.js';
 
 // Exceptions Xen always intercepts for HVM guests (HVM_TRAP_MASK, Xen 4.17): #DB, #AC, #MC.
 export const HVM_TRAP_MASK = (1 << 1) | (1 << 17) | (1 << 18);
-export const X86_CR4_PAE = 1 << 5, X86_CR4_MCE = 1 << 6, X86_CR4_VMXE = 1 << 13;
 /** CR4 bits the host owns (Xen's HVM_CR4_HOST_MASK): guest writes that change them exit. */
 export const HVM_CR4_HOST_MASK = X86_CR4_VMXE | X86_CR4_PAE | X86_CR4_MCE;
-export const X86_EFLAGS_TF = 1n << 8n, X86_EFLAGS_IF = 1n << 9n;
 
 /** MSRs the guest reads and writes without exits (Xen's vmx_clear_msr_intercept calls). */
 const PASSTHROUGH_MSRS = [MSR_FS_BASE, MSR_GS_BASE, MSR_SHADOW_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
@@ -140,7 +139,7 @@ export class Vcpu {
     m.vmwrite(F.GUEST_RIP, m.vmread(F.GUEST_RIP) + m.vmread(F.VM_EXIT_INSTRUCTION_LEN));
     const intr = m.vmread(F.GUEST_INTERRUPTIBILITY_INFO);
     if (intr & 3n) m.vmwrite(F.GUEST_INTERRUPTIBILITY_INFO, intr & ~3n);
-    if (m.vmread(F.GUEST_RFLAGS) & X86_EFLAGS_TF) this.injectHwException(1);
+    if (m.vmread(F.GUEST_RFLAGS) & BigInt(X86_EFLAGS_TF)) this.injectHwException(1);
   }
 
   /** hvm_inject_hw_exception(): queue a hardware exception for the next VM entry. */
@@ -196,7 +195,7 @@ export class Vcpu {
     if (!intack) { this.setIntrWindowExiting(false); return; }
     if (Number(m.vmread(F.VM_ENTRY_INTR_INFO_FIELD)) & INTR_INFO_VALID_MASK) { this.setIntrWindowExiting(true); return; }
     const rflags = m.vmread(F.GUEST_RFLAGS), intr = m.vmread(F.GUEST_INTERRUPTIBILITY_INFO);
-    if ((rflags & X86_EFLAGS_IF) && (intr & 3n) === 0n && irq.hvmVcpuAckPendingIrq(this, intack)) {
+    if ((rflags & BigInt(X86_EFLAGS_IF)) && (intr & 3n) === 0n && irq.hvmVcpuAckPendingIrq(this, intack)) {
       m.vmwrite(F.VM_ENTRY_INTR_INFO_FIELD, (INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | intack.vector) >>> 0);
       this.setIntrWindowExiting(false);
     } else {

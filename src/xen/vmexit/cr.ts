@@ -3,7 +3,8 @@
 // long mode and setting VMXE (no nested virtualisation) raise #GP; MCE is
 // the guest's to set. Everything else is unexpected here.
 import type { Vcpu } from '../vcpu.js';
-import { X86_CR4_PAE, X86_CR4_VMXE, HVM_CR4_HOST_MASK } from '../vcpu.js';
+import { HVM_CR4_HOST_MASK } from '../vcpu.js';
+import { X86_CR4_PAE, X86_CR4_VMXE } from '../../../assembly/shared/x86-defns.js';
 import { GPR_NAMES } from '../../machine.js';
 import { hex } from '../../util/format.js';
 

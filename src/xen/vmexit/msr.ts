@@ -13,9 +13,9 @@ import { hex } from '../../util/format.js';
 import {
   MSR_IA32_TSC, MSR_IA32_APIC_BASE, MSR_IA32_MISC_ENABLE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
   MSR_IA32_SYSENTER_EIP, MSR_IA32_CR_PAT, MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_FS_BASE,
-  MSR_GS_BASE, MSR_SHADOW_GS_BASE, MSR_TSC_AUX,
+  MSR_GS_BASE, MSR_SHADOW_GS_BASE, MSR_TSC_AUX, EFER_SCE, EFER_LME, EFER_LMA, EFER_NXE,
 } from '../../../assembly/shared/msr-index.js';
-const EFER_SCE = 1n, EFER_LME = 1n << 8n, EFER_LMA = 1n << 10n, EFER_NXE = 1n << 11n;
+const EFER_KNOWN = BigInt(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE), LME = BigInt(EFER_LME), LMA = BigInt(EFER_LMA);
 
 /** MSRs held in the VMCS guest-state area. */
 const VMCS_MSRS: Record<number, string> = {
@@ -46,9 +46,9 @@ function msrWrite(v: Vcpu, msr: number, val: bigint): boolean {
       return true;
     case MSR_EFER: {
       const old = m.vmread('GUEST_IA32_EFER');
-      if (val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)) return false;
-      if ((val ^ old) & EFER_LME) return false;         // paging is on: LME is fixed
-      m.vmwrite('GUEST_IA32_EFER', (val & ~EFER_LMA) | (old & EFER_LMA));
+      if (val & ~EFER_KNOWN) return false;
+      if ((val ^ old) & LME) return false;         // paging is on: LME is fixed
+      m.vmwrite('GUEST_IA32_EFER', (val & ~LMA) | (old & LMA));
       return true;
     }
     case MSR_IA32_SYSENTER_ESP: case MSR_IA32_SYSENTER_EIP: case MSR_FS_BASE: case MSR_GS_BASE:
