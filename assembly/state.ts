@@ -83,9 +83,10 @@ export const STATUS_FLAGS: u64 = X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF |
 export * from "./shared/msr-index";
 export { MSR_IA32_CR_PAT as MSR_IA32_PAT, MSR_SHADOW_GS_BASE as MSR_KERNEL_GS_BASE } from "./shared/msr-index";
 
-// Exception vectors
-export const DE = 0; export const DB = 1; export const NMI = 2; export const BP = 3;
-export const OF_ = 4; export const BR = 5; export const UD = 6; export const NM = 7;
-export const DF = 8; export const TS = 10; export const NP = 11; export const SS_ = 12;
-export const GP = 13; export const PF = 14; export const MF = 16; export const AC = 17;
-export const MC = 18; export const XM = 19; export const VE = 20;
+// Exception vectors (assembly/shared/x86-defns.ts) under the CPU's short names.
+export {
+  X86_EXC_DE as DE, X86_EXC_DB as DB, X86_EXC_NMI as NMI, X86_EXC_BP as BP, X86_EXC_OF as OF_, X86_EXC_BR as BR,
+  X86_EXC_UD as UD, X86_EXC_NM as NM, X86_EXC_DF as DF, X86_EXC_TS as TS, X86_EXC_NP as NP, X86_EXC_SS as SS_,
+  X86_EXC_GP as GP, X86_EXC_PF as PF, X86_EXC_MF as MF, X86_EXC_AC as AC, X86_EXC_MC as MC, X86_EXC_XM as XM,
+  X86_EXC_VE as VE,
+} from "./shared/x86-defns";

@@ -17,6 +17,7 @@ import * as X86 from '../assembly/shared/x86-defns.js';
 import { GPR_NAMES } from '../assembly/shared/regs.js';
 import { Machine } from '../src/machine.js';
 import { RFLAGS_BITS } from '../src/debug/registers.js';
+import { EXCEPTION_NAMES } from '../src/debug/exit-decode.js';
 import {
   fieldName, exitReasonName, VMCS_FIELDS, PIN_BASED_CONTROL_BITS, CPU_BASED_CONTROL_BITS, SECONDARY_EXEC_CONTROL_BITS,
 } from '../src/vmcs.js';
@@ -51,6 +52,8 @@ const longModeMsrs = new Set([...numbers(MSRS).values()].filter((v) => v >= 0xc0
 const controlBitNames = new Set([...PIN_BASED_CONTROL_BITS, ...CPU_BASED_CONTROL_BITS, ...SECONDARY_EXEC_CONTROL_BITS]
   .map(([bit, name]) => `${bit}:${name}`));
 /** "bit:name" of the RFLAGS flags as the debugger and the gdb stub name them (derived from x86-defns.ts). */
+/** "vector:name" of the exception mnemonics (derived from X86_EXC_*). */
+const exceptionNames = new Set(Object.entries(EXCEPTION_NAMES).map(([vec, name]) => `${vec}:${name}`));
 const rflagsBitNames = new Set(RFLAGS_BITS.filter(([, name]) => name !== '').map(([bit, name]) => `${bit}:${name}`));
 const GPR_SET = new Set(GPR_NAMES);
 
@@ -64,12 +67,12 @@ function literalValue(s: string): number | undefined {
   return shift ? Number(shift[1]) * 2 ** Number(shift[2]) : undefined;
 }
 
-/** Names the CPU re-exports a shared constant under (export { X86_CR0_PG as CR0_PG }): defining one is a copy too. */
-function aliasNames(files: string[]): Set<string> {
-  const out = new Set<string>();
+/** Names the CPU re-exports a shared constant under (export { X86_CR0_PG as CR0_PG }): one defined with the same value is a copy too. */
+function aliasNames(files: string[]): Map<string, number | undefined> {
+  const out = new Map<string, number | undefined>();
   for (const f of files) {
     for (const block of readFileSync(join(ROOT, f), 'utf8').matchAll(/export\s*\{([^}]*)\}/g)) {
-      for (const m of block[1].matchAll(/\b([A-Z][A-Z0-9_]*)\s+as\s+([A-Z][A-Z0-9_]*)\b/g)) if (sharedNames.has(m[1])) out.add(m[2]);
+      for (const m of block[1].matchAll(/\b([A-Z][A-Z0-9_]*)\s+as\s+([A-Z][A-Z0-9_]*)\b/g)) if (sharedNames.has(m[1])) out.set(m[2], sharedValue.get(m[1]));
     }
   }
   return out;
@@ -90,18 +93,20 @@ export function findCopies(file: string, source: string): Copy[] {
     const vmxOnly = fieldByName.has(name) || reasonByName.has(name);
     const defines = op === '=' ? !new RegExp(`^\\s*[\\w.]*\\b${name}\\s*$`).test(init)
       : init.trim().startsWith('[') || (v !== undefined && (vmxOnly || v === sharedValue.get(name)));
-    if ((sharedNames.has(name) || aliases.has(name) || name.startsWith('EXIT_REASON_')) && defines) at(m.index!, `${name} defined outside ${SHARED}`);
+    const aliasCopy = aliases.get(name) !== undefined && aliases.get(name) === v; // short names (PF, DF) mean other things too
+    if ((sharedNames.has(name) || aliasCopy || name.startsWith('EXIT_REASON_')) && defines) at(m.index!, `${name} defined outside ${SHARED}`);
     else if (v !== undefined && reasonAliases.get(name) === v) at(m.index!, `exit reason ${name} = ${v} outside ${SHARED}exit-reasons.ts`);
     else if (v !== undefined && fieldEncodings.has(v) && /VMCS|FIELD|ENC/.test(name)) at(m.index!, `VMCS field encoding ${name} = ${init.trim()} outside ${SHARED}vmcs-fields.ts`);
   }
   // Number-keyed name tables: 48: 'EPT_VIOLATION', [48, 'EPT_VIOLATION'], case 48: return 'EPT_VIOLATION'
-  for (const m of text.matchAll(/(?:\b(0x[0-9a-f]+|\d+)\s*[:,]\s*(?:return\s+)?|\[\s*(0x[0-9a-f]+|\d+)\s*,\s*)['"]([A-Z][A-Z0-9_]*)['"]/gi)) {
+  for (const m of text.matchAll(/(?:\b(0x[0-9a-f]+|\d+)\s*[:,]\s*(?:return\s+)?|\[\s*(0x[0-9a-f]+|\d+)\s*,\s*)['"](#?[A-Z][A-Z0-9_]*)['"]/gi)) {
     const v = literalValue(m[1] ?? m[2]), name = m[3];
     if (v === undefined) continue;
     if (reasonAliases.get(name) === v || reasonByName.get(name) === v) at(m.index!, `exit-reason name table entry ${v}: '${name}'`);
     if (fieldByName.get(name) === v) at(m.index!, `VMCS field name table entry ${m[1] ?? m[2]}: '${name}'`);
     if (controlBitNames.has(`${v}:${name}`)) at(m.index!, `control-bit name table entry [${v}, '${name}']`);
     if (rflagsBitNames.has(`${v}:${name}`)) at(m.index!, `RFLAGS bit name table entry [${v}, '${name}']`);
+    if (exceptionNames.has(`${v}:${name}`)) at(m.index!, `exception name table entry ${v}: '${name}'`);
   }
   for (const m of text.matchAll(/\[\s*['"]([A-Z][A-Z0-9_]*)['"]\s*,\s*(\d+)\s*\]/g)) {
     if (rflagsBitNames.has(`${m[2]}:${m[1]}`) || controlBitNames.has(`${m[2]}:${m[1]}`)) at(m.index!, `bit name table entry ['${m[1]}', ${m[2]}]`);
@@ -185,6 +190,8 @@ describe('one source of truth for VMX facts across the Wasm boundary (SDM Vol. 3
       "const FLAG_NAMES: [number, string][] = [[0, 'CF'], [2, 'PF'], [4, 'AF']];",
       "const EFLAGS_FIELDS: [string, number][] = [['CF', 0], ['', 1], ['PF', 2]];",
       'export const CR0_PG: u64 = 1 << 31;',
+      "export const EXCEPTION_NAMES = { 0: '#DE', 1: '#DB', 14: '#PF' };",
+      'export const UD = 6;',
       "return r.exit === 48 ? 'violation' : 'misconfiguration';",
       'const io = v.stats.exits.get(30)! + handlerCost(d.costs, 18);',
       'switch (x.reason & 0xffff) {\n  case 0: { break; }\n  case 31: decoded = "x"; break;\n}',

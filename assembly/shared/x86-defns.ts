@@ -45,3 +45,26 @@ export const X86_CR4_PCIDE: u64 = 1 << 17;
 export const X86_CR4_OSXSAVE: u64 = 1 << 18;
 export const X86_CR4_SMEP: u64 = 1 << 20;
 export const X86_CR4_SMAP: u64 = 1 << 21;
+
+// Exception vectors (SDM Vol. 3A 6.3.1, Table 6-1), as x86-defns.h names them (X86_EXC_*).
+export const X86_EXC_DE: i32 = 0;
+export const X86_EXC_DB: i32 = 1;
+export const X86_EXC_NMI: i32 = 2;
+export const X86_EXC_BP: i32 = 3;
+export const X86_EXC_OF: i32 = 4;
+export const X86_EXC_BR: i32 = 5;
+export const X86_EXC_UD: i32 = 6;
+export const X86_EXC_NM: i32 = 7;
+export const X86_EXC_DF: i32 = 8;
+export const X86_EXC_CSO: i32 = 9;
+export const X86_EXC_TS: i32 = 10;
+export const X86_EXC_NP: i32 = 11;
+export const X86_EXC_SS: i32 = 12;
+export const X86_EXC_GP: i32 = 13;
+export const X86_EXC_PF: i32 = 14;
+export const X86_EXC_MF: i32 = 16;
+export const X86_EXC_AC: i32 = 17;
+export const X86_EXC_MC: i32 = 18;
+export const X86_EXC_XM: i32 = 19;
+export const X86_EXC_VE: i32 = 20;
+export const X86_EXC_CP: i32 = 21;

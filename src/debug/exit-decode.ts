@@ -9,13 +9,14 @@ import { GPR_NAMES } from '../machine.js';
 import { exitReasonName, fieldEncoding } from '../vmcs.js';
 import * as R from '../../assembly/shared/exit-reasons.js';
 import * as M from '../../assembly/shared/msr-index.js';
+import * as X86 from '../../assembly/shared/x86-defns.js';
 import { HYPERCALL_NAMES, XEN_HYPERCALL_PAGE_MSR } from '../xen/public.js';
 import { hex } from '../util/format.js';
 
-export const EXCEPTION_NAMES: Record<number, string> = {
-  0: '#DE', 1: '#DB', 2: 'NMI', 3: '#BP', 4: '#OF', 5: '#BR', 6: '#UD', 7: '#NM', 8: '#DF', 9: 'coprocessor segment overrun',
-  10: '#TS', 11: '#NP', 12: '#SS', 13: '#GP', 14: '#PF', 16: '#MF', 17: '#AC', 18: '#MC', 19: '#XM', 20: '#VE', 21: '#CP',
-};
+/** Exception mnemonics by vector, from the shared X86_EXC_* (#DE, #DB, NMI, ... #CP). */
+export const EXCEPTION_NAMES: Record<number, string> = Object.fromEntries(Object.entries(X86)
+  .filter((e): e is [string, number] => e[0].startsWith('X86_EXC_') && typeof e[1] === 'number')
+  .map(([name, vec]) => { const s = name.slice('X86_EXC_'.length); return [vec, s === 'NMI' ? s : s === 'CSO' ? 'coprocessor segment overrun' : `#${s}`]; }));
 const INTR_TYPES = ['external interrupt', 'reserved(1)', 'NMI', 'hardware exception', 'software interrupt',
   'privileged software exception', 'software exception', 'other event'];
 
@@ -176,8 +177,8 @@ function decodeExit(x: ExitInfo): { decoded: string; details: string[] } {
     case R.EXIT_REASON_EXCEPTION_NMI: {
       const vec = x.intrInfo & 0xff, type = (x.intrInfo >> 8) & 7;
       decoded = decodeInterruptionInfo(x.intrInfo, x.intrError);
-      if (type === 3 && vec === 14) details.push(`page-fault linear address ${hex(q)} (the exit qualification; CR2 is not yet written)`);
-      else if (type === 3 && vec === 1) details.push(`debug conditions: ${decodeDebugQual(q)}`);
+      if (type === 3 && vec === X86.X86_EXC_PF) details.push(`page-fault linear address ${hex(q)} (the exit qualification; CR2 is not yet written)`);
+      else if (type === 3 && vec === X86.X86_EXC_DB) details.push(`debug conditions: ${decodeDebugQual(q)}`);
       break;
     }
     case R.EXIT_REASON_EXTERNAL_INTERRUPT: decoded = x.intrInfo & 0x80000000 ? `host interrupt ${decodeInterruptionInfo(x.intrInfo)}` : 'host interrupt (not acknowledged on exit)'; break;

@@ -19,7 +19,10 @@ import {
   MSR_FS_BASE, MSR_GS_BASE, MSR_SHADOW_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
   MSR_IA32_CR_PAT,
 } from '../../assembly/shared/msr-index.js';
-import { X86_CR4_PAE, X86_CR4_MCE, X86_CR4_VMXE, X86_EFLAGS_TF, X86_EFLAGS_IF } from '../../assembly/shared/x86-defns.js';
+import {
+  X86_CR4_PAE, X86_CR4_MCE, X86_CR4_VMXE, X86_EFLAGS_TF, X86_EFLAGS_IF,
+  X86_EXC_DE, X86_EXC_DB, X86_EXC_DF, X86_EXC_TS, X86_EXC_GP, X86_EXC_PF, X86_EXC_AC, X86_EXC_MC,
+} from '../../assembly/shared/x86-defns.js';
 import { PAGE_SIZE } from './frames.js';
 import { PeriodicTimer } from './hvm/vpt.js';
 import { RUNSTATE_RUNNABLE } from './trace-events.js';
@@ -28,7 +31,7 @@ import { handlerCost } from './cost.js';
 import { VMCS_FIELDS as F } from '../vmcs.js';
 
 // Exceptions Xen always intercepts for HVM guests (HVM_TRAP_MASK, Xen 4.17): #DB, #AC, #MC.
-export const HVM_TRAP_MASK = (1 << 1) | (1 << 17) | (1 << 18);
+export const HVM_TRAP_MASK = (1 << X86_EXC_DB) | (1 << X86_EXC_AC) | (1 << X86_EXC_MC);
 /** CR4 bits the host owns (Xen's HVM_CR4_HOST_MASK): guest writes that change them exit. */
 export const HVM_CR4_HOST_MASK = X86_CR4_VMXE | X86_CR4_PAE | X86_CR4_MCE;
 
@@ -139,7 +142,7 @@ export class Vcpu {
     m.vmwrite(F.GUEST_RIP, m.vmread(F.GUEST_RIP) + m.vmread(F.VM_EXIT_INSTRUCTION_LEN));
     const intr = m.vmread(F.GUEST_INTERRUPTIBILITY_INFO);
     if (intr & 3n) m.vmwrite(F.GUEST_INTERRUPTIBILITY_INFO, intr & ~3n);
-    if (m.vmread(F.GUEST_RFLAGS) & BigInt(X86_EFLAGS_TF)) this.injectHwException(1);
+    if (m.vmread(F.GUEST_RFLAGS) & BigInt(X86_EFLAGS_TF)) this.injectHwException(X86_EXC_DB);
   }
 
   /** hvm_inject_hw_exception(): queue a hardware exception for the next VM entry. */
@@ -149,10 +152,10 @@ export class Vcpu {
     if (cur & INTR_INFO_VALID_MASK && ((cur >> 8) & 7) === 3) {
       // An exception is already queued (e.g. re-injected): combine as the CPU would (SDM Table 6-5).
       const prev = cur & 0xff;
-      if (prev === 8) { this.domain.crash(`Triple fault while injecting ${vector} after #DF`); return; }
-      const contributory = (v: number) => v === 0 || (v >= 10 && v <= 13);
-      if ((contributory(prev) && contributory(vector)) || (prev === 14 && (vector === 14 || contributory(vector)))) {
-        vector = 8; errorCode = 0;
+      if (prev === X86_EXC_DF) { this.domain.crash(`Triple fault while injecting ${vector} after #DF`); return; }
+      const contributory = (v: number) => v === X86_EXC_DE || (v >= X86_EXC_TS && v <= X86_EXC_GP);
+      if ((contributory(prev) && contributory(vector)) || (prev === X86_EXC_PF && (vector === X86_EXC_PF || contributory(vector)))) {
+        vector = X86_EXC_DF; errorCode = 0;
       }
     }
     let info = INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION | vector;

@@ -6,6 +6,7 @@
 // hypercall-page MSR installs the hypercall page. Anything else raises
 // #GP(0) in the guest, as Xen 4.15+ does for unknown MSRs.
 import type { Vcpu } from '../vcpu.js';
+import { X86_EXC_GP } from '../../../assembly/shared/x86-defns.js';
 import { XEN_HYPERCALL_PAGE_MSR, __HYPERVISOR_iret } from '../public.js';
 import { PAGE_SIZE } from '../frames.js';
 import { hex } from '../../util/format.js';
@@ -88,7 +89,7 @@ export function vmxMsrRead(v: Vcpu): void {
   const val = msrRead(v, msr);
   if (val === undefined) {
     v.domain.log(`d${v.domain.id}v${v.id} RDMSR 0x${msr.toString(16).padStart(8, '0')} unimplemented`);
-    v.injectHwException(13, 0);
+    v.injectHwException(X86_EXC_GP, 0);
     return;
   }
   v.setGpr('rax', val & 0xffffffffn);
@@ -101,7 +102,7 @@ export function vmxMsrWrite(v: Vcpu): void {
   const val = ((v.gpr('rdx') & 0xffffffffn) << 32n) | (v.gpr('rax') & 0xffffffffn);
   if (!msrWrite(v, msr, val)) {
     v.domain.log(`d${v.domain.id}v${v.id} WRMSR 0x${msr.toString(16).padStart(8, '0')} val ${hex(val)} refused`);
-    v.injectHwException(13, 0);
+    v.injectHwException(X86_EXC_GP, 0);
     return;
   }
   v.updateGuestEip();
