@@ -1,12 +1,21 @@
-// The Linux task list, walked as LibVMI's process-list example walks it.
-import { print } from "./wasi";
+// The Linux task list, walked as LibVMI's process-list example walks it
+// (from init_task round struct task_struct's `tasks` list_head), with the
+// safe list walker (list.ts) and checks of each task's fields: the pid below
+// PID_MAX_LIMIT (include/linux/threads.h) and the comm printable ASCII,
+// NUL-terminated within TASK_COMM_LEN (include/linux/sched.h).
+import { print, eprint } from "./wasi";
 import { dec, hex } from "./fmt";
 import {
-  vmi_get_offset, vmi_get_name, vmi_get_vmid, vmi_translate_ksym2v, vmi_read_addr_va,
-  vmi_read_32_va, vmi_read_str_va, ok,
+  vmi_get_offset, vmi_get_name, vmi_translate_ksym2v, vmi_read_32_va, vmi_read_va, ok,
 } from "./libvmi";
+import { ListWalker, WALK_BAD_FIELD, walkMaxEntries, walkRetries } from "./list";
+import { KernelRanges, guestKernelRanges } from "./kernel-ranges";
+import { EXIT_ERROR, EXIT_INCONSISTENT } from "./common";
 
-const MAX_TASKS = 65536;
+/** PID_MAX_LIMIT on 64-bit: 4 * 1024 * 1024; a pid is below it. */
+export const PID_MAX_LIMIT: u32 = 4194304;
+/** TASK_COMM_LEN: the comm and its NUL. */
+export const TASK_COMM_LEN: i32 = 16;
 
 export class Offsets {
   constructor(public tasks: u64, public name: u64, public pid: u64) {}
@@ -23,39 +32,109 @@ export function taskOffsets(prog: string): Offsets | null {
   return new Offsets(v[0], v[1], v[2]);
 }
 
-/** "[%5d] %s (struct addr:%lx)" for the task at `task`, or null if its name cannot be read. */
+/** A task's pid and comm as read, or why they cannot be trusted. */
+export class TaskFields {
+  pid: i32 = 0;
+  comm: string = "";
+  /** null when both fields are sound. */
+  problem: string | null = null;
+}
+
+const commBuf = new Uint8Array(TASK_COMM_LEN);
+
+/** Reads and checks the pid and comm of the task at `task` (two libvmi calls). */
+export function readTaskFields(task: u64, off: Offsets): TaskFields {
+  const f = new TaskFields();
+  const pid = vmi_read_32_va(task + off.pid, 0);
+  if (!ok()) { f.problem = "has an unreadable pid"; return f; }
+  f.pid = <i32>pid;
+  if (pid >= PID_MAX_LIMIT) {
+    f.problem = "has pid " + pid.toString() + ", outside 0.." + (PID_MAX_LIMIT - 1).toString();
+    return f;
+  }
+  if (vmi_read_va(task + off.name, 0, commBuf) != TASK_COMM_LEN) { f.problem = "has an unreadable comm"; return f; }
+  let n = 0;
+  while (n < TASK_COMM_LEN && commBuf[n] != 0) {
+    const c = commBuf[n];
+    if (c < 0x20 || c > 0x7e) {
+      f.problem = "has a comm with byte " + hex(<u64>c) + " at " + n.toString() + ", not printable ASCII";
+      return f;
+    }
+    n++;
+  }
+  if (n == TASK_COMM_LEN) { f.problem = "has a comm with no NUL within TASK_COMM_LEN (16)"; return f; }
+  f.comm = String.UTF8.decodeUnsafe(commBuf.dataStart, <usize>n);
+  return f;
+}
+
+/** "[%5d] %s (struct addr:%lx)": LibVMI's process-list line. */
+function formatTask(task: u64, f: TaskFields): string {
+  return "[" + dec(f.pid, 5) + "] " + f.comm + " (struct addr:" + hex(task) + ")";
+}
+
+/** The process-list line of the task at `task`, or null if its fields cannot be read or trusted. */
 export function taskLine(task: u64, off: Offsets): string | null {
-  const pid = <i32>vmi_read_32_va(task + off.pid, 0);
-  const name = vmi_read_str_va(task + off.name, 0);
-  if (name === null) return null;
-  return "[" + dec(pid, 5) + "] " + name + " (struct addr:" + hex(task) + ")";
+  const f = readTaskFields(task, off);
+  return f.problem === null ? formatTask(task, f) : null;
 }
 
 /**
- * Prints "Process listing for VM <name> (id=<domid>)" and one line per task,
- * from init_task round the circular tasks list; LibVMI's messages on failure.
- * Returns whether the whole list was printed.
+ * The task list from init_task: one libvmi call per task for its list_head,
+ * two for its fields. next() ends the walk (its `list.status`) at the
+ * first inconsistency, a field one included.
  */
-export function printProcessList(off: Offsets): bool {
-  print("Process listing for VM " + vmi_get_name() + " (id=" + vmi_get_vmid().toString() + ")\n");
-  /* Begin at PID 0, the 'swapper' task, as LibVMI does. */
-  let listHead = vmi_translate_ksym2v("init_task");
-  if (!ok()) { print("Failed to find init_task\n"); return false; }
-  listHead += off.tasks;
-  let cur = listHead;
-  let next = vmi_read_addr_va(cur, 0);
-  if (!ok()) { print("Failed to read next pointer at " + hex(cur) + "\n"); return false; }
-  let n = 0;
-  while (true) {
-    const line = taskLine(cur - off.tasks, off);
-    if (line === null) { print("Failed to find procname\n"); return false; }
-    print(line + "\n");
-    /* follow the next pointer */
-    cur = next;
-    next = vmi_read_addr_va(cur, 0);
-    if (!ok()) { print("Failed to read next pointer in loop at " + hex(cur) + "\n"); return false; }
-    if (cur == listHead) break;
-    if (++n >= MAX_TASKS) { print("The task list did not return to its head after " + n.toString() + " tasks\n"); return false; }
+export class TaskWalk {
+  list: ListWalker;
+  task: u64 = 0;
+  fields: TaskFields = new TaskFields();
+
+  constructor(initTask: u64, public off: Offsets, ranges: KernelRanges, maxEntries: i32) {
+    this.list = new ListWalker(initTask + off.tasks, true, ranges, maxEntries, off.tasks, "task list");
   }
-  return true;
+
+  begin(): bool { return this.list.begin(); }
+
+  next(): bool {
+    if (!this.list.next()) return false;
+    this.task = this.list.container(this.list.entry);
+    this.fields = readTaskFields(this.task, this.off);
+    const p = this.fields.problem;
+    if (p !== null) {
+      this.list.fail(WALK_BAD_FIELD, "entry " + this.list.count.toString() + " (" + hex(this.task) + ") " + p);
+      return false;
+    }
+    return true;
+  }
+}
+
+/**
+ * Prints "Process listing for VM <name> (id=<vmid>)" and one line per task,
+ * from init_task round the tasks list; LibVMI's messages when init_task
+ * cannot be found or read. A torn walk is retried (walkRetries(), stderr
+ * says so); if every walk is torn, the last one's lines are printed up to
+ * the fault, then "inconsistent snapshot: <why> (...)". Returns the exit
+ * code: 0, EXIT_ERROR or EXIT_INCONSISTENT.
+ */
+export function printProcessList(prog: string, off: Offsets, vmid: u64): i32 {
+  print("Process listing for VM " + vmi_get_name() + " (id=" + vmid.toString() + ")\n");
+  const ranges = guestKernelRanges();
+  /* Begin at PID 0, the 'swapper' task, as LibVMI does. */
+  const initTask = vmi_translate_ksym2v("init_task");
+  if (!ok()) { print("Failed to find init_task\n"); return EXIT_ERROR; }
+  const walks = walkRetries() + 1;
+  const max = walkMaxEntries();
+  for (let attempt = 1; ; attempt++) {
+    const w = new TaskWalk(initTask, off, ranges, max);
+    if (!w.begin()) { print("Failed to read next pointer at " + hex(initTask + off.tasks) + "\n"); return EXIT_ERROR; }
+    const lines = new Array<string>();
+    while (w.next()) lines.push(formatTask(w.task, w.fields) + "\n");
+    if (w.list.consistent) { print(lines.join("")); return 0; }
+    if (attempt < walks) {
+      eprint(prog + ": walk " + attempt.toString() + " of " + walks.toString() + " torn (" + w.list.reason + "); walking again\n");
+      continue;
+    }
+    print(lines.join(""));
+    print("inconsistent snapshot: " + w.list.reason + " (the guest changed it during the walk)\n");
+    return EXIT_INCONSISTENT;
+  }
 }
