@@ -4,15 +4,14 @@
 // unloadable modules, pauses left behind. Small hand-assembled modules play
 // the misbehaving programs.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync, statSync, readdirSync, readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { statSync, readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Vmi } from '../src/dom0/libvmi.js';
-import { loadProfile, profileFromObject, SymbolMap } from '../src/dom0/profile.js';
+import { profileFromObject, SymbolMap } from '../src/dom0/profile.js';
 import { VmiLauncher, launchVmiProgram, bundledProgram, limitModuleMemory, type VmiRunResult } from '../src/dom0/launcher.js';
-import { packageRoot } from '../src/util/paths.js';
-import { buildSyntheticGuest, type SyntheticGuest, SYM, KERNEL_MAP, VMALLOC, EPT_HOLE, GUEST_MEM, USER_VA } from './helpers/vmi-guest.js';
+import { startProgramBench } from './helpers/vmi-programs.js';
+import { type SyntheticGuest, SYM, KERNEL_MAP, VMALLOC, EPT_HOLE, GUEST_MEM, USER_VA } from './helpers/vmi-guest.js';
 
 // ---- a tiny Wasm assembler for the misbehaving programs ---------------------------
 
@@ -70,22 +69,7 @@ let launcher: VmiLauncher;
 const run = (prog: string | Uint8Array, args: string[], o: Parameters<VmiLauncher['run']>[2] = {}) =>
   launcher.run(typeof prog === 'string' ? bundledProgram(prog) : prog, vmi, { args, ...o });
 
-function buildPrograms(): void {
-  const root = packageRoot();
-  const srcs = ['programs', 'lib'].flatMap((d) => readdirSync(join(root, 'vmi', d)).map((f) => join(root, 'vmi', d, f)));
-  srcs.push(join(root, 'vmi', 'asconfig.json'));
-  const newest = Math.max(...srcs.map((f) => statSync(f).mtimeMs));
-  const outs = ['process-list', 'map-addr', 'dump-memory', 'vmi-request', 'syscall-check'].map((n) => bundledProgram(n));
-  if (outs.every((o) => existsSync(o) && statSync(o).mtimeMs >= newest)) return;
-  execFileSync(process.execPath, [join(root, 'vmi', 'build.mjs')], { stdio: 'pipe' });
-}
-
-beforeAll(() => {
-  buildPrograms();
-  g = buildSyntheticGuest();
-  vmi = new Vmi(g.domain, { profile: loadProfile(g.profilePath) });
-  launcher = new VmiLauncher();
-});
+beforeAll(() => { ({ g, vmi, launcher } = startProgramBench()); });
 afterAll(async () => { await launcher.close(); });
 
 const fnv1a64 = (b: Uint8Array) => { let h = 0xcbf29ce484222325n; for (const x of b) { h ^= BigInt(x); h = (h * 0x100000001b3n) & 0xffffffffffffffffn; } return h; };

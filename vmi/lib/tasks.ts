@@ -3,8 +3,8 @@
 // safe list walker (list.ts) and checks of each task's fields: the pid below
 // PID_MAX_LIMIT (include/linux/threads.h) and the comm printable ASCII,
 // NUL-terminated within TASK_COMM_LEN (include/linux/sched.h).
-import { print, eprint } from "./wasi";
-import { dec, hex } from "./fmt";
+import { print, eprint, writeBytes, STDOUT } from "./wasi";
+import { dec, hex, TextBuf } from "./fmt";
 import {
   vmi_get_offset, vmi_get_name, vmi_translate_ksym2v, vmi_read_32_va, vmi_read_va, ok,
 } from "./libvmi";
@@ -34,48 +34,55 @@ export function taskOffsets(prog: string): Offsets | null {
 
 /** A task's pid and comm as read, or why they cannot be trusted. */
 export class TaskFields {
-  pid: i32 = 0;
-  comm: string = "";
+  pid: u32 = 0;
+  /** The comm's bytes (printable ASCII, without the NUL). */
+  comm: Uint8Array = new Uint8Array(TASK_COMM_LEN);
+  commLength: i32 = 0;
   /** null when both fields are sound. */
   problem: string | null = null;
+
+  commString(): string { return String.UTF8.decodeUnsafe(this.comm.dataStart, <usize>this.commLength); }
 }
 
-const commBuf = new Uint8Array(TASK_COMM_LEN);
-
-/** Reads and checks the pid and comm of the task at `task` (two libvmi calls). */
-export function readTaskFields(task: u64, off: Offsets): TaskFields {
-  const f = new TaskFields();
-  const pid = vmi_read_32_va(task + off.pid, 0);
-  if (!ok()) { f.problem = "has an unreadable pid"; return f; }
-  f.pid = <i32>pid;
-  if (pid >= PID_MAX_LIMIT) {
-    f.problem = "has pid " + pid.toString() + ", outside 0.." + (PID_MAX_LIMIT - 1).toString();
-    return f;
+/**
+ * Reads and checks the pid and comm of the task at `task` into `f` (two
+ * libvmi calls); returns whether they are sound (else `f.problem`).
+ */
+export function readTaskFields(task: u64, off: Offsets, f: TaskFields): bool {
+  f.problem = null;
+  f.commLength = 0;
+  f.pid = vmi_read_32_va(task + off.pid, 0);
+  if (!ok()) { f.problem = "has an unreadable pid"; return false; }
+  if (f.pid >= PID_MAX_LIMIT) {
+    f.problem = "has pid " + f.pid.toString() + ", outside 0.." + (PID_MAX_LIMIT - 1).toString();
+    return false;
   }
-  if (vmi_read_va(task + off.name, 0, commBuf) != TASK_COMM_LEN) { f.problem = "has an unreadable comm"; return f; }
+  const comm = f.comm;
+  if (vmi_read_va(task + off.name, 0, comm) != TASK_COMM_LEN) { f.problem = "has an unreadable comm"; return false; }
   let n = 0;
-  while (n < TASK_COMM_LEN && commBuf[n] != 0) {
-    const c = commBuf[n];
+  while (n < TASK_COMM_LEN && comm[n] != 0) {
+    const c = comm[n];
     if (c < 0x20 || c > 0x7e) {
       f.problem = "has a comm with byte " + hex(<u64>c) + " at " + n.toString() + ", not printable ASCII";
-      return f;
+      return false;
     }
     n++;
   }
-  if (n == TASK_COMM_LEN) { f.problem = "has a comm with no NUL within TASK_COMM_LEN (16)"; return f; }
-  f.comm = String.UTF8.decodeUnsafe(commBuf.dataStart, <usize>n);
-  return f;
+  if (n == TASK_COMM_LEN) { f.problem = "has a comm with no NUL within TASK_COMM_LEN (16)"; return false; }
+  f.commLength = n;
+  return true;
 }
 
-/** "[%5d] %s (struct addr:%lx)": LibVMI's process-list line. */
-function formatTask(task: u64, f: TaskFields): string {
-  return "[" + dec(f.pid, 5) + "] " + f.comm + " (struct addr:" + hex(task) + ")";
+/** "[%5d] %s (struct addr:%lx)\n": LibVMI's process-list line. */
+function appendTask(out: TextBuf, task: u64, f: TaskFields): void {
+  out.ascii("[").dec(<u64>f.pid, 5).ascii("] ").raw(f.comm, f.commLength).ascii(" (struct addr:").hex(task).ascii(")\n");
 }
 
-/** The process-list line of the task at `task`, or null if its fields cannot be read or trusted. */
+/** The process-list line of the task at `task` (no newline), or null if its fields cannot be read or trusted. */
 export function taskLine(task: u64, off: Offsets): string | null {
-  const f = readTaskFields(task, off);
-  return f.problem === null ? formatTask(task, f) : null;
+  const f = new TaskFields();
+  if (!readTaskFields(task, off, f)) return null;
+  return "[" + dec(<i64>f.pid, 5) + "] " + f.commString() + " (struct addr:" + hex(task) + ")";
 }
 
 /**
@@ -97,10 +104,8 @@ export class TaskWalk {
   next(): bool {
     if (!this.list.next()) return false;
     this.task = this.list.container(this.list.entry);
-    this.fields = readTaskFields(this.task, this.off);
-    const p = this.fields.problem;
-    if (p !== null) {
-      this.list.fail(WALK_BAD_FIELD, "entry " + this.list.count.toString() + " (" + hex(this.task) + ") " + p);
+    if (!readTaskFields(this.task, this.off, this.fields)) {
+      this.list.fail(WALK_BAD_FIELD, "entry " + this.list.count.toString() + " (" + hex(this.task) + ") " + this.fields.problem!);
       return false;
     }
     return true;
@@ -123,17 +128,18 @@ export function printProcessList(prog: string, off: Offsets, vmid: u64): i32 {
   if (!ok()) { print("Failed to find init_task\n"); return EXIT_ERROR; }
   const walks = walkRetries() + 1;
   const max = walkMaxEntries();
+  const lines = new TextBuf();
   for (let attempt = 1; ; attempt++) {
     const w = new TaskWalk(initTask, off, ranges, max);
     if (!w.begin()) { print("Failed to read next pointer at " + hex(initTask + off.tasks) + "\n"); return EXIT_ERROR; }
-    const lines = new Array<string>();
-    while (w.next()) lines.push(formatTask(w.task, w.fields) + "\n");
-    if (w.list.consistent) { print(lines.join("")); return 0; }
+    lines.reset();
+    while (w.next()) appendTask(lines, w.task, w.fields);
+    if (w.list.consistent) { writeBytes(STDOUT, lines.bytes.dataStart, <usize>lines.length); return 0; }
     if (attempt < walks) {
       eprint(prog + ": walk " + attempt.toString() + " of " + walks.toString() + " torn (" + w.list.reason + "); walking again\n");
       continue;
     }
-    print(lines.join(""));
+    writeBytes(STDOUT, lines.bytes.dataStart, <usize>lines.length);
     print("inconsistent snapshot: " + w.list.reason + " (the guest changed it during the walk)\n");
     return EXIT_INCONSISTENT;
   }
