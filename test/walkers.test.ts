@@ -45,7 +45,7 @@ async function expectTorn(tasksBefore: number, why: string, o: Partial<VmiRunOpt
   return r;
 }
 
-describe('Linux list walks (include/linux/list.h) with lib/list_debug.c\'s checks (__list_valid_slowpath): process-list', () => {
+describe('Linux list walks (include/linux/list.h) with lib/list_debug.c\'s checks (__list_del_entry_valid_or_report): process-list', () => {
   it('a consistent list prints exactly as LibVMI\'s process-list, with the same 23 libvmi calls', async () => {
     const r = await run('process-list', ['7', '11']);
     expect(r).toMatchObject({ exitCode: 0, stdout: g.processList(), stderr: '', calls: 23 });

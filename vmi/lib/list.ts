@@ -3,8 +3,8 @@
 // cannot fool. The guest keeps running while a VMI program reads it (the
 // paper's point), so a walk may meet a task freed under it, a half-done
 // list_add or garbage. Each step makes the checks of Linux's CONFIG_DEBUG_LIST
-// (lib/list_debug.c, __list_valid_slowpath: next->prev == entry, no
-// LIST_POISON) plus what a reader outside the guest needs:
+// (lib/list_debug.c, __list_del_entry_valid_or_report: an entry's next's prev
+// is the entry, no LIST_POISON) plus what a reader outside the guest needs:
 //   - the pointer is canonical and inside the kernel's direct map or image
 //     (kernel-ranges.ts) before anything is read through it;
 //   - it is mapped: the read of the entry's list_head succeeds (that one
