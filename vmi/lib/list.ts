@@ -31,21 +31,6 @@ export const WALK_PREV_MISMATCH: i32 = 4;
 export const WALK_BAD_FIELD: i32 = 5;
 export const WALK_TOO_LONG: i32 = 6;
 
-/** "consistent", "cycle", ... for a walk status. */
-export function walkStatusName(s: i32): string {
-  switch (s) {
-    case WALK_IN_PROGRESS: return "in progress";
-    case WALK_CONSISTENT: return "consistent";
-    case WALK_NO_HEAD: return "no head";
-    case WALK_CYCLE: return "cycle";
-    case WALK_BAD_POINTER: return "bad pointer";
-    case WALK_PREV_MISMATCH: return "prev mismatch";
-    case WALK_BAD_FIELD: return "bad field";
-    case WALK_TOO_LONG: return "too long";
-    default: return "status " + s.toString();
-  }
-}
-
 /** include/linux/poison.h on x86-64 (POISON_POINTER_DELTA 0xdead000000000000): list_del's marks. */
 export const LIST_POISON1: u64 = 0xdead000000000100;
 export const LIST_POISON2: u64 = 0xdead000000000122;

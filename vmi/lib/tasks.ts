@@ -9,7 +9,7 @@ import {
   vmi_get_offset, vmi_get_name, vmi_translate_ksym2v, vmi_read_32_va, vmi_read_va, ok,
 } from "./libvmi";
 import { ListWalker, WALK_BAD_FIELD, walkMaxEntries, walkRetries } from "./list";
-import { KernelRanges, guestKernelRanges } from "./kernel-ranges";
+import { KernelRanges } from "./kernel-ranges";
 import { EXIT_ERROR, EXIT_INCONSISTENT } from "./common";
 
 /** PID_MAX_LIMIT on 64-bit: 4 * 1024 * 1024; a pid is below it. */
@@ -117,12 +117,12 @@ export class TaskWalk {
  * from init_task round the tasks list; LibVMI's messages when init_task
  * cannot be found or read. A torn walk is retried (walkRetries(), stderr
  * says so); if every walk is torn, the last one's lines are printed up to
- * the fault, then "inconsistent snapshot: <why> (...)". Returns the exit
+ * the fault, then "inconsistent snapshot: <why> (...)". `ranges`: where
+ * task pointers may point (guestKernelRanges()). Returns the exit
  * code: 0, EXIT_ERROR or EXIT_INCONSISTENT.
  */
-export function printProcessList(prog: string, off: Offsets, vmid: u64): i32 {
+export function printProcessList(prog: string, off: Offsets, vmid: u64, ranges: KernelRanges): i32 {
   print("Process listing for VM " + vmi_get_name() + " (id=" + vmid.toString() + ")\n");
-  const ranges = guestKernelRanges();
   /* Begin at PID 0, the 'swapper' task, as LibVMI does. */
   const initTask = vmi_translate_ksym2v("init_task");
   if (!ok()) { print("Failed to find init_task\n"); return EXIT_ERROR; }

@@ -12,9 +12,10 @@
 import { exit } from "../lib/wasi";
 import { invocation, EXIT_ERROR } from "../lib/common";
 import { taskOffsets, printProcessList } from "../lib/tasks";
+import { guestKernelRanges } from "../lib/kernel-ranges";
 
 const inv = invocation("<domid> [eptp_index]");
 const off = taskOffsets("process-list");
 if (off === null) exit(EXIT_ERROR);
-const rc = printProcessList("process-list", off!, <u64>inv.domid);
+const rc = printProcessList("process-list", off!, <u64>inv.domid, guestKernelRanges());
 if (rc != 0) exit(rc);

@@ -92,5 +92,5 @@ if (task != 0) {
 } else {
   print("Requesting task (" + how + "): not found\n");
 }
-const rc = printProcessList("vmi-request", off!, <u64>inv.domid);
+const rc = printProcessList("vmi-request", off!, <u64>inv.domid, ranges);
 if (rc != 0) exit(rc);
