@@ -128,10 +128,11 @@ describe('Linux list walks (include/linux/list.h) with lib/list_debug.c\'s check
   });
 
   it('an overlong list stops at the bound: VMI_WALK_MAX, and the default 32768 (PID_MAX_DEFAULT)', async () => {
-    await expectTorn(3, 'task list did not return to its head within 3 entries', { env: { VMI_WALK_MAX: '3' } });
+    const short = await expectTorn(3, 'task list did not return to its head within 3 entries', { env: { VMI_WALK_MAX: '3' } });
+    expect(short.stderr).toBe('');                   // not retried: it would be as long again
     await broken(brokenTaskList.extend(g, 32764), async () => {
-      // 5 + 32764 tasks: one more than the bound. Inline, without retries, to keep it short.
-      const r = await run('process-list', ['7', '11'], { mode: 'inline', env: { VMI_WALK_RETRIES: '0' }, maxOutputBytes: 4 << 20 });
+      // 5 + 32764 tasks: one more than the bound. Inline, to keep it short.
+      const r = await run('process-list', ['7', '11'], { mode: 'inline', maxOutputBytes: 4 << 20 });
       expect(r.error).toBeUndefined();
       expect(r.exitCode).toBe(EXIT_INCONSISTENT);
       const lines = r.stdout.split('\n');

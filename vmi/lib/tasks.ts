@@ -8,7 +8,7 @@ import { dec, hex, TextBuf } from "./fmt";
 import {
   vmi_get_offset, vmi_get_name, vmi_translate_ksym2v, vmi_read_32_va, vmi_read_va, ok,
 } from "./libvmi";
-import { ListWalker, WALK_BAD_FIELD, walkMaxEntries, walkRetries } from "./list";
+import { ListWalker, WALK_BAD_FIELD, WALK_TOO_LONG, walkMaxEntries, walkRetries } from "./list";
 import { KernelRanges } from "./kernel-ranges";
 import { EXIT_ERROR, EXIT_INCONSISTENT } from "./common";
 
@@ -116,7 +116,7 @@ export class TaskWalk {
  * Prints "Process listing for VM <name> (id=<vmid>)" and one line per task,
  * from init_task round the tasks list; LibVMI's messages when init_task
  * cannot be found or read. A torn walk is retried (walkRetries(), stderr
- * says so); if every walk is torn, the last one's lines are printed up to
+ * says so), one past the bound is not; if every walk is torn, the last one's lines are printed up to
  * the fault, then "inconsistent snapshot: <why> (...)". `ranges`: where
  * task pointers may point (guestKernelRanges()). Returns the exit
  * code: 0, EXIT_ERROR or EXIT_INCONSISTENT.
@@ -135,7 +135,8 @@ export function printProcessList(prog: string, off: Offsets, vmid: u64, ranges: 
     lines.reset();
     while (w.next()) appendTask(lines, w.task, w.fields);
     if (w.list.consistent) { writeBytes(STDOUT, lines.bytes.dataStart, <usize>lines.length); return 0; }
-    if (attempt < walks) {
+    // A list past the bound is not torn by a moment's change: walking it again would only cost the same again.
+    if (attempt < walks && w.list.status != WALK_TOO_LONG) {
       eprint(prog + ": walk " + attempt.toString() + " of " + walks.toString() + " torn (" + w.list.reason + "); walking again\n");
       continue;
     }
