@@ -73,8 +73,8 @@ export class Domain {
   readonly veInfoGpa: number;
   readonly veEnabled: boolean;
   readonly vcpu: Vcpu;
-  /** The paper's mechanism, when enabled (src/xen/vmi.ts): altp2m views, trace buffers, VMI requests. */
-  vmi: import('./vmi.js').VmiMechanism | undefined;
+  /** The paper's mechanism, when enabled (src/xen/trigger.ts): altp2m views, trace buffers, VMI requests. */
+  trigger: import('./trigger.js').VmiTrigger | undefined;
   shutdownInfo: ShutdownInfo | undefined;
   /** Console bytes written by the guest. */
   consoleBytes = 0;
