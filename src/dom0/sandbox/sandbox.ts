@@ -72,6 +72,7 @@ export interface SandboxRunOptions {
   mode?: 'worker' | 'inline';
 }
 
+// The messages keep the "VMI launcher:" prefix they had before the sandbox was named: users match them.
 function checkOptions(o: SandboxRunOptions): void {
   const posInt = (v: unknown, what: string) => {
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) {
@@ -90,6 +91,9 @@ function checkOptions(o: SandboxRunOptions): void {
     throw new TypeError(`VMI launcher: mode must be "worker" or "inline", got ${String(o.mode)}`);
   }
 }
+
+const callLimitMessage = (calls: number, max: number) => `call limit: stopped at libvmi call ${calls} (the limit is ${max})`;
+const timeLimitMessage = (ms: number) => `time limit: stopped after ${ms} ms (the program was still running)`;
 
 /** Runs VMI programs; one instance serves many launches (and keeps the spare thread, if asked). */
 export class Sandbox {
@@ -178,7 +182,7 @@ export class Sandbox {
         calls++;
         if (calls === 1) launchNs = since();
         if (o.maxCalls !== undefined && calls > o.maxCalls) {
-          finish({ exitCode: null, errorKind: 'call-limit', error: `call limit: stopped at libvmi call ${calls} (the limit is ${o.maxCalls})` });
+          finish({ exitCode: null, errorKind: 'call-limit', error: callLimitMessage(calls, o.maxCalls) });
           return undefined;
         }
         const op = rpc.op();
@@ -197,7 +201,7 @@ export class Sandbox {
       };
 
       timer = setTimeout(() => {
-        finish({ exitCode: null, errorKind: 'timeout', error: `time limit: stopped after ${o.timeLimitMs} ms (the program was still running)` });
+        finish({ exitCode: null, errorKind: 'timeout', error: timeLimitMessage(o.timeLimitMs) });
       }, o.timeLimitMs);
 
       worker.on('error', (e: Error) => {
@@ -248,9 +252,9 @@ export class Sandbox {
         calls++;
         if (calls === 1) launchNs = since();
         if (o.maxCalls !== undefined && calls > o.maxCalls) {
-          stop = { kind: 'call-limit', message: `call limit: stopped at libvmi call ${calls} (the limit is ${o.maxCalls})` };
+          stop = { kind: 'call-limit', message: callLimitMessage(calls, o.maxCalls) };
         } else if (since() / 1e6 > o.timeLimitMs) {
-          stop = { kind: 'timeout', message: `time limit: stopped after ${o.timeLimitMs} ms (the program was still running)` };
+          stop = { kind: 'timeout', message: timeLimitMessage(o.timeLimitMs) };
         }
         if (stop) throw Object.assign(new Error(stop.message), { vmiAbort: true });
         return LIBVMI_ABI[op].host(vmi, vals, input, cap);
