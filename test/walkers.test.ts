@@ -4,9 +4,10 @@
 // it read up to the fault, never loop and finish quickly; a consistent guest prints exactly
 // as before, with no more libvmi calls.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { Vmi, type DomainAccess } from '../src/dom0/libvmi.js';
+import { Vmi, type DomainAccess } from '../src/dom0/libvmi/index.js';
 import { loadProfile, SymbolMap } from '../src/dom0/profile.js';
-import { VmiLauncher, bundledProgram, type VmiRunOptions, type VmiRunResult } from '../src/dom0/launcher.js';
+import { Sandbox, type SandboxRunOptions, type SandboxResult } from '../src/dom0/sandbox/index.js';
+import { bundledProgram } from '../src/dom0/launch.js';
 import { startProgramBench } from './helpers/vmi-programs.js';
 import {
   brokenTaskList, patchGuest, kernelGpa, tasksOf, type SyntheticGuest, type Undo,
@@ -16,13 +17,13 @@ import {
 const EXIT_INCONSISTENT = 3;
 let g: SyntheticGuest;
 let vmi: Vmi;
-let launcher: VmiLauncher;
+let sandbox: Sandbox;
 
-beforeAll(() => { ({ g, vmi, launcher } = startProgramBench()); });
-afterAll(async () => { await launcher.close(); });
+beforeAll(() => { ({ g, vmi, sandbox } = startProgramBench()); });
+afterAll(async () => { await sandbox.close(); });
 
-const run = (prog: string, args: string[], o: Partial<VmiRunOptions> = {}, v: Vmi = vmi): Promise<VmiRunResult> =>
-  launcher.run(bundledProgram(prog), v, { args: [prog, ...args], timeLimitMs: 5000, ...o });
+const run = (prog: string, args: string[], o: Partial<SandboxRunOptions> = {}, v: Vmi = vmi): Promise<SandboxResult> =>
+  sandbox.run(bundledProgram(prog), v, { args: [prog, ...args], timeLimitMs: 5000, ...o });
 
 /** Runs with the guest broken by `undo`'s builder, and puts it back. */
 async function broken(undo: Undo, f: () => Promise<void>): Promise<void> {
@@ -36,7 +37,7 @@ const firstTasks = (n: number) => g.processList().split('\n').slice(1, 1 + n).ma
 const STATUS = (why: string) => `inconsistent snapshot: ${why} (the guest changed it during the walk)\n`;
 
 /** A torn process-list: the tasks up to the fault, the status line, exit code 3, two retries said on stderr, quickly. */
-async function expectTorn(tasksBefore: number, why: string, o: Partial<VmiRunOptions> = {}): Promise<VmiRunResult> {
+async function expectTorn(tasksBefore: number, why: string, o: Partial<SandboxRunOptions> = {}): Promise<SandboxResult> {
   const r = await run('process-list', ['7', '11'], o);
   expect(r.error).toBeUndefined();
   expect(r.stdout).toBe(HEADER + firstTasks(tasksBefore) + STATUS(why));

@@ -1,6 +1,6 @@
 // A debugging session on one domain: the domain is created and booted exactly
 // as `vmfunc-vmi run` does it (run.ts prepareRun), and the vCPU loop of
-// Vcpu.run is driven here one step at a time, so the debugger can stop
+// Scheduler.run (src/xen/sched.ts) is driven here one step at a time, so the debugger can stop
 //   - inside the guest: at an address breakpoint or before a VMFUNC (the CPU's
 //     DEBUG_STOP), or after N instructions (a VMRESUME budget);
 //   - at a VM exit, after the exit is recorded and before Xen's handler runs
@@ -20,9 +20,9 @@ import type { Machine } from '../machine.js';
 import { DEBUG_STOP } from '../machine.js';
 import type { Domain } from '../xen/domain.js';
 import type { Vcpu } from '../xen/vcpu.js';
-import type { VmiMechanism, NotifyMode } from '../xen/vmi.js';
+import type { VmiTrigger, NotifyMode } from '../xen/trigger.js';
 import type { Dom0 } from '../dom0/dom0.js';
-import type { VmiRequest } from '../xen/vmi-trigger.js';
+import type { VmiRequest } from '../xen/vmfunc-awareness.js';
 import { VMI_MIRROR_BASE } from '../xen/altp2m.js';
 import { prepareRun, defaultImagePath, type PreparedRun } from '../run.js';
 import { captureExit, type ExitInfo } from './exit-decode.js';
@@ -100,7 +100,7 @@ export class DebugSession {
   readonly d: Domain;
   readonly m: Machine;
   readonly v: Vcpu;
-  readonly mech: VmiMechanism | undefined;
+  readonly mech: VmiTrigger | undefined;
   readonly dom0: Dom0 | undefined;
   readonly image: string;
   readonly tscKhz: number;
@@ -127,7 +127,7 @@ export class DebugSession {
   private constructor(readonly prep: PreparedRun, readonly symbols: SymbolTable, readonly disasm: Disassembler) {
     this.d = prep.d;
     this.m = prep.d.machine;
-    this.v = prep.d.vcpu;
+    this.v = prep.d.vcpus[0];   // the vCPU the debugger follows
     this.mech = prep.mech;
     this.dom0 = prep.dom0;
     this.image = prep.image;
@@ -271,8 +271,8 @@ export class DebugSession {
 
       let budget = BIG;
       if (this.phase === 'entry') {
-        // What Vcpu.run does before each VMRESUME.
-        this.deadline = v.prepareEntry();
+        // What the scheduler's run loop does before each VMRESUME.
+        this.deadline = d.sched.prepareEntry(v);
         if (d.isShutdown) continue;
         this.phase = 'guest';
         this.fresh = true;

@@ -139,15 +139,15 @@ export function bootImage(d: Domain, img: ElfImage, opts: BootOptions = {}): Boo
   bi.setBigUint64(0x20, BigInt(sysmapGpa), true);
   bi.setBigUint64(0x28, BigInt(sysmapLen), true);
   bi.setBigUint64(0x30, BigInt(d.veInfoGpa), true);
-  bi.setUint32(0x38, d.vcpu.timer.vector, true);
+  bi.setUint32(0x38, d.vcpus[0].timer.vector, true);
   bi.setUint32(0x3c, opts.eptpViews ?? 0, true);
-  bi.setBigUint64(0x40, d.vcpu.timer.period, true);
+  bi.setBigUint64(0x40, d.vcpus[0].timer.period, true);
   bi.setBigUint64(0x48, BigInt(d.tscKhz), true);
   bi.setBigUint64(0x50, BigInt(imageStart), true);
   bi.setBigUint64(0x58, BigInt(imageEnd), true);
   bi.setBigUint64(0x60, BigInt(freeStart), true);
   bi.setUint32(0x68, d.id, true);
-  bi.setUint32(0x6c, d.vcpu.id, true);
+  bi.setUint32(0x6c, d.vcpus[0].id, true);   // the boot vCPU
   bi.setUint32(0x70, COM1, true);
   bi.setUint32(0x74, EXIT_PORT, true);
   put(BOOT_INFO_GPA, new Uint8Array(bi.buffer));

@@ -1,4 +1,4 @@
-// A synthetic Linux-like guest for the LibVMI and launcher tests, built
+// A synthetic Linux-like guest for the LibVMI and sandbox tests, built
 // directly in machine memory: guest RAM behind an EPT view that scatters
 // guest-physical pages over machine frames (so guest-physical is not
 // machine-physical), the guest's own 4-level page tables (a 1 GiB direct
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Machine } from '../../src/machine.js';
 import { EptTable } from '../../src/xen/ept.js';
 import { FrameAllocator, PAGE_SIZE } from '../../src/xen/frames.js';
-import { eptDomainAccess, type DomainAccess } from '../../src/dom0/libvmi.js';
+import { eptDomainAccess, type DomainAccess } from '../../src/dom0/libvmi/index.js';
 
 export const MIB = 1 << 20;
 export const GUEST_MEM = 16 * MIB;          // guest-physical size

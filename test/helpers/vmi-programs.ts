@@ -3,8 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundledProgram, VmiLauncher } from '../../src/dom0/launcher.js';
-import { Vmi } from '../../src/dom0/libvmi.js';
+import { bundledProgram } from '../../src/dom0/launch.js';
+import { Sandbox } from '../../src/dom0/sandbox/index.js';
+import { Vmi } from '../../src/dom0/libvmi/index.js';
 import { loadProfile } from '../../src/dom0/profile.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { buildSyntheticGuest, type SyntheticGuest } from './vmi-guest.js';
@@ -19,9 +20,9 @@ export function buildBundledPrograms(): void {
   execFileSync(process.execPath, [join(root, 'vmi', 'build.mjs')], { stdio: 'pipe' });
 }
 
-/** The programs built, a fresh synthetic guest, its Vmi and a launcher (close it after). */
-export function startProgramBench(): { g: SyntheticGuest; vmi: Vmi; launcher: VmiLauncher } {
+/** The programs built, a fresh synthetic guest, its Vmi and a sandbox (close it after). */
+export function startProgramBench(): { g: SyntheticGuest; vmi: Vmi; sandbox: Sandbox } {
   buildBundledPrograms();
   const g = buildSyntheticGuest();
-  return { g, vmi: new Vmi(g.domain, { profile: loadProfile(g.profilePath) }), launcher: new VmiLauncher() };
+  return { g, vmi: new Vmi(g.domain, { profile: loadProfile(g.profilePath) }), sandbox: new Sandbox() };
 }
