@@ -10,7 +10,7 @@ import { Domain, CRASH_STATUS, type DomainConfig } from './xen/domain.js';
 import { getProfile, type CostProfile } from './xen/cost-profiles.js';
 import { parseElf64, ImageError } from './xen/elf.js';
 import { bootImage, BOOTINFO_F_VMFUNC, type BootLayout, type BootOptions } from './xen/boot.js';
-import { VmiMechanism, type VmiOptions } from './xen/vmi.js';
+import { VmiTrigger, type VmiTriggerOptions } from './xen/trigger.js';
 import { Dom0, type HandledRequest } from './dom0/dom0.js';
 import { writeFileSync } from 'node:fs';
 import { HYPERCALL_NAMES } from './xen/public.js';
@@ -59,7 +59,7 @@ export interface RunOptions {
   vmi?: VmiRunOptions | false;
 }
 
-export interface VmiRunOptions extends VmiOptions {
+export interface VmiRunOptions extends VmiTriggerOptions {
   /** Write the xentrace file Dom0's trace daemon collected. */
   traceFile?: string;
   /** Dom0 received a request (the VMI launcher hooks in here). */
@@ -145,7 +145,7 @@ export interface PreparedRun {
   tscKhz: number;
   d: Domain;
   layout: BootLayout;
-  mech: VmiMechanism | undefined;
+  mech: VmiTrigger | undefined;
   dom0: Dom0 | undefined;
   /** The System.map placed in guest memory, if any. */
   systemMap: Uint8Array | undefined;
@@ -196,12 +196,12 @@ export function prepareRun(opts: RunOptions = {}): PreparedRun {
     memMiB, tscKhz, profile, timerPeriod: opts.timerPeriod, ...(opts.vmi ? { ve: true } : {}), ...opts.domain,
     console, log: opts.onLog,
   });
-  let mech: VmiMechanism | undefined;
+  let mech: VmiTrigger | undefined;
   let dom0: Dom0 | undefined;
   const vmiOpts = opts.vmi || undefined;
   if (vmiOpts) {
     const dd = d;
-    mech = new VmiMechanism(dd, vmiOpts);
+    mech = new VmiTrigger(dd, vmiOpts);
     dom0 = new Dom0(dd, mech, (h) => {
       const ns = Number(h.dom0At - h.detectedAt) * 1e6 / tscKhz;
       vmiOpts.onDom0Log?.(`VMI request from d${h.request.domid}v${h.request.vcpu}: EPTP index ${h.request.eptpIndex} ` +

@@ -9,7 +9,7 @@ import { prepareRun, type PreparedRun } from '../src/run.js';
 import { VPF_blocked } from '../src/xen/sched.js';
 import { RUNSTATE_RUNNING, RUNSTATE_BLOCKED, RUNSTATE_OFFLINE } from '../src/xen/trace-events.js';
 import { EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED, EXIT_REASON_HLT } from '../src/vmcs.js';
-import { VIRQ_VMI } from '../src/xen/vmi.js';
+import { VIRQ_VMI } from '../src/xen/trigger.js';
 import { dom0Costs } from '../src/xen/cost-profiles.js';
 import { asm, haveAssembler } from './helpers/asm.js';
 import { makeElf } from './helpers/elf.js';
@@ -137,7 +137,7 @@ describe.skipIf(!haveAssembler())('xen/common/sched/core.c: turns, runstates and
 
   it('Dom0\'s VIRQ wake-up and its poll are timers on Dom0\'s CPU; a VIRQ due at a poll\'s instant makes the pass', () => {
     const { d, dom0 } = prepare(spin(1000), { vmi: true });
-    const mech = d.vmi!;
+    const mech = d.trigger!;
     expect(d.timers.nextDeadline(d.sched.dom0Cpu)).toBe(d.machine.vcycles + BigInt(100 * d.tscKhz));  // the 100 ms poll
     // A VIRQ sent so that its delivery lands exactly on the first poll.
     const poll = d.timers.nextDeadline(d.sched.dom0Cpu)!;

@@ -5,7 +5,7 @@ import { TestGuest } from './helpers/guest.js';
 import { haveAssembler } from './helpers/asm.js';
 import { FrameAllocator } from '../src/xen/frames.js';
 import { Altp2m, contiguousFill, INVALID_EPTP } from '../src/xen/altp2m.js';
-import { checkVmiRequest, currentEptpIndex, vmiRequestTraceData, parseVmiRequest } from '../src/xen/vmi-trigger.js';
+import { checkVmiRequest, currentEptpIndex, vmiRequestTraceData, parseVmiRequest } from '../src/xen/vmfunc-awareness.js';
 
 function setup(opts: { ve?: boolean; views?: number } = {}) {
   const g = new TestGuest({ memMiB: 32 });
@@ -84,7 +84,7 @@ describe('HVMOP_altp2m on a domain (public/hvm/hvm_op.h xen_hvm_altp2m_op)', () 
   };
   it('create, switch, set_mem_access and destroy views through the operation structure', () => {
     const { d } = prepareRun({ vmi: { views: 2 } });
-    const mech = d.vmi!;
+    const mech = d.trigger!;
     const st = op(HVMOP_altp2m_get_domain_state);
     expect(mech.altp2mOp(d.vcpus[0], st)).toBe(0);
     expect(st.getUint8(16)).toBe(1);

@@ -6,7 +6,7 @@
 // pauses the guest every P ms.
 //
 // Each mechanism runs real guest code on the real Xen pieces (Domain, the
-// vCPU loop and exit handlers, VmiMechanism's RDTSC check and trace buffers,
+// vCPU loop and exit handlers, VmiTrigger's RDTSC check and trace buffers,
 // Dom0's xentrace consumer): a small hand-encoded guest loops
 //   [j iterations of dec/jnz] ; OUT 0x510 (the bench's marker: the request's start) ;
 //   <request> ; [W - j iterations] ; RDTSC ; G x ([W iterations] ; RDTSC)
@@ -25,13 +25,13 @@
 //     delivery (profile.veDelivery) is added, the VMCALL is executed.
 import { Domain } from '../xen/domain.js';
 import { bootImage, BOOTINFO_F_VMFUNC } from '../xen/boot.js';
-import { VmiMechanism, VIRQ_VMI } from '../xen/vmi.js';
+import { VmiTrigger, VIRQ_VMI } from '../xen/trigger.js';
 import { Dom0 } from '../dom0/dom0.js';
 import { getProfile, type CostProfile } from '../xen/cost-profiles.js';
 import { handlerCost } from '../xen/cost.js';
 import { EXIT_REASON_VMCALL, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_RDTSC } from '../vmcs.js';
 import { TRC_VMI_REQUEST } from '../xen/trace-events.js';
-import { vmiRequestTraceData, type VmiRequest } from '../xen/vmi-trigger.js';
+import { vmiRequestTraceData, type VmiRequest } from '../xen/vmfunc-awareness.js';
 import type { ElfImage } from '../xen/elf.js';
 
 export type Mechanism = 'vmfunc' | 'vmfunc-tbuf' | 'vmcall' | 've' | 'dom0-poll';
@@ -147,12 +147,12 @@ export function percentiles(xs: number[]): Pcts {
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / (s.length || 1) };
 }
 
-interface Setup { d: Domain; mech?: VmiMechanism; dom0?: Dom0 }
+interface Setup { d: Domain; mech?: VmiTrigger; dom0?: Dom0 }
 
 function setup(c: TriggerCase, prof: CostProfile, calib: boolean, log: (l: string) => void): Setup {
   const d = new Domain({ memMiB: 16, profile: prof, log });
-  let mech: VmiMechanism | undefined;
-  if (c.mech !== 'dom0-poll') mech = new VmiMechanism(d, { notify: c.mech === 'vmfunc-tbuf' ? 'tbuf' : 'immediate' });
+  let mech: VmiTrigger | undefined;
+  if (c.mech !== 'dom0-poll') mech = new VmiTrigger(d, { notify: c.mech === 'vmfunc-tbuf' ? 'tbuf' : 'immediate' });
   bootImage(d, image(buildGuest(c.mech, calib)), mech ? { flags: BOOTINFO_F_VMFUNC, eptpViews: mech.altp2m.viewCount } : {});
   if (c.mech === 'vmfunc' || c.mech === 'vmfunc-tbuf') for (const v of d.vcpus) v.setRdtscExiting(true); // the trigger's syscall, done up front
   return { d, mech };

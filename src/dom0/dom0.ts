@@ -8,11 +8,11 @@
 // at the virtual instant it was due; the guest never waits for it.
 import type { Domain } from '../xen/domain.js';
 import type { Timer } from '../xen/timer.js';
-import { VIRQ_TBUF, VIRQ_VMI, type VmiMechanism } from '../xen/vmi.js';
+import { VIRQ_TBUF, VIRQ_VMI, type VmiTrigger } from '../xen/trigger.js';
 import { XentraceConsumer } from './xentrace.js';
 import { dom0Costs } from '../xen/cost-profiles.js';
 import { TRC_VMI_REQUEST } from '../xen/trace-events.js';
-import { parseVmiRequest, type VmiRequest } from '../xen/vmi-trigger.js';
+import { parseVmiRequest, type VmiRequest } from '../xen/vmfunc-awareness.js';
 
 /** Modelled Dom0 latencies in TSC cycles (the cost profile's, src/xen/cost-profiles.ts). */
 export interface Dom0Costs {
@@ -40,7 +40,7 @@ export class Dom0 {
   private readonly virqWakes = new Set<Timer>();
   private seen = 0;
 
-  constructor(private readonly d: Domain, mech: VmiMechanism,
+  constructor(private readonly d: Domain, mech: VmiTrigger,
               private readonly onRequest: (h: HandledRequest) => void,
               costs: Dom0Costs = dom0Costs(d.profile)) {
     this.consumer = new XentraceConsumer(d.machine, mech.trace.tInfo, mech.trace.cpus);

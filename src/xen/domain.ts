@@ -83,8 +83,8 @@ export class Domain {
   readonly vcpus: Vcpu[];
   /** d->pause_count (domain_pause). */
   pauseCount = 0;
-  /** The paper's mechanism, when enabled (src/xen/vmi.ts): altp2m views, trace buffers, VMI requests. */
-  vmi: import('./vmi.js').VmiMechanism | undefined;
+  /** The paper's mechanism, when enabled (src/xen/trigger.ts): altp2m views, trace buffers, VMI requests. */
+  trigger: import('./trigger.js').VmiTrigger | undefined;
   shutdownInfo: ShutdownInfo | undefined;
   /** Console bytes written by the guest. */
   consoleBytes = 0;

@@ -89,10 +89,10 @@ function hvmopVmiTrigger(v: Vcpu, arg: bigint): bigint {
 
 /**
  * HVMOP_altp2m: the xen_hvm_altp2m_op structure (40 bytes) is read from the
- * guest, handled by the domain's mechanism (src/xen/vmi.ts), and written back.
+ * guest, handled by the domain's mechanism (src/xen/trigger.ts), and written back.
  */
 function hvmopAltp2m(v: Vcpu, arg: bigint): bigint {
-  const mech = v.domain.vmi;
+  const mech = v.domain.trigger;
   if (!mech) return err(ENOSYS);
   const dv = readGuest(v, arg, 40);
   if (!dv) return err(EFAULT);
