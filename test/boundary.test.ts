@@ -96,7 +96,7 @@ export function findCopies(file: string, source: string): Copy[] {
     const aliasCopy = aliases.get(name) !== undefined && aliases.get(name) === v; // short names (PF, DF) mean other things too
     if ((sharedNames.has(name) || aliasCopy || name.startsWith('EXIT_REASON_')) && defines) at(m.index!, `${name} defined outside ${SHARED}`);
     else if (v !== undefined && reasonAliases.get(name) === v) at(m.index!, `exit reason ${name} = ${v} outside ${SHARED}exit-reasons.ts`);
-    else if (v !== undefined && fieldEncodings.has(v) && /VMCS|FIELD|ENC/.test(name)) at(m.index!, `VMCS field encoding ${name} = ${init.trim()} outside ${SHARED}vmcs-fields.ts`);
+    else if (v !== undefined && fieldEncodings.has(v) && /VMCS|FIELD|ENC/.test(name) && /^\s*0x[0-9a-f]{4}\s*$/i.test(init)) at(m.index!, `VMCS field encoding ${name} = ${init.trim()} outside ${SHARED}vmcs-fields.ts`);
   }
   // Number-keyed name tables: 48: 'EPT_VIOLATION', [48, 'EPT_VIOLATION'], case 48: return 'EPT_VIOLATION'
   for (const m of text.matchAll(/(?:\b(0x[0-9a-f]+|\d+)\s*[:,]\s*(?:return\s+)?|\[\s*(0x[0-9a-f]+|\d+)\s*,\s*)['"](#?[A-Z][A-Z0-9_]*)['"]/gi)) {
@@ -204,6 +204,7 @@ describe('one source of truth for VMX facts across the Wasm boundary (SDM Vol. 3
       '// GUEST_RIP: 0x681e in a comment',
       "lines.push(row(['rax', 'rbx', 'rcx', 'rdx']));",
       'if (x === EXIT_REASON_HLT) return;',
+      'export const VMCS_PRESENT_BYTES: usize = 8192;',
       'const GUEST_RIP = F.GUEST_RIP;',
       "const types = ['external interrupt', 'reserved', 'NMI'];",
       'switch (leaf) {\n  case 10: return 1;\n}',
