@@ -6,11 +6,12 @@ import * as V from "./vmcs";
 import * as S from "./state";
 import * as D from "./decode";
 import * as E from "./ept";
-import * as X from "./vmx";
+import * as X from "./run/debug";
 import * as M from "./mmu";
 import { setMachineSize, tlbFlushAll, hostWroteMemory, invept as inveptAll } from "./mmu";
-import { decodeCount, vmresume as run, costsInit, setCost as setOpCost, postExternalInterrupt as post } from "./vmx";
-import { rdmsr, wrmsr } from "./system";
+import { vmresume as run, postExternalInterrupt as post } from "./run/loop";
+import { decodeCount, costsInit, setCost as setOpCost } from "./run/blocks";
+import { rdmsr, wrmsr } from "./msr";
 import { stop, clearStop, faultVec } from "./fault";
 
 /** Sets up the CPU with `machineBytes` of machine memory; returns false if Wasm memory cannot grow. */
@@ -100,7 +101,7 @@ export function decodes(): u64 { return decodeCount; }
 export function eptProbe(eptp: u64, gpa: u64, kind: i32): i64 { return E.eptProbe(eptp, gpa, kind, M.machineSize); }
 export function eptProbeQual(): u64 { return E.probeQual; }
 
-// The host debugger's breakpoints (see vmx.ts): not architectural state.
+// The host debugger's breakpoints (see run/debug.ts): not architectural state.
 export function debugBreakpointTable(): usize { return X.breakpointTable(); }
 export function debugSetBreakpoints(n: i32): void { X.setBreakpoints(n); }
 export function debugBreakOnVmfunc(on: bool): void { X.setBreakOnVmfunc(on); }

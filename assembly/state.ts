@@ -55,6 +55,8 @@ export let msrMiscEnable: u64 = 1;
 // bit 1 blocking by MOV SS. Set by the instruction, cleared after the next one.
 export let intrShadow: u32 = 0;
 export let shadowAge: i32 = 0;
+/** Activity state HLT (SDM 25.4.2): HLT without HLT exiting, or loaded from the VMCS at VM entry. */
+export let halted: bool = false;
 
 // Time: retired instructions and virtual cycles since power-on.
 export let insnsRetired: u64 = 0;

@@ -1,0 +1,65 @@
+// Decoded blocks: runs of up to BLOCK_INSNS decoded instructions that end at a control transfer or
+// a system instruction, cached so the run loop decodes each instruction once (the interpreter's
+// analogue of QEMU's translation blocks). Not architecture: a block only caches what decoding the
+// bytes gives, plus each instruction's cost in virtual cycles.
+import * as D from "../decode";
+import { DENTRY, BLOCK_INSNS } from "../layout";
+import { stop, clearStop } from "../fault";
+import { decode } from "../decode";
+import { dgen } from "../mmu";
+import { nBreakpoints, breakOnVmfunc, isBreakpoint } from "./debug";
+
+/** Virtual cycles charged per retired instruction, by operation (the cost model's CPU side). */
+export const COSTS: usize = 0x00108000; // 256 x u32, inside the CPU's private area
+
+/** Decoded-instruction cache misses (instructions decoded), for statistics. */
+export let decodeCount: u64 = 0;
+
+export function costsInit(): void { for (let i = 0; i < 256; i++) store<u32>(COSTS + (<usize>i << 2), 1); }
+export function setCost(op: i32, cycles: u32): void {
+  store<u32>(COSTS + (<usize>(op & 255) << 2), cycles);
+  dgen++; // decoded entries carry their cost: decode again
+}
+
+// Block header layout (the first DENTRY bytes of a block).
+export const B_TAG = 0;    // u64 linear RIP of the first instruction
+export const B_GEN = 8;    // u32 decoded-cache generation | CPL
+export const B_COUNT = 12; // u32 instructions in the block
+export const B_COST = 16;  // u64 virtual cycles of the whole block
+
+/** Ends a block: control transfers, system instructions, and anything that changes interruptibility. */
+@inline function endsBlock(op: i32): bool {
+  return op >= D.OP_CPUID || (op >= D.OP_JCC && op <= D.OP_CALL_E) || op == D.OP_LOOP || op == D.OP_POPF ||
+    op == D.OP_UD || op == D.OP_UD2 || op == D.OP_TOOLONG;
+}
+
+/** Decodes a block at `r` into header `h`; false when the first instruction cannot be fetched. */
+export function buildBlock(h: usize, r: u64, gen: u32): bool {
+  let la = r;
+  let n: u32 = 0;
+  let cost: u64 = 0;
+  while (n < BLOCK_INSNS) {
+    if (n > 0 && nBreakpoints != 0 && isBreakpoint(la)) break; // a breakpoint starts its own block
+    const e = h + DENTRY + <usize>n * DENTRY;
+    decode(e, la);
+    decodeCount++;
+    if (stop) {
+      if (n == 0) { store<u64>(h, 0xffffffffffffffff, B_TAG); return false; }
+      clearStop(); // the fault belongs to a later instruction: it is raised when that one runs
+      break;
+    }
+    const op = <i32>load<u16>(e, D.D_OP);
+    const c = load<u32>(COSTS + (<usize>(op & 255) << 2));
+    store<u32>(e, c, D.D_COST);
+    cost += <u64>c;
+    if (op == D.OP_VMFUNC && breakOnVmfunc && n > 0) break; // VMFUNC starts its own block too
+    la += <u64>load<u8>(e, D.D_LEN);
+    n++;
+    if (endsBlock(op)) break;
+  }
+  store<u64>(h, r, B_TAG);
+  store<u32>(h, gen, B_GEN);
+  store<u32>(h, n, B_COUNT);
+  store<u64>(h, cost, B_COST);
+  return true;
+}

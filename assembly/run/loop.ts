@@ -1,0 +1,167 @@
+// VMRESUME's run loop: enters the guest (vmx/entry.ts), runs decoded blocks in slices until a VM
+// exit, and performs the checks due at instruction boundaries -- the monitor trap flag (SDM Vol. 3C
+// 25.5.2), external interrupts and the interrupt window (25.2, 26.7.5), and the VMX-preemption
+// timer (25.5.1). An instruction that stops early (fault or exit request, see fault.ts) is turned
+// into an event delivery or a VM exit here.
+import * as V from "../vmcs";
+import * as S from "../state";
+import * as D from "../decode";
+import { DCACHE, DCACHE_ENTRIES, DENTRY, BLOCK_BYTES } from "../layout";
+import { stop, faultVec, faultErr, faultHasErr, faultType, faultCr2, exitReq, exitQual, clearStop } from "../fault";
+import { execute, partial } from "../exec";
+import { dgen, viewTag } from "../mmu";
+import { getRflags } from "../flags";
+import { exitReasonOut, vmExit, saveGuestState } from "../vmx/exit";
+import { vmEntry, timerDeadline, ENTRY_FAILED, ENTRY_RUN } from "../vmx/entry";
+import { deliver } from "../vmx/deliver";
+import { COSTS, B_TAG, B_GEN, B_COUNT, B_COST, buildBlock } from "./blocks";
+import { nBreakpoints, breakOnVmfunc, debugStopHere } from "./debug";
+
+let pendingExtInt: i32 = -1;            // a host interrupt arriving at this physical CPU
+let mtfPending: bool = false;
+
+/** The host signals an interrupt at this CPU (its timer, an IPI): exit 1 or delivery to the guest. */
+export function postExternalInterrupt(vector: i32): void { pendingExtInt = vector; }
+
+@inline function interruptible(): bool { return (getRflags() & S.F_IF) != 0 && S.intrShadow == 0; }
+
+/** Checks at an instruction boundary; returns true when the loop must stop (a VM exit). */
+function boundaryChecks(): bool {
+  const prim = V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL);
+  if ((prim & V.CPU_MONITOR_TRAP_FLAG) != 0 && mtfPending) {
+    // Monitor trap flag: a VM exit after each instruction (SDM 25.5.2, 26.5.2).
+    mtfPending = false;
+    vmExit(V.EXIT_REASON_MONITOR_TRAP_FLAG, 0, 0);
+    return true;
+  }
+  if (pendingExtInt >= 0) {
+    const pin = V.vmcsGet32(V.PIN_BASED_VM_EXEC_CONTROL);
+    if ((pin & V.PIN_EXT_INTR_EXITING) != 0) {
+      const ack = (V.vmcsGet32(V.VM_EXIT_CONTROLS) & V.EXIT_ACK_INTR_ON_EXIT) != 0;
+      V.vmcsSet(V.VM_EXIT_INTR_INFO, ack ? <u64>(<u32>pendingExtInt | V.INTR_INFO_VALID) : 0);
+      if (ack) pendingExtInt = -1;
+      vmExit(V.EXIT_REASON_EXTERNAL_INTERRUPT, 0, 0);
+      return true;
+    }
+    if (interruptible()) {
+      const v = pendingExtInt; pendingExtInt = -1;
+      if (deliver(v, 0, 0, false, S.rip, 0, 0)) return true;
+    }
+  }
+  const p = V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL);
+  if ((p & V.CPU_INTR_WINDOW_EXITING) != 0 && interruptible()) {
+    vmExit(V.EXIT_REASON_INTERRUPT_WINDOW, 0, 0);
+    return true;
+  }
+  return false;
+}
+
+// ---- VMRESUME ----------------------------------------------------------------
+/**
+ * Enters the guest and runs until a VM exit; returns the basic exit reason
+ * (bit 31 set on a VM-entry failure). `budget` bounds the instructions retired:
+ * when it runs out the exit is a VMX-preemption-timer exit (52), as is the
+ * expiry of the preemption timer itself when the pin-based control is on.
+ */
+export function vmresume(budget: u64): u32 {
+  const entered = vmEntry();
+  if (entered == ENTRY_FAILED) return exitReasonOut;
+  if (entered == ENTRY_RUN) runLoop(budget, timerDeadline);
+  saveGuestState();
+  return exitReasonOut;
+}
+
+// V8 has no on-stack replacement for Wasm: a function enters its optimised tier
+// only on a later call. The loop therefore runs in slices of a bounded length,
+// each a fresh call of runSlice, so the hot loop is optimised after a few slices.
+const SLICE: u64 = 1 << 16;
+
+function runLoop(budget: u64, timerDeadline: u64): void {
+  const stopAt = S.insnsRetired + budget;
+  const prim = V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL);
+  const needChecks = (prim & (V.CPU_INTR_WINDOW_EXITING | V.CPU_MONITOR_TRAP_FLAG)) != 0;
+  mtfPending = false;
+  if ((needChecks || pendingExtInt >= 0) && boundaryChecks()) return;
+  mtfPending = true; // from here on, each retired instruction (or delivered event) ends with an MTF exit
+  while (true) {
+    if (S.insnsRetired >= stopAt || S.vcycles >= timerDeadline) {
+      vmExit(V.EXIT_REASON_PREEMPTION_TIMER, 0, 0);
+      return;
+    }
+    const sliceEnd = stopAt - S.insnsRetired > SLICE ? S.insnsRetired + SLICE : stopAt;
+    if (runSlice(sliceEnd, timerDeadline, needChecks)) return;
+  }
+}
+
+/** Runs until `sliceEnd` instructions have retired; true when a VM exit ended the run. */
+function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
+  while (S.insnsRetired < sliceEnd && S.vcycles < timerDeadline) {
+    const r = S.rip;
+    const dg = dgen;
+    const gen = (dg & 0x1ffffff) | (viewTag << 25) | (<u32>S.cpl << 30); // code is tagged by EPT view and CPL
+    const h = DCACHE + (<usize>((<u32>r ^ <u32>(r >> 13)) & (DCACHE_ENTRIES - 1))) * BLOCK_BYTES;
+    if (load<u64>(h, B_TAG) != r || load<u32>(h, B_GEN) != gen) {
+      if (!buildBlock(h, r, gen)) {
+        if (handleStop(0, timerDeadline)) return true;
+        continue;
+      }
+    }
+    if (nBreakpoints != 0 || breakOnVmfunc) {
+      if (debugStopHere(r, load<u16>(h, DENTRY + D.D_OP) == D.OP_VMFUNC)) { exitReasonOut = V.DEBUG_STOP; return true; }
+    }
+    let n = load<u32>(h, B_COUNT);
+    // Near the budget or the timer, run only what fits, so exits land on the exact instruction.
+    if (S.insnsRetired + <u64>n > sliceEnd || S.vcycles + load<u64>(h, B_COST) > timerDeadline) n = 1;
+    // While boundary checks are armed, or an interrupt shadow runs out, step one instruction at a time.
+    if (needChecks || S.intrShadow != 0 || pendingExtInt >= 0) n = 1;
+    let e = h + DENTRY;
+    for (let i: u32 = 0; i < n; i++) {
+      const cur = S.rip;
+      const next = cur + <u64>load<u8>(e, D.D_LEN);
+      S.nrip = next;
+      execute(e);
+      if (stop) {
+        if (handleStop(<u32>load<u8>(e, D.D_LEN), timerDeadline)) return true;
+        break;
+      }
+      S.rip = S.nrip;
+      if (partial) { partial = false; break; }
+      S.insnsRetired++;
+      S.vcycles += <u64>load<u32>(e, D.D_COST);
+      if (S.nrip != next || dgen != dg) break; // branch taken, or code/TLB changed
+      e += DENTRY;
+    }
+    // Interrupt shadows: STI and MOV SS end a block, and a block that starts in a
+    // shadow runs one instruction, so one step per block ages the shadow exactly.
+    if (S.intrShadow != 0) {
+      if (--S.shadowAge <= 0) S.intrShadow = 0;
+    }
+    if (needChecks || pendingExtInt >= 0) { if (boundaryChecks()) return true; }
+  }
+  return false;
+}
+
+/** An instruction stopped early: a VM exit it requested, or an exception to deliver. */
+function handleStop(len: u32, timerDeadline: u64): bool {
+  if (exitReq >= 0) {
+    if (S.halted) {
+      // HLT without HLT exiting retires, then the CPU idles until the preemption timer fires.
+      S.rip = S.nrip; S.insnsRetired++;
+      if (timerDeadline != 0xffffffffffffffff && timerDeadline > S.vcycles) S.vcycles = timerDeadline;
+      vmExit(V.EXIT_REASON_PREEMPTION_TIMER, 0, 0);
+      return true;
+    }
+    vmExit(<u32>exitReq, exitQual, len);
+    return true;
+  }
+  const vec = faultVec, type = faultType, err = faultErr, hasErr = faultHasErr, cr2v = faultCr2;
+  clearStop();
+  if (type == 4 || type == 6) {
+    // INT n / INT3 retire before their event is delivered.
+    S.insnsRetired++;
+    S.vcycles += <u64>load<u32>(COSTS + (<usize>D.OP_INT << 2));
+  }
+  const exited = deliver(vec, type, err, hasErr, S.nrip, len, cr2v);
+  clearStop();
+  return exited;
+}
