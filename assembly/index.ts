@@ -1,7 +1,7 @@
 // The CPU's interface to the host: what a hypervisor has on real hardware
 // (VMREAD/VMWRITE, VMRESUME, its own save area for the GPRs and the MSRs it
 // context-switches) plus the machine memory it allocates from.
-import { MACHINE_BASE, SCRATCH, DCACHE } from "./layout";
+import { MACHINE_BASE, SCRATCH, DCACHE, DUMMY_READ, DUMMY_READ_BYTES } from "./layout";
 import * as V from "./vmcs";
 import * as S from "./state";
 import * as D from "./decode";
@@ -22,12 +22,14 @@ export function init(machineBytes: u64): bool {
   setMachineSize(machineBytes);
   V.vmcsInitFields();
   costsInit();
-  store<u8>(0x00130000, 0xff); memory.fill(0x00130000, 0xff, 4096);
+  memory.fill(DUMMY_READ, 0xff, DUMMY_READ_BYTES);
   tlbFlushAll();
   return true;
 }
 
 export function machineBase(): usize { return MACHINE_BASE; }
+/** End of AssemblyScript's static data: the CPU's regions (layout.ts) must start above it. */
+export function heapBase(): usize { return __heap_base; }
 export function scratchBase(): usize { return SCRATCH; }
 
 export function vmread(enc: u32): u64 { return V.vmcsRead(enc); }

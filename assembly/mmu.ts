@@ -1,7 +1,8 @@
 // Linear -> guest-physical translation by the guest's 4-level page tables
 // (SDM Vol. 3A ch. 4.5), guest-physical -> host-physical (identity until EPT is
 // enabled; the hook is gpaToHpa), and a software TLB in front of both.
-import { MACHINE_BASE, TLB, TLB_ENTRIES, TLB_SET_BYTES, DUMMY_READ, DUMMY_WRITE, CODEMAP } from "./layout";
+import { MACHINE_BASE, TLB, TLB_ENTRIES, TLB_SET_BYTES, TLB_BYTES, DUMMY_READ, DUMMY_WRITE, CODEMAP, CODEMAP_BYTES,
+  EPT_VIEWS, EPT_VIEWS_BYTES } from "./layout";
 import { cr0, cr3, cr4, efer, cpl, CR0_PG, CR0_WP, CR4_SMEP, EFER_NXE, F_AC } from "./state";
 import { raise, raisePF, stop } from "./fault";
 import { eptOn, eptp, eptTranslate, eptSetMachineSize, eptProbe } from "./ept";
@@ -30,7 +31,6 @@ export function setMachineSize(bytes: u64): void { machineSize = bytes; eptSetMa
 // the tag), so VMFUNC can switch views without a flush (SDM 29.4.1: combined
 // mappings are associated with the EP4TA).
 const VIEW_SLOTS: i32 = 15;
-const VIEWS: usize = TLB - 0x100; // 15 x u64 EPT root addresses, slot i = view tag i+1
 let viewNext: i32 = 0;
 export let viewTag: u32 = 0;
 export let tlbBias: u64 = 1;
@@ -40,17 +40,17 @@ export function selectView(): void {
   if (!eptOn) { viewTag = 0; tlbBias = 1; return; }
   const root = eptp & 0x00003ffffffff000;
   for (let i = 0; i < VIEW_SLOTS; i++) {
-    if (load<u64>(VIEWS + (<usize>i << 3)) == root + 1) { viewTag = <u32>(i + 1); tlbBias = 1 + (<u64>viewTag << 52); return; }
+    if (load<u64>(EPT_VIEWS + (<usize>i << 3)) == root + 1) { viewTag = <u32>(i + 1); tlbBias = 1 + (<u64>viewTag << 52); return; }
   }
   // A new root: take the next slot round-robin and drop whatever the TLB held for it.
   const slot = viewNext; viewNext = (viewNext + 1) % VIEW_SLOTS;
-  if (load<u64>(VIEWS + (<usize>slot << 3)) != 0) tlbFlushAll();
-  store<u64>(VIEWS + (<usize>slot << 3), root + 1);
+  if (load<u64>(EPT_VIEWS + (<usize>slot << 3)) != 0) tlbFlushAll();
+  store<u64>(EPT_VIEWS + (<usize>slot << 3), root + 1);
   viewTag = <u32>(slot + 1); tlbBias = 1 + (<u64>viewTag << 52);
 }
 /** INVEPT (all contexts): the host edited EPT entries. */
 export function invept(): void {
-  memory.fill(VIEWS, 0, 0x100);
+  memory.fill(EPT_VIEWS, 0, EPT_VIEWS_BYTES);
   tlbFlushAll();
   selectView();
 }
@@ -62,7 +62,7 @@ export function tlbSelect(): void {
 }
 
 export function tlbFlushAll(): void {
-  memory.fill(TLB, 0, 6 * TLB_SET_BYTES);
+  memory.fill(TLB, 0, TLB_BYTES);
   dgen++;
 }
 
@@ -123,7 +123,7 @@ function codeWritten(frame: u64): void {
 }
 /** The host wrote machine memory behind the CPU's back (loader, debugger, DMA). */
 export function hostWroteMemory(): void {
-  memory.fill(CODEMAP, 0, 0x20000);
+  memory.fill(CODEMAP, 0, CODEMAP_BYTES);
   tlbFlushAll();
 }
 

@@ -3,14 +3,11 @@
 // analogue of QEMU's translation blocks). Not architecture: a block only caches what decoding the
 // bytes gives, plus each instruction's cost in virtual cycles.
 import * as D from "../decode";
-import { DENTRY, BLOCK_INSNS } from "../layout";
+import { DENTRY, BLOCK_INSNS, COSTS } from "../layout";
 import { stop, clearStop } from "../fault";
 import { decode } from "../decode";
 import { dgen } from "../mmu";
 import { nBreakpoints, breakOnVmfunc, isBreakpoint } from "./debug";
-
-/** Virtual cycles charged per retired instruction, by operation (the cost model's CPU side). */
-export const COSTS: usize = 0x00108000; // 256 x u32, inside the CPU's private area
 
 /** Decoded-instruction cache misses (instructions decoded), for statistics. */
 export let decodeCount: u64 = 0;

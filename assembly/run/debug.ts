@@ -1,10 +1,10 @@
 // The host debugger's hooks in the run loop (not architecture): linear-address breakpoints and a
 // stop before VMFUNC, checked at instruction boundaries as QEMU's gdbstub checks its breakpoints.
 // vmresume returns DEBUG_STOP with RIP at the address; the guest sees nothing.
+import { BREAKPOINTS, BREAKPOINTS_BYTES } from "../layout";
 import { dgen } from "../mmu";
 
-const BREAKPOINTS: usize = 0x00108400; // up to 64 x u64
-const MAX_BREAKPOINTS = 64;
+const MAX_BREAKPOINTS = <i32>(BREAKPOINTS_BYTES >> 3);
 export let nBreakpoints: i32 = 0;
 export let breakOnVmfunc: bool = false;
 let debugSkip: bool = false;   // resume past a breakpoint at the current RIP once

@@ -6,7 +6,7 @@
 import * as V from "../vmcs";
 import * as S from "../state";
 import * as D from "../decode";
-import { DCACHE, DCACHE_ENTRIES, DENTRY, BLOCK_BYTES } from "../layout";
+import { DCACHE, DCACHE_ENTRIES, DENTRY, BLOCK_BYTES, COSTS } from "../layout";
 import { stop, faultVec, faultErr, faultHasErr, faultType, faultCr2, exitReq, exitQual, clearStop } from "../fault";
 import { execute, partial } from "../exec";
 import { dgen, viewTag } from "../mmu";
@@ -14,7 +14,7 @@ import { getRflags } from "../flags";
 import { exitReasonOut, vmExit, saveGuestState } from "../vmx/exit";
 import { vmEntry, timerDeadline, ENTRY_FAILED, ENTRY_RUN } from "../vmx/entry";
 import { deliver } from "../vmx/deliver";
-import { COSTS, B_TAG, B_GEN, B_COUNT, B_COST, buildBlock } from "./blocks";
+import { B_TAG, B_GEN, B_COUNT, B_COST, buildBlock } from "./blocks";
 import { nBreakpoints, breakOnVmfunc, debugStopHere } from "./debug";
 
 let pendingExtInt: i32 = -1;            // a host interrupt arriving at this physical CPU
