@@ -46,9 +46,9 @@ export const TLB_SET_BYTES: usize = <usize>TLB_ENTRIES * 16;
 export const TLB_BYTES: usize = 6 * TLB_SET_BYTES;
 
 // ---- decoded code ---------------------------------------------------------------------------------
-// Decoded-instruction cache: direct-mapped by the linear RIP of a block's first
-// instruction. A block is a run of up to BLOCK_INSNS decoded instructions that
-// ends at a control transfer or a system instruction; one tag check per block.
+// Decoded-instruction cache: direct-mapped by the machine address of a block's first
+// instruction (codepages.ts). A block is a run of up to BLOCK_INSNS decoded instructions
+// that ends at a control transfer or a system instruction; one tag check per block.
 export const DENTRY: usize = 64;                // bytes per decoded instruction
 export const BLOCK_INSNS: u32 = 16;
 export const BLOCK_BYTES: usize = DENTRY * <usize>(BLOCK_INSNS + 1); // header + entries
@@ -56,6 +56,13 @@ export const DCACHE: usize = 0x00400000;
 export const DCACHE_BITS: u32 = 13;
 export const DCACHE_ENTRIES: u32 = 1 << DCACHE_BITS; // 8192 blocks = 8.5 MiB
 export const DCACHE_BYTES: usize = <usize>DCACHE_ENTRIES * BLOCK_BYTES;
+// Per cache slot, the pages the block was decoded from (codepages.ts): u32 Wasm page number of
+// its first byte, u32 Wasm page number of the page its bytes run into (0 = none).
+export const BLOCK_INDEX: usize = 0x00c80000;
+export const BLOCK_INDEX_BYTES: usize = <usize>DCACHE_ENTRIES * 8;
+// One decoded entry for the host's instruction-length probe (index.ts decodeLength).
+export const DECODE_PROBE: usize = 0x00c90000;
+export const DECODE_PROBE_BYTES: usize = DENTRY;
 
 // One bit per 4 KiB machine frame: the frame holds decoded instructions.
 export const CODEMAP: usize = 0x00d00000;       // up to 4 GiB of machine memory

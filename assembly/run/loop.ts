@@ -2,19 +2,22 @@
 // exit, and performs the checks due at instruction boundaries -- the monitor trap flag (SDM Vol. 3C
 // 25.5.2), external interrupts and the interrupt window (25.2, 26.7.5), and the VMX-preemption
 // timer (25.5.1). An instruction that stops early (fault or exit request, see fault.ts) is turned
-// into an event delivery or a VM exit here.
+// into an event delivery or a VM exit here. Each block entry fetches RIP through the fetch TLB
+// (SDM Vol. 3A 4.10.2: a fetch needs a translation with execute rights) and then finds the
+// decoded block by the machine address it yields (run/blocks.ts, codepages.ts).
 import * as V from "../vmcs";
 import * as S from "../state";
 import * as D from "../decode";
-import { DCACHE, DCACHE_ENTRIES, DENTRY, BLOCK_BYTES, COSTS } from "../layout";
+import { DCACHE, DCACHE_ENTRIES, DENTRY, BLOCK_BYTES, COSTS, TLB_ENTRIES } from "../layout";
 import { stop, faultVec, faultErr, faultHasErr, faultType, faultCr2, exitReq, exitQual, clearStop } from "../fault";
 import { execute, partial } from "../exec";
-import { dgen, viewTag } from "../mmu";
+import { tlbX, tlbBias, translate, ACC_FETCH } from "../mmu";
+import { codeEpoch, B_TAG } from "../codepages";
 import { getRflags } from "../flags";
 import { exitReasonOut, vmExit, saveGuestState } from "../vmx/exit";
 import { vmEntry, timerDeadline, ENTRY_FAILED, ENTRY_RUN } from "../vmx/entry";
 import { deliver } from "../vmx/deliver";
-import { B_TAG, B_GEN, B_COUNT, B_COST, buildBlock } from "./blocks";
+import { B_LA, B_PAGE2, B_COUNT, B_COST, blockTag, buildBlock } from "./blocks";
 import { nBreakpoints, breakOnVmfunc, debugStopHere } from "./debug";
 
 let pendingExtInt: i32 = -1;            // a host interrupt arriving at this physical CPU
@@ -93,15 +96,49 @@ function runLoop(budget: u64, timerDeadline: u64): void {
   }
 }
 
+/**
+ * A cached block entered at linear `r`: when its bytes run into the next page, that page must be
+ * fetchable here and map the frame they were decoded from; under breakpoints, which split blocks
+ * by linear address, it must have been decoded at `r`.
+ */
+@inline function blockFits(h: usize, r: u64): bool {
+  const page2 = load<u32>(h, B_PAGE2);
+  if (page2 != 0) {
+    const n = (r >> 12) + 1;
+    const x = tlbX + ((<usize>n & (TLB_ENTRIES - 1)) << 4);
+    if (load<u64>(x) != n + tlbBias || <u32>(load<u64>(x, 8) >> 12) != page2) return false;
+  }
+  return nBreakpoints == 0 || load<u64>(h, B_LA) == r;
+}
+
 /** Runs until `sliceEnd` instructions have retired; true when a VM exit ended the run. */
 function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
+  const tag0 = blockTag(0); // dgen's part of the tags: only the host changes dgen, between runs
+  // The last page fetched from, valid while codeEpoch stands (TLB flushes, view and CPL changes bump it).
+  let curPage: u64 = 0xffffffffffffffff, curBase: usize = 0, curEpoch: u32 = codeEpoch - 1;
   while (S.insnsRetired < sliceEnd && S.vcycles < timerDeadline) {
     const r = S.rip;
-    const dg = dgen;
-    const gen = (dg & 0x1ffffff) | (viewTag << 25) | (<u32>S.cpl << 30); // code is tagged by EPT view and CPL
-    const h = DCACHE + (<usize>((<u32>r ^ <u32>(r >> 13)) & (DCACHE_ENTRIES - 1))) * BLOCK_BYTES;
-    if (load<u64>(h, B_TAG) != r || load<u32>(h, B_GEN) != gen) {
-      if (!buildBlock(h, r, gen)) {
+    const ce = codeEpoch;
+    let key: usize;
+    if ((r >> 12) == curPage && ce == curEpoch) key = curBase + <usize>(r & 0xfff);
+    else {
+      // Fetch RIP through the fetch TLB (tagged by EPT view and CPL): a block another view or CPL
+      // decoded is shared, but this one must still be allowed to execute it (#PF, EPT violation).
+      const x = tlbX + ((<usize>(r >> 12) & (TLB_ENTRIES - 1)) << 4);
+      if (load<u64>(x) == (r >> 12) + tlbBias) key = <usize>load<u64>(x, 8) + <usize>(r & 0xfff);
+      else {
+        key = translate(r, ACC_FETCH, S.cpl == 3, true);
+        if (stop) {
+          if (handleStop(0, timerDeadline)) return true;
+          continue;
+        }
+      }
+      curPage = r >> 12; curBase = key - <usize>(r & 0xfff); curEpoch = ce;
+    }
+    const slot = (<u32>key ^ <u32>(key >> 13)) & (DCACHE_ENTRIES - 1);
+    const h = DCACHE + <usize>slot * BLOCK_BYTES;
+    if (load<u64>(h, B_TAG) != (tag0 | <u64>key) || !blockFits(h, r)) {
+      if (!buildBlock(h, slot, r, key)) {
         if (handleStop(0, timerDeadline)) return true;
         continue;
       }
@@ -128,7 +165,7 @@ function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
       if (partial) { partial = false; break; }
       S.insnsRetired++;
       S.vcycles += <u64>load<u32>(e, D.D_COST);
-      if (S.nrip != next || dgen != dg) break; // branch taken, or code/TLB changed
+      if (S.nrip != next || codeEpoch != ce) break; // branch taken, or code/TLB changed
       e += DENTRY;
     }
     // Interrupt shadows: STI and MOV SS end a block, and a block that starts in a
