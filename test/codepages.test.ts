@@ -142,4 +142,40 @@ describe.skipIf(!haveAssembler())('decoded code by machine page (SDM Vol. 3A 11.
     expect(g.m.vmread('EXIT_QUALIFICATION') & 0x7n).toBe(0x4n);
     expect(g.rip).toBe(BigInt(KCODE + 8)); // the NOP after the 2+3+3 bytes, not retired
   });
+
+  // A routine whose block runs from the end of page B into page C: mov eax, 1 (5 bytes at
+  // 0x11ffa), mov ebx, 2 (0x11fff-0x12003, its immediate on page C), ret.
+  const CROSS = PAGE_C - 6;
+
+  it('a write to the second page of a block that crosses pages drops the block', () => {
+    const g = new TestGuest();
+    g.load(CROSS, 'mov eax, 1\nmov ebx, 2\nret');
+    g.kernel(`
+      call ${CROSS}
+      mov r8, rbx
+      mov byte ptr [${PAGE_C}], 9   # the immediate of mov ebx, on the block's second page
+      call ${CROSS}
+      hlt`);
+    expect(g.run()).toBe(HLT);
+    expect(g.m.gpr('r8')).toBe(2n);
+    expect(g.m.gpr('rbx')).toBe(9n);
+  });
+
+  it('a cached block that crosses into a page this view may not execute faults at the crossing instruction', () => {
+    const { g, view1 } = twoViews();
+    view1.setAccess(BigInt(PAGE_C), EPT_R | EPT_W);
+    g.load(CROSS, 'mov eax, 1\nmov ebx, 2\nret');
+    g.kernel(`
+      call ${CROSS}               # decoded in view 0, both pages
+      xor eax, eax
+      mov ecx, 1
+      vmfunc
+      call ${CROSS}               # view 1: page B executable, page C not
+      hlt`);
+    expect(g.run()).toBe(EPT_VIOLATION);
+    expect(g.m.vmread('EXIT_QUALIFICATION') & 0x7n).toBe(0x4n);
+    expect(g.m.vmread('GUEST_PHYSICAL_ADDRESS')).toBe(BigInt(PAGE_C));
+    expect(g.rip).toBe(BigInt(CROSS + 5)); // mov eax, 1 retired; mov ebx faults
+    expect(g.m.gpr('rax')).toBe(1n);
+  });
 });
