@@ -1,41 +1,15 @@
-// Event delivery through the 64-bit IDT (SDM Vol. 3A 6.14), segment
-// descriptors from the GDT/LDT, and the double-fault rules (Table 6-5).
+// Event delivery through the 64-bit IDT and the return from it: the interrupt/trap gate, the
+// stack switch (TSS RSPn, IST) and the frame (SDM Vol. 3A 6.14), and IRET in IA-32e mode (6.14.3 and
+// the IRET page; task returns and returns to compatibility mode are not modelled). Whether an event
+// VM-exits instead, and the double-fault rules, are vmx/deliver.ts.
 import * as S from "./state";
-import { setGpr, gpr, RSP, cpl, rip, segBase, setSegBase, segSel, setSegSel, setSegAr, setSegLimit, segAr,
-  idtrBase, idtrLimit, gdtrBase, gdtrLimit, cr2, F_TF, F_NT, F_RF, F_VM, F_IF } from "./state";
-import { stop, raise, faultVec, faultErr, faultHasErr, faultType, faultCr2, clearStop } from "./fault";
-import { readSys, translate, ACC_WRITE, isCanonical, tlbSelect } from "./mmu";
+import { setGpr, gpr, RSP, cpl, segBase, setSegBase, segSel, setSegSel, setSegAr, setSegLimit,
+  idtrBase, idtrLimit, F_TF, F_NT, F_RF, F_VM, F_IF, F_IOPL } from "./state";
+import { stop, raise, raiseGP } from "./fault";
+import { readSys, translate, ACC_WRITE, isCanonical } from "./mmu";
 import { getRflags, setRflags } from "./flags";
-
-/** Reads the 8-byte descriptor for a selector; raises #GP(selector) if beyond the table. */
-export function readDescriptor(sel: u32, err: u32): u64 {
-  const ti = (sel & 4) != 0;
-  const base = ti ? segBase(S.LDTR) : gdtrBase;
-  const limit: u32 = ti ? S.segLimit(S.LDTR) : gdtrLimit;
-  if ((sel | 7) > limit) { raise(13, err, true); return 0; }
-  return readSys(base + <u64>(sel & ~7), 8);
-}
-
-/** Descriptor -> VMCS access-rights format (type, S, DPL, P, AVL, L, D/B, G). */
-export function arOf(d: u64): u32 { return <u32>((d >> 40) & 0xff) | (<u32>((d >> 52) & 0xf) << 12); }
-export function baseOf(d: u64): u64 { return ((d >> 16) & 0xffffff) | (((d >> 56) & 0xff) << 24); }
-export function limitOf(d: u64): u32 {
-  let l = <u32>(d & 0xffff) | (<u32>((d >> 48) & 0xf) << 16);
-  if ((d & (<u64>1 << 55)) != 0) l = (l << 12) | 0xfff;
-  return l;
-}
-
-export function loadSeg(s: i32, sel: u32, d: u64): void {
-  setSegSel(s, <u16>sel);
-  if ((sel & ~3) == 0 && s != S.CS) { setSegAr(s, 0x10000 | ((<u32>cpl & 3) << 5)); setSegBase(s, 0); setSegLimit(s, 0); return; }
-  setSegAr(s, arOf(d)); setSegLimit(s, limitOf(d));
-  if (s == S.FS || s == S.GS || s == S.LDTR || s == S.TR) setSegBase(s, baseOf(d)); else setSegBase(s, 0);
-}
-
-export function setCpl(n: i32): void { S.cpl = n; tlbSelect(); }
-
-// Exception classes for the double-fault rules.
-@inline function contributory(v: i32): bool { return v == 0 || (v >= 10 && v <= 13); }
+import { readDescriptor, arOf, limitOf, loadSeg, setCpl } from "./segment";
+import { peek } from "./exec";
 
 // The event being delivered, reported as IDT-vectoring information if a VM exit interrupts it.
 export let vectoring: u32 = 0;
@@ -113,4 +87,49 @@ export function idtDeliver(vec: i32, type: u32, err: u32, hasErr: bool, retRip: 
 function stackWrite(la: u64, v: u64, user: bool): void {
   const p = translate(la, ACC_WRITE, user, false);
   store<u64>(p, v);
+}
+
+// ---- IRET (64-bit; SDM IRET "IA-32e mode" operation) ---------------------------
+export function execIret(size: i32): void {
+  const sz = <u64>size;
+  const newRip = peek(0, size); if (stop) return;
+  const csSel = <u32>peek(sz, size) & 0xffff; if (stop) return;
+  const flags = peek(2 * sz, size); if (stop) return;
+  const newRsp = peek(3 * sz, size); if (stop) return;
+  const ssSel = <u32>peek(4 * sz, size) & 0xffff; if (stop) return;
+  if ((flags & F_NT) != 0) { raiseGP(0); return; } // task return: not in IA-32e mode
+  const rpl = <i32>(csSel & 3);
+  if ((csSel & ~3) == 0) { raiseGP(0); return; }
+  if (rpl < cpl) { raiseGP(csSel & ~3); return; }
+  const cd = readDescriptor(csSel, csSel & ~3); if (stop) return;
+  const car = arOf(cd);
+  const cdpl = <i32>((car >> 5) & 3);
+  if ((car & 0x18) != 0x18) { raiseGP(csSel & ~3); return; }
+  if ((car & 4) != 0 ? cdpl > rpl : cdpl != rpl) { raiseGP(csSel & ~3); return; }
+  if ((car & 0x80) == 0) { raise(11, csSel & ~3, true); return; }
+  if ((car & 0x2000) == 0) { raiseGP(csSel & ~3); return; } // compatibility-mode return not modelled
+  if (!isCanonical(newRip)) { raiseGP(0); return; }
+  let sd: u64 = 0;
+  if ((ssSel & ~3) == 0) {
+    if (rpl == 3) { raiseGP(0); return; }
+  } else {
+    if (<i32>(ssSel & 3) != rpl) { raiseGP(ssSel & ~3); return; }
+    sd = readDescriptor(ssSel, ssSel & ~3); if (stop) return;
+    const sar = arOf(sd);
+    if ((sar & 0x1a) != 0x12 || <i32>((sar >> 5) & 3) != rpl) { raiseGP(ssSel & ~3); return; }
+    if ((sar & 0x80) == 0) { raise(12, ssSel & ~3, true); return; }
+  }
+  // Flags: IOPL only at CPL 0, IF only when CPL <= IOPL; VM, VIF, VIP stay 0 in 64-bit mode.
+  const old = getRflags();
+  let mask: u64 = 0x257fd5 & ~(F_IOPL | F_IF);
+  if (cpl == 0) mask |= F_IOPL;
+  if (cpl <= <i32>((old >> 12) & 3)) mask |= F_IF;
+  if (size == 4) mask &= 0xffffffff;
+  setRflags((old & ~mask) | (flags & mask));
+  S.setSegSel(S.CS, <u16>csSel); S.setSegAr(S.CS, car | 1); S.setSegBase(S.CS, 0); S.setSegLimit(S.CS, limitOf(cd));
+  if (rpl != cpl) setCpl(rpl);
+  loadSeg(S.SS, ssSel, sd);
+  setGpr(RSP, size == 4 ? newRsp & 0xffffffff : newRsp);
+  S.nrip = size == 4 ? newRip & 0xffffffff : newRip;
+  S.intrShadow = 0; // IRET ends blocking by NMI; no interrupt shadow
 }

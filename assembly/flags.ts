@@ -15,6 +15,8 @@ export const LF_DEC = 7;
 export const LF_NEG = 8;
 
 export let rflagsRest: u64 = F_FIXED1;
+/** RFLAGS.IOPL: the I/O privilege level (SDM Vol. 1 3.4.3.3). */
+@inline export function iopl(): i32 { return <i32>((rflagsRest >> 12) & 3); }
 export let lfOp: i32 = LF_NONE;
 export let lfA: u64 = 0;
 export let lfB: u64 = 0;

@@ -1,16 +1,17 @@
 // The CPU's interface to the host: what a hypervisor has on real hardware
 // (VMREAD/VMWRITE, VMRESUME, its own save area for the GPRs and the MSRs it
 // context-switches) plus the machine memory it allocates from.
-import { MACHINE_BASE, SCRATCH, DCACHE } from "./layout";
+import { MACHINE_BASE, SCRATCH, DECODE_PROBE, DUMMY_READ, DUMMY_READ_BYTES } from "./layout";
 import * as V from "./vmcs";
 import * as S from "./state";
 import * as D from "./decode";
 import * as E from "./ept";
-import * as X from "./vmx";
+import * as X from "./run/debug";
 import * as M from "./mmu";
-import { setMachineSize, tlbFlushAll, hostWroteMemory, invept as inveptAll } from "./mmu";
-import { decodeCount, vmresume as run, costsInit, setCost as setOpCost, postExternalInterrupt as post } from "./vmx";
-import { rdmsr, wrmsr } from "./system";
+import { setMachineSize, tlbFlushAll, hostWroteMemory, hostWroteRange, invept as inveptAll } from "./mmu";
+import { vmresume as run, postExternalInterrupt as post } from "./run/loop";
+import { decodeCount, costsInit, setCost as setOpCost } from "./run/blocks";
+import { rdmsr, wrmsr } from "./msr";
 import { stop, clearStop, faultVec } from "./fault";
 
 /** Sets up the CPU with `machineBytes` of machine memory; returns false if Wasm memory cannot grow. */
@@ -21,12 +22,14 @@ export function init(machineBytes: u64): bool {
   setMachineSize(machineBytes);
   V.vmcsInitFields();
   costsInit();
-  store<u8>(0x00130000, 0xff); memory.fill(0x00130000, 0xff, 4096);
+  memory.fill(DUMMY_READ, 0xff, DUMMY_READ_BYTES);
   tlbFlushAll();
   return true;
 }
 
 export function machineBase(): usize { return MACHINE_BASE; }
+/** End of AssemblyScript's static data: the CPU's regions (layout.ts) must start above it. */
+export function heapBase(): usize { return __heap_base; }
 export function scratchBase(): usize { return SCRATCH; }
 
 export function vmread(enc: u32): u64 { return V.vmcsRead(enc); }
@@ -57,8 +60,10 @@ export function setCost(op: i32, cycles: u32): void { setOpCost(op, cycles); }
 
 export function postExternalInterrupt(vector: i32): void { post(vector); }
 
-/** The host wrote machine memory: drop decoded instructions and TLB entries. */
+/** The host wrote machine memory, anywhere: drop all decoded instructions and TLB entries. */
 export function invalidateCode(): void { hostWroteMemory(); }
+/** The host wrote machine memory [hpa, hpa+len): drop the decoded instructions on those frames, and the TLB. */
+export function invalidateCodeRange(hpa: u64, len: u64): void { hostWroteRange(hpa, len); }
 export function flushTlb(): void { tlbFlushAll(); }
 /** INVEPT, all-context: the host changed EPT entries or the EPTP list. */
 export function invept(): void { inveptAll(); }
@@ -68,12 +73,11 @@ export function invept(): void { inveptAll(); }
  * the length, or -1 where the CPU would raise #UD or #GP (too long).
  */
 export function decodeLength(): i32 {
-  const e = DCACHE + 64; // borrow block 0's first entry and leave the block invalid
+  const e = DECODE_PROBE;
   D.decodeFromScratch = true;
   clearStop();
   D.decode(e, 0);
   D.decodeFromScratch = false;
-  store<u64>(DCACHE, 0xffffffffffffffff);
   const op = load<u16>(e, D.D_OP);
   if (op == D.OP_UD || op == D.OP_TOOLONG) return -1;
   return <i32>load<u8>(e, D.D_LEN);
@@ -100,7 +104,7 @@ export function decodes(): u64 { return decodeCount; }
 export function eptProbe(eptp: u64, gpa: u64, kind: i32): i64 { return E.eptProbe(eptp, gpa, kind, M.machineSize); }
 export function eptProbeQual(): u64 { return E.probeQual; }
 
-// The host debugger's breakpoints (see vmx.ts): not architectural state.
+// The host debugger's breakpoints (see run/debug.ts): not architectural state.
 export function debugBreakpointTable(): usize { return X.breakpointTable(); }
 export function debugSetBreakpoints(n: i32): void { X.setBreakpoints(n); }
 export function debugBreakOnVmfunc(on: bool): void { X.setBreakOnVmfunc(on); }

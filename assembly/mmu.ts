@@ -1,10 +1,12 @@
 // Linear -> guest-physical translation by the guest's 4-level page tables
 // (SDM Vol. 3A ch. 4.5), guest-physical -> host-physical (identity until EPT is
 // enabled; the hook is gpaToHpa), and a software TLB in front of both.
-import { MACHINE_BASE, TLB, TLB_ENTRIES, TLB_SET_BYTES, DUMMY_READ, DUMMY_WRITE, CODEMAP } from "./layout";
+import { MACHINE_BASE, TLB, TLB_ENTRIES, TLB_SET_BYTES, TLB_BYTES, DUMMY_READ, DUMMY_WRITE, CODEMAP, CODEMAP_BYTES,
+  EPT_VIEWS, EPT_VIEWS_BYTES } from "./layout";
 import { cr0, cr3, cr4, efer, cpl, CR0_PG, CR0_WP, CR4_SMEP, EFER_NXE, F_AC } from "./state";
 import { raise, raisePF, stop } from "./fault";
 import { eptOn, eptp, eptTranslate, eptSetMachineSize, eptProbe } from "./ept";
+import { codeEpoch, dropBlocksOnPage } from "./codepages";
 
 export let machineSize: u64 = 0;
 export const MAXPHYADDR: u32 = 46;
@@ -19,7 +21,11 @@ export let tlbR: usize = TLB;
 export let tlbW: usize = TLB + TLB_SET_BYTES;
 export let tlbX: usize = TLB + 2 * TLB_SET_BYTES;
 
-/** Generation of the decoded-instruction cache; bumping it empties the cache. */
+/**
+ * Generation of all decoded code; bumping it empties the decoded-block cache (a cost, a breakpoint
+ * changed, a host write of unknown extent). Guest writes and TLB flushes do not: code is tracked by
+ * machine page (codepages.ts).
+ */
 export let dgen: u32 = 1;
 /** Stack-segment access in progress (#SS instead of #GP on a non-canonical address). */
 export let ssAccess: bool = false;
@@ -30,40 +36,41 @@ export function setMachineSize(bytes: u64): void { machineSize = bytes; eptSetMa
 // the tag), so VMFUNC can switch views without a flush (SDM 29.4.1: combined
 // mappings are associated with the EP4TA).
 const VIEW_SLOTS: i32 = 15;
-const VIEWS: usize = TLB - 0x100; // 15 x u64 EPT root addresses, slot i = view tag i+1
 let viewNext: i32 = 0;
 export let viewTag: u32 = 0;
 export let tlbBias: u64 = 1;
 
 /** Selects the TLB tag for the active EPT pointer (0 without EPT). */
 export function selectView(): void {
+  codeEpoch++; // the run loop's last fetch translation was this view's
   if (!eptOn) { viewTag = 0; tlbBias = 1; return; }
   const root = eptp & 0x00003ffffffff000;
   for (let i = 0; i < VIEW_SLOTS; i++) {
-    if (load<u64>(VIEWS + (<usize>i << 3)) == root + 1) { viewTag = <u32>(i + 1); tlbBias = 1 + (<u64>viewTag << 52); return; }
+    if (load<u64>(EPT_VIEWS + (<usize>i << 3)) == root + 1) { viewTag = <u32>(i + 1); tlbBias = 1 + (<u64>viewTag << 52); return; }
   }
   // A new root: take the next slot round-robin and drop whatever the TLB held for it.
   const slot = viewNext; viewNext = (viewNext + 1) % VIEW_SLOTS;
-  if (load<u64>(VIEWS + (<usize>slot << 3)) != 0) tlbFlushAll();
-  store<u64>(VIEWS + (<usize>slot << 3), root + 1);
+  if (load<u64>(EPT_VIEWS + (<usize>slot << 3)) != 0) tlbFlushAll();
+  store<u64>(EPT_VIEWS + (<usize>slot << 3), root + 1);
   viewTag = <u32>(slot + 1); tlbBias = 1 + (<u64>viewTag << 52);
 }
 /** INVEPT (all contexts): the host edited EPT entries. */
 export function invept(): void {
-  memory.fill(VIEWS, 0, 0x100);
+  memory.fill(EPT_VIEWS, 0, EPT_VIEWS_BYTES);
   tlbFlushAll();
   selectView();
 }
 
 /** Selects the TLB sets of the current privilege level. */
 export function tlbSelect(): void {
+  codeEpoch++; // the run loop's last fetch translation was this privilege's
   const base = TLB + (cpl == 3 ? 3 * TLB_SET_BYTES : 0);
   tlbR = base; tlbW = base + TLB_SET_BYTES; tlbX = base + 2 * TLB_SET_BYTES;
 }
 
 export function tlbFlushAll(): void {
-  memory.fill(TLB, 0, 6 * TLB_SET_BYTES);
-  dgen++;
+  memory.fill(TLB, 0, TLB_BYTES);
+  codeEpoch++;
 }
 
 export function tlbFlushWrites(): void {
@@ -74,7 +81,7 @@ export function tlbFlushWrites(): void {
 export function tlbFlushPage(la: u64): void {
   const idx = (<usize>(la >> 12) & (TLB_ENTRIES - 1)) << 4;
   for (let s = 0; s < 6; s++) store<u64>(TLB + <usize>s * TLB_SET_BYTES + idx, 0);
-  dgen++;
+  codeEpoch++;
 }
 
 @inline export function isCanonical(la: u64): bool {
@@ -115,15 +122,24 @@ export function markCodeFrame(frame: u64): void {
   store<u8>(p, load<u8>(p) | (<u8>1 << <u8>(frame & 7)));
   tlbFlushWrites(); // writes to this frame must take the slow path from now on
 }
-/** A write reached a frame holding decoded instructions: drop the decoded copies. */
+/** A write reached a frame holding decoded instructions: drop the blocks decoded from it. */
 function codeWritten(frame: u64): void {
   const p = CODEMAP + <usize>(frame >> 3);
   store<u8>(p, load<u8>(p) & ~(<u8>1 << <u8>(frame & 7)));
-  dgen++;
+  dropBlocksOnPage(<u32>((MACHINE_BASE >> 12) + <usize>frame));
 }
-/** The host wrote machine memory behind the CPU's back (loader, debugger, DMA). */
+/** The host wrote machine memory behind the CPU's back, anywhere (loader, DMA). */
 export function hostWroteMemory(): void {
-  memory.fill(CODEMAP, 0, 0x20000);
+  memory.fill(CODEMAP, 0, CODEMAP_BYTES);
+  dgen++;
+  tlbFlushAll();
+}
+/** The host wrote machine memory [hpa, hpa+len): drop the blocks on those frames, and the TLB. */
+export function hostWroteRange(hpa: u64, len: u64): void {
+  if (len > 0) {
+    const last = (hpa + len - 1) >> 12, limit = machineSize >> 12;
+    for (let f = hpa >> 12; f <= last && f < limit; f++) if (isCodeFrame(f)) codeWritten(f);
+  }
   tlbFlushAll();
 }
 

@@ -1,6 +1,6 @@
 // Architectural state the CPU holds while the guest runs (loaded from the VMCS
 // guest-state area at VM entry, stored back at VM exit; SDM 26.3.2 / 27.3).
-import { REGS } from "./layout";
+import { REGS, SEGS } from "./layout";
 
 // General-purpose register numbers (the encoding order of ModRM/REX).
 export const RAX = 0; export const RCX = 1; export const RDX = 2; export const RBX = 3;
@@ -12,7 +12,6 @@ export const RSP = 4; export const RBP = 5; export const RSI = 6; export const R
 // Segment registers in VMCS order.
 export const ES = 0; export const CS = 1; export const SS = 2; export const DS = 3;
 export const FS = 4; export const GS = 5; export const LDTR = 6; export const TR = 7;
-export const SEGS: usize = REGS + 0x100; // 8 x {u64 base, u32 limit, u32 ar, u16 sel}
 @inline export function segBase(s: i32): u64 { return load<u64>(SEGS + (<usize>s << 5)); }
 @inline export function setSegBase(s: i32, v: u64): void { store<u64>(SEGS + (<usize>s << 5), v); }
 @inline export function segLimit(s: i32): u32 { return load<u32>(SEGS + (<usize>s << 5), 8); }
@@ -55,6 +54,8 @@ export let msrMiscEnable: u64 = 1;
 // bit 1 blocking by MOV SS. Set by the instruction, cleared after the next one.
 export let intrShadow: u32 = 0;
 export let shadowAge: i32 = 0;
+/** Activity state HLT (SDM 25.4.2): HLT without HLT exiting, or loaded from the VMCS at VM entry. */
+export let halted: bool = false;
 
 // Time: retired instructions and virtual cycles since power-on.
 export let insnsRetired: u64 = 0;

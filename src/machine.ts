@@ -31,6 +31,7 @@ interface CpuExports {
   setCost(op: number, cycles: number): void;
   postExternalInterrupt(v: number): void;
   invalidateCode(): void;
+  invalidateCodeRange(hpa: bigint, len: bigint): void;
   flushTlb(): void;
   invept(): void;
   eptProbe(eptp: bigint, gpa: bigint, kind: number): bigint;
@@ -123,20 +124,22 @@ export class Machine {
     }
   }
   readPhys(addr: number, len: number): Uint8Array { this.check(addr, len); return this.mem.slice(addr, addr + len); }
+  /** The CPU drops the decoded instructions on the frames written, and its TLB, as after DMA. */
+  private wrote(addr: number, len: number): void { this.cpu.invalidateCodeRange(BigInt(addr), BigInt(len)); }
   /** Writes machine memory; the CPU drops decoded instructions and TLB entries, as after DMA. */
   writePhys(addr: number, data: Uint8Array): void {
-    this.check(addr, data.length); this.mem.set(data, addr); this.cpu.invalidateCode();
+    this.check(addr, data.length); this.mem.set(data, addr); this.wrote(addr, data.length);
   }
-  fillPhys(addr: number, len: number, value = 0): void { this.check(addr, len); this.mem.fill(value, addr, addr + len); this.cpu.invalidateCode(); }
+  fillPhys(addr: number, len: number, value = 0): void { this.check(addr, len); this.mem.fill(value, addr, addr + len); this.wrote(addr, len); }
   read64(addr: number): bigint { this.check(addr, 8); return new DataView(this.cpu.memory.buffer, this.base + addr, 8).getBigUint64(0, true); }
   write64(addr: number, v: bigint): void {
     this.check(addr, 8); new DataView(this.cpu.memory.buffer, this.base + addr, 8).setBigUint64(0, BigInt.asUintN(64, v), true);
-    this.cpu.invalidateCode();
+    this.wrote(addr, 8);
   }
   read32(addr: number): number { this.check(addr, 4); return new DataView(this.cpu.memory.buffer, this.base + addr, 4).getUint32(0, true); }
   write32(addr: number, v: number): void {
     this.check(addr, 4); new DataView(this.cpu.memory.buffer, this.base + addr, 4).setUint32(0, v >>> 0, true);
-    this.cpu.invalidateCode();
+    this.wrote(addr, 4);
   }
   /** Writes without telling the CPU (only for memory that never holds code or page tables). */
   writePhysData(addr: number, data: Uint8Array): void { this.check(addr, data.length); this.mem.set(data, addr); }

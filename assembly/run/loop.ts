@@ -1,0 +1,204 @@
+// VMRESUME's run loop: enters the guest (vmx/entry.ts), runs decoded blocks in slices until a VM
+// exit, and performs the checks due at instruction boundaries -- the monitor trap flag (SDM Vol. 3C
+// 25.5.2), external interrupts and the interrupt window (25.2, 26.7.5), and the VMX-preemption
+// timer (25.5.1). An instruction that stops early (fault or exit request, see fault.ts) is turned
+// into an event delivery or a VM exit here. Each block entry fetches RIP through the fetch TLB
+// (SDM Vol. 3A 4.10.2: a fetch needs a translation with execute rights) and then finds the
+// decoded block by the machine address it yields (run/blocks.ts, codepages.ts).
+import * as V from "../vmcs";
+import * as S from "../state";
+import * as D from "../decode";
+import { DCACHE, DCACHE_ENTRIES, DENTRY, BLOCK_BYTES, COSTS, TLB_ENTRIES } from "../layout";
+import { stop, faultVec, faultErr, faultHasErr, faultType, faultCr2, exitReq, exitQual, clearStop } from "../fault";
+import { execute, partial } from "../exec";
+import { tlbX, tlbBias, translate, ACC_FETCH } from "../mmu";
+import { codeEpoch, B_TAG } from "../codepages";
+import { getRflags } from "../flags";
+import { exitReasonOut, vmExit, saveGuestState } from "../vmx/exit";
+import { vmEntry, timerDeadline, ENTRY_FAILED, ENTRY_RUN } from "../vmx/entry";
+import { deliver } from "../vmx/deliver";
+import { B_LA, B_PAGE2, B_COUNT, B_COST, blockTag, buildBlock } from "./blocks";
+import { nBreakpoints, breakOnVmfunc, debugStopHere } from "./debug";
+
+let pendingExtInt: i32 = -1;            // a host interrupt arriving at this physical CPU
+let mtfPending: bool = false;
+
+/** The host signals an interrupt at this CPU (its timer, an IPI): exit 1 or delivery to the guest. */
+export function postExternalInterrupt(vector: i32): void { pendingExtInt = vector; }
+
+@inline function interruptible(): bool { return (getRflags() & S.F_IF) != 0 && S.intrShadow == 0; }
+
+/** Checks at an instruction boundary; returns true when the loop must stop (a VM exit). */
+function boundaryChecks(): bool {
+  const prim = V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL);
+  if ((prim & V.CPU_MONITOR_TRAP_FLAG) != 0 && mtfPending) {
+    // Monitor trap flag: a VM exit after each instruction (SDM 25.5.2, 26.5.2).
+    mtfPending = false;
+    vmExit(V.EXIT_REASON_MONITOR_TRAP_FLAG, 0, 0);
+    return true;
+  }
+  if (pendingExtInt >= 0) {
+    const pin = V.vmcsGet32(V.PIN_BASED_VM_EXEC_CONTROL);
+    if ((pin & V.PIN_EXT_INTR_EXITING) != 0) {
+      const ack = (V.vmcsGet32(V.VM_EXIT_CONTROLS) & V.EXIT_ACK_INTR_ON_EXIT) != 0;
+      V.vmcsSet(V.VM_EXIT_INTR_INFO, ack ? <u64>(<u32>pendingExtInt | V.INTR_INFO_VALID) : 0);
+      if (ack) pendingExtInt = -1;
+      vmExit(V.EXIT_REASON_EXTERNAL_INTERRUPT, 0, 0);
+      return true;
+    }
+    if (interruptible()) {
+      const v = pendingExtInt; pendingExtInt = -1;
+      if (deliver(v, 0, 0, false, S.rip, 0, 0)) return true;
+    }
+  }
+  const p = V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL);
+  if ((p & V.CPU_INTR_WINDOW_EXITING) != 0 && interruptible()) {
+    vmExit(V.EXIT_REASON_INTERRUPT_WINDOW, 0, 0);
+    return true;
+  }
+  return false;
+}
+
+// ---- VMRESUME ----------------------------------------------------------------
+/**
+ * Enters the guest and runs until a VM exit; returns the basic exit reason
+ * (bit 31 set on a VM-entry failure). `budget` bounds the instructions retired:
+ * when it runs out the exit is a VMX-preemption-timer exit (52), as is the
+ * expiry of the preemption timer itself when the pin-based control is on.
+ */
+export function vmresume(budget: u64): u32 {
+  const entered = vmEntry();
+  if (entered == ENTRY_FAILED) return exitReasonOut;
+  if (entered == ENTRY_RUN) runLoop(budget, timerDeadline);
+  saveGuestState();
+  return exitReasonOut;
+}
+
+// V8 has no on-stack replacement for Wasm: a function enters its optimised tier
+// only on a later call. The loop therefore runs in slices of a bounded length,
+// each a fresh call of runSlice, so the hot loop is optimised after a few slices.
+const SLICE: u64 = 1 << 16;
+
+function runLoop(budget: u64, timerDeadline: u64): void {
+  const stopAt = S.insnsRetired + budget;
+  const prim = V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL);
+  const needChecks = (prim & (V.CPU_INTR_WINDOW_EXITING | V.CPU_MONITOR_TRAP_FLAG)) != 0;
+  mtfPending = false;
+  if ((needChecks || pendingExtInt >= 0) && boundaryChecks()) return;
+  mtfPending = true; // from here on, each retired instruction (or delivered event) ends with an MTF exit
+  while (true) {
+    if (S.insnsRetired >= stopAt || S.vcycles >= timerDeadline) {
+      vmExit(V.EXIT_REASON_PREEMPTION_TIMER, 0, 0);
+      return;
+    }
+    const sliceEnd = stopAt - S.insnsRetired > SLICE ? S.insnsRetired + SLICE : stopAt;
+    if (runSlice(sliceEnd, timerDeadline, needChecks)) return;
+  }
+}
+
+/**
+ * A cached block entered at linear `r`: when its bytes run into the next page, that page must be
+ * fetchable here and map the frame they were decoded from; under breakpoints, which split blocks
+ * by linear address, it must have been decoded at `r`.
+ */
+@inline function blockFits(h: usize, r: u64): bool {
+  const page2 = load<u32>(h, B_PAGE2);
+  if (page2 != 0) {
+    const n = (r >> 12) + 1;
+    const x = tlbX + ((<usize>n & (TLB_ENTRIES - 1)) << 4);
+    if (load<u64>(x) != n + tlbBias || <u32>(load<u64>(x, 8) >> 12) != page2) return false;
+  }
+  return nBreakpoints == 0 || load<u64>(h, B_LA) == r;
+}
+
+/** Runs until `sliceEnd` instructions have retired; true when a VM exit ended the run. */
+function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
+  const tag0 = blockTag(0); // dgen's part of the tags: only the host changes dgen, between runs
+  // The last page fetched from, valid while codeEpoch stands (TLB flushes, view and CPL changes bump it).
+  let curPage: u64 = 0xffffffffffffffff, curBase: usize = 0, curEpoch: u32 = codeEpoch - 1;
+  while (S.insnsRetired < sliceEnd && S.vcycles < timerDeadline) {
+    const r = S.rip;
+    const ce = codeEpoch;
+    let key: usize;
+    if ((r >> 12) == curPage && ce == curEpoch) key = curBase + <usize>(r & 0xfff);
+    else {
+      // Fetch RIP through the fetch TLB (tagged by EPT view and CPL): a block another view or CPL
+      // decoded is shared, but this one must still be allowed to execute it (#PF, EPT violation).
+      const x = tlbX + ((<usize>(r >> 12) & (TLB_ENTRIES - 1)) << 4);
+      if (load<u64>(x) == (r >> 12) + tlbBias) key = <usize>load<u64>(x, 8) + <usize>(r & 0xfff);
+      else {
+        key = translate(r, ACC_FETCH, S.cpl == 3, true);
+        if (stop) {
+          if (handleStop(0, timerDeadline)) return true;
+          continue;
+        }
+      }
+      curPage = r >> 12; curBase = key - <usize>(r & 0xfff); curEpoch = ce;
+    }
+    const slot = (<u32>key ^ <u32>(key >> 13)) & (DCACHE_ENTRIES - 1);
+    const h = DCACHE + <usize>slot * BLOCK_BYTES;
+    if (load<u64>(h, B_TAG) != (tag0 | <u64>key) || !blockFits(h, r)) {
+      if (!buildBlock(h, slot, r, key)) {
+        if (handleStop(0, timerDeadline)) return true;
+        continue;
+      }
+    }
+    if (nBreakpoints != 0 || breakOnVmfunc) {
+      if (debugStopHere(r, load<u16>(h, DENTRY + D.D_OP) == D.OP_VMFUNC)) { exitReasonOut = V.DEBUG_STOP; return true; }
+    }
+    let n = load<u32>(h, B_COUNT);
+    // Near the budget or the timer, run only what fits, so exits land on the exact instruction.
+    if (S.insnsRetired + <u64>n > sliceEnd || S.vcycles + load<u64>(h, B_COST) > timerDeadline) n = 1;
+    // While boundary checks are armed, or an interrupt shadow runs out, step one instruction at a time.
+    if (needChecks || S.intrShadow != 0 || pendingExtInt >= 0) n = 1;
+    let e = h + DENTRY;
+    for (let i: u32 = 0; i < n; i++) {
+      const cur = S.rip;
+      const next = cur + <u64>load<u8>(e, D.D_LEN);
+      S.nrip = next;
+      execute(e);
+      if (stop) {
+        if (handleStop(<u32>load<u8>(e, D.D_LEN), timerDeadline)) return true;
+        break;
+      }
+      S.rip = S.nrip;
+      if (partial) { partial = false; break; }
+      S.insnsRetired++;
+      S.vcycles += <u64>load<u32>(e, D.D_COST);
+      if (S.nrip != next || codeEpoch != ce) break; // branch taken, or code/TLB changed
+      e += DENTRY;
+    }
+    // Interrupt shadows: STI and MOV SS end a block, and a block that starts in a
+    // shadow runs one instruction, so one step per block ages the shadow exactly.
+    if (S.intrShadow != 0) {
+      if (--S.shadowAge <= 0) S.intrShadow = 0;
+    }
+    if (needChecks || pendingExtInt >= 0) { if (boundaryChecks()) return true; }
+  }
+  return false;
+}
+
+/** An instruction stopped early: a VM exit it requested, or an exception to deliver. */
+function handleStop(len: u32, timerDeadline: u64): bool {
+  if (exitReq >= 0) {
+    if (S.halted) {
+      // HLT without HLT exiting retires, then the CPU idles until the preemption timer fires.
+      S.rip = S.nrip; S.insnsRetired++;
+      if (timerDeadline != 0xffffffffffffffff && timerDeadline > S.vcycles) S.vcycles = timerDeadline;
+      vmExit(V.EXIT_REASON_PREEMPTION_TIMER, 0, 0);
+      return true;
+    }
+    vmExit(<u32>exitReq, exitQual, len);
+    return true;
+  }
+  const vec = faultVec, type = faultType, err = faultErr, hasErr = faultHasErr, cr2v = faultCr2;
+  clearStop();
+  if (type == 4 || type == 6) {
+    // INT n / INT3 retire before their event is delivered.
+    S.insnsRetired++;
+    S.vcycles += <u64>load<u32>(COSTS + (<usize>D.OP_INT << 2));
+  }
+  const exited = deliver(vec, type, err, hasErr, S.nrip, len, cr2v);
+  clearStop();
+  return exited;
+}
