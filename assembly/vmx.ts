@@ -15,7 +15,8 @@ import { idtDeliver, setCpl, vectoring, vectoringErr } from "./events";
 import { halted } from "./system";
 
 /** Virtual cycles charged per retired instruction, by operation (the cost model's CPU side). */
-export const COSTS: usize = 0x00108000; // 256 x u32, inside the CPU's private area
+export const COSTS: usize = 0x00108000; // u32 per operation id (OP_COUNT of them), inside the CPU's private area
+const COSTS_MAX_OPS: i32 = 256;         // room before BREAKPOINTS; test/ops.test.ts checks OP_COUNT fits
 let pendingExtInt: i32 = -1;            // a host interrupt arriving at this physical CPU
 let exitReasonOut: u32 = 0;
 let mtfPending: bool = false;
@@ -39,11 +40,17 @@ function isBreakpoint(la: u64): bool {
 /** Decoded-instruction cache misses (instructions decoded), for statistics. */
 export let decodeCount: u64 = 0;
 
-export function costsInit(): void { for (let i = 0; i < 256; i++) store<u32>(COSTS + (<usize>i << 2), 1); }
+/** Every operation costs its cost class's cycles (assembly/ops.ts) until the host prices it. */
+export function costsInit(): void {
+  for (let op = 0; op < D.OP_COUNT && op < COSTS_MAX_OPS; op++) store<u32>(COSTS + (<usize>op << 2), D.opDefaultCycles(op));
+}
+/** Sets one operation's cycles (an id outside the op table is ignored). */
 export function setCost(op: i32, cycles: u32): void {
-  store<u32>(COSTS + (<usize>(op & 255) << 2), cycles);
+  if (op < 0 || op >= D.OP_COUNT || op >= COSTS_MAX_OPS) return;
+  store<u32>(COSTS + (<usize>op << 2), cycles);
   dgen++; // decoded entries carry their cost: decode again
 }
+@inline function opCost(op: i32): u32 { return load<u32>(COSTS + (<usize>op << 2)); }
 
 // ---- guest state <-> VMCS (SDM 26.3.2 loading, 28.3 saving) -----------------
 function loadGuestState(): void {
@@ -306,11 +313,8 @@ const B_GEN = 8;    // u32 decoded-cache generation | CPL
 const B_COUNT = 12; // u32 instructions in the block
 const B_COST = 16;  // u64 virtual cycles of the whole block
 
-/** Ends a block: control transfers, system instructions, and anything that changes interruptibility. */
-@inline function endsBlock(op: i32): bool {
-  return op >= D.OP_CPUID || (op >= D.OP_JCC && op <= D.OP_CALL_E) || op == D.OP_LOOP || op == D.OP_POPF ||
-    op == D.OP_UD || op == D.OP_UD2 || op == D.OP_TOOLONG;
-}
+/** Ends a block: control transfers, system instructions, and anything that changes interruptibility (the op table says which). */
+@inline function endsBlock(op: i32): bool { return D.opEndsBlock(op); }
 
 /** Decodes a block at `r` into header `h`; false when the first instruction cannot be fetched. */
 function buildBlock(h: usize, r: u64, gen: u32): bool {
@@ -328,7 +332,7 @@ function buildBlock(h: usize, r: u64, gen: u32): bool {
       break;
     }
     const op = <i32>load<u16>(e, D.D_OP);
-    const c = load<u32>(COSTS + (<usize>(op & 255) << 2));
+    const c = opCost(op);
     store<u32>(e, c, D.D_COST);
     cost += <u64>c;
     if (op == D.OP_VMFUNC && breakOnVmfunc && n > 0) break; // VMFUNC starts its own block too
