@@ -4,7 +4,7 @@
 // TZCNT, ...). 0F 38 and 0F 3A escape to map0f38.ts and map0f3a.ts; the SSE rows of this map are
 // not implemented and decode as OP_UD.
 import { nb, peek, imm8s, imm32s } from "./fetch";
-import { rex, pfx, lockOk, simdPrefix, MP_NONE, MP_F3 } from "./prefix";
+import { rex, pfx, lockOk, simdPrefix, bySimd, MP_NONE } from "./prefix";
 import { modrm, opReg, isMem, digitNext } from "./modrm";
 import { setOp, D_SUB, D_RM, D_RMNUM, D_IMM, D_IMM2, P_REP, P_OSZ16 } from "./entry";
 import { map0f38 } from "./map0f38";
@@ -121,9 +121,9 @@ export function map0f(e: usize, osz: i32, osz64: i32): void {
     case 0xb7: modrm(e, osz, 2); store<u8>(e, 2, D_SUB); setOp(e, OP_MOVZX, osz); return;
     case 0xbe: modrm(e, osz, 1); store<u8>(e, 1, D_SUB); setOp(e, OP_MOVSX, osz); return;
     case 0xbf: modrm(e, osz, 2); store<u8>(e, 2, D_SUB); setOp(e, OP_MOVSX, osz); return;
-    case 0xb8: modrm(e, osz, osz); setOp(e, simdPrefix() == MP_F3 ? OP_POPCNT : OP_UD, osz); return;
-    case 0xbc: modrm(e, osz, osz); setOp(e, simdPrefix() == MP_F3 ? OP_TZCNT : OP_BSF, osz); return;
-    case 0xbd: modrm(e, osz, osz); setOp(e, simdPrefix() == MP_F3 ? OP_LZCNT : OP_BSR, osz); return;
+    case 0xb8: modrm(e, osz, osz); setOp(e, bySimd(OP_UD, OP_UD, OP_POPCNT, OP_UD), osz); return;
+    case 0xbc: modrm(e, osz, osz); setOp(e, bySimd(OP_BSF, OP_BSF, OP_TZCNT, OP_BSF), osz); return;
+    case 0xbd: modrm(e, osz, osz); setOp(e, bySimd(OP_BSR, OP_BSR, OP_LZCNT, OP_BSR), osz); return;
     case 0xc0: modrm(e, 1, 1); setOp(e, OP_XADD, 1); lockOk = true; return;
     case 0xc1: modrm(e, osz, osz); setOp(e, OP_XADD, osz); lockOk = true; return;
     case 0xc7: {

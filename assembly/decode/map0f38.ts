@@ -4,7 +4,7 @@
 // (66 0F 38 80/81, which exit in VMX non-root). Every other entry decodes as OP_UD after its
 // opcode byte, with no ModRM read.
 import { nb } from "./fetch";
-import { pfx, simdPrefix, MP_NONE, MP_66 } from "./prefix";
+import { pfx, bySimd } from "./prefix";
 import { modrm, isMem } from "./modrm";
 import { setOp, D_IMM, D_IMM2, P_OSZ16 } from "./entry";
 import { OP_UD, OP_MOVBE, OP_VMX } from "../ops";
@@ -12,10 +12,9 @@ import { OP_UD, OP_MOVBE, OP_VMX } from "../ops";
 /** Decodes the operation after 0F 38. */
 export function map0f38(e: usize, osz: i32): void {
   const c = nb();
-  const mp = simdPrefix();
   switch (c) {
-    case 0xf0: case 0xf1: // MOVBE Gv, Mv / MOVBE Mv, Gv: D_IMM2 = 1 stores
-      if (mp == MP_NONE || mp == MP_66) {
+    case 0xf0: case 0xf1: // MOVBE Gv, Mv / MOVBE Mv, Gv (D_IMM2 = 1 stores); F2: CRC32, not implemented
+      if (bySimd(OP_MOVBE, OP_MOVBE, OP_UD, OP_UD) == OP_MOVBE) {
         modrm(e, osz, osz);
         store<u8>(e, <u8>(c & 1), D_IMM2);
         setOp(e, isMem ? OP_MOVBE : OP_UD, osz); return;

@@ -4,7 +4,7 @@
 // mode (06, 07, 0E, 16, 17, 1E, 1F, 27, 2F, 37, 3F, 60-62, 82, 9A, C4, C5, D4-D6, EA) and the
 // ones not implemented decode as OP_UD.
 import { nb, imm8s, imm16, imm32, imm32s, imm64, immZ } from "./fetch";
-import { rex, lockOk, simdPrefix, MP_F3 } from "./prefix";
+import { rex, lockOk, bySimd } from "./prefix";
 import { modrm, opReg, isMem, isMemNext, digitNext } from "./modrm";
 import { setOp, D_SUB, D_RM, D_REG, D_IMM, D_IMM2, D_ASZ, D_BASE, B_ABS } from "./entry";
 import { map0f } from "./map0f";
@@ -68,7 +68,7 @@ export function map1(e: usize, b: u32, osz: i32, osz64: i32): void {
     case 0x8f: { const d = modrm(e, osz64, osz64); setOp(e, d == 0 ? OP_POP_E : OP_UD, osz64); return; }
     case 0x90:
       if ((rex & 1) != 0) { opReg(e, b, osz); store<u16>(e, 0, D_REG); setOp(e, OP_XCHG, osz); }
-      else setOp(e, simdPrefix() == MP_F3 ? OP_PAUSE : OP_NOP, osz); // F3 90 is PAUSE
+      else setOp(e, bySimd(OP_NOP, OP_NOP, OP_PAUSE, OP_NOP), osz); // F3 90 is PAUSE
       return;
     case 0x98: setOp(e, OP_CONV_A, osz); return;
     case 0x99: setOp(e, OP_CONV_D, osz); return;

@@ -28,6 +28,11 @@ export function simdPrefix(): u32 {
   if ((pfx & P_REPNE) != 0) return MP_F2;
   return (pfx & P_OSZ16) != 0 ? MP_66 : MP_NONE;
 }
+/** A map entry's operation by mandatory prefix, one column each for none/66/F3/F2 (a row of Bochs's opmaps). */
+export function bySimd(none: i32, p66: i32, pF3: i32, pF2: i32): i32 {
+  const mp = simdPrefix();
+  return mp == MP_NONE ? none : mp == MP_66 ? p66 : mp == MP_F3 ? pF3 : pF2;
+}
 
 /** Reads the prefixes and returns the first opcode byte (check `stop` and `dtoolong` after). */
 export function readPrefixes(): u32 {
