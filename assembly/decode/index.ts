@@ -2,7 +2,7 @@
 // (prefix.ts), then the opcode maps -- one-byte (map1.ts), 0F (map0f.ts), 0F 38 (map0f38.ts),
 // 0F 3A (map0f3a.ts), x87 D8-DF (x87.ts) -- with ModRM/SIB (modrm.ts), into one decoded entry
 // (entry.ts) whose operation is a row of assembly/ops.ts. Shaped after Bochs's
-// cpu/decoder/fetchdecode64.cc and fetchdecode_opmap*.cc. Other CPU files import this folder as
+// cpu/decoder/fetchdecode64.cc and fetchdecode_opmap*.h. Other CPU files import this folder as
 // "./decode": it re-exports the entry layout, the operation ids and the decoder's entry points.
 import { stop } from "../fault";
 import { fetchStart, dpos, dtoolong } from "./fetch";

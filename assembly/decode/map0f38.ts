@@ -1,8 +1,8 @@
 // The three-byte opcode map 0F 38 xx (SDM Vol. 2D Table A-4): entries select their operation by
-// the mandatory prefix (none/66/F3/F2), as Bochs's fetchdecode_opmap_0f38.cc does. Implemented:
-// MOVBE (0F 38 F0/F1 without F2/F3; 66 is its operand size; F2 would be CRC32) and INVEPT/INVVPID
-// (66 0F 38 80/81, which exit in VMX non-root). Every other entry decodes as OP_UD after its
-// opcode byte, with no ModRM read.
+// the mandatory prefix (none/66/F3/F2), as in Bochs's cpu/decoder/fetchdecode_opmap_0f38.h.
+// Implemented: MOVBE (0F 38 F0/F1 without F2/F3; 66 is its operand size; F2 would be CRC32) and
+// INVEPT/INVVPID (66 0F 38 80/81, which exit in VMX non-root). Every other entry decodes as OP_UD
+// after its opcode byte, with no ModRM read.
 import { nb } from "./fetch";
 import { pfx, bySimd } from "./prefix";
 import { modrm, isMem } from "./modrm";
