@@ -314,8 +314,9 @@ const B_GEN = 8;    // u32 decoded-cache generation | CPL
 const B_COUNT = 12; // u32 instructions in the block
 const B_COST = 16;  // u64 virtual cycles of the whole block
 
-/** Ends a block: control transfers, system instructions, and anything that changes interruptibility (the op table says which). */
-@inline function endsBlock(op: i32): bool { return D.opEndsBlock(op); }
+/** Ends a block: control transfers, system instructions, and anything that changes interruptibility (the op table's
+ *  ENDS_BLOCK, which the decoder copies into the entry). */
+@inline function endsBlock(e: usize): bool { return load<u8>(e, D.D_ENDS) != 0; }
 
 /** Decodes a block at `r` into header `h`; false when the first instruction cannot be fetched. */
 function buildBlock(h: usize, r: u64, gen: u32): bool {
@@ -339,7 +340,7 @@ function buildBlock(h: usize, r: u64, gen: u32): bool {
     if (op == D.OP_VMFUNC && breakOnVmfunc && n > 0) break; // VMFUNC starts its own block too
     la += <u64>load<u8>(e, D.D_LEN);
     n++;
-    if (endsBlock(op)) break;
+    if (endsBlock(e)) break;
   }
   store<u64>(h, r, B_TAG);
   store<u32>(h, gen, B_GEN);

@@ -23,6 +23,7 @@ export const D_IMM = 32;     // u64 immediate
 export const D_IMM2 = 40;    // u64 second immediate / absolute address
 export const D_REGNUM = 48;  // u8 ModRM.reg register number (with REX.R)
 export const D_SSDEF = 49;   // u8 1 = default segment is SS (RSP/RBP base)
+export const D_ENDS = 50;    // u8 1 = the operation ends a decoded block (its ENDS_BLOCK attribute, ops.ts)
 export const D_COST = 52;    // u32 virtual cycles charged when it retires (the cost model)
 
 export const RM_MEM: u16 = 0xffff;

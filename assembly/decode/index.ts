@@ -9,8 +9,8 @@ import { fetchStart, dpos, dtoolong } from "./fetch";
 import { readPrefixes, rex, pfx, seg, asz, lockOk } from "./prefix";
 import { isMem } from "./modrm";
 import { map1 } from "./map1";
-import { setOp, D_RM, D_BASE, D_INDEX, D_SEG, D_ASZ, D_PFX, D_LEN, RM_MEM, B_NONE, P_OSZ16, P_LOCK } from "./entry";
-import { OP_UD, OP_TOOLONG } from "../ops";
+import { setOp, D_OP, D_RM, D_BASE, D_INDEX, D_SEG, D_ASZ, D_PFX, D_LEN, D_ENDS, RM_MEM, B_NONE, P_OSZ16, P_LOCK } from "./entry";
+import { OP_UD, OP_TOOLONG, opEndsBlock } from "../ops";
 
 export * from "./entry";
 export * from "../ops";
@@ -41,4 +41,6 @@ export function decode(e: usize, la: u64): void {
   else if ((pfx & P_LOCK) != 0 && (!lockOk || !isMem)) setOp(e, OP_UD, 0);
   store<u8>(e, <u8>pfx, D_PFX);
   store<u8>(e, <u8>len, D_LEN);
+  // The run loop reads the attribute from the entry: decoding happens once per block, lookups are cheap here.
+  store<u8>(e, opEndsBlock(<i32>load<u16>(e, D_OP)) ? 1 : 0, D_ENDS);
 }
