@@ -79,6 +79,9 @@ export function decodeLength(): i32 {
   return <i32>load<u8>(e, D.D_LEN);
 }
 
+/** Decodes the scratch buffer as one block (as the run loop would): the number of instructions in it. */
+export function decodeBlock(): u32 { return X.decodeScratchBlock(); }
+
 /** Host-side page walk for debuggers and VMI: guest-physical address or -1 (no side effects). */
 export function translateLinear(la: u64): i64 { return M.probeLinear(la); }
 

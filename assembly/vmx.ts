@@ -349,6 +349,21 @@ function buildBlock(h: usize, r: u64, gen: u32): bool {
   return true;
 }
 
+/**
+ * Decodes the scratch buffer (linear address 0) as one block, for the host's checks of where blocks
+ * end: the number of instructions in it. Uses block 0 and leaves it invalid.
+ */
+export function decodeScratchBlock(): u32 {
+  D.decodeFromScratch = true;
+  clearStop();
+  const ok = buildBlock(DCACHE, 0, 0);
+  D.decodeFromScratch = false;
+  clearStop();
+  const n = ok ? load<u32>(DCACHE, B_COUNT) : 0;
+  store<u64>(DCACHE, 0xffffffffffffffff, B_TAG);
+  return n;
+}
+
 /** Runs until `sliceEnd` instructions have retired; true when a VM exit ended the run. */
 function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
   while (S.insnsRetired < sliceEnd && S.vcycles < timerDeadline) {

@@ -1,6 +1,6 @@
 // The instruction byte stream being decoded (SDM Vol. 2A 2.1, 2.2.1.5 immediates; the 15-byte
-// limit of 2.3.11): bytes come through the fetch path of the MMU, or from the host's scratch
-// buffer for decodeLength().
+// limit of 2.3.11): bytes come through the fetch path of the MMU, or, for the host's decodeLength()
+// and decodeBlock(), from the scratch buffer (linear address A is scratch byte A).
 import { SCRATCH } from "../layout";
 import { fetchByte } from "../mmu";
 
@@ -17,7 +17,7 @@ export function fetchStart(la: u64): void { dla = la; dpos = 0; dtoolong = false
 @inline export function nb(): u32 {
   if (dpos >= 15) { dtoolong = true; dpos++; return 0; }
   let b: u32;
-  if (decodeFromScratch) b = <u32>load<u8>(SCRATCH + <usize>dpos);
+  if (decodeFromScratch) b = <u32>load<u8>(SCRATCH + <usize>(dla + <u64>dpos));
   else b = fetchByte(dla + <u64>dpos);
   dpos++;
   return b;
