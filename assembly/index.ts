@@ -10,7 +10,7 @@ import * as X from "./run/debug";
 import * as M from "./mmu";
 import { setMachineSize, tlbFlushAll, hostWroteMemory, hostWroteRange, invept as inveptAll } from "./mmu";
 import { vmresume as run, postExternalInterrupt as post } from "./run/loop";
-import { decodeCount, costsInit, setCost as setOpCost } from "./run/blocks";
+import { decodeCount, costsInit, setCost as setOpCost, decodeScratchBlock } from "./run/blocks";
 import { rdmsr, wrmsr } from "./msr";
 import { stop, clearStop, faultVec } from "./fault";
 
@@ -82,6 +82,9 @@ export function decodeLength(): i32 {
   if (op == D.OP_UD || op == D.OP_TOOLONG) return -1;
   return <i32>load<u8>(e, D.D_LEN);
 }
+
+/** Decodes the scratch buffer as one block (as the run loop would): the number of instructions in it. */
+export function decodeBlock(): u32 { return decodeScratchBlock(); }
 
 /** Host-side page walk for debuggers and VMI: guest-physical address or -1 (no side effects). */
 export function translateLinear(la: u64): i64 { return M.probeLinear(la); }

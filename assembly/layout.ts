@@ -61,9 +61,10 @@ export const DCACHE_BYTES: usize = <usize>DCACHE_ENTRIES * BLOCK_BYTES;
 // its first byte, u32 Wasm page number of the page its bytes run into (0 = none).
 export const BLOCK_INDEX: usize = 0x00c80000;
 export const BLOCK_INDEX_BYTES: usize = <usize>DCACHE_ENTRIES * 8;
-// One decoded entry for the host's instruction-length probe (index.ts decodeLength).
+// A block outside the cache for the host's decoder probes: index.ts decodeLength (its first
+// entry) and run/blocks.ts decodeScratchBlock (header + entries).
 export const DECODE_PROBE: usize = 0x00c90000;
-export const DECODE_PROBE_BYTES: usize = DENTRY;
+export const DECODE_PROBE_BYTES: usize = BLOCK_BYTES;
 
 // One bit per 4 KiB machine frame: the frame holds decoded instructions.
 export const CODEMAP: usize = 0x00d00000;       // up to 4 GiB of machine memory

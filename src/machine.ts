@@ -37,6 +37,7 @@ interface CpuExports {
   eptProbe(eptp: bigint, gpa: bigint, kind: number): bigint;
   eptProbeQual(): bigint;
   decodeLength(): number;
+  decodeBlock(): number;
   translateLinear(la: bigint): bigint;
   fnv1a64(hpa: bigint, len: number): bigint;
   decodes(): bigint;
@@ -225,5 +226,13 @@ export class Machine {
     buf.set(bytes.subarray(0, 16));
     const n = this.cpu.decodeLength();
     return n > bytes.length ? -1 : n;
+  }
+
+  /** How many instructions of `bytes` (at most 256) the run loop would decode into one block. */
+  decodeBlock(bytes: Uint8Array): number {
+    const buf = new Uint8Array(this.cpu.memory.buffer, this.cpu.scratchBase(), 256 + 16);
+    buf.fill(0);
+    buf.set(bytes.subarray(0, 256));
+    return this.cpu.decodeBlock();
   }
 }

@@ -504,6 +504,27 @@ describe('decoder instruction lengths vs capstone (SDM Vol. 2A ch. 2)', () => {
     expect(rejected).toEqual([]);
   });
 
+  test('mandatory prefixes select the map entry (SDM Vol. 2A 2.1.2; Vol. 2D Tables A-3, A-4)', () => {
+    const len = (h: string) => { const p = new Uint8Array(16); const b = parseHex(h); p.set(b); return ourLength(p); };
+    // 0F 38 F0/F1: MOVBE with no prefix or 66 (its operand size); F2 selects CRC32, F3 nothing (not implemented: #UD).
+    expect(len('0f 38 f0 04 24')).toBe(5);
+    expect(len('66 0f 38 f0 04 24')).toBe(6);
+    expect(len('0f 38 f1 04 24')).toBe(5);
+    expect(len('f2 0f 38 f0 04 24')).toBe(-1);
+    expect(len('f3 0f 38 f1 04 24')).toBe(-1);
+    expect(len('0f 38 f0 c0')).toBe(-1); // MOVBE has no register form
+    // 0F B8: POPCNT only with F3; 0F BC/BD: BSF/BSR, with F3 TZCNT/LZCNT (same length either way).
+    expect(len('0f b8 c0')).toBe(-1);
+    expect(len('f3 0f b8 c0')).toBe(4);
+    expect(len('66 f3 0f b8 c0')).toBe(5);
+    // 66 0F 38 80/81: INVEPT / INVVPID (memory operand only); without 66, #UD.
+    expect(len('66 0f 38 80 08')).toBe(5);
+    expect(len('0f 38 80 08')).toBe(-1);
+    // The x87 escapes and the 0F 3A map have no operation yet: #UD.
+    expect(len('d9 c0')).toBe(-1);
+    expect(len('66 0f 3a 0f c1 08')).toBe(-1);
+  });
+
   test('corpus: every opcode form, ModR/M/SIB/displacement, prefixes (66, 67, REX, segment, LOCK, REP)', () => {
     const corpus = buildCorpus();
     const t = new Tally();

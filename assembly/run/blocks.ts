@@ -5,7 +5,7 @@
 // address of their first byte and dropped per page (codepages.ts); whether this view and CPL may
 // fetch them is checked on every entry (run/loop.ts).
 import * as D from "../decode";
-import { DENTRY, BLOCK_INSNS, COSTS, TLB_ENTRIES } from "../layout";
+import { DENTRY, BLOCK_INSNS, COSTS, COSTS_BYTES, TLB_ENTRIES, DECODE_PROBE } from "../layout";
 import { stop, clearStop } from "../fault";
 import { decode } from "../decode";
 import { dgen, tlbX, tlbBias } from "../mmu";
@@ -15,11 +15,20 @@ import { nBreakpoints, breakOnVmfunc, isBreakpoint } from "./debug";
 /** Decoded-instruction cache misses (instructions decoded), for statistics. */
 export let decodeCount: u64 = 0;
 
-export function costsInit(): void { for (let i = 0; i < 256; i++) store<u32>(COSTS + (<usize>i << 2), 1); }
+/** Every operation costs its cost class's cycles (assembly/ops.ts) until the host prices it. */
+export function costsInit(): void {
+  // The op table outgrowing the cost region traps here (the condition folds at compile time).
+  if (<usize>D.OP_COUNT > (COSTS_BYTES >> 2)) unreachable();
+  for (let op = 0; op < D.OP_COUNT; op++) store<u32>(COSTS + (<usize>op << 2), D.opDefaultCycles(op));
+}
+/** Sets one operation's cycles (an id outside the op table is ignored). */
 export function setCost(op: i32, cycles: u32): void {
-  store<u32>(COSTS + (<usize>(op & 255) << 2), cycles);
+  if (op < 0 || op >= D.OP_COUNT) return;
+  store<u32>(COSTS + (<usize>op << 2), cycles);
   dgen++; // decoded entries carry their cost: decode again
 }
+/** Virtual cycles one retired `op` costs. */
+@inline export function opCost(op: i32): u32 { return load<u32>(COSTS + (<usize>op << 2)); }
 
 // Block header layout (the first DENTRY bytes of a block), after the tag (codepages.ts B_TAG).
 export const B_COUNT = 8;  // u32 instructions in the block
@@ -30,17 +39,16 @@ export const B_LA = 24;    // u64 linear RIP it was decoded at (breakpoints spli
 /** The tag of a block decoded now from the byte at Wasm address `key`. */
 @inline export function blockTag(key: usize): u64 { return <u64>key | (<u64>dgen << 32); }
 
-/** Ends a block: control transfers, system instructions, and anything that changes interruptibility. */
-@inline function endsBlock(op: i32): bool {
-  return op >= D.OP_CPUID || (op >= D.OP_JCC && op <= D.OP_CALL_E) || op == D.OP_LOOP || op == D.OP_POPF ||
-    op == D.OP_UD || op == D.OP_UD2 || op == D.OP_TOOLONG;
-}
+/** Ends a block: control transfers, system instructions, and anything that changes interruptibility (the op
+ *  table's ENDS_BLOCK attribute, which the decoder copies into the entry). */
+@inline function endsBlock(e: usize): bool { return load<u8>(e, D.D_ENDS) != 0; }
 
 /**
- * Decodes the block at linear `r` (machine byte at Wasm address `key`) into cache slot `slot`,
- * header `h`; false when the first instruction cannot be fetched.
+ * Decodes instructions from linear `r` into the entries after header `h` until one ends the block:
+ * the linear address after the last one, with count and cost in the header; 0 when the first
+ * instruction cannot be fetched (its fault is raised when it runs).
  */
-export function buildBlock(h: usize, slot: u32, r: u64, key: usize): bool {
+function decodeRun(h: usize, r: u64): u64 {
   let la = r;
   let n: u32 = 0;
   let cost: u64 = 0;
@@ -50,19 +58,31 @@ export function buildBlock(h: usize, slot: u32, r: u64, key: usize): bool {
     decode(e, la);
     decodeCount++;
     if (stop) {
-      if (n == 0) { store<u64>(h, 0, B_TAG); return false; }
+      if (n == 0) return 0;
       clearStop(); // the fault belongs to a later instruction: it is raised when that one runs
       break;
     }
     const op = <i32>load<u16>(e, D.D_OP);
-    const c = load<u32>(COSTS + (<usize>(op & 255) << 2));
+    const c = opCost(op);
     store<u32>(e, c, D.D_COST);
     cost += <u64>c;
     if (op == D.OP_VMFUNC && breakOnVmfunc && n > 0) break; // VMFUNC starts its own block too
     la += <u64>load<u8>(e, D.D_LEN);
     n++;
-    if (endsBlock(op)) break;
+    if (endsBlock(e)) break;
   }
+  store<u32>(h, n, B_COUNT);
+  store<u64>(h, cost, B_COST);
+  return la;
+}
+
+/**
+ * Decodes the block at linear `r` (machine byte at Wasm address `key`) into cache slot `slot`,
+ * header `h`; false when the first instruction cannot be fetched.
+ */
+export function buildBlock(h: usize, slot: u32, r: u64, key: usize): bool {
+  const la = decodeRun(h, r);
+  if (la == 0) { store<u64>(h, 0, B_TAG); return false; }
   // The bytes may run into the next linear page: record the page they were fetched from there
   // (decode just filled its fetch TLB entry), so an entry through another mapping is checked.
   let page2: u32 = 0;
@@ -75,7 +95,18 @@ export function buildBlock(h: usize, slot: u32, r: u64, key: usize): bool {
   store<u64>(h, blockTag(key), B_TAG);
   store<u32>(h, page2, B_PAGE2);
   store<u64>(h, r, B_LA);
-  store<u32>(h, n, B_COUNT);
-  store<u64>(h, cost, B_COST);
   return true;
+}
+
+/**
+ * Decodes the scratch buffer (at linear address 0) as the run loop would decode a block, into the
+ * probe block, for the host's checks of where blocks end: the number of instructions in it.
+ */
+export function decodeScratchBlock(): u32 {
+  D.decodeFromScratch = true;
+  clearStop();
+  const ok = decodeRun(DECODE_PROBE, 0) != 0;
+  D.decodeFromScratch = false;
+  clearStop();
+  return ok ? load<u32>(DECODE_PROBE, B_COUNT) : 0;
 }

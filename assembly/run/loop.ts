@@ -8,7 +8,7 @@
 import * as V from "../vmcs";
 import * as S from "../state";
 import * as D from "../decode";
-import { DCACHE, DCACHE_ENTRIES, DENTRY, BLOCK_BYTES, COSTS, TLB_ENTRIES } from "../layout";
+import { DCACHE, DCACHE_ENTRIES, DENTRY, BLOCK_BYTES, TLB_ENTRIES } from "../layout";
 import { stop, faultVec, faultErr, faultHasErr, faultType, faultCr2, exitReq, exitQual, clearStop } from "../fault";
 import { execute, partial } from "../exec";
 import { tlbX, tlbBias, translate, ACC_FETCH } from "../mmu";
@@ -17,7 +17,7 @@ import { getRflags } from "../flags";
 import { exitReasonOut, vmExit, saveGuestState } from "../vmx/exit";
 import { vmEntry, timerDeadline, ENTRY_FAILED, ENTRY_RUN } from "../vmx/entry";
 import { deliver } from "../vmx/deliver";
-import { B_LA, B_PAGE2, B_COUNT, B_COST, blockTag, buildBlock } from "./blocks";
+import { B_LA, B_PAGE2, B_COUNT, B_COST, blockTag, buildBlock, opCost } from "./blocks";
 import { nBreakpoints, breakOnVmfunc, debugStopHere } from "./debug";
 
 let pendingExtInt: i32 = -1;            // a host interrupt arriving at this physical CPU
@@ -196,7 +196,7 @@ function handleStop(len: u32, timerDeadline: u64): bool {
   if (type == 4 || type == 6) {
     // INT n / INT3 retire before their event is delivered.
     S.insnsRetired++;
-    S.vcycles += <u64>load<u32>(COSTS + (<usize>D.OP_INT << 2));
+    S.vcycles += <u64>opCost(D.OP_INT);
   }
   const exited = deliver(vec, type, err, hasErr, S.nrip, len, cr2v);
   clearStop();

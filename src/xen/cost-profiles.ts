@@ -15,13 +15,21 @@
 //   - Intel ARK: the parts' base frequencies.
 // Cycle counts are core cycles at the nominal frequency, which on these parts
 // is also the (invariant) TSC frequency, so cycles and TSC ticks coincide.
-import { OP } from '../cpu-ops.js';
+import { OP_CPUID, OP_RDTSC, OP_RDTSCP, OP_RDMSR, OP_WRMSR, OP_HLT, OP_IN, OP_OUT, OP_INT, OP_INT3, OP_IRET,
+  OP_SYSCALL, OP_SYSRET, OP_VMCALL, OP_VMFUNC } from '../../assembly/ops.js';
 import type { XenCosts } from './cost.js';
 import { PLACEHOLDER_COSTS } from './cost.js';
 import type { Machine } from '../machine.js';
 
 /** A number with where it comes from. */
 export interface Cited { value: number; source: string }
+
+/** The operations a profile may price, by their op-table name (ids from the CPU's assembly/ops.ts). */
+export const OP = {
+  CPUID: OP_CPUID, RDTSC: OP_RDTSC, RDTSCP: OP_RDTSCP, RDMSR: OP_RDMSR, WRMSR: OP_WRMSR, HLT: OP_HLT, IN: OP_IN,
+  OUT: OP_OUT, INT: OP_INT, INT3: OP_INT3, IRET: OP_IRET, SYSCALL: OP_SYSCALL, SYSRET: OP_SYSRET, VMCALL: OP_VMCALL,
+  VMFUNC: OP_VMFUNC,
+} as const;
 
 export interface CostProfile {
   name: string;
