@@ -12,6 +12,8 @@ import { setMachineSize, tlbFlushAll, hostWroteMemory, invept as inveptAll } fro
 import { decodeCount, vmresume as run, costsInit, setCost as setOpCost, postExternalInterrupt as post } from "./vmx";
 import { rdmsr, wrmsr } from "./system";
 import { stop, clearStop, faultVec } from "./fault";
+export { mmioEmulate, mmioEventInfo, mmioEventErrorCode, mmioEventCr2, mmioExitReason, mmioExitQualification,
+  mmioExitGpa, mmioExitGla } from "./mmio";
 
 /** Sets up the CPU with `machineBytes` of machine memory; returns false if Wasm memory cannot grow. */
 export function init(machineBytes: u64): bool {

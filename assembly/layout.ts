@@ -9,6 +9,7 @@ export const VMCS_PRESENT: usize = 0x00120000; // 8192 x u8: 1 = field exists on
 export const DUMMY_READ: usize = 0x00130000;  // a page of 0xFF: reads beyond machine memory
 export const DUMMY_WRITE: usize = 0x00131000; // a page that swallows writes beyond machine memory
 export const SCRATCH: usize = 0x00132000;     // host <-> CPU staging (decoder tests)
+export const MMIO_INSN: usize = 0x00133000;   // one decoded entry (DENTRY bytes): the instruction MMIO emulation re-executes (mmio.ts)
 
 // Software TLB: direct-mapped, TLB_ENTRIES per set; sets for {supervisor,user} x
 // {read, write, fetch}. Each entry: u64 tag (linear page number + 1) and u64 wasm

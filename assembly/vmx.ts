@@ -46,7 +46,7 @@ export function setCost(op: i32, cycles: u32): void {
 }
 
 // ---- guest state <-> VMCS (SDM 26.3.2 loading, 28.3 saving) -----------------
-function loadGuestState(): void {
+export function loadGuestState(): void {
   S.cr0 = V.vmcsGet(V.GUEST_CR0); S.cr3 = V.vmcsGet(V.GUEST_CR3); S.cr4 = V.vmcsGet(V.GUEST_CR4);
   S.efer = V.vmcsGet(V.GUEST_IA32_EFER);
   for (let s = 0; s < 8; s++) {
@@ -71,7 +71,7 @@ function loadGuestState(): void {
   setCpl(<i32>((S.segAr(S.SS) >> 5) & 3));
 }
 
-function saveGuestState(): void {
+export function saveGuestState(): void {
   V.vmcsSet(V.GUEST_CR0, S.cr0); V.vmcsSet(V.GUEST_CR3, S.cr3); V.vmcsSet(V.GUEST_CR4, S.cr4);
   V.vmcsSet(V.GUEST_IA32_EFER, S.efer);
   for (let s = 0; s < 8; s++) {
