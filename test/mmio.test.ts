@@ -12,6 +12,7 @@ import { runImage, type RunSummary, type RunOptions } from '../src/run.js';
 import type { Domain } from '../src/xen/domain.js';
 import type { MmioDevice, MmioSize } from '../src/xen/devices/mmio.js';
 import { EPT_R } from '../src/xen/ept.js';
+import { PDPT_GPA } from '../src/xen/boot.js';
 import { asm, haveAssembler } from './helpers/asm.js';
 import { makeElf } from './helpers/elf.js';
 
@@ -282,6 +283,15 @@ describe.skipIf(!haveAssembler())('MMIO emulation (hvm_hap_nested_page_fault -> 
     expect(r.u64(0x40)).toBe(0n);
     expect(r.u64(0x60)).toBe(BigInt(HOLE + 0x100));     // the #GP's RIP
     expect(r.log).toContain('d1v0 MMIO emulation failed: instruction fetch at gpa 0x300100, RIP 0x300100');
+  });
+
+  it('guest page tables in MMIO cannot be walked by the emulation either: #GP(0)', () => {
+    const r = runAsm(`${WITH_IDT}
+      mov qword ptr [${PDPT_GPA + 8}], ${HOLE | 3}
+      mov eax, [0x40000000]`);
+    expect(r.s.exit).toMatchObject({ kind: 'shutdown', status: 0 });
+    expect(r.u64(0x40)).toBe(0n);
+    expect(r.log.some((l) => /^d1v0 MMIO emulation failed: page walk at gpa 0x300000, RIP 0x1[0-9a-f]+$/.test(l))).toBe(true);
   });
 
   it('TF set before the emulated instruction: #DB queued for after it, as x86_emulate\'s singlestep', () => {

@@ -75,8 +75,10 @@ function handleMmioWithTranslation(v: Vcpu, gpa: bigint): void {
       return;
     case 'exit':
       if (r.reason === EXIT_REASON_EPT_VIOLATION && isMmio(d, r.gpa)) {
-        // X86EMUL_UNHANDLEABLE: the instruction itself or its page walk is in MMIO.
-        d.log(`d${d.id}v${v.id} MMIO emulation failed: ${Number(r.qualification) & 4 ? 'instruction fetch' : 'page walk'} at gpa ${hex(r.gpa)}, RIP ${hex(rip)}`);
+        // X86EMUL_UNHANDLEABLE: the instruction bytes, its page walk or a descriptor table is in MMIO.
+        const q = Number(r.qualification);
+        const what = q & 4 ? 'instruction fetch' : (q & 0x180) === 0x80 ? 'page walk' : 'descriptor-table access';
+        d.log(`d${d.id}v${v.id} MMIO emulation failed: ${what} at gpa ${hex(r.gpa)}, RIP ${hex(rip)}`);
         v.injectHwException(X86_EXC_GP, 0);
       } else if (r.reason === EXIT_REASON_EPT_VIOLATION) {
         eptViolationCrash(v, Number(r.qualification), r.gpa, r.gla);
