@@ -60,75 +60,33 @@ export let shadowAge: i32 = 0;
 export let insnsRetired: u64 = 0;
 export let vcycles: u64 = 0;
 
-// RFLAGS bits
-export const F_CF: u64 = 1 << 0;
-export const F_FIXED1: u64 = 1 << 1;
-export const F_PF: u64 = 1 << 2;
-export const F_AF: u64 = 1 << 4;
-export const F_ZF: u64 = 1 << 6;
-export const F_SF: u64 = 1 << 7;
-export const F_TF: u64 = 1 << 8;
-export const F_IF: u64 = 1 << 9;
-export const F_DF: u64 = 1 << 10;
-export const F_OF: u64 = 1 << 11;
-export const F_IOPL: u64 = 3 << 12;
-export const F_NT: u64 = 1 << 14;
-export const F_RF: u64 = 1 << 16;
-export const F_VM: u64 = 1 << 17;
-export const F_AC: u64 = 1 << 18;
-export const F_VIF: u64 = 1 << 19;
-export const F_VIP: u64 = 1 << 20;
-export const F_ID: u64 = 1 << 21;
-export const STATUS_FLAGS: u64 = F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF;
+// RFLAGS, CR0/CR4 and EFER bits: shared with the host (assembly/shared/x86-defns.ts, msr-index.ts) and
+// re-exported here under the CPU's short names.
+import {
+  X86_EFLAGS_CF, X86_EFLAGS_PF, X86_EFLAGS_AF, X86_EFLAGS_ZF, X86_EFLAGS_SF, X86_EFLAGS_OF,
+} from "./shared/x86-defns";
+export {
+  X86_EFLAGS_CF as F_CF, X86_EFLAGS_MBS as F_FIXED1, X86_EFLAGS_PF as F_PF, X86_EFLAGS_AF as F_AF,
+  X86_EFLAGS_ZF as F_ZF, X86_EFLAGS_SF as F_SF, X86_EFLAGS_TF as F_TF, X86_EFLAGS_IF as F_IF, X86_EFLAGS_DF as F_DF,
+  X86_EFLAGS_OF as F_OF, X86_EFLAGS_IOPL as F_IOPL, X86_EFLAGS_NT as F_NT, X86_EFLAGS_RF as F_RF, X86_EFLAGS_VM as F_VM,
+  X86_EFLAGS_AC as F_AC, X86_EFLAGS_VIF as F_VIF, X86_EFLAGS_VIP as F_VIP, X86_EFLAGS_ID as F_ID,
+  X86_CR0_PE as CR0_PE, X86_CR0_MP as CR0_MP, X86_CR0_EM as CR0_EM, X86_CR0_TS as CR0_TS, X86_CR0_ET as CR0_ET,
+  X86_CR0_NE as CR0_NE, X86_CR0_WP as CR0_WP, X86_CR0_AM as CR0_AM, X86_CR0_NW as CR0_NW, X86_CR0_CD as CR0_CD,
+  X86_CR0_PG as CR0_PG,
+  X86_CR4_PAE as CR4_PAE, X86_CR4_PGE as CR4_PGE, X86_CR4_OSFXSR as CR4_OSFXSR, X86_CR4_VMXE as CR4_VMXE,
+  X86_CR4_FSGSBASE as CR4_FSGSBASE, X86_CR4_PCIDE as CR4_PCIDE, X86_CR4_OSXSAVE as CR4_OSXSAVE,
+  X86_CR4_SMEP as CR4_SMEP, X86_CR4_SMAP as CR4_SMAP,
+} from "./shared/x86-defns";
+export const STATUS_FLAGS: u64 = X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_OF;
 
-// Control-register bits
-export const CR0_PE: u64 = 1 << 0;
-export const CR0_MP: u64 = 1 << 1;
-export const CR0_EM: u64 = 1 << 2;
-export const CR0_TS: u64 = 1 << 3;
-export const CR0_ET: u64 = 1 << 4;
-export const CR0_NE: u64 = 1 << 5;
-export const CR0_WP: u64 = 1 << 16;
-export const CR0_AM: u64 = 1 << 18;
-export const CR0_NW: u64 = 1 << 29;
-export const CR0_CD: u64 = 1 << 30;
-export const CR0_PG: u64 = 1 << 31;
-export const CR4_PAE: u64 = 1 << 5;
-export const CR4_PGE: u64 = 1 << 7;
-export const CR4_OSFXSR: u64 = 1 << 9;
-export const CR4_VMXE: u64 = 1 << 13;
-export const CR4_FSGSBASE: u64 = 1 << 16;
-export const CR4_PCIDE: u64 = 1 << 17;
-export const CR4_OSXSAVE: u64 = 1 << 18;
-export const CR4_SMEP: u64 = 1 << 20;
-export const CR4_SMAP: u64 = 1 << 21;
-export const EFER_SCE: u64 = 1 << 0;
-export const EFER_LME: u64 = 1 << 8;
-export const EFER_LMA: u64 = 1 << 10;
-export const EFER_NXE: u64 = 1 << 11;
+// MSR indices: shared with the host (assembly/shared/msr-index.ts); two keep the CPU's older names.
+export * from "./shared/msr-index";
+export { MSR_IA32_CR_PAT as MSR_IA32_PAT, MSR_SHADOW_GS_BASE as MSR_KERNEL_GS_BASE } from "./shared/msr-index";
 
-// MSR indices
-export const MSR_IA32_TSC: u32 = 0x10;
-export const MSR_IA32_APIC_BASE: u32 = 0x1b;
-export const MSR_IA32_FEATURE_CONTROL: u32 = 0x3a;
-export const MSR_IA32_SYSENTER_CS: u32 = 0x174;
-export const MSR_IA32_SYSENTER_ESP: u32 = 0x175;
-export const MSR_IA32_SYSENTER_EIP: u32 = 0x176;
-export const MSR_IA32_MISC_ENABLE: u32 = 0x1a0;
-export const MSR_IA32_PAT: u32 = 0x277;
-export const MSR_EFER: u32 = 0xc0000080;
-export const MSR_STAR: u32 = 0xc0000081;
-export const MSR_LSTAR: u32 = 0xc0000082;
-export const MSR_CSTAR: u32 = 0xc0000083;
-export const MSR_SYSCALL_MASK: u32 = 0xc0000084;
-export const MSR_FS_BASE: u32 = 0xc0000100;
-export const MSR_GS_BASE: u32 = 0xc0000101;
-export const MSR_KERNEL_GS_BASE: u32 = 0xc0000102;
-export const MSR_TSC_AUX: u32 = 0xc0000103;
-
-// Exception vectors
-export const DE = 0; export const DB = 1; export const NMI = 2; export const BP = 3;
-export const OF_ = 4; export const BR = 5; export const UD = 6; export const NM = 7;
-export const DF = 8; export const TS = 10; export const NP = 11; export const SS_ = 12;
-export const GP = 13; export const PF = 14; export const MF = 16; export const AC = 17;
-export const MC = 18; export const XM = 19; export const VE = 20;
+// Exception vectors (assembly/shared/x86-defns.ts) under the CPU's short names.
+export {
+  X86_EXC_DE as DE, X86_EXC_DB as DB, X86_EXC_NMI as NMI, X86_EXC_BP as BP, X86_EXC_OF as OF_, X86_EXC_BR as BR,
+  X86_EXC_UD as UD, X86_EXC_NM as NM, X86_EXC_DF as DF, X86_EXC_TS as TS, X86_EXC_NP as NP, X86_EXC_SS as SS_,
+  X86_EXC_GP as GP, X86_EXC_PF as PF, X86_EXC_MF as MF, X86_EXC_AC as AC, X86_EXC_MC as MC, X86_EXC_XM as XM,
+  X86_EXC_VE as VE,
+} from "./shared/x86-defns";

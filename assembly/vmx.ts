@@ -23,7 +23,7 @@ let mtfPending: bool = false;
 // stop before VMFUNC, checked at instruction boundaries like QEMU's gdbstub
 // checks its breakpoints. vmresume returns DEBUG_STOP with RIP at the address.
 const BREAKPOINTS: usize = 0x00108400; // up to 64 x u64
-const MAX_BREAKPOINTS = 64;
+import { MAX_BREAKPOINTS } from "./shared/limits";
 let nBreakpoints: i32 = 0;
 let breakOnVmfunc: bool = false;
 let debugSkip: bool = false;   // resume past a breakpoint at the current RIP once

@@ -7,8 +7,8 @@ import { parseTraceFile, formatRecord, eventName, TraceFileError } from './dom0/
 import { createInterface } from 'node:readline';
 import { ExecEnv } from './exec.js';
 import { runImage, parseCount, parseVtime, checkMem, RunOptionError, type RunSummary, type RunOptions } from './run.js';
-import { runImageWithVmi } from './run-vmi.js';
-import { loadLaunchConfig, LaunchConfigError } from './dom0/vmi-launch.js';
+import { runImageWithLaunches } from './run-launch.js';
+import { loadLaunchConfig, LaunchConfigError } from './dom0/launch.js';
 import { ImageError } from './xen/elf.js';
 import { PROFILES, getProfile } from './xen/cost-profiles.js';
 import { benchCommand, BenchUsageError } from './bench/command.js';
@@ -67,7 +67,7 @@ async function runCommand(a: RunArgs): Promise<number> {
       views: a.views, notify: a.notify, traceFile: a.trace, traceHvm: a.trace !== undefined, onDom0Log: dom0Log,
     },
   };
-  const summary: RunSummary = a.vmi === false ? runImage(opts) : await runImageWithVmi({
+  const summary: RunSummary = a.vmi === false ? runImage(opts) : await runImageWithLaunches({
     ...opts, launchMode: a.vmiMode, onLaunchLog: dom0Log,
     launchConfig: a.vmiConfig === undefined ? undefined : loadLaunchConfig(a.vmiConfig),
   });

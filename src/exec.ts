@@ -5,7 +5,10 @@
 //   CPL 3, nothing else mapped. Exceptions end the run (exception bitmap = all ones).
 import { Machine, GPR_NAMES, GprName } from './machine.js';
 import { nativeCpuid } from './cpuid.js';
-import { exitReasonName } from './vmcs.js';
+import {
+  exitReasonName, EXIT_REASON_EXCEPTION_NMI, EXIT_REASON_CPUID, EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED,
+} from './vmcs.js';
+import { X86_EXC_UD, X86_EXC_PF } from '../assembly/shared/x86-defns.js';
 import { EptTable, EPT_RWX } from './xen/ept.js';
 import { FrameAllocator } from './xen/frames.js';
 import { hex } from './util/format.js';
@@ -196,21 +199,21 @@ export class ExecEnv {
       const left = BigInt(maxInsns) - (m.insnsRetired - start);
       if (left <= 0n) { stop = 'limit'; break; }
       const reason = m.vmresume(left);
-      if (reason === 52) { stop = 'limit'; break; }
-      if (reason === 0) {
+      if (reason === EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED) { stop = 'limit'; break; }
+      if (reason === EXIT_REASON_EXCEPTION_NMI) {
         const info = Number(m.vmread('VM_EXIT_INTR_INFO'));
         const vector = info & 0xff, type = (info >> 8) & 7;
         const rip = m.vmread('GUEST_RIP');
-        if (vector === 6 && rip === end) { stop = 'end'; break; }
+        if (vector === X86_EXC_UD && rip === end) { stop = 'end'; break; }
         stop = 'exception';
         extra = { vector };
         if (info & (1 << 11)) extra.error_code = hex(m.vmread('VM_EXIT_INTR_ERROR_CODE'));
-        if (vector === 14) extra.cr2 = hex(m.vmread('EXIT_QUALIFICATION'));
+        if (vector === X86_EXC_PF) extra.cr2 = hex(m.vmread('EXIT_QUALIFICATION'));
         // INT3/INTO are traps: the SDM leaves RIP after the instruction once delivered.
         if (type === 6) m.vmwrite('GUEST_RIP', rip + m.vmread('VM_EXIT_INSTRUCTION_LEN'));
         break;
       }
-      if (reason === 10) { // CPUID: emulate as a hypervisor would, then resume
+      if (reason === EXIT_REASON_CPUID) { // CPUID: emulate as a hypervisor would, then resume
         const r = nativeCpuid(Number(m.gpr('rax') & 0xffffffffn), Number(m.gpr('rcx') & 0xffffffffn));
         m.setGpr('rax', r.eax); m.setGpr('rbx', r.ebx); m.setGpr('rcx', r.ecx); m.setGpr('rdx', r.edx);
         m.vmwrite('GUEST_RIP', m.vmread('GUEST_RIP') + m.vmread('VM_EXIT_INSTRUCTION_LEN'));

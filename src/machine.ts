@@ -7,6 +7,8 @@ import v8 from 'node:v8';
 import { join } from 'node:path';
 import { packageRoot } from './util/paths.js';
 import { fieldEncoding, fieldName, INTR_INFO_DELIVER_CODE_MASK } from './vmcs.js';
+import { MAX_BREAKPOINTS } from '../assembly/shared/limits.js';
+import { GPR_NAMES } from '../assembly/shared/regs.js';
 import { MMIO_DONE, MMIO_EXCEPTION } from '../assembly/shared/mmio.js';
 
 interface CpuExports {
@@ -66,15 +68,20 @@ export type MmioOutcome =
 /** The CPU's imports: the device model behind MMIO emulation, set only while emulateMmio runs. */
 interface HostImports { mmio: MmioAccess | undefined }
 
-export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
-  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
-export type GprName = typeof GPR_NAMES[number];
+/** The general-purpose registers by encoding (assembly/shared/regs.ts): index i is register i. */
+export { GPR_NAMES };
+export type GprName = string;
 
 export class VmxError extends Error {}
 
+function gprIndex(name: GprName): number {
+  const i = GPR_NAMES.indexOf(name);
+  if (i < 0) throw new RangeError(`unknown general-purpose register "${name}"`);
+  return i;
+}
+
 /** vmresume's return value when a debugger breakpoint stopped the guest (not a VMX exit reason). */
 export { DEBUG_STOP } from "../assembly/shared/limits.js";
-const MAX_BREAKPOINTS = 64;
 
 let compiled: WebAssembly.Module | undefined;
 function cpuModule(): WebAssembly.Module {
@@ -181,11 +188,11 @@ export class Machine {
   vmresume(budget: bigint | number = 0xffffffffffffn): number { return this.cpu.vmresume(BigInt(budget)) >>> 0; }
 
   gpr(r: GprName | number): bigint {
-    const i = typeof r === 'number' ? r : GPR_NAMES.indexOf(r);
+    const i = typeof r === 'number' ? r : gprIndex(r);
     return BigInt.asUintN(64, this.cpu.getGpr(i));
   }
   setGpr(r: GprName | number, v: bigint | number): void {
-    const i = typeof r === 'number' ? r : GPR_NAMES.indexOf(r);
+    const i = typeof r === 'number' ? r : gprIndex(r);
     this.cpu.setGpr(i, BigInt.asUintN(64, BigInt(v)));
   }
   get cr2(): bigint { return BigInt.asUintN(64, this.cpu.getCr2()); }

@@ -4,12 +4,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { StopReason } from './xen/vcpu.js';
+import type { StopReason } from './xen/sched.js';
+import { exitHistogram } from './xen/vcpu.js';
 import { Domain, CRASH_STATUS, type DomainConfig } from './xen/domain.js';
 import { getProfile, type CostProfile } from './xen/cost-profiles.js';
 import { parseElf64, ImageError } from './xen/elf.js';
 import { bootImage, BOOTINFO_F_VMFUNC, type BootLayout, type BootOptions } from './xen/boot.js';
-import { VmiMechanism, type VmiOptions } from './xen/vmi.js';
+import { VmiTrigger, type VmiTriggerOptions } from './xen/trigger.js';
 import { Dom0, type HandledRequest } from './dom0/dom0.js';
 import { writeFileSync } from 'node:fs';
 import { HYPERCALL_NAMES } from './xen/public.js';
@@ -58,7 +59,7 @@ export interface RunOptions {
   vmi?: VmiRunOptions | false;
 }
 
-export interface VmiRunOptions extends VmiOptions {
+export interface VmiRunOptions extends VmiTriggerOptions {
   /** Write the xentrace file Dom0's trace daemon collected. */
   traceFile?: string;
   /** Dom0 received a request (the VMI launcher hooks in here). */
@@ -144,7 +145,7 @@ export interface PreparedRun {
   tscKhz: number;
   d: Domain;
   layout: BootLayout;
-  mech: VmiMechanism | undefined;
+  mech: VmiTrigger | undefined;
   dom0: Dom0 | undefined;
   /** The System.map placed in guest memory, if any. */
   systemMap: Uint8Array | undefined;
@@ -195,12 +196,12 @@ export function prepareRun(opts: RunOptions = {}): PreparedRun {
     memMiB, tscKhz, profile, timerPeriod: opts.timerPeriod, ...(opts.vmi ? { ve: true } : {}), ...opts.domain,
     console, log: opts.onLog,
   });
-  let mech: VmiMechanism | undefined;
+  let mech: VmiTrigger | undefined;
   let dom0: Dom0 | undefined;
   const vmiOpts = opts.vmi || undefined;
   if (vmiOpts) {
     const dd = d;
-    mech = new VmiMechanism(dd, vmiOpts);
+    mech = new VmiTrigger(dd, vmiOpts);
     dom0 = new Dom0(dd, mech, (h) => {
       const ns = Number(h.dom0At - h.detectedAt) * 1e6 / tscKhz;
       vmiOpts.onDom0Log?.(`VMI request from d${h.request.domid}v${h.request.vcpu}: EPTP index ${h.request.eptpIndex} ` +
@@ -220,7 +221,7 @@ export function prepareRun(opts: RunOptions = {}): PreparedRun {
 export function runImage(opts: RunOptions = {}): RunSummary {
   const p = prepareRun(opts);
   opts.beforeRun?.(p.d, p.layout);
-  const stop = p.d.vcpu.run({ maxInsns: opts.maxInsns, maxVcycles: opts.maxVtime });
+  const stop = p.d.sched.run({ maxInsns: opts.maxInsns, maxVcycles: opts.maxVtime });
   return summarizeRun(p, opts, stop);
 }
 
@@ -232,19 +233,31 @@ export function summarizeRun(p: PreparedRun, opts: RunOptions, stop: StopReason)
   const hostMs = performance.now() - t0;
   if (vmiOpts?.traceFile && dom0) writeFileSync(vmiOpts.traceFile, dom0.consumer.file());
 
-  const m = d.machine, v = d.vcpu;
+  const m = d.machine;
   let exit: RunSummary['exit'];
   if (stop.kind === 'limit') {
     exit = { status: LIMIT_STATUS, kind: 'limit', reason: stop.which,
       detail: stop.which === 'max-insns' ? `stopped after ${m.insnsRetired} instructions (--max-insns)` : `stopped at ${m.vcycles} virtual cycles (--max-vtime)` };
+  } else if (stop.kind === 'paused') {
+    throw new Error(`d${d.id}: the run stopped with every vCPU paused and nothing to unpause them`);
   } else {
     const s = d.shutdownInfo!;
     exit = { status: s.status & 0xff, kind: s.reason === 'crash' ? 'crash' : 'shutdown', reason: s.reason, detail: s.message };
     if (s.status === CRASH_STATUS) exit.kind = 'crash';
   }
-  const byReason = v.exitHistogram();
+  // The domain's figures: each vCPU's, added up.
+  const exits = new Map<number, number>(), calls = new Map<number, number>();
+  let halted = 0n, exitCycles = 0n, injected = 0, missed = 0;
+  for (const v of d.vcpus) {
+    for (const [r, n] of v.stats.exits) exits.set(r, (exits.get(r) ?? 0) + n);
+    for (const [h, n] of v.stats.hypercalls) calls.set(h, (calls.get(h) ?? 0) + n);
+    halted += v.stats.haltedCycles; exitCycles += v.stats.exitCycles;
+    injected += v.timer.injected; missed += v.timer.missed;
+  }
+  const byReason = exitHistogram(exits);
   const hypercalls: Record<string, number> = {};
-  for (const [n, c] of [...v.stats.hypercalls.entries()].sort((a, b) => a[0] - b[0])) hypercalls[HYPERCALL_NAMES[n] ?? `hypercall_${n}`] = c;
+  for (const [n, c] of [...calls.entries()].sort((a, b) => a[0] - b[0])) hypercalls[HYPERCALL_NAMES[n] ?? `hypercall_${n}`] = c;
+  const timer = d.vcpus[0].timer;   // every vCPU's timer has the domain's period and vector
   const insns = Number(m.insnsRetired), vcycles = Number(m.vcycles);
   return {
     image, exit, insns, vcycles,
@@ -254,9 +267,9 @@ export function summarizeRun(p: PreparedRun, opts: RunOptions, stop: StopReason)
     first_user_process: firstUser(),
     exits: { total: Object.values(byReason).reduce((a, b) => a + b, 0), by_reason: byReason },
     hypercalls,
-    timer: { vector: v.timer.vector, period_cycles: Number(v.timer.period), ticks_injected: v.timer.injected, ticks_missed: v.timer.missed },
-    halted_cycles: Number(v.stats.haltedCycles),
-    exit_cycles: Number(v.stats.exitCycles),
+    timer: { vector: timer.vector, period_cycles: Number(timer.period), ticks_injected: injected, ticks_missed: missed },
+    halted_cycles: Number(halted),
+    exit_cycles: Number(exitCycles),
     vmi_requests: (dom0?.handled ?? []).map((h) => ({
       domid: h.request.domid, vcpu: h.request.vcpu, eptp_index: h.request.eptpIndex, parameter: h.request.parameter,
       rip: '0x' + h.request.rip.toString(16), cr3: '0x' + h.request.cr3.toString(16),

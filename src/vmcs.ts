@@ -1,55 +1,19 @@
-// VMCS field names and encodings (Intel SDM Vol. 3C, Appendix B), spelled as
-// Linux's arch/x86/include/asm/vmx.h and Xen's vmcs.h spell them, so that a
-// host written against this table reads like real hypervisor code.
+// The host's view of the VMCS facts the CPU is compiled from (assembly/shared/): field names and
+// encodings (Intel SDM Vol. 3C, Appendix B), control bits (25.6-25.8) and exit reasons (Appendix C).
+// Nothing is defined here; this module turns the shared constants into the lookups the host needs
+// (name <-> encoding, exit reason -> printed name).
+import * as FIELDS from '../assembly/shared/vmcs-fields.js';
+import * as CONTROLS from '../assembly/shared/vmx-controls.js';
+import { BASIC_EXIT_REASON_LIMIT, VMX_EXIT_REASONS_FAILED_VMENTRY, exitReasonShortName } from '../assembly/shared/exit-reasons.js';
 
-export const VMCS_FIELDS = {
-  VIRTUAL_PROCESSOR_ID: 0x0000, POSTED_INTR_NV: 0x0002, EPTP_INDEX: 0x0004,
-  GUEST_ES_SELECTOR: 0x0800, GUEST_CS_SELECTOR: 0x0802, GUEST_SS_SELECTOR: 0x0804, GUEST_DS_SELECTOR: 0x0806,
-  GUEST_FS_SELECTOR: 0x0808, GUEST_GS_SELECTOR: 0x080a, GUEST_LDTR_SELECTOR: 0x080c, GUEST_TR_SELECTOR: 0x080e,
-  GUEST_INTR_STATUS: 0x0810,
-  HOST_ES_SELECTOR: 0x0c00, HOST_CS_SELECTOR: 0x0c02, HOST_SS_SELECTOR: 0x0c04, HOST_DS_SELECTOR: 0x0c06,
-  HOST_FS_SELECTOR: 0x0c08, HOST_GS_SELECTOR: 0x0c0a, HOST_TR_SELECTOR: 0x0c0c,
-  IO_BITMAP_A: 0x2000, IO_BITMAP_B: 0x2002, MSR_BITMAP: 0x2004, VM_EXIT_MSR_STORE_ADDR: 0x2006,
-  VM_EXIT_MSR_LOAD_ADDR: 0x2008, VM_ENTRY_MSR_LOAD_ADDR: 0x200a, EXECUTIVE_VMCS_POINTER: 0x200c,
-  TSC_OFFSET: 0x2010, VIRTUAL_APIC_PAGE_ADDR: 0x2012, APIC_ACCESS_ADDR: 0x2014, POSTED_INTR_DESC_ADDR: 0x2016,
-  VM_FUNCTION_CONTROL: 0x2018, EPT_POINTER: 0x201a, EOI_EXIT_BITMAP0: 0x201c, EOI_EXIT_BITMAP1: 0x201e,
-  EOI_EXIT_BITMAP2: 0x2020, EOI_EXIT_BITMAP3: 0x2022, EPTP_LIST_ADDR: 0x2024, VMREAD_BITMAP: 0x2026,
-  VMWRITE_BITMAP: 0x2028, VIRT_EXCEPTION_INFO: 0x202a, XSS_EXIT_BITMAP: 0x202c, ENCLS_EXITING_BITMAP: 0x202e,
-  TSC_MULTIPLIER: 0x2032,
-  GUEST_PHYSICAL_ADDRESS: 0x2400,
-  VMCS_LINK_POINTER: 0x2800, GUEST_IA32_DEBUGCTL: 0x2802, GUEST_IA32_PAT: 0x2804, GUEST_IA32_EFER: 0x2806,
-  HOST_IA32_PAT: 0x2c00, HOST_IA32_EFER: 0x2c02,
-  PIN_BASED_VM_EXEC_CONTROL: 0x4000, CPU_BASED_VM_EXEC_CONTROL: 0x4002, EXCEPTION_BITMAP: 0x4004,
-  PAGE_FAULT_ERROR_CODE_MASK: 0x4006, PAGE_FAULT_ERROR_CODE_MATCH: 0x4008, CR3_TARGET_COUNT: 0x400a,
-  VM_EXIT_CONTROLS: 0x400c, VM_EXIT_MSR_STORE_COUNT: 0x400e, VM_EXIT_MSR_LOAD_COUNT: 0x4010,
-  VM_ENTRY_CONTROLS: 0x4012, VM_ENTRY_MSR_LOAD_COUNT: 0x4014, VM_ENTRY_INTR_INFO_FIELD: 0x4016,
-  VM_ENTRY_EXCEPTION_ERROR_CODE: 0x4018, VM_ENTRY_INSTRUCTION_LEN: 0x401a, TPR_THRESHOLD: 0x401c,
-  SECONDARY_VM_EXEC_CONTROL: 0x401e, PLE_GAP: 0x4020, PLE_WINDOW: 0x4022,
-  VM_INSTRUCTION_ERROR: 0x4400, VM_EXIT_REASON: 0x4402, VM_EXIT_INTR_INFO: 0x4404, VM_EXIT_INTR_ERROR_CODE: 0x4406,
-  IDT_VECTORING_INFO_FIELD: 0x4408, IDT_VECTORING_ERROR_CODE: 0x440a, VM_EXIT_INSTRUCTION_LEN: 0x440c,
-  VMX_INSTRUCTION_INFO: 0x440e,
-  GUEST_ES_LIMIT: 0x4800, GUEST_CS_LIMIT: 0x4802, GUEST_SS_LIMIT: 0x4804, GUEST_DS_LIMIT: 0x4806,
-  GUEST_FS_LIMIT: 0x4808, GUEST_GS_LIMIT: 0x480a, GUEST_LDTR_LIMIT: 0x480c, GUEST_TR_LIMIT: 0x480e,
-  GUEST_GDTR_LIMIT: 0x4810, GUEST_IDTR_LIMIT: 0x4812,
-  GUEST_ES_AR_BYTES: 0x4814, GUEST_CS_AR_BYTES: 0x4816, GUEST_SS_AR_BYTES: 0x4818, GUEST_DS_AR_BYTES: 0x481a,
-  GUEST_FS_AR_BYTES: 0x481c, GUEST_GS_AR_BYTES: 0x481e, GUEST_LDTR_AR_BYTES: 0x4820, GUEST_TR_AR_BYTES: 0x4822,
-  GUEST_INTERRUPTIBILITY_INFO: 0x4824, GUEST_ACTIVITY_STATE: 0x4826, GUEST_SMBASE: 0x4828,
-  GUEST_SYSENTER_CS: 0x482a, VMX_PREEMPTION_TIMER_VALUE: 0x482e, HOST_IA32_SYSENTER_CS: 0x4c00,
-  CR0_GUEST_HOST_MASK: 0x6000, CR4_GUEST_HOST_MASK: 0x6002, CR0_READ_SHADOW: 0x6004, CR4_READ_SHADOW: 0x6006,
-  CR3_TARGET_VALUE0: 0x6008, CR3_TARGET_VALUE1: 0x600a, CR3_TARGET_VALUE2: 0x600c, CR3_TARGET_VALUE3: 0x600e,
-  EXIT_QUALIFICATION: 0x6400, IO_RCX: 0x6402, IO_RSI: 0x6404, IO_RDI: 0x6406, IO_RIP: 0x6408,
-  GUEST_LINEAR_ADDRESS: 0x640a,
-  GUEST_CR0: 0x6800, GUEST_CR3: 0x6802, GUEST_CR4: 0x6804, GUEST_ES_BASE: 0x6806, GUEST_CS_BASE: 0x6808,
-  GUEST_SS_BASE: 0x680a, GUEST_DS_BASE: 0x680c, GUEST_FS_BASE: 0x680e, GUEST_GS_BASE: 0x6810,
-  GUEST_LDTR_BASE: 0x6812, GUEST_TR_BASE: 0x6814, GUEST_GDTR_BASE: 0x6816, GUEST_IDTR_BASE: 0x6818,
-  GUEST_DR7: 0x681a, GUEST_RSP: 0x681c, GUEST_RIP: 0x681e, GUEST_RFLAGS: 0x6820,
-  GUEST_PENDING_DBG_EXCEPTIONS: 0x6822, GUEST_SYSENTER_ESP: 0x6824, GUEST_SYSENTER_EIP: 0x6826,
-  HOST_CR0: 0x6c00, HOST_CR3: 0x6c02, HOST_CR4: 0x6c04, HOST_FS_BASE: 0x6c06, HOST_GS_BASE: 0x6c08,
-  HOST_TR_BASE: 0x6c0a, HOST_GDTR_BASE: 0x6c0c, HOST_IDTR_BASE: 0x6c0e, HOST_IA32_SYSENTER_ESP: 0x6c10,
-  HOST_IA32_SYSENTER_EIP: 0x6c12, HOST_RSP: 0x6c14, HOST_RIP: 0x6c16,
-} as const;
+export * from '../assembly/shared/vmx-controls.js';
+export * from '../assembly/shared/exit-reasons.js';
 
-export type VmcsField = keyof typeof VMCS_FIELDS;
+export type VmcsField = keyof typeof FIELDS;
+
+/** Every field by its name, in encoding order (the order `vmcs` completion lists them). */
+export const VMCS_FIELDS: Readonly<Record<VmcsField, number>> = Object.freeze(Object.fromEntries(
+  Object.entries(FIELDS).filter(([, v]) => typeof v === 'number').sort(([, a], [, b]) => a - b)) as Record<VmcsField, number>);
 
 const BY_ENCODING = new Map<number, string>(Object.entries(VMCS_FIELDS).map(([k, v]) => [v, k]));
 export function fieldName(enc: number): string | undefined { return BY_ENCODING.get(enc); }
@@ -63,56 +27,27 @@ export function fieldEncoding(field: string | number): number {
   throw new Error(`unknown VMCS field "${field}"`);
 }
 
-// Control bits (SDM Vol. 3C 25.6-25.8), with Linux's names.
-export const PIN_BASED_EXT_INTR_MASK = 1 << 0;
-export const PIN_BASED_NMI_EXITING = 1 << 3;
-export const PIN_BASED_VMX_PREEMPTION_TIMER = 1 << 6;
-export const CPU_BASED_INTR_WINDOW_EXITING = 1 << 2;
-export const CPU_BASED_USE_TSC_OFFSETTING = 1 << 3;
-export const CPU_BASED_HLT_EXITING = 1 << 7;
-export const CPU_BASED_INVLPG_EXITING = 1 << 9;
-export const CPU_BASED_RDTSC_EXITING = 1 << 12;
-export const CPU_BASED_CR3_LOAD_EXITING = 1 << 15;
-export const CPU_BASED_CR3_STORE_EXITING = 1 << 16;
-export const CPU_BASED_CR8_LOAD_EXITING = 1 << 19;
-export const CPU_BASED_CR8_STORE_EXITING = 1 << 20;
-export const CPU_BASED_MOV_DR_EXITING = 1 << 23;
-export const CPU_BASED_UNCOND_IO_EXITING = 1 << 24;
-export const CPU_BASED_USE_IO_BITMAPS = 1 << 25;
-export const CPU_BASED_USE_MSR_BITMAPS = 1 << 28;
-export const CPU_BASED_ACTIVATE_SECONDARY_CONTROLS = 0x80000000;
-export const SECONDARY_EXEC_ENABLE_EPT = 1 << 1;
-export const SECONDARY_EXEC_DESC = 1 << 2;
-export const SECONDARY_EXEC_ENABLE_RDTSCP = 1 << 3;
-export const SECONDARY_EXEC_WBINVD_EXITING = 1 << 6;
-export const SECONDARY_EXEC_ENABLE_VMFUNC = 1 << 13;
-export const SECONDARY_EXEC_EPT_VIOLATION_VE = 1 << 18;
-export const VM_EXIT_HOST_ADDR_SPACE_SIZE = 1 << 9;
-export const VM_EXIT_ACK_INTR_ON_EXIT = 1 << 15;
-export const VM_ENTRY_IA32E_MODE = 1 << 9;
-export const INTR_INFO_VALID_MASK = 0x80000000;
-export const INTR_INFO_DELIVER_CODE_MASK = 1 << 11;
-export const INTR_TYPE_EXT_INTR = 0 << 8;
-export const INTR_TYPE_NMI_INTR = 2 << 8;
-export const INTR_TYPE_HARD_EXCEPTION = 3 << 8;
-export const INTR_TYPE_SOFT_INTR = 4 << 8;
-export const INTR_TYPE_SOFT_EXCEPTION = 6 << 8;
-
-/** Basic exit reasons (SDM Vol. 3C Appendix C), Xen's/Linux's names. */
-export const EXIT_REASONS: Record<number, string> = {
-  0: 'EXCEPTION_NMI', 1: 'EXTERNAL_INTERRUPT', 2: 'TRIPLE_FAULT', 3: 'INIT', 4: 'SIPI', 5: 'IO_SMI',
-  6: 'OTHER_SMI', 7: 'INTERRUPT_WINDOW', 8: 'NMI_WINDOW', 9: 'TASK_SWITCH', 10: 'CPUID', 11: 'GETSEC',
-  12: 'HLT', 13: 'INVD', 14: 'INVLPG', 15: 'RDPMC', 16: 'RDTSC', 17: 'RSM', 18: 'VMCALL', 19: 'VMCLEAR',
-  20: 'VMLAUNCH', 21: 'VMPTRLD', 22: 'VMPTRST', 23: 'VMREAD', 24: 'VMRESUME', 25: 'VMWRITE', 26: 'VMXOFF',
-  27: 'VMXON', 28: 'CR_ACCESS', 29: 'DR_ACCESS', 30: 'IO_INSTRUCTION', 31: 'MSR_READ', 32: 'MSR_WRITE',
-  33: 'INVALID_STATE', 34: 'MSR_LOAD_FAIL', 36: 'MWAIT_INSTRUCTION', 37: 'MONITOR_TRAP_FLAG',
-  39: 'MONITOR_INSTRUCTION', 40: 'PAUSE_INSTRUCTION', 41: 'MCE_DURING_VMENTRY', 43: 'TPR_BELOW_THRESHOLD',
-  44: 'APIC_ACCESS', 45: 'EOI_INDUCED', 46: 'GDTR_IDTR', 47: 'LDTR_TR', 48: 'EPT_VIOLATION',
-  49: 'EPT_MISCONFIG', 50: 'INVEPT', 51: 'RDTSCP', 52: 'PREEMPTION_TIMER', 53: 'INVVPID', 54: 'WBINVD',
-  55: 'XSETBV', 56: 'APIC_WRITE', 57: 'RDRAND', 58: 'INVPCID', 59: 'VMFUNC',
+/** Where the debugger has always shown a control bit by another name than Linux's without its prefix. */
+const SHOWN_AS: Readonly<Record<string, string>> = {
+  PIN_BASED_VMX_PREEMPTION_TIMER: 'PREEMPTION_TIMER', SECONDARY_EXEC_DESC: 'DESC_EXITING',
+  SECONDARY_EXEC_VIRTUALIZE_X2APIC_MODE: 'VIRTUALIZE_X2APIC', SECONDARY_EXEC_SHADOW_VMCS: 'VMCS_SHADOWING',
 };
+/** [bit number, shown name] for every shared bit of one control field, by bit. */
+function controlBits(prefix: string): [number, string][] {
+  return Object.entries(CONTROLS).filter((e): e is [string, number] => e[0].startsWith(prefix) && typeof e[1] === 'number')
+    .map(([name, mask]): [number, string] => [Math.log2(mask), SHOWN_AS[name] ?? name.slice(prefix.length)])
+    .sort(([a], [b]) => a - b);
+}
+export const PIN_BASED_CONTROL_BITS = controlBits('PIN_BASED_');
+export const CPU_BASED_CONTROL_BITS = controlBits('CPU_BASED_');
+export const SECONDARY_EXEC_CONTROL_BITS = controlBits('SECONDARY_EXEC_');
+
+/** Basic exit reasons by number, with the names the host prints (the SDM's unused numbers absent). */
+export const EXIT_REASONS: Readonly<Record<number, string>> = Object.freeze(Object.fromEntries(
+  Array.from({ length: BASIC_EXIT_REASON_LIMIT }, (_, r) => [r, exitReasonShortName(r)]).filter(([, n]) => n !== '')));
+
 export function exitReasonName(reason: number): string {
   const basic = reason & 0xffff;
   const name = EXIT_REASONS[basic] ?? `UNKNOWN_${basic}`;
-  return reason & 0x80000000 ? `VMENTRY_FAILURE(${name})` : name;
+  return reason & VMX_EXIT_REASONS_FAILED_VMENTRY ? `VMENTRY_FAILURE(${name})` : name;
 }

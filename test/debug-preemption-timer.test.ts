@@ -1,7 +1,7 @@
 // The VMX-preemption timer as the debugger shows it. SDM Vol. 3C, 25.5.1: the timer counts down
 // at the TSC rate shifted right by IA32_VMX_MISC[4:0]; our CPU reports 0 (assembly/vmx.ts), so one
 // tick is one TSC cycle. `vmcs` must therefore show, in cycles, exactly what the hypervisor armed
-// at the last VM entry (src/xen/vcpu.ts prepareEntry), and the timer's exit must come that many
+// at the last VM entry (src/xen/vcpu.ts armPreemptionTimer, called by src/xen/sched.ts prepareEntry), and the timer's exit must come that many
 // cycles after the entry.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { DebugSession, Debugger, Output } from '../src/debug/index.js';
@@ -18,12 +18,10 @@ describe('VMX-preemption timer (SDM Vol. 3C 25.5.1, IA32_VMX_MISC[4:0] = 0): vmc
     dbg.out.showGuest = false;
     // One slice per resume: the debugger itself never re-arms the timer between an entry and its exit.
     s.sliceInsns = 1n << 40n;
-    // The hypervisor's armed deadline: prepareEntry's result, and the time it armed the timer (the
-    // first entry hook runs right after its VMWRITE).
-    let at = 0n;
-    s.v.entryHooks.unshift(() => { at = s.m.vcycles; });
-    const prepareEntry = s.v.prepareEntry.bind(s.v);
-    s.v.prepareEntry = () => { const deadline = prepareEntry(); armed.push({ at, deadline }); return deadline; };
+    // The hypervisor's armed deadline: what Vcpu.armPreemptionTimer returns (the virtual time the
+    // timer fires), and the time it armed it (src/xen/sched.ts prepareEntry calls it before the entry).
+    const arm = s.v.armPreemptionTimer.bind(s.v);
+    s.v.armPreemptionTimer = (d) => { const at = s.m.vcycles; const deadline = arm(d); armed.push({ at, deadline }); return deadline; };
   });
 
   /** The field's value and the cycles `vmcs` shows for it. */

@@ -12,6 +12,7 @@ import { DebugSession, Debugger, Output, runScript } from '../src/debug/index.js
 import { SymbolTable } from '../src/debug/symbols.js';
 import { decodeEptViolation, decodeIo, decodeCrAccess, decodeInterruptionInfo } from '../src/debug/exit-decode.js';
 import { parseExitReason } from '../src/debug/breakpoints.js';
+import { EXIT_REASON_IO_INSTRUCTION } from '../src/vmcs.js';
 import { runImage, defaultImagePath } from '../src/run.js';
 import { runCli } from './helpers/cli.js';
 
@@ -228,7 +229,7 @@ describe('walks, memory, registers', () => {
     const { out } = await h.run('histogram');
     const total = [...h.s.v.stats.exits.values()].reduce((a, b) => a + b, 0);
     expect(out).toContain(`VM exits by reason: ${total.toLocaleString('en-US')} in all`);
-    const io = h.s.v.stats.exits.get(30)!;
+    const io = h.s.v.stats.exits.get(EXIT_REASON_IO_INSTRUCTION)!;
     expect(out).toMatch(new RegExp(`IO_INSTRUCTION +30 +${io.toLocaleString('en-US')} +\\d+\\.\\d\\d%`));
   });
 });

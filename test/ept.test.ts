@@ -7,8 +7,13 @@ import { EptTable, EPT_R, EPT_W, EPT_X, EPT_RWX, EPT_SUPPRESS_VE, EPT_ACCESSED, 
 import { FrameAllocator } from '../src/xen/frames.js';
 import { OP } from '../src/cpu-ops.js';
 
-const EPT_VIOLATION = 48, EPT_MISCONFIG = 49, VMFUNC_EXIT = 59, HLT = 12, EXCEPTION = 0;
-const SEC_EPT = 1 << 1, SEC_VMFUNC = 1 << 13, SEC_VE = 1 << 18;
+import {
+  EXIT_REASON_EPT_VIOLATION as EPT_VIOLATION, EXIT_REASON_EPT_MISCONFIG as EPT_MISCONFIG, EXIT_REASON_VMFUNC as VMFUNC_EXIT,
+  EXIT_REASON_HLT as HLT, EXIT_REASON_EXCEPTION_NMI as EXCEPTION,
+} from '../assembly/shared/exit-reasons.js';
+import {
+  SECONDARY_EXEC_ENABLE_EPT as SEC_EPT, SECONDARY_EXEC_ENABLE_VMFUNC as SEC_VMFUNC, SECONDARY_EXEC_EPT_VIOLATION_VE as SEC_VE,
+} from '../assembly/shared/vmx-controls.js';
 const LIST = 0xb00000, VE_INFO = 0xb01000;
 
 /** A TestGuest whose guest-physical memory goes through an identity EPT (4 KiB pages for the first 8 MiB). */

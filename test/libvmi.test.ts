@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   Vmi, VMI_SUCCESS, VMI_FAILURE, VMI_OS_LINUX, LIBVMI_REGS, regName, machineVcpuReg,
-} from '../src/dom0/libvmi.js';
+  linux_tasks,
+} from '../src/dom0/libvmi/index.js';
 import { loadProfile, parseProfile, profileFromObject, SymbolMap, ProfileError } from '../src/dom0/profile.js';
 import {
   buildSyntheticGuest, type SyntheticGuest, SYM, OFF, KPGD, PAGE_OFFSET, KERNEL_MAP, VMALLOC, USER_VA,
@@ -162,7 +163,7 @@ describe('translation: the 4-level walk from guest-physical reads', () => {
     expect(vmi.vmi_translate_uv2p(USER_VA + 5n, 7)).toEqual([VMI_SUCCESS, trig.userPage! + 5n]);
     expect(vmi.vmi_translate_uv2p(USER_VA, 2)).toEqual([VMI_FAILURE, 0n]);    // a kernel thread has no user page
     expect(vmi.vmi_translate_uv2p(USER_VA, 4242)).toEqual([VMI_FAILURE, 0n]);
-    expect(vmi.tasks().map((t) => [t.pid, t.comm, t.addr])).toEqual(g.tasks.map((t) => [t.pid, t.comm, t.addr]));
+    expect(linux_tasks(vmi).map((t) => [t.pid, t.comm, t.addr])).toEqual(g.tasks.map((t) => [t.pid, t.comm, t.addr]));
   });
 
   it('an explicit kpgd in the profile is the kernel page table', () => {
@@ -268,7 +269,7 @@ describe('robustness', () => {
     expect(v.vmi_read_64_pa(0x400000n)[0]).toBe(VMI_SUCCESS);
     expect(v.vmi_translate_ksym2v('init_task')).toEqual([VMI_FAILURE, 0n]);
     expect(v.vmi_pid_to_dtb(1)).toEqual([VMI_FAILURE, 0n]);
-    expect(v.tasks()).toEqual([]);
+    expect(linux_tasks(v)).toEqual([]);
   });
 
   it('a DomainAccess that throws gives VMI_FAILURE, never an exception', () => {
@@ -298,7 +299,7 @@ describe('robustness', () => {
     writeFileSync(join(dir, 'System.map'), gg.sysmap);
     writeFileSync(join(dir, 'p.json'), JSON.stringify(gg.profileJson));
     const v = new Vmi(gg.domain, { profile: loadProfile(join(dir, 'p.json')), maxTasks: 1000 });
-    expect(v.tasks().length).toBe(1000);
+    expect(linux_tasks(v).length).toBe(1000);
     expect(v.vmi_pid_to_dtb(4242)).toEqual([VMI_FAILURE, 0n]);
   });
 });

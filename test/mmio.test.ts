@@ -244,7 +244,7 @@ describe.skipIf(!haveAssembler())('MMIO emulation (hvm_hap_nested_page_fault -> 
       mov eax, [${page}]
       mov [${OUT + 8}], rax
       ${EXIT0}`, { devices: [dev], vmi: {}, domain: { ve: false },
-      beforeRun: (d) => d.vmi!.altp2m.view(1)!.setAccess(BigInt(page), 0n) });
+      beforeRun: (d) => d.trigger!.altp2m.view(1)!.setAccess(BigInt(page), 0n) });
     expect(r.s.exit).toMatchObject({ kind: 'shutdown', status: 0 });
     expect(dev.log).toEqual(['r 201000 4 3020100', 'w 201008 4 99']);   // view 1: the handler
     expect(r.u64(0)).toBe(0x03020100n);
@@ -257,7 +257,7 @@ describe.skipIf(!haveAssembler())('MMIO emulation (hvm_hap_nested_page_fault -> 
       mov ecx, 1
       vmfunc
       mov dword ptr [${OUT}], 1
-      ${EXIT0}`, { vmi: {}, domain: { ve: false }, beforeRun: (d) => d.vmi!.altp2m.view(1)!.setAccess(BigInt(OUT), EPT_R) });
+      ${EXIT0}`, { vmi: {}, domain: { ve: false }, beforeRun: (d) => d.trigger!.altp2m.view(1)!.setAccess(BigInt(OUT), EPT_R) });
     expect(r.s.exit).toMatchObject({ kind: 'crash', status: 125 });
     expect(r.log[0]).toMatch(/^d1v0 EPT violation 0x18a \(-w-\/r--\) gpa 0x200000 mfn 0x400 --- GLA 0x200000 at RIP 0x10000a$/);
   });
@@ -298,9 +298,9 @@ describe.skipIf(!haveAssembler())('MMIO emulation (hvm_hap_nested_page_fault -> 
     let queued: bigint | undefined;
     const r = runAsm(`mov eax, [${HOLE}]\n${EXIT0}`, {
       beforeRun: (d) => {
-        const m = d.machine, v = d.vcpu;
+        const m = d.machine, v = d.vcpus[0];
         m.vmwrite('GUEST_RFLAGS', m.vmread('GUEST_RFLAGS') | 0x100n);
-        v.prepareEntry();
+        d.sched.prepareEntry(v);
         const reason = m.vmresume(1000);
         v.recordExit(reason);
         v.handleExit(reason);
@@ -326,8 +326,8 @@ describe.skipIf(!haveAssembler())('MMIO emulation (hvm_hap_nested_page_fault -> 
     let seen: Record<string, bigint> | undefined;
     runAsm(`mov eax, [${HOLE + 0x10}]\n${EXIT0}`, {
       beforeRun: (d) => {
-        const m = d.machine, v = d.vcpu;
-        v.prepareEntry();
+        const m = d.machine, v = d.vcpus[0];
+        d.sched.prepareEntry(v);
         const reason = m.vmresume(1000);
         const before = ['VM_EXIT_REASON', 'EXIT_QUALIFICATION', 'GUEST_PHYSICAL_ADDRESS', 'GUEST_LINEAR_ADDRESS', 'VM_EXIT_INSTRUCTION_LEN']
           .map((f) => [f, m.vmread(f)] as const);

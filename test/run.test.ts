@@ -179,7 +179,7 @@ describe('the #VE handler', () => {
         const list = d.frames.alloc() * PAGE_SIZE;
         for (let i = 0; i < 512; i++) d.machine.write64(list + i * 8, i === 1 ? view1.eptp() : d.p2m.eptp());
         const m = d.machine;
-        d.vcpu.setSecondaryExecControl(SECONDARY_EXEC_ENABLE_VMFUNC, true);
+        for (const v of d.vcpus) v.setSecondaryExecControl(SECONDARY_EXEC_ENABLE_VMFUNC, true);
         m.vmwrite('VM_FUNCTION_CONTROL', 1);
         m.vmwrite('EPTP_LIST_ADDR', list);
         m.vmwrite('EPT_POINTER', view1.eptp());

@@ -5,7 +5,7 @@ import { TestGuest } from './helpers/guest.js';
 import { haveAssembler } from './helpers/asm.js';
 import { FrameAllocator } from '../src/xen/frames.js';
 import { Altp2m, contiguousFill, INVALID_EPTP } from '../src/xen/altp2m.js';
-import { checkVmiRequest, currentEptpIndex, vmiRequestTraceData, parseVmiRequest } from '../src/xen/vmi-trigger.js';
+import { checkVmiRequest, currentEptpIndex, vmiRequestTraceData, parseVmiRequest } from '../src/xen/vmfunc-awareness.js';
 
 function setup(opts: { ve?: boolean; views?: number } = {}) {
   const g = new TestGuest({ memMiB: 32 });
@@ -84,25 +84,25 @@ describe('HVMOP_altp2m on a domain (public/hvm/hvm_op.h xen_hvm_altp2m_op)', () 
   };
   it('create, switch, set_mem_access and destroy views through the operation structure', () => {
     const { d } = prepareRun({ vmi: { views: 2 } });
-    const mech = d.vmi!;
+    const mech = d.trigger!;
     const st = op(HVMOP_altp2m_get_domain_state);
-    expect(mech.altp2mOp(d.vcpu, st)).toBe(0);
+    expect(mech.altp2mOp(d.vcpus[0], st)).toBe(0);
     expect(st.getUint8(16)).toBe(1);
     const c = op(HVMOP_altp2m_create_p2m);
-    expect(mech.altp2mOp(d.vcpu, c)).toBe(0);
+    expect(mech.altp2mOp(d.vcpus[0], c)).toBe(0);
     const view = c.getUint16(16, true);
     expect(view).toBe(2);
     expect(mech.altp2m.isRequestIndex(12)).toBe(true);
-    expect(mech.altp2mOp(d.vcpu, op(HVMOP_altp2m_switch_p2m, view))).toBe(0);
+    expect(mech.altp2mOp(d.vcpus[0], op(HVMOP_altp2m_switch_p2m, view))).toBe(0);
     expect(d.machine.vmread('EPT_POINTER')).toBe(mech.altp2m.eptp(2));
-    expect(mech.altp2mOp(d.vcpu, op(HVMOP_altp2m_switch_p2m, 12))).toBe(-22); // mirrors are not switchable views
-    expect(mech.altp2mOp(d.vcpu, op(HVMOP_altp2m_destroy_p2m, 0))).toBe(-22); // the host view stays
+    expect(mech.altp2mOp(d.vcpus[0], op(HVMOP_altp2m_switch_p2m, 12))).toBe(-22); // mirrors are not switchable views
+    expect(mech.altp2mOp(d.vcpus[0], op(HVMOP_altp2m_destroy_p2m, 0))).toBe(-22); // the host view stays
     const bad = op(HVMOP_altp2m_create_p2m); bad.setUint32(0, 2, true);
-    expect(mech.altp2mOp(d.vcpu, bad)).toBe(-95); // interface version mismatch
-    expect(mech.altp2mOp(d.vcpu, op(HVMOP_altp2m_destroy_p2m, 2))).toBe(0);
+    expect(mech.altp2mOp(d.vcpus[0], bad)).toBe(-95); // interface version mismatch
+    expect(mech.altp2mOp(d.vcpus[0], op(HVMOP_altp2m_destroy_p2m, 2))).toBe(0);
     expect(mech.altp2m.isRequestIndex(12)).toBe(false);
     // set_mem_access on one gfn of a view mapped with 2 MiB pages splits the superpage (and its mirror's).
-    expect(mech.altp2mOp(d.vcpu, op(HVMOP_altp2m_set_mem_access, 1, 0x345n, 5))).toBe(0);
+    expect(mech.altp2mOp(d.vcpus[0], op(HVMOP_altp2m_set_mem_access, 1, 0x345n, 5))).toBe(0);
     expect(mech.altp2m.view(1)!.leaf(0x345000n) & 7n).toBe(5n);
     expect(mech.altp2m.view(11)!.leaf(0x345000n) & 7n).toBe(5n);
     expect(mech.altp2m.view(1)!.leaf(0x346000n) & 7n).toBe(7n);

@@ -10,6 +10,7 @@ import { FrameAllocator } from '../src/xen/frames.js';
 import { TraceBuffers } from '../src/xen/trace.js';
 import { XentraceConsumer } from '../src/dom0/xentrace.js';
 import * as E from '../src/xen/trace-events.js';
+import { EXIT_REASON_CPUID, EXIT_REASON_RDTSC } from '../assembly/shared/exit-reasons.js';
 import { findXenalyze, xenalyze } from './helpers/xenalyze.js';
 
 function setup(pagesPerCpu = 1, cpus = 1) {
@@ -94,9 +95,9 @@ describe('xentrace files read by Xen\'s xenalyze', () => {
     t.trace(0, E.runstateChange(E.RUNSTATE_RUNNABLE, E.RUNSTATE_RUNNING), tsc, [0 | (1 << 16)]); // d1v0
     for (let i = 0; i < 300; i++) {
       tsc += 3000n;
-      const reason = i % 3 === 0 ? 10 : 16; // CPUID, RDTSC
+      const reason = i % 3 === 0 ? EXIT_REASON_CPUID : EXIT_REASON_RDTSC;
       t.trace(0, E.TRC_HVM_VMEXIT64, tsc, [reason, 0x401000 + i, 0]);
-      if (reason === 16 && i % 7 === 0) t.trace(0, E.TRC_VMI_REQUEST, tsc, [1, 11, 0x401000 + i, 0, 0x1000, 0]);
+      if (reason === EXIT_REASON_RDTSC && i % 7 === 0) t.trace(0, E.TRC_VMI_REQUEST, tsc, [1, 11, 0x401000 + i, 0, 0x1000, 0]);
       tsc += 1000n;
       t.trace(0, E.TRC_HVM_VMENTRY, tsc);
       if (i % 50 === 0) c.poll();

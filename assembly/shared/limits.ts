@@ -6,3 +6,6 @@
 
 /** vmresume's return value when the host debugger's breakpoint stopped the guest (not an SDM reason). */
 export const DEBUG_STOP: u32 = 0x7fff;
+
+/** Linear-address breakpoints the debugger can set at once: the CPU's table holds this many u64s. */
+export const MAX_BREAKPOINTS: i32 = 64;

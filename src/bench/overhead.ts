@@ -14,7 +14,7 @@
 //            exiting is never set (a stock hypervisor without the trigger);
 //   armed    runImage({vmi:false}) with RDTSC exiting set before the first instruction and kept
 //            on (vmireq's "off" is ignored): every guest RDTSC exits;
-//   vmfunc   runImageWithVmi (inline mode, deterministic): the paper's demo; vmireq arms the trigger,
+//   vmfunc   runImageWithLaunches (inline mode, deterministic): the paper's demo; vmireq arms the trigger,
 //            VMFUNCs, the RDTSC exit raises the request, process-list runs in Dom0 while the guest
 //            runs -- nothing of the program's run is charged to the guest;
 //   pause    "off", plus Dom0 introspecting by pausing: every P ms (--poll-ms) Dom0 pauses the guest
@@ -23,7 +23,7 @@
 //            (its libvmi calls x LIBVMI_CALL_CYCLES). A poll that falls while the guest is halted
 //            costs it nothing.
 import { runImage, type RunSummary } from '../run.js';
-import { runImageWithVmi, type VmiRunSummary } from '../run-vmi.js';
+import { runImageWithLaunches, type LaunchRunSummary } from '../run-launch.js';
 import { getProfile, type CostProfile } from '../xen/cost-profiles.js';
 import type { Domain } from '../xen/domain.js';
 
@@ -95,9 +95,10 @@ function watchWorkers(get: () => Domain | undefined) {
 
 /** Keeps RDTSC exiting where the bench puts it: the guest's vmi_trigger hypercall no longer changes it. */
 function pinRdtscExiting(d: Domain, on: boolean): void {
-  const v = d.vcpu;
-  v.setRdtscExiting(on);
-  (v as { setRdtscExiting: (on: boolean) => void }).setRdtscExiting = () => {};
+  for (const v of d.vcpus) {
+    v.setRdtscExiting(on);
+    (v as { setRdtscExiting: (on: boolean) => void }).setRdtscExiting = () => {};
+  }
 }
 
 interface Raw { s: RunSummary; doneAt: number; pauseCycles: number; polls: number; programs: number; calls: number[] }
@@ -119,7 +120,7 @@ export async function benchOverhead(o: OverheadOptions = {}): Promise<OverheadBe
         d = dd;
         pinRdtscExiting(dd, config === 'armed');
         if (config !== 'pause') return;
-        const m = dd.machine, v = dd.vcpu;
+        const m = dd.machine, v = dd.vcpus[0];   // the TVM's one vCPU
         const period = BigInt(Math.round(pollMs * prof.freqKhz.value));
         const pauseCost = BigInt(prof.vmPause.value);
         const callCost = Math.round(LIBVMI_CALL_US * prof.freqKhz.value / 1000);
@@ -153,9 +154,9 @@ export async function benchOverhead(o: OverheadOptions = {}): Promise<OverheadBe
   {
     let d: Domain | undefined;
     const w = watchWorkers(() => d);
-    // runImageWithVmi serves Dom0 between slices of the guest; the vCPU loop counts no exit for a
+    // runImageWithLaunches serves Dom0 between slices of the guest; the vCPU loop counts no exit for a
     // slice's end (the host's budget), so the run's virtual time is the mechanism's alone.
-    const s = await runImageWithVmi({
+    const s = await runImageWithLaunches({
       ...base, launchMode: 'inline', onConsole: w.onConsole,
       beforeRun: (dd) => { d = dd; },
     });

@@ -6,7 +6,7 @@
 // pauses the guest every P ms.
 //
 // Each mechanism runs real guest code on the real Xen pieces (Domain, the
-// vCPU loop and exit handlers, VmiMechanism's RDTSC check and trace buffers,
+// vCPU loop and exit handlers, VmiTrigger's RDTSC check and trace buffers,
 // Dom0's xentrace consumer): a small hand-encoded guest loops
 //   [j iterations of dec/jnz] ; OUT 0x510 (the bench's marker: the request's start) ;
 //   <request> ; [W - j iterations] ; RDTSC ; G x ([W iterations] ; RDTSC)
@@ -25,12 +25,13 @@
 //     delivery (profile.veDelivery) is added, the VMCALL is executed.
 import { Domain } from '../xen/domain.js';
 import { bootImage, BOOTINFO_F_VMFUNC } from '../xen/boot.js';
-import { VmiMechanism, VIRQ_VMI } from '../xen/vmi.js';
+import { VmiTrigger, VIRQ_VMI } from '../xen/trigger.js';
 import { Dom0 } from '../dom0/dom0.js';
 import { getProfile, type CostProfile } from '../xen/cost-profiles.js';
 import { handlerCost } from '../xen/cost.js';
+import { EXIT_REASON_VMCALL, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_RDTSC } from '../vmcs.js';
 import { TRC_VMI_REQUEST } from '../xen/trace-events.js';
-import { vmiRequestTraceData, type VmiRequest } from '../xen/vmi-trigger.js';
+import { vmiRequestTraceData, type VmiRequest } from '../xen/vmfunc-awareness.js';
 import type { ElfImage } from '../xen/elf.js';
 
 export type Mechanism = 'vmfunc' | 'vmfunc-tbuf' | 'vmcall' | 've' | 'dom0-poll';
@@ -146,14 +147,14 @@ export function percentiles(xs: number[]): Pcts {
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / (s.length || 1) };
 }
 
-interface Setup { d: Domain; mech?: VmiMechanism; dom0?: Dom0 }
+interface Setup { d: Domain; mech?: VmiTrigger; dom0?: Dom0 }
 
 function setup(c: TriggerCase, prof: CostProfile, calib: boolean, log: (l: string) => void): Setup {
   const d = new Domain({ memMiB: 16, profile: prof, log });
-  let mech: VmiMechanism | undefined;
-  if (c.mech !== 'dom0-poll') mech = new VmiMechanism(d, { notify: c.mech === 'vmfunc-tbuf' ? 'tbuf' : 'immediate' });
+  let mech: VmiTrigger | undefined;
+  if (c.mech !== 'dom0-poll') mech = new VmiTrigger(d, { notify: c.mech === 'vmfunc-tbuf' ? 'tbuf' : 'immediate' });
   bootImage(d, image(buildGuest(c.mech, calib)), mech ? { flags: BOOTINFO_F_VMFUNC, eptpViews: mech.altp2m.viewCount } : {});
-  if (c.mech === 'vmfunc' || c.mech === 'vmfunc-tbuf') d.vcpu.setRdtscExiting(true); // the trigger's syscall, done up front
+  if (c.mech === 'vmfunc' || c.mech === 'vmfunc-tbuf') for (const v of d.vcpus) v.setRdtscExiting(true); // the trigger's syscall, done up front
   return { d, mech };
 }
 
@@ -161,14 +162,14 @@ function setup(c: TriggerCase, prof: CostProfile, calib: boolean, log: (l: strin
 function calibrate(c: TriggerCase, prof: CostProfile): number {
   const { d } = setup(c, prof, true, () => {});
   const m = d.machine;
-  const ioCost = d.costs.vmexitRoundTrip + handlerCost(d.costs, 30);
+  const ioCost = d.costs.vmexitRoundTrip + handlerCost(d.costs, EXIT_REASON_IO_INSTRUCTION);
   let t0 = 0n, cost = -1, n = 0;
   d.io.register(MARK_PORT, 2, {
     name: 'bench-marker', read: () => 0,
     write: (port) => {
       if (port === MARK_PORT) {
         if (++n > 3) { d.shutdown({ reason: 'poweroff', status: 0, source: 'exit-port', message: 'bench done' }); return; }
-        d.vcpu.setGpr('r8', 0); d.vcpu.setGpr('r9', 1); d.vcpu.setGpr('r10', 1); d.vcpu.setGpr('r12', 0);
+        d.vcpus[0].setGpr('r8', 0); d.vcpus[0].setGpr('r9', 1); d.vcpus[0].setGpr('r10', 1); d.vcpus[0].setGpr('r12', 0);
         t0 = m.vcycles;
       } else {
         // This marker's exit happened ioCost ago; its MOV DX is one more instruction (1 cycle).
@@ -176,7 +177,7 @@ function calibrate(c: TriggerCase, prof: CostProfile): number {
       }
     },
   });
-  d.vcpu.run({ maxInsns: 1_000_000n });
+  d.sched.run({ maxInsns: 1_000_000n });
   return cost + (c.mech === 've' ? prof.veDelivery.value : 0);
 }
 
@@ -239,7 +240,7 @@ export function runTriggerCase(c: TriggerCase, profileName: string | CostProfile
         // Let the last request be found: idle one more poll period (and Dom0's wake-up) first.
         m.addVcycles(idlePeriod + minIdle); idleTotal += idlePeriod + minIdle;
         if (c.mech === 'dom0-poll') polls(false);
-        d.vcpu.prepareEntry();
+        d.sched.prepareEntry(d.vcpus[0]);
         d.shutdown({ reason: 'poweroff', status: 0, source: 'exit-port', message: 'bench done' }); return;
       }
       if (c.mech === 'dom0-poll' && nDet < k) {
@@ -252,18 +253,18 @@ export function runTriggerCase(c: TriggerCase, profileName: string | CostProfile
       m.addVcycles(idle); idleTotal += idle;
       // Dom0's polls while the guest idled: they may find the previous request, and pause an idle guest for free.
       if (c.mech === 'dom0-poll') polls(false);
-      d.vcpu.setGpr('r9', W - j);
+      d.vcpus[0].setGpr('r9', W - j);
       j = Math.floor(rnd() * W);
-      d.vcpu.setGpr('r8', j); d.vcpu.setGpr('r10', W); d.vcpu.setGpr('r12', G);
+      d.vcpus[0].setGpr('r8', j); d.vcpus[0].setGpr('r10', W); d.vcpus[0].setGpr('r12', G);
       t0[k] = m.vcycles; h0[k] = performance.now(); k++;
     },
   });
-  d.vcpu.setGpr('r8', j);
+  d.vcpus[0].setGpr('r8', j);
   const rt = BigInt(d.costs.vmexitRoundTrip);
   if (c.mech === 'vmcall' || c.mech === 've') {
-    d.vcpu.exitHooks.push((v, reason) => {
-      if (reason !== 18) return;
-      const at = m.vcycles + rt + BigInt(handlerCost(d.costs, 18)) + BigInt(c.mech === 've' ? prof.veDelivery.value : 0);
+    for (const vc of d.vcpus) vc.exitHooks.push((v, reason) => {
+      if (reason !== EXIT_REASON_VMCALL) return;
+      const at = m.vcycles + rt + BigInt(handlerCost(d.costs, EXIT_REASON_VMCALL)) + BigInt(c.mech === 've' ? prof.veDelivery.value : 0);
       const req: VmiRequest = { domid: d.id, vcpu: v.id, eptpIndex: 11, parameter: 1, rip: m.vmread('GUEST_RIP'), cr3: m.vmread('GUEST_CR3'), tsc: at };
       hDet[nDet++] = performance.now();
       mech!.requests.push(req);
@@ -271,8 +272,8 @@ export function runTriggerCase(c: TriggerCase, profileName: string | CostProfile
       mech!.onVirq?.(VIRQ_VMI, at);
     });
   }
-  if (c.mech === 'dom0-poll') d.vcpu.entryHooks.push(() => polls(true));
-  d.vcpu.run({ maxInsns: BigInt(N) * BigInt((2 * W + 40) * (G + 1) + 64) + 10_000_000n });
+  if (c.mech === 'dom0-poll') for (const v of d.vcpus) v.entryHooks.push(() => polls(true));
+  d.sched.run({ maxInsns: BigInt(N) * BigInt((2 * W + 40) * (G + 1) + 64) + 10_000_000n });
   dom0?.flush();
   if (mech) mech.requests.forEach((r, i) => { det[i] = r.tsc; });
   const count = Math.min(k, det.length, dom0At.length);
@@ -290,7 +291,7 @@ export function runTriggerCase(c: TriggerCase, profileName: string | CostProfile
     hd.push((hDet[i] - h0[i]) * 1e6);
     hn.push((hDom0[i] - h0[i]) * 1e6);
   }
-  const rdtscExits = d.vcpu.stats.exits.get(16) ?? 0;
+  const rdtscExits = d.vcpus.reduce((n, v) => n + (v.stats.exits.get(EXIT_REASON_RDTSC) ?? 0), 0);
   const busy = Number(m.vcycles - idleTotal);
   const rdtscCount = c.mech === 'vmfunc' || c.mech === 'vmfunc-tbuf' ? rdtscExits : N * (G + 1);
   const name = c.mech === 'dom0-poll' ? `dom0-poll P=${c.pollMs ?? 10}ms` : c.mech;

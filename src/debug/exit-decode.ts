@@ -5,26 +5,29 @@
 // (25.9.2, 25.9.3), and the registers that say what an instruction exit was
 // asking for (CPUID leaf, MSR, hypercall, port value).
 import type { Machine } from '../machine.js';
+import { GPR_NAMES } from '../machine.js';
 import { exitReasonName, fieldEncoding } from '../vmcs.js';
-import { HYPERCALL_NAMES } from '../xen/public.js';
+import * as R from '../../assembly/shared/exit-reasons.js';
+import * as M from '../../assembly/shared/msr-index.js';
+import * as X86 from '../../assembly/shared/x86-defns.js';
+import { HYPERCALL_NAMES, XEN_HYPERCALL_PAGE_MSR } from '../xen/public.js';
 import { hex } from '../util/format.js';
 
-export const GPR_BY_NUMBER = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
-  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
-
-export const EXCEPTION_NAMES: Record<number, string> = {
-  0: '#DE', 1: '#DB', 2: 'NMI', 3: '#BP', 4: '#OF', 5: '#BR', 6: '#UD', 7: '#NM', 8: '#DF', 9: 'coprocessor segment overrun',
-  10: '#TS', 11: '#NP', 12: '#SS', 13: '#GP', 14: '#PF', 16: '#MF', 17: '#AC', 18: '#MC', 19: '#XM', 20: '#VE', 21: '#CP',
-};
+/** Exception mnemonics by vector, from the shared X86_EXC_* (#DE, #DB, NMI, ... #CP). */
+export const EXCEPTION_NAMES: Record<number, string> = Object.fromEntries(Object.entries(X86)
+  .filter((e): e is [string, number] => e[0].startsWith('X86_EXC_') && typeof e[1] === 'number')
+  .map(([name, vec]) => { const s = name.slice('X86_EXC_'.length); return [vec, s === 'NMI' ? s : s === 'CSO' ? 'coprocessor segment overrun' : `#${s}`]; }));
 const INTR_TYPES = ['external interrupt', 'reserved(1)', 'NMI', 'hardware exception', 'software interrupt',
   'privileged software exception', 'software exception', 'other event'];
 
 /** Well-known MSRs by number, for MSR exits. */
 const MSR_NAMES: Record<number, string> = {
-  0x10: 'IA32_TSC', 0x1b: 'IA32_APIC_BASE', 0x174: 'IA32_SYSENTER_CS', 0x175: 'IA32_SYSENTER_ESP', 0x176: 'IA32_SYSENTER_EIP',
-  0x1a0: 'IA32_MISC_ENABLE', 0x277: 'IA32_PAT', 0xc0000080: 'IA32_EFER', 0xc0000081: 'IA32_STAR', 0xc0000082: 'IA32_LSTAR',
-  0xc0000083: 'IA32_CSTAR', 0xc0000084: 'IA32_FMASK', 0xc0000100: 'IA32_FS_BASE', 0xc0000101: 'IA32_GS_BASE',
-  0xc0000102: 'IA32_KERNEL_GS_BASE', 0xc0000103: 'IA32_TSC_AUX', 0x40000000: 'Xen hypercall page',
+  [M.MSR_IA32_TSC]: 'IA32_TSC', [M.MSR_IA32_APIC_BASE]: 'IA32_APIC_BASE', [M.MSR_IA32_SYSENTER_CS]: 'IA32_SYSENTER_CS',
+  [M.MSR_IA32_SYSENTER_ESP]: 'IA32_SYSENTER_ESP', [M.MSR_IA32_SYSENTER_EIP]: 'IA32_SYSENTER_EIP',
+  [M.MSR_IA32_MISC_ENABLE]: 'IA32_MISC_ENABLE', [M.MSR_IA32_CR_PAT]: 'IA32_PAT', [M.MSR_EFER]: 'IA32_EFER',
+  [M.MSR_STAR]: 'IA32_STAR', [M.MSR_LSTAR]: 'IA32_LSTAR', [M.MSR_CSTAR]: 'IA32_CSTAR', [M.MSR_SYSCALL_MASK]: 'IA32_FMASK',
+  [M.MSR_FS_BASE]: 'IA32_FS_BASE', [M.MSR_GS_BASE]: 'IA32_GS_BASE', [M.MSR_SHADOW_GS_BASE]: 'IA32_KERNEL_GS_BASE',
+  [M.MSR_TSC_AUX]: 'IA32_TSC_AUX', [XEN_HYPERCALL_PAGE_MSR]: 'Xen hypercall page',
 };
 /** The TVM's ports (firmware/README.md). */
 const PORT_NAMES: Record<number, string> = {
@@ -54,7 +57,7 @@ export interface ExitInfo {
   insns: bigint;
   vcycles: bigint;
   /** General-purpose registers at the exit (what the handler will read). */
-  regs: Record<typeof GPR_BY_NUMBER[number], bigint>;
+  regs: Record<string, bigint>;
   /** One line: what the qualification (or the registers) say. */
   decoded: string;
   /** Further lines (interruption information, addresses). */
@@ -66,7 +69,7 @@ function read(m: Machine, f: string): bigint { return m.vmfieldExists(fieldEncod
 
 export function captureExit(m: Machine, reason: number, seq: number): ExitInfo {
   const regs = {} as ExitInfo['regs'];
-  for (const r of GPR_BY_NUMBER) regs[r] = r === 'rsp' ? m.vmread('GUEST_RSP') : m.gpr(r);
+  for (const r of GPR_NAMES) regs[r] = r === 'rsp' ? m.vmread('GUEST_RSP') : m.gpr(r);
   const info: ExitInfo = {
     seq, reason, name: exitReasonName(reason),
     qualification: m.vmread('EXIT_QUALIFICATION'),
@@ -135,7 +138,7 @@ export function decodeIo(q: bigint, regs?: ExitInfo['regs']): string {
 
 /** Table 28-3: control-register accesses. */
 export function decodeCrAccess(q: bigint): string {
-  const cr = Number(q & 0xfn), type = Number((q >> 4n) & 3n), gpr = GPR_BY_NUMBER[Number((q >> 8n) & 0xfn)];
+  const cr = Number(q & 0xfn), type = Number((q >> 4n) & 3n), gpr = GPR_NAMES[Number((q >> 8n) & 0xfn)];
   switch (type) {
     case 0: return `MOV to CR${cr} from ${gpr}`;
     case 1: return `MOV from CR${cr} to ${gpr}`;
@@ -146,7 +149,7 @@ export function decodeCrAccess(q: bigint): string {
 
 /** Table 28-4: debug-register accesses. */
 export function decodeDrAccess(q: bigint): string {
-  const dr = Number(q & 7n), from = (q & 0x10n) !== 0n, gpr = GPR_BY_NUMBER[Number((q >> 8n) & 0xfn)];
+  const dr = Number(q & 7n), from = (q & 0x10n) !== 0n, gpr = GPR_NAMES[Number((q >> 8n) & 0xfn)];
   return from ? `MOV from DR${dr} to ${gpr}` : `MOV to DR${dr} from ${gpr}`;
 }
 
@@ -171,48 +174,48 @@ function decodeExit(x: ExitInfo): { decoded: string; details: string[] } {
   const lo32 = (v: bigint) => v & 0xffffffffn;
   let decoded: string;
   switch (x.reason & 0xffff) {
-    case 0: {
+    case R.EXIT_REASON_EXCEPTION_NMI: {
       const vec = x.intrInfo & 0xff, type = (x.intrInfo >> 8) & 7;
       decoded = decodeInterruptionInfo(x.intrInfo, x.intrError);
-      if (type === 3 && vec === 14) details.push(`page-fault linear address ${hex(q)} (the exit qualification; CR2 is not yet written)`);
-      else if (type === 3 && vec === 1) details.push(`debug conditions: ${decodeDebugQual(q)}`);
+      if (type === 3 && vec === X86.X86_EXC_PF) details.push(`page-fault linear address ${hex(q)} (the exit qualification; CR2 is not yet written)`);
+      else if (type === 3 && vec === X86.X86_EXC_DB) details.push(`debug conditions: ${decodeDebugQual(q)}`);
       break;
     }
-    case 1: decoded = x.intrInfo & 0x80000000 ? `host interrupt ${decodeInterruptionInfo(x.intrInfo)}` : 'host interrupt (not acknowledged on exit)'; break;
-    case 2: decoded = 'triple fault: the guest could not deliver a double fault'; break;
-    case 7: decoded = 'interrupt window open: RFLAGS.IF = 1 and no STI/MOV-SS blocking (Xen injects the pending interrupt)'; break;
-    case 9: decoded = decodeTaskSwitch(q); break;
-    case 10: decoded = `CPUID leaf ${hex(lo32(r.rax))}, subleaf ${hex(lo32(r.rcx))}`; break;
-    case 12: decoded = 'HLT: the vCPU blocks until its next event'; break;
-    case 14: decoded = `INVLPG ${hex(q)}`; break;
-    case 16: decoded = 'RDTSC with RDTSC exiting on (the VMI trigger): Xen emulates it and checks the EPT view'; break;
-    case 51: decoded = 'RDTSCP with RDTSC exiting on (the VMI trigger): Xen emulates it and checks the EPT view'; break;
-    case 18: {
+    case R.EXIT_REASON_EXTERNAL_INTERRUPT: decoded = x.intrInfo & 0x80000000 ? `host interrupt ${decodeInterruptionInfo(x.intrInfo)}` : 'host interrupt (not acknowledged on exit)'; break;
+    case R.EXIT_REASON_TRIPLE_FAULT: decoded = 'triple fault: the guest could not deliver a double fault'; break;
+    case R.EXIT_REASON_PENDING_VIRT_INTR: decoded = 'interrupt window open: RFLAGS.IF = 1 and no STI/MOV-SS blocking (Xen injects the pending interrupt)'; break;
+    case R.EXIT_REASON_TASK_SWITCH: decoded = decodeTaskSwitch(q); break;
+    case R.EXIT_REASON_CPUID: decoded = `CPUID leaf ${hex(lo32(r.rax))}, subleaf ${hex(lo32(r.rcx))}`; break;
+    case R.EXIT_REASON_HLT: decoded = 'HLT: the vCPU blocks until its next event'; break;
+    case R.EXIT_REASON_INVLPG: decoded = `INVLPG ${hex(q)}`; break;
+    case R.EXIT_REASON_RDTSC: decoded = 'RDTSC with RDTSC exiting on (the VMI trigger): Xen emulates it and checks the EPT view'; break;
+    case R.EXIT_REASON_RDTSCP: decoded = 'RDTSCP with RDTSC exiting on (the VMI trigger): Xen emulates it and checks the EPT view'; break;
+    case R.EXIT_REASON_VMCALL: {
       const n = Number(lo32(r.rax));
       decoded = `hypercall ${n} (${HYPERCALL_NAMES[n] ?? 'unknown'}), args rdi ${hex(r.rdi)} rsi ${hex(r.rsi)} rdx ${hex(r.rdx)} r10 ${hex(r.r10)} r8 ${hex(r.r8)}`;
       break;
     }
-    case 28: decoded = decodeCrAccess(q); break;
-    case 29: decoded = decodeDrAccess(q); break;
-    case 30: decoded = decodeIo(q, r); break;
-    case 31: { const msr = Number(lo32(r.rcx)); decoded = `RDMSR ${hex(msr)}${MSR_NAMES[msr] ? ` (${MSR_NAMES[msr]})` : ''}`; break; }
-    case 32: {
+    case R.EXIT_REASON_CR_ACCESS: decoded = decodeCrAccess(q); break;
+    case R.EXIT_REASON_DR_ACCESS: decoded = decodeDrAccess(q); break;
+    case R.EXIT_REASON_IO_INSTRUCTION: decoded = decodeIo(q, r); break;
+    case R.EXIT_REASON_MSR_READ: { const msr = Number(lo32(r.rcx)); decoded = `RDMSR ${hex(msr)}${MSR_NAMES[msr] ? ` (${MSR_NAMES[msr]})` : ''}`; break; }
+    case R.EXIT_REASON_MSR_WRITE: {
       const msr = Number(lo32(r.rcx));
       decoded = `WRMSR ${hex(msr)}${MSR_NAMES[msr] ? ` (${MSR_NAMES[msr]})` : ''} value ${hex((lo32(r.rdx) << 32n) | lo32(r.rax))}`;
       break;
     }
-    case 37: decoded = 'monitor trap flag: one instruction retired'; break;
-    case 48:
+    case R.EXIT_REASON_MONITOR_TRAP_FLAG: decoded = 'monitor trap flag: one instruction retired'; break;
+    case R.EXIT_REASON_EPT_VIOLATION:
       decoded = decodeEptViolation(q);
       details.push(`guest-physical address ${hex(x.gpa)}${(q >> 7n) & 1n ? `, guest-linear address ${hex(x.gla)}` : ''}`);
       break;
-    case 49: decoded = `EPT misconfiguration at guest-physical ${hex(x.gpa)}`; break;
-    case 52: decoded = 'VMX-preemption timer expired: the host timer that raises the guest\'s next tick'; break;
-    case 55: decoded = `XSETBV XCR${lo32(r.rcx)} = ${hex((lo32(r.rdx) << 32n) | lo32(r.rax))}`; break;
-    case 59: decoded = `VMFUNC leaf ${lo32(r.rax)}, EPTP-list index ${lo32(r.rcx)}: the function or the list entry is not valid (Xen injects #UD)`; break;
+    case R.EXIT_REASON_EPT_MISCONFIG: decoded = `EPT misconfiguration at guest-physical ${hex(x.gpa)}`; break;
+    case R.EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED: decoded = 'VMX-preemption timer expired: the host timer that raises the guest\'s next tick'; break;
+    case R.EXIT_REASON_XSETBV: decoded = `XSETBV XCR${lo32(r.rcx)} = ${hex((lo32(r.rdx) << 32n) | lo32(r.rax))}`; break;
+    case R.EXIT_REASON_VMFUNC: decoded = `VMFUNC leaf ${lo32(r.rax)}, EPTP-list index ${lo32(r.rcx)}: the function or the list entry is not valid (Xen injects #UD)`; break;
     default: decoded = q ? `qualification ${hex(q)}` : 'no qualification for this reason';
   }
-  if (x.reason & 0x80000000) decoded = `VM-entry failure: ${decoded}`;
+  if (x.reason & R.VMX_EXIT_REASONS_FAILED_VMENTRY) decoded = `VM-entry failure: ${decoded}`;
   if (x.idtVectoring & 0x80000000) {
     details.push(`during event delivery: ${decodeInterruptionInfo(x.idtVectoring, x.idtVectoringError)} (IDT-vectoring information; Xen re-injects it)`);
   }

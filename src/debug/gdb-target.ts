@@ -5,7 +5,8 @@
 // registers in the core feature, so they read as an initialised FPU (FCW
 // 0x37f) and ignore writes.
 import type { Machine } from '../machine.js';
-import { readReg, writeReg } from './registers.js';
+import { GPR_NAMES } from '../machine.js';
+import { readReg, writeReg, RFLAGS_BITS } from './registers.js';
 
 export interface GdbReg {
   name: string;
@@ -19,7 +20,8 @@ export interface GdbReg {
   fixed?: bigint;
 }
 
-const GPRS = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+// gdb's amd64 order (rax rbx rcx rdx rsi rdi rbp rsp r8..r15), by the registers' encoding numbers.
+const GPRS = [0, 3, 1, 2, 6, 7, 5, 4, 8, 9, 10, 11, 12, 13, 14, 15].map((n) => GPR_NAMES[n]);
 
 export const GDB_REGS: GdbReg[] = [
   ...GPRS.map((r): GdbReg => ({ name: r, bits: 64, type: r === 'rbp' || r === 'rsp' ? 'data_ptr' : 'int64', feature: 'core', cpu: r })),
@@ -35,8 +37,7 @@ export const GDB_REGS: GdbReg[] = [
 
 export const REGNUM = Object.fromEntries(GDB_REGS.map((r, i) => [r.name, i])) as Record<string, number>;
 
-const EFLAGS_FIELDS: [string, number][] = [['CF', 0], ['', 1], ['PF', 2], ['AF', 4], ['ZF', 6], ['SF', 7], ['TF', 8], ['IF', 9],
-  ['DF', 10], ['OF', 11], ['NT', 14], ['RF', 16], ['VM', 17], ['AC', 18], ['VIF', 19], ['VIP', 20], ['ID', 21]];
+const EFLAGS_FIELDS: [string, number][] = RFLAGS_BITS.map(([bit, name]) => [name, bit]);
 
 export function targetXml(): string {
   const reg = (r: GdbReg, i: number) =>

@@ -4,7 +4,7 @@
 // guest sees), machine addresses as they are. No side effects on the guest
 // (no accessed/dirty bits); writes tell the CPU (decoded code is dropped).
 import type { Machine } from '../machine.js';
-import { SECONDARY_EXEC_ENABLE_EPT, CPU_BASED_ACTIVATE_SECONDARY_CONTROLS } from '../vmcs.js';
+import { SECONDARY_EXEC_ENABLE_EPT, CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, EXIT_REASON_EPT_VIOLATION } from '../vmcs.js';
 import { walkGuest, type PageWalk } from './walk.js';
 import { hex } from '../util/format.js';
 
@@ -28,7 +28,7 @@ export class GuestMemory {
     if (eptp === undefined) return gpa < BigInt(this.m.memBytes) ? { hpa: gpa } : { error: 'outside machine memory' };
     const r = this.m.eptWalk(eptp, gpa, 0);
     if ('hpa' in r) return { hpa: r.hpa };
-    return { error: r.exit === 48 ? `EPT violation (not readable in this view, qualification ${hex(r.qualification)})` : 'EPT misconfiguration' };
+    return { error: r.exit === EXIT_REASON_EPT_VIOLATION ? `EPT violation (not readable in this view, qualification ${hex(r.qualification)})` : 'EPT misconfiguration' };
   }
 
   /** The guest's page walk of `la` under its current CR3. */

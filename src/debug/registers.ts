@@ -5,6 +5,7 @@
 // is where a debugger writes them).
 import type { Machine, GprName } from '../machine.js';
 import { GPR_NAMES } from '../machine.js';
+import * as X86 from '../../assembly/shared/x86-defns.js';
 import { DebugError, hex } from './format.js';
 
 const VMCS_REGS: Record<string, string> = {
@@ -42,8 +43,12 @@ export function writeReg(m: Machine, name: string, value: bigint): void {
   else m.setGpr(n as GprName, value);
 }
 
-const FLAG_NAMES: [number, string][] = [[0, 'CF'], [2, 'PF'], [4, 'AF'], [6, 'ZF'], [7, 'SF'], [8, 'TF'], [9, 'IF'], [10, 'DF'],
-  [11, 'OF'], [14, 'NT'], [16, 'RF'], [17, 'VM'], [18, 'AC'], [19, 'VIF'], [20, 'VIP'], [21, 'ID']];
+/** [bit, name] of every one-bit RFLAGS field (assembly/shared/x86-defns.ts), by bit; the reserved bit 1 is ''. */
+export const RFLAGS_BITS: [number, string][] = Object.entries(X86)
+  .filter((e): e is [string, number] => e[0].startsWith('X86_EFLAGS_') && typeof e[1] === 'number' && Number.isInteger(Math.log2(e[1])))
+  .map(([name, mask]): [number, string] => [Math.log2(mask), name === 'X86_EFLAGS_MBS' ? '' : name.slice('X86_EFLAGS_'.length)])
+  .sort(([a], [b]) => a - b);
+const FLAG_NAMES = RFLAGS_BITS.filter(([, name]) => name !== '');
 export function describeRflags(v: bigint): string {
   const f = FLAG_NAMES.filter(([b]) => (v >> BigInt(b)) & 1n).map(([, s]) => s);
   const iopl = Number((v >> 12n) & 3n);

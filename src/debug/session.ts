@@ -1,6 +1,6 @@
 // A debugging session on one domain: the domain is created and booted exactly
 // as `vmfunc-vmi run` does it (run.ts prepareRun), and the vCPU loop of
-// Vcpu.run is driven here one step at a time, so the debugger can stop
+// Scheduler.run (src/xen/sched.ts) is driven here one step at a time, so the debugger can stop
 //   - inside the guest: at an address breakpoint or before a VMFUNC (the CPU's
 //     DEBUG_STOP), or after N instructions (a VMRESUME budget);
 //   - at a VM exit, after the exit is recorded and before Xen's handler runs
@@ -20,9 +20,9 @@ import type { Machine } from '../machine.js';
 import { DEBUG_STOP } from '../machine.js';
 import type { Domain } from '../xen/domain.js';
 import type { Vcpu } from '../xen/vcpu.js';
-import type { VmiMechanism, NotifyMode } from '../xen/vmi.js';
+import type { VmiTrigger, NotifyMode } from '../xen/trigger.js';
 import type { Dom0 } from '../dom0/dom0.js';
-import type { VmiRequest } from '../xen/vmi-trigger.js';
+import type { VmiRequest } from '../xen/vmfunc-awareness.js';
 import { VMI_MIRROR_BASE } from '../xen/altp2m.js';
 import { prepareRun, defaultImagePath, type PreparedRun } from '../run.js';
 import { captureExit, type ExitInfo } from './exit-decode.js';
@@ -31,8 +31,8 @@ import { SymbolTable } from './symbols.js';
 import { Disassembler } from './disasm.js';
 import { GuestMemory } from './memory.js';
 import { DebugError } from './format.js';
+import { EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED } from '../vmcs.js';
 
-const PREEMPTION_TIMER = 52;
 const BIG = 0xffffffffffffn;
 /** Instructions per slice of a long run: between slices the event loop runs (Ctrl-C, gdb's interrupt). */
 export const SLICE_INSNS = 2_000_000n;
@@ -100,7 +100,7 @@ export class DebugSession {
   readonly d: Domain;
   readonly m: Machine;
   readonly v: Vcpu;
-  readonly mech: VmiMechanism | undefined;
+  readonly mech: VmiTrigger | undefined;
   readonly dom0: Dom0 | undefined;
   readonly image: string;
   readonly tscKhz: number;
@@ -127,7 +127,7 @@ export class DebugSession {
   private constructor(readonly prep: PreparedRun, readonly symbols: SymbolTable, readonly disasm: Disassembler) {
     this.d = prep.d;
     this.m = prep.d.machine;
-    this.v = prep.d.vcpu;
+    this.v = prep.d.vcpus[0];   // the vCPU the debugger follows
     this.mech = prep.mech;
     this.dom0 = prep.dom0;
     this.image = prep.image;
@@ -271,8 +271,8 @@ export class DebugSession {
 
       let budget = BIG;
       if (this.phase === 'entry') {
-        // What Vcpu.run does before each VMRESUME.
-        this.deadline = v.prepareEntry();
+        // What the scheduler's run loop does before each VMRESUME.
+        this.deadline = d.sched.prepareEntry(v);
         if (d.isShutdown) continue;
         this.phase = 'guest';
         this.fresh = true;
@@ -310,7 +310,7 @@ export class DebugSession {
         for (const b of bps) b.hits++;
         return this.stop(ctx, hits.length || gdbHit ? 'breakpoint' : 'vmfunc', { breakpoints: bps, gdbBreakpoint: gdbHit });
       }
-      if (reason === PREEMPTION_TIMER && m.vcycles < this.deadline) {
+      if (reason === EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED && m.vcycles < this.deadline) {
         // The debugger's budget ran out (a step, a slice, the last fraction of a timer unit): not an exit.
         if (ctx.stepsLeft === 0n) return this.stop(ctx, 'step');
         continue;

@@ -2,15 +2,17 @@
 // hypervisor raises (VIRQ_TBUF, and the paper's per-request VIRQ), the
 // xentrace daemon (woken by a VIRQ or by its 100 ms poll) draining the trace
 // buffers, and the hand-off of each VMI request to the launcher. Dom0 runs on
-// its own (virtual) CPU: it is serviced at the guest's VM entries once the
-// guest's virtual time has passed Dom0's wake-up time, so the guest never
-// waits for it.
+// its own (virtual) CPU: each wake-up -- a VIRQ's delivery, each poll -- is a
+// timer on that CPU (src/xen/timer.ts), which the scheduler runs at the
+// guest's VM entries once its deadline has come (src/xen/sched.ts, dom0Turn),
+// at the virtual instant it was due; the guest never waits for it.
 import type { Domain } from '../xen/domain.js';
-import { VIRQ_TBUF, VIRQ_VMI, type VmiMechanism } from '../xen/vmi.js';
+import type { Timer } from '../xen/timer.js';
+import { VIRQ_TBUF, VIRQ_VMI, type VmiTrigger } from '../xen/trigger.js';
 import { XentraceConsumer } from './xentrace.js';
 import { dom0Costs } from '../xen/cost-profiles.js';
 import { TRC_VMI_REQUEST } from '../xen/trace-events.js';
-import { parseVmiRequest, type VmiRequest } from '../xen/vmi-trigger.js';
+import { parseVmiRequest, type VmiRequest } from '../xen/vmfunc-awareness.js';
 
 /** Modelled Dom0 latencies in TSC cycles (the cost profile's, src/xen/cost-profiles.ts). */
 export interface Dom0Costs {
@@ -34,38 +36,44 @@ export interface HandledRequest {
 export class Dom0 {
   readonly consumer: XentraceConsumer;
   readonly handled: HandledRequest[] = [];
-  /** Wake-ups to come (virtual time, cause), earliest first: each VIRQ and each poll is one. */
-  private wakes: { at: bigint; cause: HandledRequest['wokenBy'] }[] = [];
-  private nextPoll: bigint;
-  private readonly pollCycles: bigint;
+  /** VIRQ deliveries to come, one timer each. */
+  private readonly virqWakes = new Set<Timer>();
   private seen = 0;
 
-  constructor(private readonly d: Domain, private readonly mech: VmiMechanism,
+  constructor(private readonly d: Domain, mech: VmiTrigger,
               private readonly onRequest: (h: HandledRequest) => void,
-              private readonly costs: Dom0Costs = dom0Costs(d.profile)) {
+              costs: Dom0Costs = dom0Costs(d.profile)) {
     this.consumer = new XentraceConsumer(d.machine, mech.trace.tInfo, mech.trace.cpus);
-    this.pollCycles = BigInt(Math.round(costs.pollMs * d.tscKhz));
-    this.nextPoll = d.machine.vcycles + this.pollCycles;
+    const pollCycles = BigInt(Math.round(costs.pollMs * d.tscKhz));
+    const poll = d.timers.initTimer((t) => this.poll(t, pollCycles), d.sched.dom0Cpu);
+    d.timers.setTimer(poll, d.machine.vcycles + pollCycles);
     mech.onVirq = (virq, at) => {
       this.wake(at + BigInt(costs.virqDelivery + costs.dom0Wakeup), virq === VIRQ_VMI ? 'VIRQ_VMI' : virq === VIRQ_TBUF ? 'VIRQ_TBUF' : 'poll');
     };
-    d.vcpu.entryHooks.push(() => this.tick());
   }
 
+  /** The event channel's upcall reaches the daemon at `at`. */
   private wake(at: bigint, cause: HandledRequest['wokenBy']): void {
-    let i = this.wakes.length;
-    while (i > 0 && this.wakes[i - 1].at > at) i--;
-    this.wakes.splice(i, 0, { at, cause });
+    const timers = this.d.timers;
+    const t = timers.initTimer(() => {
+      this.virqWakes.delete(t);
+      timers.killTimer(t);
+      this.service(t.expires, cause);
+    }, this.d.sched.dom0Cpu);
+    this.virqWakes.add(t);
+    timers.setTimer(t, at);
   }
 
-  /** At each guest VM entry: run Dom0 for every wake-up whose time has come, in order. */
-  tick(): void {
-    const now = this.d.machine.vcycles;
-    while (this.nextPoll <= now) { this.wake(this.nextPoll, 'poll'); this.nextPoll += this.pollCycles; }
-    while (this.wakes.length && this.wakes[0].at <= now) {
-      const w = this.wakes.shift()!;
-      this.service(w.at, w.cause);
-    }
+  /**
+   * The daemon's poll timer: a pass every period. When a VIRQ reaches the daemon at the same
+   * instant, the daemon's poll() returns for the event channel rather than the timeout, so that
+   * wake-up makes the pass.
+   */
+  private poll(t: Timer, period: bigint): void {
+    const at = t.expires;
+    this.d.timers.setTimer(t, at + period);
+    for (const w of this.virqWakes) if (w.expires === at) return;
+    this.service(at, 'poll');
   }
 
   /**
@@ -88,5 +96,9 @@ export class Dom0 {
   }
 
   /** At the end of a run: drain what is left (the daemon's final read). */
-  flush(): void { this.service(this.d.machine.vcycles, 'poll'); this.wakes = []; }
+  flush(): void {
+    this.service(this.d.machine.vcycles, 'poll');
+    for (const t of this.virqWakes) this.d.timers.killTimer(t);
+    this.virqWakes.clear();
+  }
 }

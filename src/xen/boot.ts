@@ -5,10 +5,11 @@
 import type { Domain } from './domain.js';
 import { ImageError, type ElfImage } from './elf.js';
 import { PAGE_SIZE } from './frames.js';
-import { X86_CR4_PAE, X86_CR4_VMXE } from './vcpu.js';
+import { X86_CR4_PAE, X86_CR4_VMXE } from '../../assembly/shared/x86-defns.js';
 import { COM1 } from './domain.js';
 import { EXIT_PORT } from './devices/debugexit.js';
 import { hexWide as hx } from '../util/format.js';
+import { GPR_NAMES } from '../machine.js';
 
 export const BOOTINFO_MAGIC = 0x49424d56;   // "VMBI"
 export const BOOTINFO_VERSION = 1;
@@ -139,15 +140,15 @@ export function bootImage(d: Domain, img: ElfImage, opts: BootOptions = {}): Boo
   bi.setBigUint64(0x20, BigInt(sysmapGpa), true);
   bi.setBigUint64(0x28, BigInt(sysmapLen), true);
   bi.setBigUint64(0x30, BigInt(d.veInfoGpa), true);
-  bi.setUint32(0x38, d.vcpu.timer.vector, true);
+  bi.setUint32(0x38, d.vcpus[0].timer.vector, true);
   bi.setUint32(0x3c, opts.eptpViews ?? 0, true);
-  bi.setBigUint64(0x40, d.vcpu.timer.period, true);
+  bi.setBigUint64(0x40, d.vcpus[0].timer.period, true);
   bi.setBigUint64(0x48, BigInt(d.tscKhz), true);
   bi.setBigUint64(0x50, BigInt(imageStart), true);
   bi.setBigUint64(0x58, BigInt(imageEnd), true);
   bi.setBigUint64(0x60, BigInt(freeStart), true);
   bi.setUint32(0x68, d.id, true);
-  bi.setUint32(0x6c, d.vcpu.id, true);
+  bi.setUint32(0x6c, d.vcpus[0].id, true);   // the boot vCPU
   bi.setUint32(0x70, COM1, true);
   bi.setUint32(0x74, EXIT_PORT, true);
   put(BOOT_INFO_GPA, new Uint8Array(bi.buffer));
@@ -184,6 +185,6 @@ function setInitialState(d: Domain, entry: bigint): void {
   w('GUEST_INTERRUPTIBILITY_INFO', 0);
   w('GUEST_ACTIVITY_STATE', 0);
   w('GUEST_SYSENTER_CS', 0); w('GUEST_SYSENTER_ESP', 0); w('GUEST_SYSENTER_EIP', 0);
-  for (const r of ['rax', 'rcx', 'rdx', 'rbx', 'rbp', 'rsi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const) m.setGpr(r, 0);
+  for (const r of GPR_NAMES) if (r !== 'rsp' && r !== 'rdi') m.setGpr(r, 0); // RSP lives in the VMCS
   m.setGpr('rdi', BOOT_INFO_GPA);
 }

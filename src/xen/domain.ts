@@ -1,12 +1,15 @@
 // Domain creation (Xen's domain_create + hvm_domain_initialise): guest RAM
 // taken from machine memory through the frame allocator, the p2m built as
 // EPT view 0 (Xen's p2m *is* the EPT on VT-x), the device model's ports,
-// and the vCPU. The hypervisor reaches guest memory only through the p2m
+// the timers, scheduler and interrupt controller, and the vCPUs. The hypervisor reaches guest memory only through the p2m
 // (gpaToMachine walks the EPT) and the CPU's API.
 import { Machine } from '../machine.js';
 import { FrameAllocator, PAGE_SIZE } from './frames.js';
 import { EptTable, EPT_RWX } from './ept.js';
 import { Vcpu } from './vcpu.js';
+import { TimerQueue } from './timer.js';
+import { Scheduler } from './sched.js';
+import { HvmIrq } from './hvm/irq.js';
 import { PortIoBus } from './devices/portio.js';
 import { MmioBus } from './devices/mmio.js';
 import { Uart16550 } from './devices/uart16550.js';
@@ -75,9 +78,16 @@ export class Domain {
   readonly uart: Uart16550;
   readonly veInfoGpa: number;
   readonly veEnabled: boolean;
-  readonly vcpu: Vcpu;
-  /** The paper's mechanism, when enabled (src/xen/vmi.ts): altp2m views, trace buffers, VMI requests. */
-  vmi: import('./vmi.js').VmiMechanism | undefined;
+  /** The one virtual-time event queue (src/xen/timer.ts), the scheduler on it, the interrupt controller. */
+  readonly timers = new TimerQueue();
+  readonly sched: Scheduler;
+  readonly irq = new HvmIrq();
+  /** d->vcpu[]: one vCPU today. */
+  readonly vcpus: Vcpu[];
+  /** d->pause_count (domain_pause). */
+  pauseCount = 0;
+  /** The paper's mechanism, when enabled (src/xen/trigger.ts): altp2m views, trace buffers, VMI requests. */
+  trigger: import('./trigger.js').VmiTrigger | undefined;
   shutdownInfo: ShutdownInfo | undefined;
   /** Console bytes written by the guest. */
   consoleBytes = 0;
@@ -121,7 +131,12 @@ export class Domain {
       reason: 'poweroff', status, source: 'exit-port', message: `exit port 0x${EXIT_PORT.toString(16)}: status ${status}`,
     })));
     const period = cfg.timerPeriod ?? BigInt(Math.round(this.tscKhz * 1000 / DEFAULT_HZ));
-    this.vcpu = new Vcpu(this, { timerPeriod: period, timerVector: cfg.timerVector ?? DEFAULT_TIMER_VECTOR });
+    const nrVcpus = 1;
+    this.sched = new Scheduler(this, nrVcpus);
+    this.vcpus = [];
+    for (let id = 0; id < nrVcpus; id++) {
+      this.vcpus.push(new Vcpu(this, { id, timerPeriod: period, timerVector: cfg.timerVector ?? DEFAULT_TIMER_VECTOR }));
+    }
   }
 
   get isShutdown(): boolean { return this.shutdownInfo !== undefined; }
@@ -139,12 +154,13 @@ export class Domain {
     this.shutdownInfo = info;
   }
 
-  /** domain_crash(): log, dump the vCPU's state, shut down with reason crash. */
+  /** domain_crash(): log, dump the current vCPU's state, shut down with reason crash. */
   crash(message: string): void {
     if (this.shutdownInfo) return;
-    this.log(`d${this.id}v${this.vcpu.id} ${message}`);
-    this.log(`Domain ${this.id} (vcpu#${this.vcpu.id}) crashed on cpu#0:`);
-    for (const l of vcpuShowRegisters(this.vcpu)) this.log(l);
+    const v = this.sched.current ?? this.vcpus[0];
+    this.log(`d${this.id}v${v.id} ${message}`);
+    this.log(`Domain ${this.id} (vcpu#${v.id}) crashed on cpu#${v.processor}:`);
+    for (const l of vcpuShowRegisters(v)) this.log(l);
     this.shutdown({ reason: 'crash', status: CRASH_STATUS, source: 'hypervisor', message });
   }
 

@@ -2,6 +2,7 @@
 // xen/arch/x86/x86_64/traps.c), from the VMCS guest-state area and the GPRs.
 import type { Vcpu } from './vcpu.js';
 import { exitReasonName } from '../vmcs.js';
+import { MSR_SHADOW_GS_BASE } from '../../assembly/shared/msr-index.js';
 
 const h16 = (v: bigint) => BigInt.asUintN(64, v).toString(16).padStart(16, '0');
 const h4 = (v: bigint) => (v & 0xffffn).toString(16).padStart(4, '0');
@@ -22,7 +23,7 @@ export function vcpuShowRegisters(v: Vcpu): string[] {
     `r12: ${g('r12')}   r13: ${g('r13')}   r14: ${g('r14')}`,
     `r15: ${g('r15')}   cr0: ${h16(r('GUEST_CR0'))}   cr4: ${h16(r('GUEST_CR4'))}`,
     `cr3: ${h16(r('GUEST_CR3'))}   cr2: ${h16(m.cr2)}`,
-    `fsb: ${h16(r('GUEST_FS_BASE'))}   gsb: ${h16(r('GUEST_GS_BASE'))}   gss: ${h16(m.rdmsr(0xc0000102))}`,
+    `fsb: ${h16(r('GUEST_FS_BASE'))}   gsb: ${h16(r('GUEST_GS_BASE'))}   gss: ${h16(m.rdmsr(MSR_SHADOW_GS_BASE))}`,
     `ds: ${h4(r('GUEST_DS_SELECTOR'))}   es: ${h4(r('GUEST_ES_SELECTOR'))}   fs: ${h4(r('GUEST_FS_SELECTOR'))}   ` +
       `gs: ${h4(r('GUEST_GS_SELECTOR'))}   ss: ${h4(r('GUEST_SS_SELECTOR'))}   cs: ${h4(r('GUEST_CS_SELECTOR'))}`,
     `gdtr: ${h16(r('GUEST_GDTR_BASE'))}/${h4(r('GUEST_GDTR_LIMIT'))}   idtr: ${h16(r('GUEST_IDTR_BASE'))}/${h4(r('GUEST_IDTR_LIMIT'))}   ` +

@@ -54,15 +54,7 @@ function doSchedOp(v: Vcpu, a: bigint[]): bigint {
   const d = v.domain;
   switch (Number(a[0])) {
     case SCHEDOP_yield: return 0n;
-    case SCHEDOP_block: {
-      // Block until an event: the only event source is the timer, on virtual time.
-      v.timer.update(v.m.vcycles);
-      if (!v.timer.pending) {
-        const now = v.m.vcycles, wake = v.nextEventCycles();
-        if (wake > now) { v.m.addVcycles(wake - now); v.stats.haltedCycles += wake - now; }
-      }
-      return 0n;
-    }
+    case SCHEDOP_block: d.sched.block(v); return 0n;   // until an event, on virtual time
     case SCHEDOP_shutdown: case SCHEDOP_shutdown_code: {
       const dv = readGuest(v, a[1], 4);
       if (!dv) return err(EFAULT);
@@ -97,10 +89,10 @@ function hvmopVmiTrigger(v: Vcpu, arg: bigint): bigint {
 
 /**
  * HVMOP_altp2m: the xen_hvm_altp2m_op structure (40 bytes) is read from the
- * guest, handled by the domain's mechanism (src/xen/vmi.ts), and written back.
+ * guest, handled by the domain's mechanism (src/xen/trigger.ts), and written back.
  */
 function hvmopAltp2m(v: Vcpu, arg: bigint): bigint {
-  const mech = v.domain.vmi;
+  const mech = v.domain.trigger;
   if (!mech) return err(ENOSYS);
   const dv = readGuest(v, arg, 40);
   if (!dv) return err(EFAULT);

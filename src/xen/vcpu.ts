@@ -1,7 +1,9 @@
-// A virtual CPU: its VMCS (Xen's construct_vmcs), the run loop (VM entry,
-// exit, dispatch to vmx_vmexit_handler, interrupt assist before the next
-// entry), and the helpers exit handlers share: update_guest_eip, exception
-// injection, RDTSC exiting.
+// A virtual CPU (Xen's struct vcpu): its VMCS (construct_vmcs), its run
+// state (the scheduler's, src/xen/sched.ts, keeps it), the pieces of a VM
+// entry and exit the scheduler's loop calls (interrupt assist, the
+// VMX-preemption timer, counting and dispatching an exit to
+// vmx_vmexit_handler), and the helpers exit handlers share:
+// update_guest_eip, exception injection, RDTSC exiting.
 import type { Machine } from '../machine.js';
 import type { Domain } from './domain.js';
 import {
@@ -13,28 +15,31 @@ import {
   INTR_INFO_VALID_MASK, INTR_INFO_DELIVER_CODE_MASK, INTR_TYPE_HARD_EXCEPTION, INTR_TYPE_EXT_INTR,
   exitReasonName,
 } from '../vmcs.js';
+import {
+  MSR_FS_BASE, MSR_GS_BASE, MSR_SHADOW_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+  MSR_IA32_CR_PAT,
+} from '../../assembly/shared/msr-index.js';
+import {
+  X86_CR4_PAE, X86_CR4_MCE, X86_CR4_VMXE, X86_EFLAGS_TF, X86_EFLAGS_IF,
+  X86_EXC_DE, X86_EXC_DB, X86_EXC_DF, X86_EXC_TS, X86_EXC_GP, X86_EXC_PF, X86_EXC_AC, X86_EXC_MC,
+} from '../../assembly/shared/x86-defns.js';
 import { PAGE_SIZE } from './frames.js';
-import { PeriodicTimer } from './vpt.js';
+import { PeriodicTimer } from './hvm/vpt.js';
+import { RUNSTATE_RUNNABLE } from './trace-events.js';
 import { vmxVmexitHandler } from './vmx.js';
 import { handlerCost } from './cost.js';
 import { VMCS_FIELDS as F } from '../vmcs.js';
 
 // Exceptions Xen always intercepts for HVM guests (HVM_TRAP_MASK, Xen 4.17): #DB, #AC, #MC.
-export const HVM_TRAP_MASK = (1 << 1) | (1 << 17) | (1 << 18);
-export const X86_CR4_PAE = 1 << 5, X86_CR4_MCE = 1 << 6, X86_CR4_VMXE = 1 << 13;
+export const HVM_TRAP_MASK = (1 << X86_EXC_DB) | (1 << X86_EXC_AC) | (1 << X86_EXC_MC);
 /** CR4 bits the host owns (Xen's HVM_CR4_HOST_MASK): guest writes that change them exit. */
 export const HVM_CR4_HOST_MASK = X86_CR4_VMXE | X86_CR4_PAE | X86_CR4_MCE;
-export const X86_EFLAGS_TF = 1n << 8n, X86_EFLAGS_IF = 1n << 9n;
 
 /** MSRs the guest reads and writes without exits (Xen's vmx_clear_msr_intercept calls). */
-const PASSTHROUGH_MSRS = [0xc0000100, 0xc0000101, 0xc0000102, 0x174, 0x175, 0x176, 0x277];
+const PASSTHROUGH_MSRS = [MSR_FS_BASE, MSR_GS_BASE, MSR_SHADOW_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
+  MSR_IA32_SYSENTER_EIP, MSR_IA32_CR_PAT];
 /** I/O ports Xen lets HVM guests use directly (the delay ports). */
 const PASSTHROUGH_PORTS = [0x80, 0xed];
-
-export interface RunLimits { maxInsns?: bigint; maxVcycles?: bigint }
-export type StopReason =
-  | { kind: 'shutdown' }
-  | { kind: 'limit'; which: 'max-insns' | 'max-vtime' };
 
 export interface VcpuStats {
   /** VM exits by basic reason (bit 31 kept for entry failures). */
@@ -48,24 +53,33 @@ export interface VcpuStats {
 }
 
 export class Vcpu {
-  readonly id = 0;
+  readonly id: number;
+  /** The physical CPU it runs on (v->processor): its timers are that CPU's. */
+  readonly processor: number;
   readonly m: Machine;
   readonly timer: PeriodicTimer;
+  /** v->runstate.state (RUNSTATE_*), v->pause_flags (VPF_*), v->pause_count, v->vm_event_pause_count: the scheduler's. */
+  runstate = RUNSTATE_RUNNABLE;
+  pauseFlags = 0;
+  pauseCount = 0;
+  vmEventPauseCount = 0;
   /** Cached VMCS controls, as Xen keeps v->arch.hvm.vmx.exec_control. */
   execControl = 0;
   secondaryExecControl = 0;
-  limits: RunLimits = {};
   readonly stats: VcpuStats = { exits: new Map(), hypercalls: new Map(), haltedCycles: 0n, exitCycles: 0n };
   /** Called on every exit before dispatch (tracing hooks: TRC_HVM_VMEXIT lands here). */
   readonly exitHooks: ((v: Vcpu, reason: number) => void)[] = [];
-  /** Called before every VM entry (tracing: TRC_HVM_VMENTRY; Dom0's timers). */
+  /** Called before every VM entry (tracing: TRC_HVM_VMENTRY). */
   readonly entryHooks: ((v: Vcpu) => void)[] = [];
   private msrBitmap = 0;
   private ioBitmapA = 0;
 
-  constructor(readonly domain: Domain, opts: { timerPeriod: bigint; timerVector: number }) {
+  constructor(readonly domain: Domain, opts: { id: number; timerPeriod: bigint; timerVector: number }) {
     this.m = domain.machine;
-    this.timer = new PeriodicTimer(opts.timerPeriod, opts.timerVector, this.m.vcycles);
+    this.id = opts.id;
+    this.processor = opts.id;
+    this.timer = new PeriodicTimer(domain.timers, domain.irq,
+      { period: opts.timerPeriod, vector: opts.timerVector, vcpu: this.id, cpu: this.processor, start: this.m.vcycles });
     this.constructVmcs();
   }
 
@@ -128,7 +142,7 @@ export class Vcpu {
     m.vmwrite(F.GUEST_RIP, m.vmread(F.GUEST_RIP) + m.vmread(F.VM_EXIT_INSTRUCTION_LEN));
     const intr = m.vmread(F.GUEST_INTERRUPTIBILITY_INFO);
     if (intr & 3n) m.vmwrite(F.GUEST_INTERRUPTIBILITY_INFO, intr & ~3n);
-    if (m.vmread(F.GUEST_RFLAGS) & X86_EFLAGS_TF) this.injectHwException(1);
+    if (m.vmread(F.GUEST_RFLAGS) & BigInt(X86_EFLAGS_TF)) this.injectHwException(X86_EXC_DB);
   }
 
   /** hvm_inject_hw_exception(): queue a hardware exception for the next VM entry. */
@@ -138,10 +152,10 @@ export class Vcpu {
     if (cur & INTR_INFO_VALID_MASK && ((cur >> 8) & 7) === 3) {
       // An exception is already queued (e.g. re-injected): combine as the CPU would (SDM Table 6-5).
       const prev = cur & 0xff;
-      if (prev === 8) { this.domain.crash(`Triple fault while injecting ${vector} after #DF`); return; }
-      const contributory = (v: number) => v === 0 || (v >= 10 && v <= 13);
-      if ((contributory(prev) && contributory(vector)) || (prev === 14 && (vector === 14 || contributory(vector)))) {
-        vector = 8; errorCode = 0;
+      if (prev === X86_EXC_DF) { this.domain.crash(`Triple fault while injecting ${vector} after #DF`); return; }
+      const contributory = (v: number) => v === X86_EXC_DE || (v >= X86_EXC_TS && v <= X86_EXC_GP);
+      if ((contributory(prev) && contributory(vector)) || (prev === X86_EXC_PF && (vector === X86_EXC_PF || contributory(vector)))) {
+        vector = X86_EXC_DF; errorCode = 0;
       }
     }
     let info = INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION | vector;
@@ -173,30 +187,36 @@ export class Vcpu {
   }
 
   /**
-   * vmx_intr_assist(): before each VM entry, inject the pending timer
-   * interrupt if the guest can take it (RFLAGS.IF = 1, no STI/MOV-SS
-   * blocking, no other event queued); otherwise ask for an interrupt-window
-   * exit.
+   * vmx_intr_assist(): before each VM entry, inject the interrupt the
+   * domain's controller has pending for this vCPU if the guest can take it
+   * (RFLAGS.IF = 1, no STI/MOV-SS blocking, no other event queued);
+   * otherwise ask for an interrupt-window exit.
    */
   intrAssist(): void {
-    const m = this.m, t = this.timer;
-    t.update(m.vcycles);
-    if (!t.pending) { this.setIntrWindowExiting(false); return; }
+    const m = this.m, irq = this.domain.irq;
+    const intack = irq.hvmVcpuHasPendingIrq(this);
+    if (!intack) { this.setIntrWindowExiting(false); return; }
     if (Number(m.vmread(F.VM_ENTRY_INTR_INFO_FIELD)) & INTR_INFO_VALID_MASK) { this.setIntrWindowExiting(true); return; }
     const rflags = m.vmread(F.GUEST_RFLAGS), intr = m.vmread(F.GUEST_INTERRUPTIBILITY_INFO);
-    if ((rflags & X86_EFLAGS_IF) && (intr & 3n) === 0n) {
-      m.vmwrite(F.VM_ENTRY_INTR_INFO_FIELD, (INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | t.vector) >>> 0);
-      t.ack();
+    if ((rflags & BigInt(X86_EFLAGS_IF)) && (intr & 3n) === 0n && irq.hvmVcpuAckPendingIrq(this, intack)) {
+      m.vmwrite(F.VM_ENTRY_INTR_INFO_FIELD, (INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | intack.vector) >>> 0);
       this.setIntrWindowExiting(false);
     } else {
       this.setIntrWindowExiting(true);
     }
   }
 
-  /** The virtual time the vCPU must stop at next: the timer or the run's time limit. */
-  nextEventCycles(): bigint {
-    const lim = this.limits.maxVcycles;
-    return lim !== undefined && lim < this.timer.next ? lim : this.timer.next;
+  /**
+   * Arms the VMX-preemption timer for `deadline` (none: the longest wait; the
+   * timer plays the host's timer interrupt). Returns the virtual time at which it fires.
+   */
+  armPreemptionTimer(deadline: bigint | undefined): bigint {
+    const now = this.m.vcycles;
+    // The CPU's preemption timer runs at the TSC rate (IA32_VMX_MISC[4:0] = 0): one tick a cycle.
+    let ticks = deadline === undefined ? 0xffffffffn : deadline > now ? deadline - now : 0n;
+    if (ticks > 0xffffffffn) ticks = 0xffffffffn;
+    this.m.vmwrite(F.VMX_PREEMPTION_TIMER_VALUE, ticks);
+    return now + ticks;
   }
 
   /** Charges virtual time for an exit: the round trip plus the handler. */
@@ -204,51 +224,6 @@ export class Vcpu {
     const c = BigInt(this.domain.costs.vmexitRoundTrip + handlerCost(this.domain.costs, reason));
     this.m.addVcycles(c);
     this.stats.exitCycles += c;
-  }
-
-  /**
-   * Runs the vCPU until the domain shuts down or a limit is reached. Each
-   * pass: interrupt assist, the VMX-preemption timer armed for the next
-   * timer deadline (it plays the host's timer interrupt), VMRESUME, charge,
-   * dispatch.
-   */
-  run(limits: RunLimits = {}): StopReason {
-    const m = this.m, d = this.domain;
-    this.limits = limits;
-    const BIG = 0xffffffffffffn;
-    while (!d.isShutdown) {
-      if (limits.maxInsns !== undefined && m.insnsRetired >= limits.maxInsns) return { kind: 'limit', which: 'max-insns' };
-      if (limits.maxVcycles !== undefined && m.vcycles >= limits.maxVcycles) return { kind: 'limit', which: 'max-vtime' };
-      const timerAt = this.prepareEntry();
-      if (d.isShutdown) break;
-      const budget = limits.maxInsns !== undefined ? limits.maxInsns - m.insnsRetired : BIG;
-      const reason = m.vmresume(budget);
-      // The host's instruction budget ran out before the preemption timer: in the model no exit
-      // happened (nothing is counted or charged), so slicing a run does not change it.
-      if (reason === 52 && limits.maxInsns !== undefined && m.insnsRetired >= limits.maxInsns && m.vcycles < timerAt) {
-        return { kind: 'limit', which: 'max-insns' };
-      }
-      this.recordExit(reason);
-      this.handleExit(reason);
-    }
-    return { kind: 'shutdown' };
-  }
-
-  /**
-   * The work before a VM entry: interrupt assist, the VMX-preemption timer
-   * armed for the next event, the entry hooks. Returns the virtual time at
-   * which the armed timer fires. (The pieces of run(), for the debugger.)
-   */
-  prepareEntry(): bigint {
-    const m = this.m;
-    this.intrAssist();
-    const now = m.vcycles, deadline = this.nextEventCycles();
-    // The CPU's preemption timer runs at the TSC rate (IA32_VMX_MISC[4:0] = 0): one tick a cycle.
-    let ticks = deadline > now ? deadline - now : 0n;
-    if (ticks > 0xffffffffn) ticks = 0xffffffffn;
-    m.vmwrite(F.VMX_PREEMPTION_TIMER_VALUE, ticks);
-    for (const h of this.entryHooks) h(this);
-    return now + ticks;
   }
 
   /** At a VM exit, before its handler: count it and run the exit hooks (at the exit's own time, before its cost). */
@@ -264,11 +239,14 @@ export class Vcpu {
   }
 
   /** Exit counts by reason name. */
-  exitHistogram(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [r, n] of [...this.stats.exits.entries()].sort((a, b) => (a[0] & 0xffff) - (b[0] & 0xffff))) {
-      out[exitReasonName(r)] = (out[exitReasonName(r)] ?? 0) + n;
-    }
-    return out;
+  exitHistogram(): Record<string, number> { return exitHistogram(this.stats.exits); }
+}
+
+/** Exit counts (by basic reason, bit 31 kept) by reason name, in reason order. */
+export function exitHistogram(exits: Map<number, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [r, n] of [...exits.entries()].sort((a, b) => (a[0] & 0xffff) - (b[0] & 0xffff))) {
+    out[exitReasonName(r)] = (out[exitReasonName(r)] ?? 0) + n;
   }
+  return out;
 }

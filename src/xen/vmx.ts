@@ -3,7 +3,14 @@
 // xen/arch/x86/hvm/vmx/vmx.c. Anything else crashes the domain, as Xen's
 // "Unexpected vmexit" path does.
 import type { Vcpu } from './vcpu.js';
-import { exitReasonName, INTR_INFO_VALID_MASK, INTR_INFO_DELIVER_CODE_MASK } from '../vmcs.js';
+import {
+  exitReasonName, INTR_INFO_VALID_MASK, INTR_INFO_DELIVER_CODE_MASK, INTR_INFO_RESVD_BITS_MASK, VMX_EXIT_REASONS_FAILED_VMENTRY,
+  EXIT_REASON_EXCEPTION_NMI, EXIT_REASON_EXTERNAL_INTERRUPT, EXIT_REASON_TRIPLE_FAULT, EXIT_REASON_PENDING_VIRT_INTR,
+  EXIT_REASON_TASK_SWITCH, EXIT_REASON_CPUID, EXIT_REASON_HLT, EXIT_REASON_RDTSC, EXIT_REASON_RDTSCP, EXIT_REASON_VMCALL,
+  EXIT_REASON_CR_ACCESS, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_MSR_READ, EXIT_REASON_MSR_WRITE,
+  EXIT_REASON_INVALID_GUEST_STATE, EXIT_REASON_MSR_LOADING, EXIT_REASON_EPT_VIOLATION, EXIT_REASON_EPT_MISCONFIG,
+  EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED, EXIT_REASON_XSETBV, EXIT_REASON_VMFUNC, VMCS_FIELDS as F,
+} from '../vmcs.js';
 import { vmxExceptionNmi } from './vmexit/exception.js';
 import { vmxTripleFault } from './vmexit/triple_fault.js';
 import { vmxInterruptWindow, vmxPreemptionTimer, vmxExternalInterrupt } from './vmexit/interrupt.js';
@@ -17,30 +24,7 @@ import { vmxMsrRead, vmxMsrWrite } from './vmexit/msr.js';
 import { vmxEptViolation, vmxEptMisconfig } from './vmexit/ept.js';
 import { vmxVmfunc } from './vmexit/vmfunc.js';
 import { vmxXsetbv } from './vmexit/xsetbv.js';
-import { VMCS_FIELDS as F } from '../vmcs.js';
 import { hex } from '../util/format.js';
-
-export const EXIT_REASON_EXCEPTION_NMI = 0;
-export const EXIT_REASON_EXTERNAL_INTERRUPT = 1;
-export const EXIT_REASON_TRIPLE_FAULT = 2;
-export const EXIT_REASON_PENDING_VIRT_INTR = 7;
-export const EXIT_REASON_TASK_SWITCH = 9;
-export const EXIT_REASON_CPUID = 10;
-export const EXIT_REASON_HLT = 12;
-export const EXIT_REASON_RDTSC = 16;
-export const EXIT_REASON_VMCALL = 18;
-export const EXIT_REASON_CR_ACCESS = 28;
-export const EXIT_REASON_IO_INSTRUCTION = 30;
-export const EXIT_REASON_MSR_READ = 31;
-export const EXIT_REASON_MSR_WRITE = 32;
-export const EXIT_REASON_INVALID_GUEST_STATE = 33;
-export const EXIT_REASON_EPT_VIOLATION = 48;
-export const EXIT_REASON_EPT_MISCONFIG = 49;
-export const EXIT_REASON_RDTSCP = 51;
-export const EXIT_REASON_PREEMPTION_TIMER = 52;
-export const EXIT_REASON_XSETBV = 55;
-export const EXIT_REASON_VMFUNC = 59;
-export const VMX_EXIT_REASONS_FAILED_VMENTRY = 0x80000000;
 
 export function vmxVmexitHandler(v: Vcpu, exitReason: number): void {
   if (exitReason & VMX_EXIT_REASONS_FAILED_VMENTRY) { vmxFailedVmentry(v, exitReason); return; }
@@ -63,7 +47,7 @@ export function vmxVmexitHandler(v: Vcpu, exitReason: number): void {
     case EXIT_REASON_MSR_WRITE: vmxMsrWrite(v); break;
     case EXIT_REASON_EPT_VIOLATION: vmxEptViolation(v); break;
     case EXIT_REASON_EPT_MISCONFIG: vmxEptMisconfig(v); break;
-    case EXIT_REASON_PREEMPTION_TIMER: vmxPreemptionTimer(v); break;
+    case EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED: vmxPreemptionTimer(v); break;
     case EXIT_REASON_XSETBV: vmxXsetbv(v); break;
     case EXIT_REASON_VMFUNC: vmxVmfunc(v); break;
     default:
@@ -78,7 +62,7 @@ export function vmxVmexitHandler(v: Vcpu, exitReason: number): void {
 function vmxIdtvReinject(v: Vcpu, idtv: number): void {
   if (!(idtv & INTR_INFO_VALID_MASK)) return;
   const m = v.m;
-  m.vmwrite(F.VM_ENTRY_INTR_INFO_FIELD, (idtv & ~0x7ffff000) >>> 0);
+  m.vmwrite(F.VM_ENTRY_INTR_INFO_FIELD, (idtv & ~INTR_INFO_RESVD_BITS_MASK) >>> 0);
   if (idtv & INTR_INFO_DELIVER_CODE_MASK) m.vmwrite(F.VM_ENTRY_EXCEPTION_ERROR_CODE, m.vmread(F.IDT_VECTORING_ERROR_CODE));
   const type = (idtv >> 8) & 7;
   if (type === 4 || type === 5 || type === 6) m.vmwrite(F.VM_ENTRY_INSTRUCTION_LEN, m.vmread(F.VM_EXIT_INSTRUCTION_LEN));
@@ -86,7 +70,7 @@ function vmxIdtvReinject(v: Vcpu, idtv: number): void {
 
 function vmxFailedVmentry(v: Vcpu, exitReason: number): void {
   const basic = exitReason & 0xffff;
-  const cause = basic === EXIT_REASON_INVALID_GUEST_STATE ? 'invalid guest state' : basic === 34 ? 'MSR loading' : 'machine-check event';
+  const cause = basic === EXIT_REASON_INVALID_GUEST_STATE ? 'invalid guest state' : basic === EXIT_REASON_MSR_LOADING ? 'MSR loading' : 'machine-check event';
   v.domain.crash(`Failed vm entry (exit reason ${hex(BigInt(exitReason >>> 0))}) caused by ${cause} (${exitReasonName(exitReason)})`);
 }
 

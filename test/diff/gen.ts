@@ -16,7 +16,11 @@ export const CODE_BASE = 0x10000000n;
 export const DATA_BASE = 0x20000000n;
 export const WIN = 0x10000;
 
-export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, DF = 0x400, OF = 0x800;
+import {
+  X86_EFLAGS_CF as CF, X86_EFLAGS_PF as PF, X86_EFLAGS_AF as AF, X86_EFLAGS_ZF as ZF, X86_EFLAGS_SF as SF,
+  X86_EFLAGS_DF as DF, X86_EFLAGS_OF as OF,
+} from '../../assembly/shared/x86-defns.js';
+export { CF, PF, AF, ZF, SF, DF, OF };
 export const ALL6 = CF | PF | AF | ZF | SF | OF;
 /** rflags bits compared: the six status flags and DF. */
 export const CMP_MASK = ALL6 | DF;

@@ -2,13 +2,15 @@
 // Produces machine code bytes plus Intel-syntax text (used only for messages).
 // Fixups (rel8/rel32 branch targets, RIP-relative displacements) are resolved by layout().
 
+import { GPR_NAMES } from '../../assembly/shared/regs.js';
+
 export type Size = 8 | 16 | 32 | 64;
 
 export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
 export const R8 = 8, R9 = 9, R10 = 10, R11 = 11, R12 = 12, R13 = 13, R14 = 14, R15 = 15;
 
-export const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
-  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+/** The 64-bit register names by encoding, as the CPU and `exec` name them. */
+export const REG_NAMES: readonly string[] = GPR_NAMES;
 const N32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
 const N16 = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di'];
 const N8 = ['al', 'cl', 'dl', 'bl', 'spl', 'bpl', 'sil', 'dil'];

@@ -1,4 +1,4 @@
-// A synthetic Linux-like guest for the LibVMI and launcher tests, built
+// A synthetic Linux-like guest for the LibVMI and sandbox tests, built
 // directly in machine memory: guest RAM behind an EPT view that scatters
 // guest-physical pages over machine frames (so guest-physical is not
 // machine-physical), the guest's own 4-level page tables (a 1 GiB direct
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Machine } from '../../src/machine.js';
 import { EptTable } from '../../src/xen/ept.js';
 import { FrameAllocator, PAGE_SIZE } from '../../src/xen/frames.js';
-import { eptDomainAccess, type DomainAccess } from '../../src/dom0/libvmi.js';
+import { eptDomainAccess, type DomainAccess } from '../../src/dom0/libvmi/index.js';
 
 export const MIB = 1 << 20;
 export const GUEST_MEM = 16 * MIB;          // guest-physical size
@@ -251,3 +251,94 @@ export function buildSyntheticGuest(opts: { name?: string; id?: number } = {}): 
     },
   };
 }
+
+// ---- broken task lists (test/walkers.test.ts) --------------------------------------------
+// What a walker may meet in a guest that keeps running: each builder changes the synthetic
+// guest as a kernel in mid-change (or a torn read) would leave it, and returns its undo.
+
+export type Undo = () => void;
+
+/** The guest-physical address of a kernel address in the direct map or the image. */
+export function kernelGpa(va: bigint): bigint { return va >= KERNEL_MAP ? va - KERNEL_MAP : va - PAGE_OFFSET; }
+
+/** Reads guest-physical memory across pages (the domain's reads stay within one). */
+export function readGuest(g: SyntheticGuest, gpa: bigint, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  for (let off = 0; off < len;) {
+    const a = gpa + BigInt(off);
+    const n = Math.min(len - off, 4096 - Number(a & 0xfffn));
+    out.set(g.domain.readGpa(a, n)!, off);
+    off += n;
+  }
+  return out;
+}
+
+/** Writes `data` at `gpa`; the undo puts back what was there. */
+export function patchGuest(g: SyntheticGuest, gpa: bigint, data: Uint8Array): Undo {
+  const old = readGuest(g, gpa, data.length);
+  g.writeGpa(gpa, data);
+  return () => g.writeGpa(gpa, old);
+}
+
+/** All the undos, last first. */
+export function undoAll(undos: Undo[]): Undo { return () => { for (const u of [...undos].reverse()) u(); }; }
+
+const u64le = (v: bigint) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v), true); return b; };
+const u32le = (v: number) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, v >>> 0, true); return b; };
+
+/** Task i's `tasks` list_head (guest-virtual). */
+export const tasksOf = (g: SyntheticGuest, i: number): bigint => g.tasks[i].addr + BigInt(OFF.tasks);
+
+export const brokenTaskList = {
+  /** tasks[i].tasks.next := ptr */
+  next(g: SyntheticGuest, i: number, ptr: bigint): Undo {
+    return patchGuest(g, kernelGpa(tasksOf(g, i)), u64le(ptr));
+  },
+  /** tasks[i].tasks.prev := ptr */
+  prev(g: SyntheticGuest, i: number, ptr: bigint): Undo {
+    return patchGuest(g, kernelGpa(tasksOf(g, i)) + 8n, u64le(ptr));
+  },
+  /**
+   * The TVM's list_del of tasks[i] (firmware/tvm/include/tvm/list.h: the neighbours
+   * relinked, the entry linked to itself). `stale`: the neighbours keep pointing at it, as
+   * a walker sees it that read the previous task's next before the list_del.
+   */
+  del(g: SyntheticGuest, i: number, stale = false): Undo {
+    const n = g.tasks.length;
+    const self = tasksOf(g, i), prev = tasksOf(g, (i + n - 1) % n), next = tasksOf(g, (i + 1) % n);
+    const undos = [brokenTaskList.next(g, i, self), brokenTaskList.prev(g, i, self)];
+    if (!stale) undos.push(patchGuest(g, kernelGpa(prev), u64le(next)), patchGuest(g, kernelGpa(next) + 8n, u64le(prev)));
+    return undoAll(undos);
+  },
+  pid(g: SyntheticGuest, i: number, pid: number): Undo {
+    return patchGuest(g, kernelGpa(g.tasks[i].addr) + BigInt(OFF.pid), u32le(pid));
+  },
+  /** tasks[i].comm := bytes (at most TASK_COMM_LEN 16). */
+  comm(g: SyntheticGuest, i: number, bytes: Uint8Array): Undo {
+    return patchGuest(g, kernelGpa(g.tasks[i].addr) + BigInt(OFF.comm), bytes);
+  },
+  /**
+   * A longer, consistent list: `n` more tasks (pid 100 + k, comm "t<k>") after the last,
+   * 192-byte structs from guest-physical 9 MiB (room for 32768).
+   */
+  extend(g: SyntheticGuest, n: number): Undo {
+    const STRIDE = 192, BASE = 0x900000n;
+    if (n > (0xf00000 - 0x900000) / STRIDE) throw new RangeError(`at most ${(0xf00000 - 0x900000) / STRIDE} more tasks`);
+    const region = new Uint8Array(n * STRIDE);
+    const dv = new DataView(region.buffer);
+    const va = (k: number) => PAGE_OFFSET + BASE + BigInt(k * STRIDE);
+    const last = tasksOf(g, g.tasks.length - 1), head = tasksOf(g, 0);
+    for (let k = 0; k < n; k++) {
+      const o = k * STRIDE;
+      dv.setBigUint64(o + OFF.tasks, k + 1 < n ? va(k + 1) + BigInt(OFF.tasks) : head, true);
+      dv.setBigUint64(o + OFF.tasks + 8, k > 0 ? va(k - 1) + BigInt(OFF.tasks) : last, true);
+      dv.setUint32(o + OFF.pid, 100 + k, true);
+      region.set(new TextEncoder().encode(`t${k}`), o + OFF.comm);
+    }
+    return undoAll([
+      patchGuest(g, BASE, region),
+      brokenTaskList.next(g, g.tasks.length - 1, va(0) + BigInt(OFF.tasks)),
+      brokenTaskList.prev(g, 0, va(n - 1) + BigInt(OFF.tasks)),
+    ]);
+  },
+};

@@ -79,3 +79,74 @@ export function hexdump(data: Uint8Array, length: i32): string {
   }
   return out;
 }
+
+/**
+ * An ASCII text buffer that formats without allocating per line (the stub
+ * runtime never frees, so a 32768-task listing built from strings would not
+ * fit in a program's memory): append, then write it out with writeTo.
+ */
+export class TextBuf {
+  bytes: Uint8Array = new Uint8Array(4096);
+  length: i32 = 0;
+
+  reset(): void { this.length = 0; }
+
+  private room(n: i32): void {
+    if (this.length + n <= this.bytes.length) return;
+    let cap = this.bytes.length * 2;
+    while (cap < this.length + n) cap *= 2;
+    const b = new Uint8Array(cap);
+    b.set(this.bytes.subarray(0, this.length));
+    this.bytes = b;
+  }
+
+  /** A string of ASCII characters (code points past 0x7f are written as '?'). */
+  ascii(s: string): TextBuf {
+    const n = s.length;
+    this.room(n);
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      unchecked(this.bytes[this.length + i] = <u8>(c < 0x80 ? c : 0x3f));
+    }
+    this.length += n;
+    return this;
+  }
+
+  /** `n` bytes of `src`. */
+  raw(src: Uint8Array, n: i32): TextBuf {
+    this.room(n);
+    for (let i = 0; i < n; i++) unchecked(this.bytes[this.length + i] = src[i]);
+    this.length += n;
+    return this;
+  }
+
+  /** %<width>u */
+  dec(v: u64, width: i32 = 0): TextBuf {
+    let digits = 1;
+    for (let t = v; t >= 10; t /= 10) digits++;
+    const pad = width > digits ? width - digits : 0;
+    this.room(pad + digits);
+    for (let i = 0; i < pad; i++) unchecked(this.bytes[this.length + i] = 0x20);
+    this.length += pad + digits;
+    let t = v;
+    for (let i = 1; i <= digits; i++) { unchecked(this.bytes[this.length - i] = <u8>(0x30 + <i32>(t % 10))); t /= 10; }
+    return this;
+  }
+
+  /** %lx */
+  hex(v: u64): TextBuf {
+    let digits = 1;
+    for (let t = v; t >= 16; t >>= 4) digits++;
+    this.room(digits);
+    this.length += digits;
+    let t = v;
+    for (let i = 1; i <= digits; i++) {
+      const d = <i32>(t & 15);
+      unchecked(this.bytes[this.length - i] = <u8>(d < 10 ? 0x30 + d : 0x57 + d));
+      t >>= 4;
+    }
+    return this;
+  }
+
+  toString(): string { return String.UTF8.decodeUnsafe(this.bytes.dataStart, <usize>this.length); }
+}

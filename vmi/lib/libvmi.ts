@@ -1,5 +1,5 @@
 // The `libvmi` import module (the ABI is in vmi/README.md and
-// src/dom0/launcher.ts) and AssemblyScript wrappers named after LibVMI's
+// src/dom0/sandbox/abi.ts) and AssemblyScript wrappers named after LibVMI's
 // functions. A wrapper that LibVMI gives a status_t plus an out-value
 // returns the value and leaves the status in `lastStatus`; `ok()` tells
 // whether the last call succeeded.

@@ -1,11 +1,16 @@
 // The few WASI (wasi_snapshot_preview1) calls a VMI program needs, imported
-// directly: arguments, stdout/stderr, files in a preopened directory, exit.
+// directly: arguments, environment, stdout/stderr, files in a preopened
+// directory, exit.
 // No shim package: each function here is one WASI import with its ABI.
 
 @external("wasi_snapshot_preview1", "args_sizes_get")
 declare function args_sizes_get(argc: usize, argv_buf_size: usize): u16;
 @external("wasi_snapshot_preview1", "args_get")
 declare function args_get(argv: usize, argv_buf: usize): u16;
+@external("wasi_snapshot_preview1", "environ_sizes_get")
+declare function environ_sizes_get(count: usize, buf_size: usize): u16;
+@external("wasi_snapshot_preview1", "environ_get")
+declare function environ_get(environ: usize, environ_buf: usize): u16;
 @external("wasi_snapshot_preview1", "fd_write")
 declare function fd_write(fd: u32, iovs: usize, iovs_len: usize, nwritten: usize): u16;
 @external("wasi_snapshot_preview1", "fd_close")
@@ -69,6 +74,27 @@ export function argv(): string[] {
     out[i] = String.UTF8.decodeUnsafe(p, n);
   }
   return out;
+}
+
+/** getenv(3): the value of `name` in the environment Dom0 gave the program, or null. */
+export function getenv(name: string): string | null {
+  const sizes = scratch + 16;
+  if (environ_sizes_get(sizes, sizes + 4) != 0) return null;
+  const count = <i32>load<u32>(sizes);
+  const bufSize = <i32>load<u32>(sizes + 4);
+  if (count == 0) return null;
+  const ptrs = new ArrayBuffer(count * 4);
+  const buf = new ArrayBuffer(bufSize);
+  if (environ_get(changetype<usize>(ptrs), changetype<usize>(buf)) != 0) return null;
+  const prefix = name + "=";
+  for (let i = 0; i < count; i++) {
+    const p = <usize>load<u32>(changetype<usize>(ptrs) + <usize>i * 4);
+    let n: usize = 0;
+    while (load<u8>(p + n) != 0) n++;
+    const entry = String.UTF8.decodeUnsafe(p, n);
+    if (entry.startsWith(prefix)) return entry.substring(prefix.length);
+  }
+  return null;
 }
 
 /**

@@ -5,6 +5,7 @@
 // task), and the process list.
 //
 // Usage: vmi-request <domid> <eptp_index> [vcpu] [cr3]
+// Exit code 0: done; 1: error; 3: the task list was inconsistent (as process-list).
 //
 // The current task is read, like Linux's `current`, from the `current_task`
 // symbol if the System.map has it, else from the per-CPU area: the kernel
@@ -13,7 +14,9 @@
 import { print, eprint, exit } from "../lib/wasi";
 import { parseU64, parseI32, parseOk, hex } from "../lib/fmt";
 import { invocation } from "../lib/common";
-import { taskOffsets, taskLine, printProcessList, Offsets } from "../lib/tasks";
+import { taskOffsets, taskLine, printProcessList, Offsets, PID_MAX_LIMIT } from "../lib/tasks";
+import { ListWalker, walkMaxEntries } from "../lib/list";
+import { guestKernelRanges } from "../lib/kernel-ranges";
 import {
   vmi_get_name, vmi_read_addr_ksym, vmi_read_addr_va, vmi_get_offset, vmi_get_vcpureg, vmi_pid_to_dtb,
   vmi_translate_ksym2v, vmi_read_32_va, GS_BASE, SHADOW_GS, ok,
@@ -55,24 +58,24 @@ function currentTask(): u64 {
   return ok() ? p : 0;
 }
 
-/** The task whose address space has page-table root `dtb`. */
+/** The task whose address space has page-table root `dtb`, by a safe walk of the task list; 0 if none. */
 function taskByDtb(dtb: u64, o: Offsets): u64 {
   const head = vmi_translate_ksym2v("init_task");
   if (!ok()) return 0;
-  let cur = head + o.tasks;
-  for (let n = 0; n < 65536; n++) {
-    const task = cur - o.tasks;
-    const pid = <i32>vmi_read_32_va(task + o.pid, 0);
-    if (!ok()) return 0;
-    const d = vmi_pid_to_dtb(pid);
+  const list = new ListWalker(head + o.tasks, true, ranges, walkMaxEntries(), o.tasks, "task list");
+  if (!list.begin()) return 0;
+  while (list.next()) {
+    const task = list.container(list.entry);
+    const pid = vmi_read_32_va(task + o.pid, 0);
+    if (!ok() || pid >= PID_MAX_LIMIT) return 0;
+    const d = vmi_pid_to_dtb(<i32>pid);
     if (ok() && pid != 0 && (d & ~(<u64>0xfff)) == (dtb & 0x000ffffffffff000)) return task;
-    cur = vmi_read_addr_va(cur, 0);
-    if (!ok() || cur == head + o.tasks) return 0;
   }
   return 0;
 }
 
 const off = taskOffsets("vmi-request");
+const ranges = guestKernelRanges();
 if (off === null) exit(1);
 let task: u64 = 0;
 let how = "";
@@ -89,4 +92,5 @@ if (task != 0) {
 } else {
   print("Requesting task (" + how + "): not found\n");
 }
-if (!printProcessList(off!)) exit(1);
+const rc = printProcessList("vmi-request", off!, <u64>inv.domid, ranges);
+if (rc != 0) exit(rc);

@@ -2,6 +2,7 @@
 // (the EPT walk with the CPU's verdict for each access, SDM Vol. 3C, 28.3), in the guest-linear,
 // guest-physical (p:) or machine (m:) address space.
 import { INVALID_EPTP } from '../../xen/altp2m.js';
+import { EXIT_REASON_EPT_MISCONFIG } from '../../vmcs.js';
 import type { DebugSession } from '../session.js';
 import type { Space } from '../memory.js';
 import { walkEpt, describeEptp, type AccessVerdict } from '../walk.js';
@@ -118,7 +119,7 @@ function eptLines(s: DebugSession, gpa: bigint, eptp: bigint, label: string): st
   }
   if (w.hpa !== undefined) lines.push(`  => machine ${hex(w.hpa)} (${w.steps[w.steps.length - 1].pageSize} page)`);
   else lines.push('  => no translation');
-  const v = (name: string, a: AccessVerdict) => a.ok ? `${name} ok` : a.exit === 49 ? `${name}: EPT misconfiguration`
+  const v = (name: string, a: AccessVerdict) => a.ok ? `${name} ok` : a.exit === EXIT_REASON_EPT_MISCONFIG ? `${name}: EPT misconfiguration`
     : `${name}: EPT violation (qualification ${hex(a.qualification)}: ${decodeEptViolation(a.qualification)})`;
   const a = w.access;
   if (a.read.ok && a.write.ok && a.fetch.ok) lines.push('  read ok, write ok, fetch ok');

@@ -1,7 +1,10 @@
 // vmcs: VMCS fields by name or encoding (SDM Vol. 3C, Appendix B), each with a short decoding:
 // control bits by name (24.6-24.8), interruption information (24.8.3, 24.9.2), the EPTP, and
 // the VMX-preemption timer in TSC cycles.
-import { fieldEncoding, fieldName, VMCS_FIELDS, exitReasonName } from '../../vmcs.js';
+import {
+  fieldEncoding, fieldName, VMCS_FIELDS, exitReasonName,
+  PIN_BASED_CONTROL_BITS, CPU_BASED_CONTROL_BITS, SECONDARY_EXEC_CONTROL_BITS,
+} from '../../vmcs.js';
 import type { DebugSession } from '../session.js';
 import { describeRflags } from '../registers.js';
 import { describeEptp } from '../walk.js';
@@ -45,17 +48,6 @@ export function vmcsCommand(ctx: CommandContext): CommandDef {
   };
 }
 
-const PIN_BITS: [number, string][] = [[0, 'EXT_INTR_MASK'], [3, 'NMI_EXITING'], [5, 'VIRTUAL_NMIS'], [6, 'PREEMPTION_TIMER'], [7, 'POSTED_INTR']];
-const CPU_BITS: [number, string][] = [[2, 'INTR_WINDOW_EXITING'], [3, 'USE_TSC_OFFSETTING'], [7, 'HLT_EXITING'], [9, 'INVLPG_EXITING'],
-  [10, 'MWAIT_EXITING'], [11, 'RDPMC_EXITING'], [12, 'RDTSC_EXITING'], [15, 'CR3_LOAD_EXITING'], [16, 'CR3_STORE_EXITING'],
-  [19, 'CR8_LOAD_EXITING'], [20, 'CR8_STORE_EXITING'], [21, 'TPR_SHADOW'], [22, 'NMI_WINDOW_EXITING'], [23, 'MOV_DR_EXITING'],
-  [24, 'UNCOND_IO_EXITING'], [25, 'USE_IO_BITMAPS'], [27, 'MONITOR_TRAP_FLAG'], [28, 'USE_MSR_BITMAPS'], [29, 'MONITOR_EXITING'],
-  [30, 'PAUSE_EXITING'], [31, 'ACTIVATE_SECONDARY_CONTROLS']];
-const SEC_BITS: [number, string][] = [[0, 'VIRTUALIZE_APIC_ACCESSES'], [1, 'ENABLE_EPT'], [2, 'DESC_EXITING'], [3, 'ENABLE_RDTSCP'],
-  [4, 'VIRTUALIZE_X2APIC'], [5, 'ENABLE_VPID'], [6, 'WBINVD_EXITING'], [7, 'UNRESTRICTED_GUEST'], [9, 'VIRTUAL_INTR_DELIVERY'],
-  [10, 'PAUSE_LOOP_EXITING'], [12, 'ENABLE_INVPCID'], [13, 'ENABLE_VMFUNC'], [14, 'VMCS_SHADOWING'], [18, 'EPT_VIOLATION_VE'],
-  [20, 'ENABLE_XSAVES'], [25, 'TSC_SCALING']];
-
 function bits(v: bigint, table: [number, string][]): string {
   const set = table.filter(([b]) => (v >> BigInt(b)) & 1n).map(([, n]) => n);
   return set.length ? `[ ${set.join(' ')} ]` : '';
@@ -66,9 +58,9 @@ function describeField(enc: number, v: bigint, s: DebugSession): string {
   const F = VMCS_FIELDS;
   switch (enc) {
     case F.VM_EXIT_REASON: return exitReasonName(Number(v));
-    case F.PIN_BASED_VM_EXEC_CONTROL: return bits(v, PIN_BITS);
-    case F.CPU_BASED_VM_EXEC_CONTROL: return bits(v, CPU_BITS);
-    case F.SECONDARY_VM_EXEC_CONTROL: return bits(v, SEC_BITS);
+    case F.PIN_BASED_VM_EXEC_CONTROL: return bits(v, PIN_BASED_CONTROL_BITS);
+    case F.CPU_BASED_VM_EXEC_CONTROL: return bits(v, CPU_BASED_CONTROL_BITS);
+    case F.SECONDARY_VM_EXEC_CONTROL: return bits(v, SECONDARY_EXEC_CONTROL_BITS);
     case F.VM_FUNCTION_CONTROL: return v & 1n ? '[ EPTP_SWITCHING ]' : '';
     case F.EPT_POINTER: return `${s.describeView(v)}: ${describeEptp(v)}`;
     case F.EPTP_INDEX: return `(${v})`;

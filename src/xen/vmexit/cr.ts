@@ -3,7 +3,8 @@
 // long mode and setting VMXE (no nested virtualisation) raise #GP; MCE is
 // the guest's to set. Everything else is unexpected here.
 import type { Vcpu } from '../vcpu.js';
-import { X86_CR4_PAE, X86_CR4_VMXE, HVM_CR4_HOST_MASK } from '../vcpu.js';
+import { HVM_CR4_HOST_MASK } from '../vcpu.js';
+import { X86_CR4_PAE, X86_CR4_VMXE, X86_EXC_GP } from '../../../assembly/shared/x86-defns.js';
 import { GPR_NAMES } from '../../machine.js';
 import { hex } from '../../util/format.js';
 
@@ -18,7 +19,7 @@ export function vmxCrAccess(v: Vcpu): void {
   const val = m.gpr(GPR_NAMES[reg]);
   const mask = BigInt(HVM_CR4_HOST_MASK);
   if (!(val & BigInt(X86_CR4_PAE)) || (val & BigInt(X86_CR4_VMXE)) || (val >> 32n)) {
-    v.injectHwException(13, 0);
+    v.injectHwException(X86_EXC_GP, 0);
     return;
   }
   // Accept: the guest's view (read shadow) takes the new value; the real CR4 keeps VMXE.

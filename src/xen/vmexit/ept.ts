@@ -13,12 +13,11 @@ import type { Vcpu } from '../vcpu.js';
 import type { Domain } from '../domain.js';
 import type { MmioAccess } from '../../machine.js';
 import type { MmioSize } from '../devices/mmio.js';
-import { X86_EFLAGS_TF } from '../vcpu.js';
-import { INTR_INFO_VALID_MASK, INTR_TYPE_HARD_EXCEPTION, VMCS_FIELDS as F } from '../../vmcs.js';
+import { X86_EFLAGS_TF, X86_EXC_DB, X86_EXC_GP, X86_EXC_PF } from '../../../assembly/shared/x86-defns.js';
+import { INTR_INFO_VALID_MASK, INTR_TYPE_HARD_EXCEPTION, EXIT_REASON_EPT_VIOLATION, EXIT_REASON_EPT_MISCONFIG,
+  VMCS_FIELDS as F } from '../../vmcs.js';
 import { hex } from '../../util/format.js';
-import { EXIT_REASON_EPT_VIOLATION, EXIT_REASON_EPT_MISCONFIG } from '../vmx.js';
 
-const X86_EXC_PF = 14, X86_EXC_GP = 13, X86_EXC_DB = 1;
 const EPT_QUAL_GLA_VALID = 1 << 7;
 
 export function vmxEptViolation(v: Vcpu): void {
@@ -62,7 +61,7 @@ function handleMmioWithTranslation(v: Vcpu, gpa: bigint): void {
     return;
   }
   const rip = m.vmread(F.GUEST_RIP);
-  const singlestep = (m.vmread(F.GUEST_RFLAGS) & X86_EFLAGS_TF) !== 0n;
+  const singlestep = (m.vmread(F.GUEST_RFLAGS) & BigInt(X86_EFLAGS_TF)) !== 0n;
   const r = m.emulateMmio(mmioAccess(d));
   switch (r.kind) {
     case 'done':

@@ -3,6 +3,7 @@
 // into the guest (Xen intercepts them to defeat CPU erratum-style event
 // loops, not to handle them); a machine check crashes the domain.
 import type { Vcpu } from '../vcpu.js';
+import { X86_EXC_DB, X86_EXC_AC, X86_EXC_MC } from '../../../assembly/shared/x86-defns.js';
 import { hex } from '../../util/format.js';
 
 export function vmxExceptionNmi(v: Vcpu): void {
@@ -13,11 +14,11 @@ export function vmxExceptionNmi(v: Vcpu): void {
   const error = hasError ? Number(m.vmread('VM_EXIT_INTR_ERROR_CODE')) : undefined;
   if (type === 2) return;                          // a host NMI: nothing for the guest
   switch (vector) {
-    case 1:   // #DB
-    case 17:  // #AC
+    case X86_EXC_DB:
+    case X86_EXC_AC:
       v.injectHwException(vector, error);
       return;
-    case 18:  // #MC
+    case X86_EXC_MC:
       v.domain.crash(`Machine check exception in the guest at RIP ${hex(m.vmread('GUEST_RIP'))}`);
       return;
     default:

@@ -6,16 +6,17 @@
 // hypercall-page MSR installs the hypercall page. Anything else raises
 // #GP(0) in the guest, as Xen 4.15+ does for unknown MSRs.
 import type { Vcpu } from '../vcpu.js';
+import { X86_EXC_GP } from '../../../assembly/shared/x86-defns.js';
 import { XEN_HYPERCALL_PAGE_MSR, __HYPERVISOR_iret } from '../public.js';
 import { PAGE_SIZE } from '../frames.js';
 import { hex } from '../../util/format.js';
 
-export const MSR_IA32_TSC = 0x10, MSR_IA32_APIC_BASE = 0x1b, MSR_IA32_MISC_ENABLE = 0x1a0;
-export const MSR_IA32_SYSENTER_CS = 0x174, MSR_IA32_SYSENTER_ESP = 0x175, MSR_IA32_SYSENTER_EIP = 0x176;
-export const MSR_IA32_CR_PAT = 0x277, MSR_EFER = 0xc0000080, MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082;
-export const MSR_CSTAR = 0xc0000083, MSR_SYSCALL_MASK = 0xc0000084, MSR_FS_BASE = 0xc0000100;
-export const MSR_GS_BASE = 0xc0000101, MSR_SHADOW_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103;
-const EFER_SCE = 1n, EFER_LME = 1n << 8n, EFER_LMA = 1n << 10n, EFER_NXE = 1n << 11n;
+import {
+  MSR_IA32_TSC, MSR_IA32_APIC_BASE, MSR_IA32_MISC_ENABLE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
+  MSR_IA32_SYSENTER_EIP, MSR_IA32_CR_PAT, MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_FS_BASE,
+  MSR_GS_BASE, MSR_SHADOW_GS_BASE, MSR_TSC_AUX, EFER_SCE, EFER_LME, EFER_LMA, EFER_NXE,
+} from '../../../assembly/shared/msr-index.js';
+const EFER_KNOWN = BigInt(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE), LME = BigInt(EFER_LME), LMA = BigInt(EFER_LMA);
 
 /** MSRs held in the VMCS guest-state area. */
 const VMCS_MSRS: Record<number, string> = {
@@ -46,9 +47,9 @@ function msrWrite(v: Vcpu, msr: number, val: bigint): boolean {
       return true;
     case MSR_EFER: {
       const old = m.vmread('GUEST_IA32_EFER');
-      if (val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)) return false;
-      if ((val ^ old) & EFER_LME) return false;         // paging is on: LME is fixed
-      m.vmwrite('GUEST_IA32_EFER', (val & ~EFER_LMA) | (old & EFER_LMA));
+      if (val & ~EFER_KNOWN) return false;
+      if ((val ^ old) & LME) return false;         // paging is on: LME is fixed
+      m.vmwrite('GUEST_IA32_EFER', (val & ~LMA) | (old & LMA));
       return true;
     }
     case MSR_IA32_SYSENTER_ESP: case MSR_IA32_SYSENTER_EIP: case MSR_FS_BASE: case MSR_GS_BASE:
@@ -88,7 +89,7 @@ export function vmxMsrRead(v: Vcpu): void {
   const val = msrRead(v, msr);
   if (val === undefined) {
     v.domain.log(`d${v.domain.id}v${v.id} RDMSR 0x${msr.toString(16).padStart(8, '0')} unimplemented`);
-    v.injectHwException(13, 0);
+    v.injectHwException(X86_EXC_GP, 0);
     return;
   }
   v.setGpr('rax', val & 0xffffffffn);
@@ -101,7 +102,7 @@ export function vmxMsrWrite(v: Vcpu): void {
   const val = ((v.gpr('rdx') & 0xffffffffn) << 32n) | (v.gpr('rax') & 0xffffffffn);
   if (!msrWrite(v, msr, val)) {
     v.domain.log(`d${v.domain.id}v${v.id} WRMSR 0x${msr.toString(16).padStart(8, '0')} val ${hex(val)} refused`);
-    v.injectHwException(13, 0);
+    v.injectHwException(X86_EXC_GP, 0);
     return;
   }
   v.updateGuestEip();

@@ -2,16 +2,16 @@
 // guest RDTSC lands here. Xen: update_guest_eip(); hvm_rdtsc_intercept(),
 // which returns the guest's TSC (virtual time plus TSC_OFFSET) in EDX:EAX.
 import type { Vcpu } from '../vcpu.js';
-import { MSR_TSC_AUX } from './msr.js';
+import { MSR_TSC_AUX } from '../../../assembly/shared/msr-index.js';
 import { VMCS_FIELDS as F } from '../../vmcs.js';
 
 /**
  * The VMFUNC-awareness hook: runs inside every emulated RDTSC/RDTSCP, after
  * the guest's TSC has been computed: the paper's check (read the current
  * EPTP, map it to its index, write back view index-10 and raise the VMI
- * request), when the domain has the mechanism (src/xen/vmi.ts).
+ * request), when the domain has the mechanism (src/xen/trigger.ts).
  */
-export function vmfuncAwarenessHook(v: Vcpu, tsc: bigint): void { v.domain.vmi?.onRdtsc(v, tsc); }
+export function vmfuncAwarenessHook(v: Vcpu, tsc: bigint): void { v.domain.trigger?.onRdtsc(v, tsc); }
 
 /** The guest's view of the TSC now: virtual cycles plus TSC_OFFSET. */
 export function guestTsc(v: Vcpu): bigint {

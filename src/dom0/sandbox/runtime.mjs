@@ -1,109 +1,23 @@
-// The VMI program sandbox: one fresh instance of a WASI command module with
-// @wasmer/wasi providing WASI (arguments, environment, clocks, random, an
-// in-memory file system with /out preopened) and a `libvmi` import module
-// whose functions marshal their arguments out of the program's linear
-// memory and call the host (`callHost`), which in the worker is a
-// synchronous RPC to Dom0's main thread and inline is a direct call.
+// The program runtime of the sandbox: one fresh instance of a WASI command
+// module with @wasmer/wasi providing WASI (arguments, environment, clocks,
+// random, an in-memory file system with /out preopened) and the `libvmi`
+// import module (libvmi-imports.mjs) calling the host (`callHost`), which in
+// the worker is a synchronous RPC to Dom0's main thread and inline is a
+// direct call. Runs the same in a sandbox thread (worker.mjs) and, for
+// inline runs, on Dom0's thread (module-cache.ts loads it).
 //
 // Plain JavaScript (not TypeScript) so that a worker thread can load it
-// from src/ and from dist/ alike; the ABI table it follows is data, passed
-// in by src/dom0/launcher.ts, which documents it (and vmi/README.md).
+// from src/ and from dist/ alike.
 //
 // We take fd_write for stdout/stderr and proc_exit ourselves: output goes to
 // `out(fd, bytes)` as it is written (so a program stopped for looping still
 // shows what it printed), and proc_exit unwinds with a sentinel so the exit
 // code needs no help from the WASI library.
 import { WASI, MemFS } from '@wasmer/wasi';
+import { AbiTrap, buildLibvmiImports } from './libvmi-imports.mjs';
 
 class ProcExit {
   constructor(code) { this.code = code; }
-}
-
-/** A trap raised by the libvmi layer (a bad pointer from the program): reported like a Wasm trap. */
-export class AbiTrap extends Error {}
-
-const WIDTH = { out8: 1, out16: 2, out32: 4, out64: 8 };
-
-/** The wasm-level signature of an import spec: i64 stays i64, everything else is i32 (ptr, len, pid ...). */
-function wasmArity(spec) {
-  let n = 0;
-  for (const k of spec.params) n += k === 'str' || k === 'in' || k === 'buf' ? 2 : 1;
-  return n;
-}
-
-/**
- * Builds the `libvmi` import object.
- * abi: [{ name, params, result, chunk? }], index = op number.
- * callHost(op, vals, input, cap) -> { ret, value?, data? }.
- * getMemory() -> the instance's WebAssembly.Memory (set after instantiation).
- */
-export function buildLibvmiImports(abi, callHost, getMemory, maxChunk) {
-  const imports = {};
-  abi.forEach((spec, op) => {
-    const name = spec.name;
-    const arity = wasmArity(spec);
-    const fail = (msg) => { throw new AbiTrap(`libvmi.${name}: ${msg}`); };
-    imports[name] = (...raw) => {
-      if (raw.length !== arity) fail(`expected ${arity} arguments, got ${raw.length}`);
-      const mem = getMemory();
-      const size = mem.buffer.byteLength;
-      const span = (p, n, what) => {
-        if (n < 0) fail(`negative ${what} length ${n}`);
-        if (p + n > size) fail(`${what} [0x${p.toString(16)}, +${n}) is outside linear memory (${size} bytes)`);
-      };
-      let i = 0;
-      const vals = [];
-      let input = null, bufPtr = -1, cap = 0, outPtr = -1, outWidth = 0;
-      for (const k of spec.params) {
-        if (k === 'i32') vals.push(raw[i++] | 0);
-        else if (k === 'i64') vals.push(BigInt.asUintN(64, BigInt(raw[i++])));
-        else if (k === 'str' || k === 'in') {
-          const p = raw[i++] >>> 0, n = raw[i++] | 0;
-          span(p, n, k === 'str' ? 'string' : 'buffer');
-          input = new Uint8Array(mem.buffer, p, n).slice();
-        } else if (k === 'buf') {
-          bufPtr = raw[i++] >>> 0; cap = raw[i++] | 0;
-          span(bufPtr, cap, 'buffer');
-        } else {
-          outPtr = raw[i++] >>> 0; outWidth = WIDTH[k];
-          span(outPtr, outWidth, 'out pointer');
-        }
-      }
-      let ret;
-      if (spec.chunk !== undefined && (bufPtr >= 0 || input !== null)) {
-        // Large reads/writes go in pieces; the address argument advances; stop at a short piece.
-        const total = bufPtr >= 0 ? cap : input.length;
-        let done = 0;
-        do {
-          const n = Math.min(maxChunk, total - done);
-          const v = vals.slice();
-          v[spec.chunk] = BigInt.asUintN(64, v[spec.chunk] + BigInt(done));
-          const r = callHost(op, v, input === null ? null : input.subarray(done, done + n), bufPtr >= 0 ? n : 0);
-          const got = Number(r.ret);
-          if (bufPtr >= 0 && r.data && r.data.length) new Uint8Array(getMemory().buffer, bufPtr + done, r.data.length).set(r.data);
-          done += got;
-          if (got < n) break;
-        } while (done < total);
-        ret = done;
-      } else {
-        if (input !== null && input.length > maxChunk) fail(`argument of ${input.length} bytes is larger than ${maxChunk}`);
-        const r = callHost(op, vals, input, bufPtr >= 0 ? Math.min(cap, maxChunk) : 0);
-        ret = r.ret;
-        const m = getMemory().buffer;
-        if (bufPtr >= 0 && r.data && r.data.length) new Uint8Array(m, bufPtr, Math.min(r.data.length, cap)).set(r.data.subarray(0, cap));
-        if (outPtr >= 0 && Number(ret) === 0 && r.value !== undefined) {
-          const dv = new DataView(m);
-          const v = BigInt.asUintN(64, BigInt(r.value));
-          if (outWidth === 8) dv.setBigUint64(outPtr, v, true);
-          else if (outWidth === 4) dv.setUint32(outPtr, Number(v & 0xffffffffn), true);
-          else if (outWidth === 2) dv.setUint16(outPtr, Number(v & 0xffffn), true);
-          else dv.setUint8(outPtr, Number(v & 0xffn));
-        }
-      }
-      return spec.result === 'i64' ? BigInt.asIntN(64, BigInt(ret)) : Number(ret) | 0;
-    };
-  });
-  return imports;
 }
 
 /** The first Wasm frame of an error's stack, as "name (wasm-function[i]:0xoff)" or "wasm-function[i]:0xoff". */

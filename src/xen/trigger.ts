@@ -11,12 +11,12 @@ import { Altp2m, VMI_MIRROR_BASE, HVMOP_altp2m_get_domain_state, HVMOP_altp2m_se
 import { EptTable, EPT_RWX } from './ept.js';
 import { TraceBuffers } from './trace.js';
 import * as E from './trace-events.js';
-import { checkVmiRequest, vmiRequestTraceData, type VmiRequest } from './vmi-trigger.js';
+import { checkVmiRequest, vmiRequestTraceData, type VmiRequest } from './vmfunc-awareness.js';
 import { SECONDARY_EXEC_ENABLE_VMFUNC } from '../vmcs.js';
 
 export type NotifyMode = 'immediate' | 'tbuf';
 
-export interface VmiOptions {
+export interface VmiTriggerOptions {
   /** Normal EPT views (each with a mirror at 10+k); at least 2 so that the TVM's default request (index 11) exists. */
   views?: number;
   /** How Dom0 hears of trace records: the paper's VIRQ per VMI request, or stock Xen's VIRQ_TBUF at half full. */
@@ -31,7 +31,7 @@ export interface VmiOptions {
 export const VIRQ_TBUF = 4;
 export const VIRQ_VMI = 12;
 
-export class VmiMechanism {
+export class VmiTrigger {
   readonly altp2m: Altp2m;
   readonly trace: TraceBuffers;
   readonly notify: NotifyMode;
@@ -41,8 +41,8 @@ export class VmiMechanism {
   onVirq: ((virq: number, at: bigint) => void) | undefined;
   private altp2mActive = true;
 
-  constructor(private readonly d: Domain, opts: VmiOptions = {}) {
-    const m = d.machine, v = d.vcpu;
+  constructor(private readonly d: Domain, opts: VmiTriggerOptions = {}) {
+    const m = d.machine;
     this.notify = opts.notify ?? 'immediate';
     this.traceHvm = opts.traceHvm ?? false;
     // Each view maps guest RAM like the host p2m (2 MiB pages where aligned, as Domain builds view 0).
@@ -60,16 +60,18 @@ export class VmiMechanism {
     m.vmwrite('VM_FUNCTION_CONTROL', 1); // EPTP switching
     m.vmwrite('EPT_POINTER', this.altp2m.eptp(0)!);
     m.vmwrite('EPTP_INDEX', 0);
-    v.setSecondaryExecControl(SECONDARY_EXEC_ENABLE_VMFUNC, true);
-    d.vmi = this;
-    // The vCPU starts running: Xen's scheduler traces runnable -> running.
-    this.record(E.runstateChange(E.RUNSTATE_RUNNABLE, E.RUNSTATE_RUNNING), m.vcycles, [(v.id & 0xffff) | ((d.id & 0xffff) << 16)], true);
-    if (this.traceHvm) {
-      v.entryHooks.push(() => this.record(E.TRC_HVM_VMENTRY, m.vcycles, []));
-      v.exitHooks.push((_v, reason) => {
-        const rip = m.vmread('GUEST_RIP');
-        this.record(E.TRC_HVM_VMEXIT64, m.vcycles, [reason & 0xffff, Number(rip & 0xffffffffn), Number(rip >> 32n)]);
-      });
+    for (const v of d.vcpus) v.setSecondaryExecControl(SECONDARY_EXEC_ENABLE_VMFUNC, true);
+    d.trigger = this;
+    for (const v of d.vcpus) {
+      // The vCPU starts running: Xen's scheduler traces runnable -> running.
+      this.record(E.runstateChange(E.RUNSTATE_RUNNABLE, E.RUNSTATE_RUNNING), m.vcycles, [(v.id & 0xffff) | ((d.id & 0xffff) << 16)], true);
+      if (this.traceHvm) {
+        v.entryHooks.push(() => this.record(E.TRC_HVM_VMENTRY, m.vcycles, []));
+        v.exitHooks.push((_v, reason) => {
+          const rip = m.vmread('GUEST_RIP');
+          this.record(E.TRC_HVM_VMEXIT64, m.vcycles, [reason & 0xffff, Number(rip & 0xffffffffn), Number(rip >> 32n)]);
+        });
+      }
     }
   }
 

@@ -1,18 +1,14 @@
-// A VMI program's worker thread (see launcher.ts). It initialises the WASI
-// library, says `ready`, takes one job, runs it with vmi-runtime.mjs, posts
-// `done` and is terminated. Every libvmi call is a synchronous RPC to Dom0's
-// main thread through a SharedArrayBuffer: the request goes in, REQ is
-// bumped and notified, and this thread sleeps in Atomics.wait until RESP
-// moves. Output is appended to shared rings as it is written, so the main
-// thread has it even if it has to stop this thread.
+// A sandbox thread's entry (see pool.ts): it initialises the WASI library,
+// says `ready`, takes one job, runs it with runtime.mjs, posts `done` and is
+// terminated. Every libvmi call is a synchronous RPC to Dom0's main thread
+// through a SharedArrayBuffer (the program's end of rpc.ts): the request
+// goes in, REQ is bumped and notified, and this thread sleeps in
+// Atomics.wait until RESP moves. Output is appended to a shared buffer
+// (output.ts) as it is written, so the main thread has it even if it has to
+// stop this thread. Both layouts come with the job.
 import { parentPort, workerData } from 'node:worker_threads';
 import { init, initSync } from '@wasmer/wasi';
-import { runProgram, warmUp } from './vmi-runtime.mjs';
-
-// Control block layout (Int32 indices), mirrored in launcher.ts.
-const REQ = 0, RESP = 1, OP = 2, NARGS = 3, INLEN = 4, CAP = 5, OUTLEN = 6, STATUS = 7;
-const ARGS_BYTE = 64, RET_SLOT = 6, VALUE_SLOT = 7, DATA_BYTE = 128;
-const ST_ABORT = 1;
+import { runProgram, warmUp } from './runtime.mjs';
 
 // With the compiled library from Dom0 the synchronous init is a plain instantiation;
 // the asynchronous one is an order of magnitude slower in a fresh thread.
@@ -26,11 +22,13 @@ if (workerData?.warmUp) {
 parentPort.postMessage({ type: 'ready' });
 
 parentPort.once('message', (job) => {
+  const { REQ, RESP, OP, NARGS, INLEN, CAP, OUTLEN, STATUS, ARGS_BYTE, RET_SLOT, VALUE_SLOT, DATA_BYTE, ST_ABORT } = job.ctlLayout;
+  const { LEN, DROPPED, DATA_BYTE: OUT_DATA_BYTE } = job.outLayout;
   const ctl = new Int32Array(job.ctl, 0, 16);
   const big = new BigInt64Array(job.ctl, ARGS_BYTE, 8);
   const data = new Uint8Array(job.ctl, DATA_BYTE, job.dataSize);
   const outCtl = new Int32Array(job.out, 0, 8);
-  const outBytes = [new Uint8Array(job.out, 64, job.outSize), new Uint8Array(job.out, 64 + job.outSize, job.outSize)];
+  const outBytes = [new Uint8Array(job.out, OUT_DATA_BYTE, job.outSize), new Uint8Array(job.out, OUT_DATA_BYTE + job.outSize, job.outSize)];
 
   const callHost = (op, vals, input, cap) => {
     Atomics.store(ctl, OP, op);
@@ -52,15 +50,15 @@ parentPort.once('message', (job) => {
     return { ret: big[RET_SLOT], value: big[VALUE_SLOT], data: n > 0 ? data.slice(0, n) : undefined };
   };
 
-  // stdout -> ring 0, stderr -> ring 1; bytes beyond the size are counted, not kept.
+  // stdout -> stream 0, stderr -> stream 1; bytes beyond the size are counted, not kept.
   const out = (fd, bytes) => {
     const s = fd === 1 ? 0 : 1;
-    const len = Atomics.load(outCtl, s);
+    const len = Atomics.load(outCtl, LEN + s);
     const room = job.outSize - len;
     const n = Math.min(room, bytes.length);
     if (n > 0) outBytes[s].set(bytes.subarray(0, n), len);
-    Atomics.store(outCtl, s, len + n);
-    if (n < bytes.length) Atomics.add(outCtl, 2 + s, bytes.length - n);
+    Atomics.store(outCtl, LEN + s, len + n);
+    if (n < bytes.length) Atomics.add(outCtl, DROPPED + s, bytes.length - n);
   };
 
   const r = runProgram({

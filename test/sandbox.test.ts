@@ -1,18 +1,18 @@
-// Dom0's VMI launcher: the bundled AssemblyScript programs (build/vmi/*.wasm)
+// Dom0's VMI program sandbox: the bundled AssemblyScript programs (build/vmi/*.wasm)
 // against the synthetic guest, exact output; and containment: loops, call
 // floods, traps, bad pointers, memory and output limits, bad arguments,
 // unloadable modules, pauses left behind. Small hand-assembled modules play
 // the misbehaving programs.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync, statSync, readdirSync, readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { statSync, readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Vmi } from '../src/dom0/libvmi.js';
-import { loadProfile, profileFromObject, SymbolMap } from '../src/dom0/profile.js';
-import { VmiLauncher, launchVmiProgram, bundledProgram, limitModuleMemory, type VmiRunResult } from '../src/dom0/launcher.js';
-import { packageRoot } from '../src/util/paths.js';
-import { buildSyntheticGuest, type SyntheticGuest, SYM, KERNEL_MAP, VMALLOC, EPT_HOLE, GUEST_MEM, USER_VA } from './helpers/vmi-guest.js';
+import { Vmi } from '../src/dom0/libvmi/index.js';
+import { profileFromObject, SymbolMap } from '../src/dom0/profile.js';
+import { Sandbox, runInSandbox, limitModuleMemory, type SandboxResult } from '../src/dom0/sandbox/index.js';
+import { bundledProgram } from '../src/dom0/launch.js';
+import { startProgramBench } from './helpers/vmi-programs.js';
+import { type SyntheticGuest, SYM, KERNEL_MAP, VMALLOC, EPT_HOLE, GUEST_MEM, USER_VA } from './helpers/vmi-guest.js';
 
 // ---- a tiny Wasm assembler for the misbehaving programs ---------------------------
 
@@ -66,27 +66,12 @@ const printAt64 = (fd: number) => [...i32c(fd), ...i32c(16), ...i32c(1), ...i32c
 
 let g: SyntheticGuest;
 let vmi: Vmi;
-let launcher: VmiLauncher;
-const run = (prog: string | Uint8Array, args: string[], o: Parameters<VmiLauncher['run']>[2] = {}) =>
-  launcher.run(typeof prog === 'string' ? bundledProgram(prog) : prog, vmi, { args, ...o });
+let sandbox: Sandbox;
+const run = (prog: string | Uint8Array, args: string[], o: Parameters<Sandbox['run']>[2] = {}) =>
+  sandbox.run(typeof prog === 'string' ? bundledProgram(prog) : prog, vmi, { args, ...o });
 
-function buildPrograms(): void {
-  const root = packageRoot();
-  const srcs = ['programs', 'lib'].flatMap((d) => readdirSync(join(root, 'vmi', d)).map((f) => join(root, 'vmi', d, f)));
-  srcs.push(join(root, 'vmi', 'asconfig.json'));
-  const newest = Math.max(...srcs.map((f) => statSync(f).mtimeMs));
-  const outs = ['process-list', 'map-addr', 'dump-memory', 'vmi-request', 'syscall-check'].map((n) => bundledProgram(n));
-  if (outs.every((o) => existsSync(o) && statSync(o).mtimeMs >= newest)) return;
-  execFileSync(process.execPath, [join(root, 'vmi', 'build.mjs')], { stdio: 'pipe' });
-}
-
-beforeAll(() => {
-  buildPrograms();
-  g = buildSyntheticGuest();
-  vmi = new Vmi(g.domain, { profile: loadProfile(g.profilePath) });
-  launcher = new VmiLauncher();
-});
-afterAll(async () => { await launcher.close(); });
+beforeAll(() => { ({ g, vmi, sandbox } = startProgramBench()); });
+afterAll(async () => { await sandbox.close(); });
 
 const fnv1a64 = (b: Uint8Array) => { let h = 0xcbf29ce484222325n; for (const x of b) { h ^= BigInt(x); h = (h * 0x100000001b3n) & 0xffffffffffffffffn; } return h; };
 
@@ -113,7 +98,7 @@ describe('bundled VMI programs against the synthetic guest', () => {
     const inline = await run('process-list', ['process-list', '7'], { mode: 'inline' });
     expect(inline.stdout).toBe(g.processList());
     expect(inline.exitCode).toBe(0);
-    const bytes = await launchVmiProgram(readFileSync(bundledProgram('process-list')), vmi, { args: ['process-list', '7'] });
+    const bytes = await runInSandbox(readFileSync(bundledProgram('process-list')), vmi, { args: ['process-list', '7'] });
     expect(bytes.stdout).toBe(g.processList());
   });
 
@@ -190,12 +175,12 @@ describe('bundled VMI programs against the synthetic guest', () => {
     const symbols = new SymbolMap([...Object.entries(SYM)].filter(([n]) => n !== 'current_task').map(([n, a]) => [n, a] as [string, bigint]));
     const { sysmap: _s, ...rest } = g.profileJson;
     const v = new Vmi(g.domain, { profile: profileFromObject(rest, '<test>'), symbols });
-    const r = await launcher.run(bundledProgram('vmi-request'), v, { args: ['vmi-request', '7', '11'] });
+    const r = await sandbox.run(bundledProgram('vmi-request'), v, { args: ['vmi-request', '7', '11'] });
     expect(r.stdout.split('\n')[1]).toBe('Requesting task (current task on vCPU 0): [    7] vmi-trigger (struct addr:ffff888000603000)');
     // In kernel mode (GS_BASE is the kernel's) the same.
     g.regs.set('gs_base', SYM.cpu0_pcpu); g.regs.set('shadow_gs', 0n);
     try {
-      const k = await launcher.run(bundledProgram('vmi-request'), v, { args: ['vmi-request', '7', '11'] });
+      const k = await sandbox.run(bundledProgram('vmi-request'), v, { args: ['vmi-request', '7', '11'] });
       expect(k.stdout.split('\n')[1]).toContain('vmi-trigger');
     } finally {
       g.regs.set('gs_base', 0n); g.regs.set('shadow_gs', SYM.cpu0_pcpu);
@@ -247,7 +232,7 @@ describe('bundled VMI programs against the synthetic guest', () => {
 
   it('a profile without the task offsets is reported, not a crash', async () => {
     const v = new Vmi(g.domain, { profile: profileFromObject({ ostype: 'Linux' }, '<empty>'), symbols: SymbolMap.parse(g.sysmap) });
-    const r = await launcher.run(bundledProgram('process-list'), v, { args: ['process-list', '7'] });
+    const r = await sandbox.run(bundledProgram('process-list'), v, { args: ['process-list', '7'] });
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toBe('process-list: the profile has no linux_tasks offset\n');
   });
@@ -349,13 +334,13 @@ describe('containment', () => {
   });
 
   it('modules that cannot run are reported: missing file, not Wasm, no _start, unknown imports', async () => {
-    const missing = await launcher.run('/nonexistent/prog.wasm', vmi);
+    const missing = await sandbox.run('/nonexistent/prog.wasm', vmi);
     expect(missing).toMatchObject({ exitCode: null, errorKind: 'load', error: '/nonexistent/prog.wasm: cannot read the VMI program (ENOENT)' });
-    const notWasm = await launcher.run(new TextEncoder().encode('#!/bin/sh\necho hi\n'), vmi);
+    const notWasm = await sandbox.run(new TextEncoder().encode('#!/bin/sh\necho hi\n'), vmi);
     expect(notWasm).toMatchObject({ errorKind: 'load', error: 'not a WebAssembly module (bad magic number)' });
     const dir = mkdtempSync(join(tmpdir(), 'vmi-'));
     writeFileSync(join(dir, 'bad.wasm'), new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1]));
-    const truncated = await launcher.run(join(dir, 'bad.wasm'), vmi);
+    const truncated = await sandbox.run(join(dir, 'bad.wasm'), vmi);
     expect(truncated.errorKind).toBe('load');
     expect(truncated.error).toMatch(/bad\.wasm: (truncated section|invalid module)/);
     const noStart = await run(wasm({ exportStart: false }), ['x']);
@@ -367,11 +352,11 @@ describe('containment', () => {
     expect(unknown.error).toMatch(/^link error: .*format_disk/);
   });
 
-  it('invalid launcher options are rejected with a clear message', async () => {
-    await expect(launcher.run(wasm({}), vmi, { timeLimitMs: -5 })).rejects.toThrow('VMI launcher: timeLimitMs must be a positive number, got -5');
-    await expect(launcher.run(wasm({}), vmi, { args: ['a', 3 as unknown as string] })).rejects.toThrow('VMI launcher: args must be an array of strings');
-    await expect(launcher.run(wasm({}), vmi, { args: [] })).rejects.toThrow('VMI launcher: args must contain at least the program name');
-    await expect(launcher.run(wasm({}), vmi, { mode: 'fork' as 'inline' })).rejects.toThrow('VMI launcher: mode must be "worker" or "inline"');
+  it('invalid sandbox options are rejected with a clear message', async () => {
+    await expect(sandbox.run(wasm({}), vmi, { timeLimitMs: -5 })).rejects.toThrow('VMI launcher: timeLimitMs must be a positive number, got -5');
+    await expect(sandbox.run(wasm({}), vmi, { args: ['a', 3 as unknown as string] })).rejects.toThrow('VMI launcher: args must be an array of strings');
+    await expect(sandbox.run(wasm({}), vmi, { args: [] })).rejects.toThrow('VMI launcher: args must contain at least the program name');
+    await expect(sandbox.run(wasm({}), vmi, { mode: 'fork' as 'inline' })).rejects.toThrow('VMI launcher: mode must be "worker" or "inline"');
   });
 
   it('after all that the guest and the next program are unaffected', async () => {
@@ -383,8 +368,8 @@ describe('containment', () => {
 
 describe('launch overhead', () => {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const measure = async (l: VmiLauncher, n: number, gapMs: number): Promise<VmiRunResult[]> => {
-    const rs: VmiRunResult[] = [];
+  const measure = async (l: Sandbox, n: number, gapMs: number): Promise<SandboxResult[]> => {
+    const rs: SandboxResult[] = [];
     for (let i = 0; i < n; i++) {
       rs.push(await l.run(bundledProgram('process-list'), vmi, { args: ['process-list', '7', '11'] }));
       if (gapMs) await new Promise((res) => setTimeout(res, gapMs));
@@ -393,11 +378,11 @@ describe('launch overhead', () => {
   };
 
   it('is measured from the request to the first libvmi call (cold and with a spare worker)', async () => {
-    const cold = await measure(launcher, 5, 0);
-    const warmLauncher = new VmiLauncher({ prewarm: true });
+    const cold = await measure(sandbox, 5, 0);
+    const warmSandbox = new Sandbox({ prewarm: true });
     try {
-      await measure(warmLauncher, 1, 0);                                    // the first spare
-      const warm = await measure(warmLauncher, 5, 300);                    // each launch finds a ready spare
+      await measure(warmSandbox, 1, 0);                                    // the first spare
+      const warm = await measure(warmSandbox, 5, 300);                    // each launch finds a ready spare
       for (const r of [...cold, ...warm]) {
         expect(r.stdout).toBe(g.processList());
         expect(r.launchNs).toBeGreaterThan(0);
@@ -409,7 +394,7 @@ describe('launch overhead', () => {
       expect(c).toBeLessThan(5e9);
       expect(w).toBeLessThan(c);
     } finally {
-      await warmLauncher.close();
+      await warmSandbox.close();
     }
   });
 });

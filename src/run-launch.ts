@@ -1,18 +1,18 @@
-// `vmfunc-vmi run` with Dom0's VMI launcher: the guest runs in slices so that
-// VMI programs started on demand (in worker threads) are served between them,
+// `vmfunc-vmi run` with Dom0's launch module: the guest runs in slices so that
+// VMI programs started on demand (in sandbox threads) are served between them,
 // concurrently with the guest -- no pause -- or, in the inline mode used by
 // tests, to completion at the next slice boundary (deterministic).
 import { prepareRun, summarizeRun, type RunOptions, type RunSummary } from './run.js';
-import type { StopReason } from './xen/vcpu.js';
-import { VmiLaunchModule, DEFAULT_LAUNCH_CONFIG, type LaunchConfig, type LaunchMode } from './dom0/vmi-launch.js';
+import type { StopReason } from './xen/sched.js';
+import { LaunchModule, DEFAULT_LAUNCH_CONFIG, type LaunchConfig, type LaunchMode } from './dom0/launch.js';
 
-export interface VmiLaunchRunOptions extends RunOptions {
+export interface LaunchRunOptions extends RunOptions {
   launchConfig?: LaunchConfig;
   /** 'worker' (default): programs run concurrently with the guest; 'inline': deterministic. */
   launchMode?: LaunchMode;
   /** Guest instructions per slice between Dom0's turns (default 200,000). */
   sliceInsns?: bigint;
-  /** The launcher's log and each program's output. */
+  /** The launch module's log and each program's output. */
   onLaunchLog?: (line: string) => void;
 }
 
@@ -32,20 +32,20 @@ export interface VmiProgramSummary {
   guest_insns_during?: number;
 }
 
-export interface VmiRunSummary extends RunSummary { vmi_programs: VmiProgramSummary[] }
+export interface LaunchRunSummary extends RunSummary { vmi_programs: VmiProgramSummary[] }
 
 const yieldToDom0 = () => new Promise<void>((r) => setImmediate(r));
 
-export async function runImageWithVmi(opts: VmiLaunchRunOptions = {}): Promise<VmiRunSummary> {
+export async function runImageWithLaunches(opts: LaunchRunOptions = {}): Promise<LaunchRunSummary> {
   const log = opts.onLaunchLog ?? (() => {});
   const vmiOpts = opts.vmi || {};
-  let launch: VmiLaunchModule | undefined;
+  let launch: LaunchModule | undefined;
   const p = prepareRun({
     ...opts,
     vmi: { ...vmiOpts, onRequest: (h, d) => { void launch?.launch(h); vmiOpts.onRequest?.(h, d); } },
   });
   const mode = opts.launchMode ?? 'worker';
-  launch = new VmiLaunchModule(p.d, opts.launchConfig ?? DEFAULT_LAUNCH_CONFIG, mode, undefined, log);
+  launch = new LaunchModule(p.d, opts.launchConfig ?? DEFAULT_LAUNCH_CONFIG, mode, undefined, log);
   opts.beforeRun?.(p.d, p.layout);
   const m = p.d.machine;
   const slice = opts.sliceInsns ?? 200_000n;
@@ -54,7 +54,8 @@ export async function runImageWithVmi(opts: VmiLaunchRunOptions = {}): Promise<V
     while (launch.paused > 0) await yieldToDom0(); // vmi_pause_vm() holds the guest
     const end = m.insnsRetired + slice;
     const limit = opts.maxInsns !== undefined && opts.maxInsns < end ? opts.maxInsns : end;
-    stop = p.d.vcpu.run({ maxInsns: limit, maxVcycles: opts.maxVtime });
+    stop = p.d.sched.run({ maxInsns: limit, maxVcycles: opts.maxVtime });
+    if (stop.kind === 'paused') { await yieldToDom0(); continue; } // every vCPU waits for Dom0
     const sliceOver = stop.kind === 'limit' && stop.which === 'max-insns' && limit === end && limit !== opts.maxInsns;
     if (!sliceOver) break;
     if (launch.busy) {

@@ -1,12 +1,12 @@
-// Dom0's LibVMI: introspection of a guest from outside, with LibVMI's names
-// and semantics (libvmi/libvmi.h). A `Vmi` is LibVMI's vmi_instance_t for one
-// domain. It sees the domain only through `DomainAccess` (guest-physical
+// LibVMI's core (libvmi/core.c, accessors.c, read.c, write.c): the
+// vmi_instance_t for one domain (`Vmi`), instance information, vCPU
+// registers, pause/resume, kernel symbols from the System.map, and the
+// reads and writes by physical address, virtual address and symbol, page by
+// page. The layers under it, as in LibVMI: the page walk is the arch layer's
+// (arch-amd64.ts), pid -> page table the OS layer's (os-linux.ts, chosen by
+// the profile), and guest-physical memory the driver's (`DomainAccess`:
 // reads and writes through the domain's p2m, as Xen's foreign mappings give
-// Dom0, plus vCPU registers and pause/resume), and does everything else the
-// way LibVMI does: the 4-level x86-64 page walk in software from
-// guest-physical reads (no accessed/dirty side effects), kernel symbols from
-// the System.map, structure offsets from the profile, and the Linux task
-// list for pid -> page-table lookups.
+// Dom0; driver-ept.ts is one).
 //
 // Return conventions (TypeScript has no out-parameters): where LibVMI
 // returns status_t and writes through a pointer, the method returns a
@@ -15,20 +15,16 @@
 // that return a pointer or NULL in C return a value or null. No method
 // throws for a guest-side failure (unmapped address, unknown symbol,
 // missing offset, a DomainAccess that throws): that is VMI_FAILURE.
-import { type Profile } from './profile.js';
-import { SymbolMap } from './profile.js';
-import type { Machine } from '../machine.js';
-
-export const VMI_SUCCESS = 0;
-export const VMI_FAILURE = 1;
-export type status_t = typeof VMI_SUCCESS | typeof VMI_FAILURE;
-
-/** os_t */
-export const VMI_OS_UNKNOWN = 0, VMI_OS_LINUX = 1;
+import { type Profile } from '../profile.js';
+import { SymbolMap } from '../profile.js';
+import { VMI_SUCCESS, VMI_FAILURE, VMI_OS_UNKNOWN, regName, type status_t } from './defs.js';
+import { PAGE, PHYS_MASK, v2p_ia32e } from './arch-amd64.js';
+import { LINUX_OS, MAX_TASKS } from './os-linux.js';
 
 /**
- * What Dom0 sees of a domain. Implemented by the hypervisor's domain object
- * (or by `eptDomainAccess` over a Machine and an EPT view).
+ * What Dom0 sees of a domain: the driver interface (LibVMI's
+ * driver_interface_t). Implemented by `eptDomainAccess` (driver-ept.ts) over
+ * a Machine and an EPT view.
  */
 export interface DomainAccess {
   /** Domain id (domid). */
@@ -58,50 +54,17 @@ export interface DomainAccess {
   resume(): void;
 }
 
-/** LibVMI's register numbers (libvmi.h, x86), by LibVMI macro name. */
-export const LIBVMI_REGS: Readonly<Record<string, number>> = {
-  RAX: 0, RBX: 1, RCX: 2, RDX: 3, RBP: 4, RSI: 5, RDI: 6, RSP: 7, RIP: 8, RFLAGS: 9,
-  R8: 10, R9: 11, R10: 12, R11: 13, R12: 14, R13: 15, R14: 16, R15: 17,
-  CR0: 18, CR2: 19, CR3: 20, CR4: 21, XCR0: 22,
-  DR0: 23, DR1: 24, DR2: 25, DR3: 26, DR6: 27, DR7: 28,
-  CS_SEL: 29, DS_SEL: 30, ES_SEL: 31, FS_SEL: 32, GS_SEL: 33, SS_SEL: 34, TR_SEL: 35, LDTR_SEL: 36,
-  CS_LIMIT: 37, DS_LIMIT: 38, ES_LIMIT: 39, FS_LIMIT: 40, GS_LIMIT: 41, SS_LIMIT: 42, TR_LIMIT: 43,
-  LDTR_LIMIT: 44, IDTR_LIMIT: 45, GDTR_LIMIT: 46,
-  CS_BASE: 47, DS_BASE: 48, ES_BASE: 49, FS_BASE: 50, GS_BASE: 51, SS_BASE: 52, TR_BASE: 53,
-  LDTR_BASE: 54, IDTR_BASE: 55, GDTR_BASE: 56,
-  CS_ARBYTES: 57, DS_ARBYTES: 58, ES_ARBYTES: 59, FS_ARBYTES: 60, GS_ARBYTES: 61, SS_ARBYTES: 62,
-  TR_ARBYTES: 63, LDTR_ARBYTES: 64,
-  SYSENTER_CS: 65, SYSENTER_ESP: 66, SYSENTER_EIP: 67, SHADOW_GS: 68, TSC: 69,
-  MSR_FLAGS: 70, MSR_LSTAR: 71, MSR_CSTAR: 72, MSR_SYSCALL_MASK: 73, MSR_EFER: 74, MSR_TSC_AUX: 75,
-  MSR_STAR: 119, MSR_SHADOW_GS_BASE: 120,
-};
-// Aliases LibVMI defines for the same numbers.
-const REG_ALIASES: Record<string, string> = {
-  EAX: 'RAX', EBX: 'RBX', ECX: 'RCX', EDX: 'RDX', EBP: 'RBP', ESI: 'RSI', EDI: 'RDI', ESP: 'RSP',
-  EIP: 'RIP', EFLAGS: 'RFLAGS', MSR_SHADOW_GS_BASE: 'SHADOW_GS',
-};
-const REG_BY_NUMBER = new Map<number, string>();
-for (const [name, n] of Object.entries(LIBVMI_REGS)) {
-  const canonical = REG_ALIASES[name] ?? name;
-  if (!REG_BY_NUMBER.has(n)) REG_BY_NUMBER.set(n, canonical.toLowerCase());
-}
-REG_BY_NUMBER.set(LIBVMI_REGS.MSR_SHADOW_GS_BASE, 'shadow_gs');
-
-/** The DomainAccess name of a LibVMI register (number or macro name), or undefined. */
-export function regName(reg: number | string): string | undefined {
-  if (typeof reg === 'number') return REG_BY_NUMBER.get(reg);
-  const up = reg.toUpperCase();
-  const canonical = REG_ALIASES[up] ?? up;
-  return canonical in LIBVMI_REGS ? canonical.toLowerCase() : undefined;
-}
-
-const PAGE = 4096n;
-const PHYS_MASK = 0x000ffffffffff000n;     // bits 51:12 of a paging entry
-const PS = 0x80n, PRESENT = 1n;
-const MAX_TASKS = 1 << 16;                 // bound on task-list walks (the list may change under us)
 const MAX_STR = 1 << 16;                   // bound on string reads
 
-export interface VmiOptions {
+/** LibVMI's os_interface_t, the part we use: what the core asks of the OS layer. */
+export interface OsInterface {
+  readonly ostype: number;
+  /** os_pid_to_pgd: the page-table root of process `pid`, or undefined. */
+  pidToDtb(vmi: Vmi, pid: number): bigint | undefined;
+}
+
+/** What vmi_init gets besides the domain (LibVMI's config). */
+export interface VmiInitOptions {
   /** The OS profile (offsets, System.map path). Without one, only physical access and registers work. */
   profile?: Profile;
   /** Kernel symbols; by default loaded from profile.sysmap. */
@@ -118,13 +81,18 @@ export class Vmi {
   readonly domain: DomainAccess;
   readonly profile?: Profile;
   readonly symbols: SymbolMap;
+  /** The OS layer: Linux when there is a profile (its ostype is required to be "Linux"). */
+  readonly os?: OsInterface;
+  /** Bound on task-list walks (os-linux.ts). */
+  readonly maxTasks: number;
   private pauses = 0;
-  private readonly maxTasks: number;
+  private readonly entry = (gpa: bigint) => this.readEntry(gpa);
 
-  constructor(domain: DomainAccess, opts: VmiOptions = {}) {
+  constructor(domain: DomainAccess, opts: VmiInitOptions = {}) {
     this.domain = domain;
     this.maxTasks = opts.maxTasks ?? MAX_TASKS;
     this.profile = opts.profile;
+    this.os = opts.profile ? LINUX_OS : undefined;
     this.symbols = opts.symbols ?? (opts.profile?.sysmap ? SymbolMap.load(opts.profile.sysmap) : new SymbolMap());
   }
 
@@ -133,7 +101,7 @@ export class Vmi {
   vmi_get_name(): string { return this.domain.name; }
   vmi_get_vmid(): number { return this.domain.id; }
   vmi_get_memsize(): bigint { return BigInt(this.domain.memsize); }
-  vmi_get_ostype(): number { return this.profile ? VMI_OS_LINUX : VMI_OS_UNKNOWN; }
+  vmi_get_ostype(): number { return this.os?.ostype ?? VMI_OS_UNKNOWN; }
   vmi_get_address_width(): number { return 8; }
 
   /** vmi_get_offset(vmi, name, &offset): an offset from the profile. */
@@ -190,26 +158,10 @@ export class Vmi {
     return cr3 === undefined ? undefined : cr3 & PHYS_MASK;
   }
 
-  /**
-   * vmi_pagetable_lookup(vmi, dtb, va, &pa): the IA-32e 4-level walk (4 KiB,
-   * 2 MiB and 1 GiB pages) from guest-physical reads, present bits only, no
-   * accessed/dirty updates. Non-canonical addresses fail.
-   */
+  /** vmi_pagetable_lookup(vmi, dtb, va, &pa): the arch layer's walk (arch-amd64.ts); non-canonical addresses fail. */
   vmi_pagetable_lookup(dtb: bigint, va: bigint): [status_t, bigint] {
-    va = BigInt.asUintN(64, va);
-    const top = va >> 47n;
-    if (top !== 0n && top !== 0x1ffffn) return FAIL0;
-    let table = dtb & PHYS_MASK;
-    for (let level = 4; level >= 1; level--) {
-      const shift = BigInt(12 + 9 * (level - 1));
-      const e = this.readEntry(table + ((va >> shift) & 511n) * 8n);
-      if (e === undefined || (e & PRESENT) === 0n) return FAIL0;
-      if (level === 3 && (e & PS)) return ok((e & 0x000fffffc0000000n) | (va & 0x3fffffffn));
-      if (level === 2 && (e & PS)) return ok((e & 0x000fffffffe00000n) | (va & 0x1fffffn));
-      if (level === 1) return ok((e & PHYS_MASK) | (va & 0xfffn));
-      table = e & PHYS_MASK;
-    }
-    return FAIL0;
+    const pa = v2p_ia32e(this.entry, dtb, va);
+    return pa === undefined ? FAIL0 : ok(pa);
   }
 
   /** vmi_translate_kv2p: a kernel virtual address through the kernel page tables. */
@@ -235,72 +187,10 @@ export class Vmi {
     return this.symbols.nameAt(BigInt.asUintN(64, va)) ?? null;
   }
 
-  /**
-   * vmi_pid_to_dtb: walks the task list from init_task to the task with
-   * `pid`, then task->mm (task->active_mm for kernel threads, at mm + 8 as
-   * LibVMI assumes unless the profile has linux_active_mm) -> pgd, a kernel
-   * virtual address, translated to physical. Pid 0 without an mm is the
-   * kernel's own page table.
-   */
+  /** vmi_pid_to_dtb: the OS layer's walk (os-linux.ts: the task list, task->mm->pgd). */
   vmi_pid_to_dtb(pid: number): [status_t, bigint] {
-    const task = this.findTask(pid);
-    if (task === undefined) return FAIL0;
-    const dtb = this.taskDtb(task);
-    if (dtb !== undefined) return ok(dtb);
-    if (pid === 0) {
-      const k = this.kernelDtb();
-      if (k !== undefined) return ok(k);
-    }
-    return FAIL0;
-  }
-
-  /** The task_struct address of `pid` (walking init_task's list), or undefined. */
-  findTask(pid: number): bigint | undefined {
-    for (const t of this.tasks()) if (t.pid === pid) return t.addr;
-    return undefined;
-  }
-
-  /** The page-table root of the task at `task` (mm or active_mm -> pgd -> physical). */
-  taskDtb(task: bigint): bigint | undefined {
-    const mmOff = this.offset('linux_mm'), pgdOff = this.offset('linux_pgd');
-    if (mmOff === undefined || pgdOff === undefined) return undefined;
-    let [st, mm] = this.vmi_read_addr_va(task + mmOff, 0);
-    if (st !== VMI_SUCCESS) return undefined;
-    if (mm === 0n) {
-      const activeOff = this.offset('linux_active_mm') ?? mmOff + 8n;
-      [st, mm] = this.vmi_read_addr_va(task + activeOff, 0);
-      if (st !== VMI_SUCCESS || mm === 0n) return undefined;
-    }
-    const [st2, pgd] = this.vmi_read_addr_va(mm + pgdOff, 0);
-    if (st2 !== VMI_SUCCESS) return undefined;
-    const [st3, pa] = this.vmi_translate_kv2p(pgd);
-    return st3 === VMI_SUCCESS ? pa & PHYS_MASK : undefined;
-  }
-
-  /**
-   * The tasks on the list headed by init_task, init_task first:
-   * { addr (task_struct), pid, comm }. Stops at the head, at an unreadable
-   * link, or after maxTasks tasks (the guest runs while we walk).
-   */
-  tasks(): Array<{ addr: bigint; pid: number; comm: string }> {
-    const out: Array<{ addr: bigint; pid: number; comm: string }> = [];
-    const init = this.symbols.lookup('init_task');
-    const tasksOff = this.offset('linux_tasks'), pidOff = this.offset('linux_pid');
-    if (init === undefined || tasksOff === undefined || pidOff === undefined) return out;
-    const nameOff = this.offset('linux_name');
-    const head = init + tasksOff;
-    let cur = head;
-    for (let i = 0; i < this.maxTasks; i++) {
-      const task = cur - tasksOff;
-      const [st, pid] = this.vmi_read_32_va(task + pidOff, 0);
-      if (st !== VMI_SUCCESS) break;
-      const comm = nameOff === undefined ? '' : this.vmi_read_str_va(task + nameOff, 0) ?? '';
-      out.push({ addr: BigInt.asUintN(64, task), pid: pid | 0, comm });
-      const [st2, next] = this.vmi_read_addr_va(cur, 0);
-      if (st2 !== VMI_SUCCESS || next === head || next === 0n) break;
-      cur = next;
-    }
-    return out;
+    const dtb = this.os?.pidToDtb(this, pid);
+    return dtb === undefined ? FAIL0 : ok(dtb);
   }
 
   // ---- reads -----------------------------------------------------------------
@@ -406,8 +296,6 @@ export class Vmi {
   vmi_write_addr_va(va: bigint, pid: number, v: number | bigint): status_t { return this.vmi_write_64_va(va, pid, v); }
 
   // ---- internals ---------------------------------------------------------------
-
-  private offset(name: string): bigint | undefined { return this.profile?.offsets.get(name); }
 
   /** Runs a DomainAccess call; a throw becomes undefined (VMI_FAILURE to the caller). */
   private guard<T>(f: () => T | undefined): T | undefined {
@@ -519,83 +407,4 @@ function le(v: number | bigint, width: number): Uint8Array {
   const out = new Uint8Array(width);
   for (let i = 0; i < width; i++) { out[i] = Number(x & 0xffn); x >>= 8n; }
   return out;
-}
-
-// ---- a DomainAccess over a Machine and an EPT view -----------------------------
-
-export interface EptDomainOptions {
-  id: number;
-  name: string;
-  /** Bytes of guest-physical memory. */
-  memsize: number | bigint;
-  /** The EPTP of the view Dom0 reads through (view 0), or a function returning it. */
-  eptp: bigint | (() => bigint);
-  /** vCPU registers; by default vCPU 0 is the machine's one CPU (machineVcpuReg). */
-  vcpuReg?: (vcpu: number, reg: string) => bigint | undefined;
-  pause?: () => void;
-  resume?: () => void;
-}
-
-/**
- * A DomainAccess whose guest-physical accesses go through an EPT hierarchy in
- * machine memory, as Xen's foreign mappings go through the p2m: guest-physical
- * is not machine-physical. Used by tests and usable by the hypervisor.
- */
-export function eptDomainAccess(m: Machine, opts: EptDomainOptions): DomainAccess {
-  const eptp = typeof opts.eptp === 'function' ? opts.eptp : () => opts.eptp as bigint;
-  const memsize = BigInt(opts.memsize);
-  const hpaOf = (gpa: bigint, len: number): number | undefined => {
-    if (gpa < 0n || gpa + BigInt(len) > memsize || (gpa & 0xfffn) + BigInt(len) > PAGE) return undefined;
-    const r = m.eptWalk(eptp(), gpa, 0);
-    if (!('hpa' in r)) return undefined;
-    const hpa = Number(r.hpa);
-    return hpa + len <= m.memBytes ? hpa : undefined;
-  };
-  return {
-    id: opts.id,
-    name: opts.name,
-    memsize: opts.memsize,
-    readGpa(gpa, len) {
-      const hpa = hpaOf(gpa, len);
-      return hpa === undefined ? undefined : m.readPhys(hpa, len);
-    },
-    writeGpa(gpa, data) {
-      const hpa = hpaOf(gpa, data.length);
-      if (hpa === undefined) return false;
-      m.writePhys(hpa, data);
-      return true;
-    },
-    vcpuReg: opts.vcpuReg ?? ((vcpu, reg) => (vcpu === 0 ? machineVcpuReg(m, reg) : undefined)),
-    pause: opts.pause ?? (() => {}),
-    resume: opts.resume ?? (() => {}),
-  };
-}
-
-const GPR_INDEX: Record<string, number> = {
-  rax: 0, rcx: 1, rdx: 2, rbx: 3, rsp: 4, rbp: 5, rsi: 6, rdi: 7,
-  r8: 8, r9: 9, r10: 10, r11: 11, r12: 12, r13: 13, r14: 14, r15: 15,
-};
-const VMCS_REG: Record<string, string> = {
-  rip: 'GUEST_RIP', rflags: 'GUEST_RFLAGS', cr0: 'GUEST_CR0', cr3: 'GUEST_CR3', cr4: 'GUEST_CR4',
-  dr7: 'GUEST_DR7', cs_sel: 'GUEST_CS_SELECTOR', ds_sel: 'GUEST_DS_SELECTOR', es_sel: 'GUEST_ES_SELECTOR',
-  fs_sel: 'GUEST_FS_SELECTOR', gs_sel: 'GUEST_GS_SELECTOR', ss_sel: 'GUEST_SS_SELECTOR',
-  tr_sel: 'GUEST_TR_SELECTOR', ldtr_sel: 'GUEST_LDTR_SELECTOR',
-  cs_base: 'GUEST_CS_BASE', ds_base: 'GUEST_DS_BASE', es_base: 'GUEST_ES_BASE', fs_base: 'GUEST_FS_BASE',
-  gs_base: 'GUEST_GS_BASE', ss_base: 'GUEST_SS_BASE', tr_base: 'GUEST_TR_BASE', ldtr_base: 'GUEST_LDTR_BASE',
-  idtr_base: 'GUEST_IDTR_BASE', gdtr_base: 'GUEST_GDTR_BASE', idtr_limit: 'GUEST_IDTR_LIMIT',
-  gdtr_limit: 'GUEST_GDTR_LIMIT', sysenter_cs: 'GUEST_SYSENTER_CS', sysenter_esp: 'GUEST_SYSENTER_ESP',
-  sysenter_eip: 'GUEST_SYSENTER_EIP', msr_efer: 'GUEST_IA32_EFER',
-};
-const MSR_REG: Record<string, number> = {
-  shadow_gs: 0xc0000102, msr_star: 0xc0000081, msr_lstar: 0xc0000082, msr_cstar: 0xc0000083,
-  msr_syscall_mask: 0xc0000084, msr_tsc_aux: 0xc0000103,
-};
-
-/** A register of the machine's (single) vCPU by DomainAccess name: GPRs, VMCS guest state, CR2, XCR0, MSRs. */
-export function machineVcpuReg(m: Machine, reg: string): bigint | undefined {
-  if (reg in GPR_INDEX) return m.gpr(GPR_INDEX[reg]);
-  if (reg in VMCS_REG) return m.vmread(VMCS_REG[reg]);
-  if (reg === 'cr2') return m.cr2;
-  if (reg in MSR_REG) return m.rdmsr(MSR_REG[reg]);
-  return undefined;
 }

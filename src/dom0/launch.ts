@@ -1,15 +1,17 @@
-// The VMI launch module (the paper's third module): for each VMI request Dom0
-// reads from the trace buffers, look up the program the request's parameter
-// names (a launch configuration with defaults), and start it on demand with
-// argv [program, domid, eptp_index]; nothing stays resident. Programs read
-// the guest through the domain's original view (view 0, the host p2m).
+// Dom0's dispatch, the paper's VMI launch module (its third module): for
+// each VMI request Dom0 reads from the trace buffers, look up the VMI
+// program the request's parameter names (a launch configuration with
+// defaults), and start it on demand in the sandbox with argv [program,
+// domid, eptp_index]; nothing stays resident. Programs read the guest
+// through one LibVMI instance over the domain's original view (view 0, the
+// host p2m).
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Domain } from '../xen/domain.js';
 import type { HandledRequest } from './dom0.js';
-import { Vmi, eptDomainAccess } from './libvmi.js';
+import { Vmi, eptDomainAccess } from './libvmi/index.js';
 import { loadProfile, type Profile } from './profile.js';
-import { VmiLauncher, bundledProgram, type VmiRunResult } from './launcher.js';
+import { Sandbox, type SandboxResult } from './sandbox/index.js';
 import { packageRoot } from '../util/paths.js';
 
 export class LaunchConfigError extends Error {}
@@ -69,34 +71,34 @@ export interface LaunchRecord {
   handled: HandledRequest;
   program: string;
   args: string[];
-  result?: VmiRunResult;
+  result?: SandboxResult;
   /** Guest instructions retired between the launch and the program's end (the guest is not paused). */
   guestInsnsDuring?: number;
 }
 
 export type LaunchMode = 'worker' | 'inline';
 
-export class VmiLaunchModule {
+export class LaunchModule {
   readonly launches: LaunchRecord[] = [];
   private readonly pending = new Set<Promise<void>>();
-  private readonly launcher: VmiLauncher;
+  private readonly sandbox: Sandbox;
   private readonly vmi: Vmi;
 
   constructor(private readonly d: Domain, private readonly cfg: LaunchConfig = DEFAULT_LAUNCH_CONFIG,
               private readonly mode: LaunchMode = 'worker', profile?: Profile,
               private readonly log: (line: string) => void = () => {}) {
     // A spare sandbox thread (the WASI library loaded, no program) cuts a launch from ~100 ms to ~10 ms.
-    this.launcher = new VmiLauncher({ prewarm: mode === 'worker' });
+    this.sandbox = new Sandbox({ prewarm: mode === 'worker' });
     const prof = profile ?? defaultProfile();
     const access = eptDomainAccess(d.machine, {
       id: d.id, name: d.name, memsize: d.memBytes, eptp: () => d.p2m.eptp(),
-      pause: () => { this.paused++; }, resume: () => { if (this.paused > 0) this.paused--; },
+      pause: () => d.sched.domainPause(), resume: () => { if (d.pauseCount > 0) d.sched.domainUnpause(); },
     });
     this.vmi = new Vmi(access, { profile: prof });
   }
 
-  /** vmi_pause_vm() calls outstanding: the runner holds the guest while this is non-zero. */
-  paused = 0;
+  /** vmi_pause_vm() calls outstanding (the domain's pause count): the runner holds the guest while this is non-zero. */
+  get paused(): number { return this.d.pauseCount; }
   get busy(): boolean { return this.pending.size > 0; }
 
   /** Starts the program for a request; resolves when it has finished. */
@@ -120,7 +122,7 @@ export class VmiLaunchModule {
     }
     this.log(`launching ${rec.args.join(' ')}`);
     const startInsns = this.d.machine.insnsRetired;
-    const p = this.launcher.run(path, this.vmi, {
+    const p = this.sandbox.run(path, this.vmi, {
       args: rec.args, timeLimitMs: this.cfg.timeLimitMs, memoryLimitMiB: this.cfg.memoryLimitMiB,
       maxCalls: this.cfg.maxCalls, outDir: this.cfg.outDir, mode: this.mode,
     }).then((r) => {
@@ -139,10 +141,15 @@ export class VmiLaunchModule {
 
   /** Waits for every launched program to finish. */
   async drain(): Promise<void> { while (this.pending.size) await Promise.all([...this.pending]); }
-  async close(): Promise<void> { await this.drain(); await this.launcher.close(); }
+  async close(): Promise<void> { await this.drain(); await this.sandbox.close(); }
 }
 
 /** The bundled TVM's profile (firmware/tvm/tvm.profile.json). */
 export function defaultProfile(): Profile {
   return loadProfile(join(packageRoot(), 'firmware', 'tvm', 'tvm.profile.json'));
+}
+
+/** Where the bundled VMI programs are built (npm run build:vmi): build/vmi/<name>.wasm. */
+export function bundledProgram(name: 'process-list' | 'map-addr' | 'dump-memory' | 'vmi-request' | string): string {
+  return join(packageRoot(), 'build', 'vmi', `${name}.wasm`);
 }

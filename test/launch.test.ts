@@ -6,8 +6,8 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { runImageWithVmi } from '../src/run-vmi.js';
-import { DEFAULT_LAUNCH_CONFIG, loadLaunchConfig, LaunchConfigError } from '../src/dom0/vmi-launch.js';
+import { runImageWithLaunches } from '../src/run-launch.js';
+import { DEFAULT_LAUNCH_CONFIG, loadLaunchConfig, LaunchConfigError } from '../src/dom0/launch.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vmvmi-'));
 // Minimal WASI commands: _start traps (unreachable), or loops forever.
@@ -41,7 +41,7 @@ function kernelTaskLists(console: string): string[][] {
 describe('VMI launch module', () => {
   it('process-list, launched by the request, prints exactly the guest\'s own task list (inline mode)', async () => {
     let console = '';
-    const s = await runImageWithVmi({ launchMode: 'inline', vmi: {}, onConsole: (b) => { console += Buffer.from(b).toString(); } });
+    const s = await runImageWithLaunches({ launchMode: 'inline', vmi: {}, onConsole: (b) => { console += Buffer.from(b).toString(); } });
     expect(s.exit.status).toBe(0);
     expect(s.vmi_programs).toHaveLength(1);
     const p = s.vmi_programs[0];
@@ -55,7 +55,7 @@ describe('VMI launch module', () => {
   });
 
   it('the hooked system call of the rootkit scenario is named by syscall-check', async () => {
-    const s = await runImageWithVmi({ launchMode: 'inline', cmdline: 'rootkit', vmi: {},
+    const s = await runImageWithLaunches({ launchMode: 'inline', cmdline: 'rootkit', vmi: {},
       launchConfig: config({ 1: 'syscall-check' }) });
     const p = s.vmi_programs[0];
     expect(p.exit_code).toBe(2);
@@ -64,22 +64,22 @@ describe('VMI launch module', () => {
   });
 
   it('without the rootkit, syscall-check finds the table intact', async () => {
-    const s = await runImageWithVmi({ launchMode: 'inline', vmi: {}, launchConfig: config({ 1: 'syscall-check' }) });
+    const s = await runImageWithLaunches({ launchMode: 'inline', vmi: {}, launchConfig: config({ 1: 'syscall-check' }) });
     expect(s.vmi_programs[0].exit_code).toBe(0);
     expect(s.vmi_programs[0].stdout).toContain('No hooked entries.');
   });
 
   it('a trapping program and a looping one are stopped and reported; the guest runs on to a clean exit', async () => {
-    const trap = await runImageWithVmi({ vmi: {}, launchConfig: config({ 1: join(dir, 'trap.wasm') }) });
+    const trap = await runImageWithLaunches({ vmi: {}, launchConfig: config({ 1: join(dir, 'trap.wasm') }) });
     expect(trap.exit.status).toBe(0);
     expect(trap.vmi_programs[0].error).toMatch(/^trap: unreachable/);
-    const loop = await runImageWithVmi({ vmi: {}, launchConfig: config({ 1: join(dir, 'loop.wasm') }, { time_limit_ms: 300 }) });
+    const loop = await runImageWithLaunches({ vmi: {}, launchConfig: config({ 1: join(dir, 'loop.wasm') }, { time_limit_ms: 300 }) });
     expect(loop.exit.status).toBe(0);
     expect(loop.vmi_programs[0].error).toMatch(/time limit/);
   });
 
   it('runs concurrently by default: the guest retires instructions while the program runs', async () => {
-    const s = await runImageWithVmi({ vmi: {} });
+    const s = await runImageWithLaunches({ vmi: {} });
     expect(s.exit.status).toBe(0);
     expect(s.vmi_programs[0].exit_code).toBe(0);
     expect(s.vmi_programs[0].guest_insns_during).toBeGreaterThan(0);

@@ -1,0 +1,102 @@
+// Compiled modules, kept across launches: a VMI program compiles once per
+// (file, modification time, size) or per content hash, and per memory limit
+// (the limit is written into the binary, rewrite.ts); the WASI library's own
+// Wasm module compiles once and goes to every sandbox thread; the program
+// runtime (runtime.mjs) loads once on this thread for inline runs. Nothing
+// of a program's run is cached: each launch instantiates afresh.
+import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
+import { join, resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from '../../util/paths.js';
+import { limitModuleMemory } from './rewrite.js';
+import type { HostResult, Scalar } from './abi.js';
+
+/**
+ * A plain-JavaScript file of the sandbox (worker.mjs, runtime.mjs), always
+ * from src/: a worker thread loads it by path, from src/ and dist/ alike.
+ */
+export function sandboxFile(name: string): string {
+  return join(packageRoot(), 'src', 'dom0', 'sandbox', name);
+}
+
+const moduleCache = new Map<string, WebAssembly.Module>();
+const MODULE_CACHE_MAX = 32;
+
+/** The program as a compiled module with its memory limited to `maxPages`; throws with a one-line reason. */
+export function compileProgram(program: string | Uint8Array | WebAssembly.Module, maxPages: number): WebAssembly.Module {
+  if (program instanceof WebAssembly.Module) return program;
+  let key: string;
+  let bytes: Uint8Array | undefined;
+  if (typeof program === 'string') {
+    let s;
+    try {
+      s = statSync(program);
+    } catch (e) {
+      throw new Error(`${program}: cannot read the VMI program (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    if (!s.isFile()) throw new Error(`${program}: not a file`);
+    key = `${resolvePath(program)}|${s.mtimeMs}|${s.size}|${maxPages}`;
+  } else {
+    bytes = program;
+    key = `${createHash('sha1').update(program).digest('hex')}|${maxPages}`;
+  }
+  const hit = moduleCache.get(key);
+  if (hit) return hit;
+  bytes ??= readFileSync(program as string);
+  const label = typeof program === 'string' ? `${program}: ` : '';
+  let patched: Uint8Array;
+  try {
+    patched = limitModuleMemory(bytes, maxPages);
+  } catch (e) {
+    throw new Error(`${label}${(e as Error).message}`);
+  }
+  let mod: WebAssembly.Module;
+  try {
+    mod = new WebAssembly.Module(patched as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    throw new Error(`${label}invalid module: ${(e as Error).message}`);
+  }
+  if (moduleCache.size >= MODULE_CACHE_MAX) moduleCache.delete(moduleCache.keys().next().value!);
+  moduleCache.set(key, mod);
+  return mod;
+}
+
+// The WASI library is itself a Wasm module, shipped base64-encoded in its
+// JavaScript; compiling it once here and handing the compiled module to each
+// worker saves every launch the decode and compile. If the package ever
+// ships it differently, workers fall back to the library's own init().
+let wasmerModule: WebAssembly.Module | null | undefined;
+export function wasiLibraryModule(): WebAssembly.Module | undefined {
+  if (wasmerModule === undefined) {
+    try {
+      const file = createRequire(import.meta.url).resolve('@wasmer/wasi');
+      const m = /data:application\/wasm;base64,([A-Za-z0-9+/=]+)/.exec(readFileSync(file, 'latin1'));
+      wasmerModule = m ? new WebAssembly.Module(Buffer.from(m[1], 'base64')) : null;
+    } catch {
+      wasmerModule = null;
+    }
+  }
+  return wasmerModule ?? undefined;
+}
+
+/** runtime.mjs as this thread sees it (inline runs). */
+export interface RuntimeModule {
+  runProgram(opts: {
+    module: WebAssembly.Module; argv: string[]; env: Record<string, string>; abi: unknown;
+    callHost: (op: number, vals: Scalar[], input: Uint8Array | null, cap: number) => HostResult;
+    out: (fd: number, bytes: Uint8Array) => void; maxChunk: number; maxFileBytes?: number;
+  }): { exitCode: number | null; error?: { kind: string; message: string }; files: Array<{ name: string; data: Uint8Array }> };
+}
+let runtime: Promise<RuntimeModule> | undefined;
+export function loadRuntime(): Promise<RuntimeModule> {
+  runtime ??= (async () => {
+    const wasi = await import('@wasmer/wasi');
+    const lib = wasiLibraryModule();
+    if (lib) wasi.initSync(lib);
+    else await wasi.init();
+    return (await import(pathToFileURL(sandboxFile('runtime.mjs')).href)) as RuntimeModule;
+  })();
+  return runtime;
+}

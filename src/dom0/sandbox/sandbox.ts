@@ -1,0 +1,285 @@
+// The VMI program sandbox: runs one VMI program (a WASI command module
+// importing `libvmi`, abi.ts) to its end against a `Vmi`, in a fresh
+// instance, under limits, and reports what happened. In 'worker' mode (the
+// default) the program runs in its own thread (pool.ts, worker.mjs) and its
+// libvmi calls are synchronous RPCs served on this thread between Dom0's
+// other work (rpc.ts); in 'inline' mode it runs on this thread, to the end,
+// deterministically (tests, debugging). The paper's launcher starts a
+// LibVMI program as a process; the sandbox is that process's stand-in.
+//
+// Limits: wall-clock time (the worker is terminated: loops end), an
+// optional number of libvmi calls, the program's linear memory (the
+// module's memory maximum is lowered to the limit before compiling,
+// rewrite.ts, so memory.grow fails past it), the worker's JS heap, and
+// captured output (output.ts). A trap (unreachable, out-of-bounds access,
+// stack exhaustion, a bad pointer passed to libvmi) is reported with its
+// message and Wasm frame. Every failure is reported in the result; the
+// promise does not reject for anything a program does. Pauses a program
+// leaves behind are undone.
+import { basename } from 'node:path';
+import type { Vmi } from '../libvmi/index.js';
+import { ABI_DATA, LIBVMI_ABI, type HostResult } from './abi.js';
+import { WASM_PAGE_BYTES } from './rewrite.js';
+import { compileProgram, loadRuntime } from './module-cache.js';
+import { WorkerPool, type SandboxOptions } from './pool.js';
+import { RpcServer, CTL_LAYOUT, DATA_SIZE } from './rpc.js';
+import { SharedOutput, OutputCapture, OUT_LAYOUT, writeOutFiles } from './output.js';
+
+export type SandboxErrorKind = 'trap' | 'timeout' | 'call-limit' | 'load' | 'sandbox' | 'error';
+
+export interface SandboxResult {
+  /** The program's exit code, or null if it did not exit (trap, limit, load failure). */
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  /** Host wall-clock nanoseconds from the request (the call) to the result. */
+  hostNs: number;
+  /** Host nanoseconds from the request to the program's first libvmi call (the launch overhead), if it made one. */
+  launchNs?: number;
+  /** libvmi calls served (a read or write larger than the 1 MiB transfer window counts once per window). */
+  calls: number;
+  /** Why the program did not finish normally: one line. */
+  error?: string;
+  errorKind?: SandboxErrorKind;
+  /** Host paths of the files the program wrote to /out, copied to `outDir`. */
+  files: string[];
+  /** Pauses the program left in place (vmi_pause_vm without vmi_resume_vm), undone by the sandbox. */
+  pausesReleased: number;
+}
+
+export interface SandboxRunOptions {
+  /** The full argv, argv[0] first: e.g. ["process-list", "1", "11"] as the paper's launcher passes. Default [program name]. */
+  args?: string[];
+  env?: Record<string, string>;
+  /** Wall-clock limit in ms, from the call (default 10000). */
+  timeLimitMs?: number;
+  /** Maximum number of libvmi calls (default: none). */
+  maxCalls?: number;
+  /** Maximum linear memory of the program in MiB (default 256). */
+  memoryLimitMiB?: number;
+  /** Bytes of stdout and of stderr kept (default 1 MiB each). */
+  maxOutputBytes?: number;
+  /** Host directory receiving the files the program writes to its preopened /out. */
+  outDir?: string;
+  /** Bytes the program may write to files in all (they are held in memory until the end; default 1 GiB). */
+  maxFileBytes?: number;
+  /**
+   * 'worker' (default): a sandbox thread, concurrent with this thread.
+   * 'inline': runs synchronously on this thread (deterministic, for tests and
+   * debugging); the limits are checked at each libvmi call, so a loop that
+   * makes no calls cannot be stopped there.
+   */
+  mode?: 'worker' | 'inline';
+}
+
+// The messages keep the "VMI launcher:" prefix they had before the sandbox was named: users match them.
+function checkOptions(o: SandboxRunOptions): void {
+  const posInt = (v: unknown, what: string) => {
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) {
+      throw new RangeError(`VMI launcher: ${what} must be a positive number, got ${String(v)}`);
+    }
+  };
+  posInt(o.timeLimitMs, 'timeLimitMs');
+  posInt(o.maxCalls, 'maxCalls');
+  posInt(o.memoryLimitMiB, 'memoryLimitMiB');
+  posInt(o.maxOutputBytes, 'maxOutputBytes');
+  posInt(o.maxFileBytes, 'maxFileBytes');
+  if (o.args !== undefined && (!Array.isArray(o.args) || o.args.some((a) => typeof a !== 'string'))) {
+    throw new TypeError('VMI launcher: args must be an array of strings (argv, program name first)');
+  }
+  if (o.mode !== undefined && o.mode !== 'worker' && o.mode !== 'inline') {
+    throw new TypeError(`VMI launcher: mode must be "worker" or "inline", got ${String(o.mode)}`);
+  }
+}
+
+const callLimitMessage = (calls: number, max: number) => `call limit: stopped at libvmi call ${calls} (the limit is ${max})`;
+const timeLimitMessage = (ms: number) => `time limit: stopped after ${ms} ms (the program was still running)`;
+
+/** Runs VMI programs; one instance serves many launches (and keeps the spare thread, if asked). */
+export class Sandbox {
+  private readonly pool: WorkerPool;
+
+  constructor(opts: SandboxOptions = {}) {
+    this.pool = new WorkerPool(opts);
+  }
+
+  /** Stops the spare worker, if any. */
+  close(): Promise<void> { return this.pool.close(); }
+
+  /**
+   * Runs `program` (a path, module bytes or a compiled module) against `vmi`.
+   * Rejects only for invalid options; everything the program does is in the result.
+   */
+  async run(program: string | Uint8Array | WebAssembly.Module, vmi: Vmi, o: SandboxRunOptions = {}): Promise<SandboxResult> {
+    const t0 = process.hrtime.bigint();
+    checkOptions(o);
+    const since = () => Number(process.hrtime.bigint() - t0);
+    const fail = (kind: SandboxErrorKind, error: string): SandboxResult =>
+      ({ exitCode: null, stdout: '', stderr: '', hostNs: since(), calls: 0, error, errorKind: kind, files: [], pausesReleased: 0 });
+    const maxPages = Math.floor(((o.memoryLimitMiB ?? 256) * 2 ** 20) / WASM_PAGE_BYTES);
+    if (maxPages < 1) throw new RangeError('VMI launcher: memoryLimitMiB must allow at least one 64 KiB page');
+    let module: WebAssembly.Module;
+    try {
+      module = compileProgram(program, maxPages);
+    } catch (e) {
+      return fail('load', (e as Error).message);
+    }
+    const argv = o.args ?? [typeof program === 'string' ? basename(program).replace(/\.wasm$/, '') : 'vmi-program'];
+    if (argv.length === 0) throw new TypeError('VMI launcher: args must contain at least the program name');
+    const opts = {
+      ...o, argv,
+      timeLimitMs: Math.min(o.timeLimitMs ?? 10_000, 2 ** 31 - 1),        // setTimeout's range
+      maxOutputBytes: Math.max(1, Math.floor(o.maxOutputBytes ?? 1 << 20)),
+    };
+    return opts.mode === 'inline' ? this.runInline(module, vmi, opts, t0) : this.runWorker(module, vmi, opts, t0);
+  }
+
+  private async runWorker(module: WebAssembly.Module, vmi: Vmi,
+    o: SandboxRunOptions & { argv: string[]; timeLimitMs: number; maxOutputBytes: number }, t0: bigint): Promise<SandboxResult> {
+    const since = () => Number(process.hrtime.bigint() - t0);
+    const rpc = new RpcServer();
+    const output = new SharedOutput(o.maxOutputBytes);
+    const thread = this.pool.take();
+    const worker = thread.worker;
+    worker.ref();
+
+    let calls = 0;
+    let launchNs: number | undefined;
+    let finished = false;
+
+    return new Promise<SandboxResult>((resolveRun) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (r: { exitCode: number | null; error?: string; errorKind?: SandboxErrorKind; files?: Array<{ name: string; data: Uint8Array }> }) => {
+        if (finished) return;
+        finished = true;
+        if (timer) clearTimeout(timer);
+        // Unblock a worker waiting for a reply, wake our own waiter, stop the thread.
+        rpc.abort();
+        worker.removeAllListeners('message');
+        worker.on('error', () => {});
+        void worker.terminate().catch(() => {});
+        const pausesReleased = vmi.releasePauses();
+        let files: string[] = [];
+        let error = r.error, errorKind = r.errorKind;
+        if (r.files && r.files.length > 0) {
+          try {
+            files = writeOutFiles(r.files, o.outDir);
+          } catch (e) {
+            error ??= `cannot write the program's files: ${(e as Error).message}`;
+            errorKind ??= 'error';
+          }
+        }
+        const res: SandboxResult = {
+          exitCode: r.exitCode, stdout: output.text(0), stderr: output.text(1), hostNs: since(), calls, files, pausesReleased,
+        };
+        if (launchNs !== undefined) res.launchNs = launchNs;
+        if (error !== undefined) { res.error = error; res.errorKind = errorKind; }
+        resolveRun(res);
+      };
+
+      // One libvmi call, read from the control block; undefined when it ended the run.
+      const onCall = (): HostResult | undefined => {
+        calls++;
+        if (calls === 1) launchNs = since();
+        if (o.maxCalls !== undefined && calls > o.maxCalls) {
+          finish({ exitCode: null, errorKind: 'call-limit', error: callLimitMessage(calls, o.maxCalls) });
+          return undefined;
+        }
+        const op = rpc.op();
+        const spec = LIBVMI_ABI[op];
+        if (!spec) {
+          finish({ exitCode: null, errorKind: 'sandbox', error: `sandbox protocol error: unknown libvmi op ${op}` });
+          return undefined;
+        }
+        const { vals, input, cap } = rpc.args(op);
+        try {
+          return spec.host(vmi, vals, input, cap);
+        } catch (e) {
+          finish({ exitCode: null, errorKind: 'error', error: `Dom0 failed serving libvmi.${spec.name}: ${(e as Error).message}` });
+          return undefined;
+        }
+      };
+
+      timer = setTimeout(() => {
+        finish({ exitCode: null, errorKind: 'timeout', error: timeLimitMessage(o.timeLimitMs) });
+      }, o.timeLimitMs);
+
+      worker.on('error', (e: Error) => {
+        const oom = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+        finish({ exitCode: null, errorKind: 'sandbox', error: oom ? 'the sandbox ran out of heap memory' : `the sandbox failed: ${e.message}` });
+      });
+      worker.on('exit', (code: number) => {
+        finish({ exitCode: null, errorKind: 'sandbox', error: `the sandbox exited unexpectedly (code ${code})` });
+      });
+      worker.on('message', (m: { type?: string; exitCode: number | null; error?: { kind: string; message: string }; files?: Array<{ name: string; data: Uint8Array }> }) => {
+        if (m?.type !== 'done') return;
+        const kind: SandboxErrorKind | undefined = m.error ? (m.error.kind === 'trap' ? 'trap' : 'error') : undefined;
+        finish({ exitCode: m.exitCode, error: m.error?.message, errorKind: kind, files: m.files });
+      });
+
+      void thread.ready.then((why) => {
+        if (finished) return;
+        if (why !== undefined) {
+          finish({ exitCode: null, errorKind: 'sandbox', error: why });
+          return;
+        }
+        try {
+          worker.postMessage({
+            module, argv: o.argv, env: o.env ?? {}, abi: ABI_DATA, ctlLayout: CTL_LAYOUT, outLayout: OUT_LAYOUT,
+            ctl: rpc.buffer, out: output.buffer, dataSize: DATA_SIZE, outSize: output.size, maxFileBytes: o.maxFileBytes,
+          });
+        } catch (e) {
+          finish({ exitCode: null, errorKind: 'sandbox', error: `cannot hand the program to the sandbox: ${(e as Error).message}` });
+          return;
+        }
+        rpc.serve(onCall, () => o.timeLimitMs - since() / 1e6);
+      });
+    });
+  }
+
+  private async runInline(module: WebAssembly.Module, vmi: Vmi,
+    o: SandboxRunOptions & { argv: string[]; timeLimitMs: number; maxOutputBytes: number }, t0: bigint): Promise<SandboxResult> {
+    const since = () => Number(process.hrtime.bigint() - t0);
+    const rt = await loadRuntime();
+    let calls = 0;
+    let launchNs: number | undefined;
+    let stop: { kind: SandboxErrorKind; message: string } | undefined;
+    const output = new OutputCapture(o.maxOutputBytes);
+    const r = rt.runProgram({
+      module, argv: o.argv, env: o.env ?? {}, abi: ABI_DATA, maxChunk: DATA_SIZE, maxFileBytes: o.maxFileBytes,
+      out: (fd, bytes) => output.write(fd, bytes),
+      callHost: (op, vals, input, cap) => {
+        calls++;
+        if (calls === 1) launchNs = since();
+        if (o.maxCalls !== undefined && calls > o.maxCalls) {
+          stop = { kind: 'call-limit', message: callLimitMessage(calls, o.maxCalls) };
+        } else if (since() / 1e6 > o.timeLimitMs) {
+          stop = { kind: 'timeout', message: timeLimitMessage(o.timeLimitMs) };
+        }
+        if (stop) throw Object.assign(new Error(stop.message), { vmiAbort: true });
+        return LIBVMI_ABI[op].host(vmi, vals, input, cap);
+      },
+    });
+    const pausesReleased = vmi.releasePauses();
+    const res: SandboxResult = { exitCode: r.exitCode, stdout: output.text(0), stderr: output.text(1), hostNs: 0, calls, files: [], pausesReleased };
+    if (launchNs !== undefined) res.launchNs = launchNs;
+    if (stop) { res.error = stop.message; res.errorKind = stop.kind; res.exitCode = null; }
+    else if (r.error) { res.error = r.error.message; res.errorKind = r.error.kind === 'trap' ? 'trap' : 'error'; }
+    try {
+      res.files = writeOutFiles(r.files, o.outDir);
+    } catch (e) {
+      res.error ??= `cannot write the program's files: ${(e as Error).message}`;
+      res.errorKind ??= 'error';
+    }
+    res.hostNs = since();
+    return res;
+  }
+}
+
+let defaultSandbox: Sandbox | undefined;
+
+/** Runs a VMI program in a shared default sandbox (no spare worker). See Sandbox.run. */
+export function runInSandbox(program: string | Uint8Array | WebAssembly.Module, vmi: Vmi, opts: SandboxRunOptions = {}): Promise<SandboxResult> {
+  defaultSandbox ??= new Sandbox();
+  return defaultSandbox.run(program, vmi, opts);
+}
