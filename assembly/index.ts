@@ -13,6 +13,8 @@ import { vmresume as run, postExternalInterrupt as post } from "./run/loop";
 import { decodeCount, costsInit, setCost as setOpCost, decodeScratchBlock } from "./run/blocks";
 import { rdmsr, wrmsr } from "./msr";
 import { stop, clearStop, faultVec } from "./fault";
+export { mmioEmulate, mmioEventInfo, mmioEventErrorCode, mmioEventCr2, mmioExitReason, mmioExitQualification,
+  mmioExitGpa, mmioExitGla } from "./mmio";
 
 /** Sets up the CPU with `machineBytes` of machine memory; returns false if Wasm memory cannot grow. */
 export function init(machineBytes: u64): bool {

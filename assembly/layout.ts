@@ -33,6 +33,9 @@ export const DUMMY_WRITE: usize = 0x00131000;   // a page that swallows writes b
 export const DUMMY_WRITE_BYTES: usize = 0x1000;
 export const SCRATCH: usize = 0x00132000;       // host <-> CPU staging (instruction bytes for decodeLength)
 export const SCRATCH_BYTES: usize = 0x1000;
+// The instruction MMIO emulation re-executes (mmio.ts): one decoded entry.
+export const MMIO_INSN: usize = 0x00133000;
+export const MMIO_INSN_BYTES: usize = 64; // DENTRY (defined below)
 
 // ---- the software TLB ---------------------------------------------------------------------------
 // The EPT roots the TLB's view tags stand for (mmu.ts selectView): 15 x u64, slot i = view tag i+1.

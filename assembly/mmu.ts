@@ -7,6 +7,7 @@ import { cr0, cr3, cr4, efer, cpl, CR0_PG, CR0_WP, CR4_SMEP, EFER_NXE, F_AC } fr
 import { raise, raisePF, stop } from "./fault";
 import { eptOn, eptp, eptTranslate, eptSetMachineSize, eptProbe } from "./ept";
 import { codeEpoch, dropBlocksOnPage } from "./codepages";
+import { mmioEmulating, mmioRouting, mmioClaim, mmioRead, mmioWrite } from "./mmio";
 
 export let machineSize: u64 = 0;
 export const MAXPHYADDR: u32 = 46;
@@ -213,6 +214,7 @@ export function translate(la: u64, kind: i32, user: bool, fill: bool): usize {
     const leaf = physRead64(leafAddr);
     gpa = (leaf & PHYS_MASK & ~pageMask) | (la & pageMask);
   }
+  if (mmioRouting && mmioClaim(gpa, kind)) return 0; // MMIO emulation: the host serves it (mmio.ts)
   const hpa = gpaToHpa(gpa, kind, la, true, false);
   if (stop) return 0;
   const frame = hpa >> 12;
@@ -248,6 +250,7 @@ function readSlow(la: u64, size: i32, kind: i32): u64 {
     if (ssAccess) raise(12, 0, true); else raise(13, 0, true);
     return 0;
   }
+  if (mmioEmulating) return mmioRead(la, size, kind);
   if ((la & 0xfff) + <u64>size <= 0x1000) {
     const p = translate(la, kind, user, true);
     if (stop) return 0;
@@ -278,6 +281,7 @@ function writeSlow(la: u64, size: i32, v: u64): void {
     if (ssAccess) raise(12, 0, true); else raise(13, 0, true);
     return;
   }
+  if (mmioEmulating) { mmioWrite(la, size, v); return; }
   if ((la & 0xfff) + <u64>size <= 0x1000) {
     const p = translate(la, ACC_WRITE, user, true);
     if (stop) return;

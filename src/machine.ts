@@ -6,9 +6,10 @@ import { readFileSync, existsSync } from 'node:fs';
 import v8 from 'node:v8';
 import { join } from 'node:path';
 import { packageRoot } from './util/paths.js';
-import { fieldEncoding, fieldName } from './vmcs.js';
+import { fieldEncoding, fieldName, INTR_INFO_DELIVER_CODE_MASK } from './vmcs.js';
 import { MAX_BREAKPOINTS } from '../assembly/shared/limits.js';
 import { GPR_NAMES } from '../assembly/shared/regs.js';
+import { MMIO_DONE, MMIO_EXCEPTION } from '../assembly/shared/mmio.js';
 
 interface CpuExports {
   memory: WebAssembly.Memory;
@@ -45,7 +46,29 @@ interface CpuExports {
   debugSetBreakpoints(n: number): void;
   debugBreakOnVmfunc(on: number): void;
   debugSkipOnce(): void;
+  mmioEmulate(): number;
+  mmioEventInfo(): number; mmioEventErrorCode(): number; mmioEventCr2(): bigint;
+  mmioExitReason(): number; mmioExitQualification(): bigint; mmioExitGpa(): bigint; mmioExitGla(): bigint;
 }
+
+/**
+ * The device side of MMIO emulation (see Machine.emulateMmio): which guest-physical addresses
+ * are MMIO, and their reads and writes (size 1, 2, 4 or 8 bytes; values zero-extended).
+ */
+export interface MmioAccess {
+  claims(gpa: bigint): boolean;
+  read(gpa: bigint, size: number): bigint;
+  write(gpa: bigint, size: number, value: bigint): void;
+}
+
+/** What became of an emulated instruction (Xen's X86EMUL_OKAY / X86EMUL_EXCEPTION, or an exit it needs). */
+export type MmioOutcome =
+  | { kind: 'done' }
+  | { kind: 'exception'; vector: number; type: number; errorCode?: number; cr2: bigint }
+  | { kind: 'exit'; reason: number; qualification: bigint; gpa: bigint; gla: bigint };
+
+/** The CPU's imports: the device model behind MMIO emulation, set only while emulateMmio runs. */
+interface HostImports { mmio: MmioAccess | undefined }
 
 /** The general-purpose registers by encoding (assembly/shared/regs.ts): index i is register i. */
 export { GPR_NAMES };
@@ -81,9 +104,11 @@ export class Machine {
   readonly memBytes: number;
   private readonly cpu: CpuExports;
   private readonly base: number;
+  private readonly host: HostImports;
 
-  private constructor(cpu: CpuExports, memBytes: number) {
+  private constructor(cpu: CpuExports, memBytes: number, host: HostImports) {
     this.cpu = cpu;
+    this.host = host;
     this.memBytes = memBytes;
     this.base = cpu.machineBase();
   }
@@ -95,17 +120,21 @@ export class Machine {
     if (!Number.isInteger(memMiB) || memMiB < 1 || memMiB > 3072) {
       throw new RangeError(`memory size ${memMiB} MiB is out of range (1..3072)`);
     }
+    const host: HostImports = { mmio: undefined };
     const instance = new WebAssembly.Instance(cpuModule(), {
       env: {
         abort(_msg: number, _file: number, line: number, col: number) {
           throw new Error(`CPU core aborted at ${line}:${col}`);
         },
+        mmio_claims: (gpa: bigint) => (host.mmio?.claims(BigInt.asUintN(64, gpa)) ? 1 : 0),
+        mmio_read: (gpa: bigint, size: number) => host.mmio!.read(BigInt.asUintN(64, gpa), size),
+        mmio_write: (gpa: bigint, size: number, value: bigint) => host.mmio!.write(BigInt.asUintN(64, gpa), size, BigInt.asUintN(64, value)),
       },
     });
     const cpu = instance.exports as unknown as CpuExports;
     const bytes = memMiB * 1024 * 1024;
     if (!cpu.init(BigInt(bytes))) throw new RangeError(`cannot allocate ${memMiB} MiB of machine memory`);
-    return new Machine(cpu, bytes);
+    return new Machine(cpu, bytes, host);
   }
 
   /**
@@ -212,6 +241,26 @@ export class Machine {
   set breakOnVmfunc(on: boolean) { this.cpu.debugBreakOnVmfunc(on ? 1 : 0); }
   /** Let the next vmresume run the instruction at a breakpoint instead of stopping again. */
   resumePastBreakpoint(): void { this.cpu.debugSkipOnce(); }
+
+  /**
+   * Completes the instruction at GUEST_RIP once, its data accesses to addresses `dev` claims (and
+   * the active EPT view refuses) served by `dev` -- what Xen's handle_mmio does with x86_emulate.
+   * Guest state goes from the VMCS and back to it; the exit-information fields are kept.
+   */
+  emulateMmio(dev: MmioAccess): MmioOutcome {
+    const cpu = this.cpu;
+    this.host.mmio = dev;
+    let status: number;
+    try { status = cpu.mmioEmulate(); } finally { this.host.mmio = undefined; }
+    if (status === MMIO_DONE) return { kind: 'done' };
+    if (status === MMIO_EXCEPTION) {
+      const info = cpu.mmioEventInfo() >>> 0;
+      return { kind: 'exception', vector: info & 0xff, type: (info >> 8) & 7, cr2: BigInt.asUintN(64, cpu.mmioEventCr2()),
+        ...(info & INTR_INFO_DELIVER_CODE_MASK ? { errorCode: cpu.mmioEventErrorCode() >>> 0 } : {}) };
+    }
+    return { kind: 'exit', reason: cpu.mmioExitReason() >>> 0, qualification: BigInt.asUintN(64, cpu.mmioExitQualification()),
+      gpa: BigInt.asUintN(64, cpu.mmioExitGpa()), gla: BigInt.asUintN(64, cpu.mmioExitGla()) };
+  }
 
   /** Guest-physical address of a linear address under the current guest CR3, or undefined. */
   translate(la: bigint): bigint | undefined {

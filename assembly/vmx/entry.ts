@@ -21,7 +21,7 @@ export const ENTRY_RUN = 2;    // the guest runs
 /** Virtual cycle at which the VMX-preemption timer fires (all ones: the timer is off). */
 export let timerDeadline: u64 = 0xffffffffffffffff;
 
-function loadGuestState(): void {
+export function loadGuestState(): void {
   S.cr0 = V.vmcsGet(V.GUEST_CR0); S.cr3 = V.vmcsGet(V.GUEST_CR3); S.cr4 = V.vmcsGet(V.GUEST_CR4);
   S.efer = V.vmcsGet(V.GUEST_IA32_EFER);
   for (let s = 0; s < 8; s++) {

@@ -11,6 +11,7 @@ import { TimerQueue } from './timer.js';
 import { Scheduler } from './sched.js';
 import { HvmIrq } from './hvm/irq.js';
 import { PortIoBus } from './devices/portio.js';
+import { MmioBus } from './devices/mmio.js';
 import { Uart16550 } from './devices/uart16550.js';
 import { DebugExit, EXIT_PORT } from './devices/debugexit.js';
 import type { XenCosts } from './cost.js';
@@ -72,6 +73,8 @@ export class Domain {
   readonly costs: XenCosts;
   readonly profile: CostProfile;
   readonly io = new PortIoBus();
+  /** MMIO handlers (register_mmio_handler); src/xen/vmexit/ept.ts brings the guest's accesses here. */
+  readonly mmio = new MmioBus((message) => this.crash(message));
   readonly uart: Uart16550;
   readonly veInfoGpa: number;
   readonly veEnabled: boolean;

@@ -1,24 +1,104 @@
-// EXIT_REASON_EPT_VIOLATION / EPT_MISCONFIG (Xen's ept_handle_violation and
-// ept_handle_misconfig). The p2m maps all guest RAM read/write/execute, so a
-// violation means the guest touched a guest-physical address with no RAM
-// and no emulated device behind it: Xen prints the violation and crashes
-// the domain. (The mechanism issue's restricted views will handle theirs.)
+// EXIT_REASON_EPT_VIOLATION / EPT_MISCONFIG (Xen's ept_handle_violation ->
+// hvm_hap_nested_page_fault in xen/arch/x86/hvm/hvm.c, and ept_handle_misconfig).
+// The p2m maps all guest RAM read/write/execute, so a violation is one of:
+//  - MMIO: the address is in a range a registered handler claims (hvm_mmio_internal) or has no
+//    RAM behind it (p2m type p2m_mmio_dm). handle_mmio_with_translation emulates the faulting
+//    instruction, its accesses to such addresses going to the handler or to Xen's null_handler
+//    (src/xen/devices/mmio.ts), and the guest goes on after it. If the instruction cannot be
+//    emulated (fetched from MMIO, page tables in MMIO) Xen injects #GP(0).
+//  - anything else (a RAM page a view restricts): Xen prints the violation and crashes the domain.
+// Whether an access to an unmapped address exits at all, or raises #VE, is the suppress-#VE bit
+// of its EPT entry (Xen sets it in every unmapped entry; that belongs to src/xen/ept.ts).
 import type { Vcpu } from '../vcpu.js';
+import type { Domain } from '../domain.js';
+import type { MmioAccess } from '../../machine.js';
+import type { MmioSize } from '../devices/mmio.js';
+import { X86_EFLAGS_TF, X86_EXC_DB, X86_EXC_GP, X86_EXC_PF } from '../../../assembly/shared/x86-defns.js';
+import { INTR_INFO_VALID_MASK, INTR_TYPE_HARD_EXCEPTION, EXIT_REASON_EPT_VIOLATION, EXIT_REASON_EPT_MISCONFIG,
+  VMCS_FIELDS as F } from '../../vmcs.js';
 import { hex } from '../../util/format.js';
+
+const EPT_QUAL_GLA_VALID = 1 << 7;
 
 export function vmxEptViolation(v: Vcpu): void {
   const m = v.m;
-  const q = Number(m.vmread('EXIT_QUALIFICATION'));
-  const gpa = m.vmread('GUEST_PHYSICAL_ADDRESS');
+  const q = Number(m.vmread(F.EXIT_QUALIFICATION));
+  const gpa = m.vmread(F.GUEST_PHYSICAL_ADDRESS);
+  if (isMmio(v.domain, gpa)) { handleMmioWithTranslation(v, gpa); return; }
+  eptViolationCrash(v, q, gpa, m.vmread(F.GUEST_LINEAR_ADDRESS));
+}
+
+export function vmxEptMisconfig(v: Vcpu): void {
+  eptMisconfigCrash(v, v.m.vmread(F.GUEST_PHYSICAL_ADDRESS));
+}
+
+/** hvm_hap_nested_page_fault's MMIO test: a registered handler's range, or no RAM in the host p2m (p2m_mmio_dm). */
+export function isMmio(d: Domain, gpa: bigint): boolean {
+  const a = Number(gpa);
+  return d.mmio.hvmMmioInternal(a) || d.gpaToMachine(a) === undefined;
+}
+
+/** The device side the CPU's emulation calls into: this domain's MMIO classification and handlers. */
+function mmioAccess(d: Domain): MmioAccess {
+  return {
+    claims: (gpa) => isMmio(d, gpa),
+    read: (gpa, size) => d.mmio.read(Number(gpa), size as MmioSize),
+    write: (gpa, size, value) => d.mmio.write(Number(gpa), size as MmioSize, value),
+  };
+}
+
+/**
+ * handle_mmio_with_translation -> hvm_emulate_one: the CPU completes the instruction at RIP with
+ * its MMIO accesses served by the handlers; an exception it raises is injected
+ * (hvm_inject_event), and TF set before it makes a #DB after it, as x86_emulate's singlestep does.
+ */
+function handleMmioWithTranslation(v: Vcpu, gpa: bigint): void {
+  const m = v.m, d = v.domain;
+  const idtv = Number(m.vmread(F.IDT_VECTORING_INFO_FIELD));
+  if (idtv & INTR_INFO_VALID_MASK) {
+    // The access was the CPU's own, delivering an event (IDT or stack in MMIO): no instruction to emulate.
+    d.crash(`MMIO access at gpa ${hex(gpa)} while delivering vector ${idtv & 0xff} at RIP ${hex(m.vmread(F.GUEST_RIP))}`);
+    return;
+  }
+  const rip = m.vmread(F.GUEST_RIP);
+  const singlestep = (m.vmread(F.GUEST_RFLAGS) & BigInt(X86_EFLAGS_TF)) !== 0n;
+  const r = m.emulateMmio(mmioAccess(d));
+  switch (r.kind) {
+    case 'done':
+      if (singlestep && m.vmread(F.GUEST_RIP) !== rip) v.injectHwException(X86_EXC_DB);
+      return;
+    case 'exception':
+      if (r.type !== INTR_TYPE_HARD_EXCEPTION >> 8) { d.crash(`MMIO emulation raised event type ${r.type} vector ${r.vector} at RIP ${hex(rip)}`); return; }
+      if (r.vector === X86_EXC_PF) m.cr2 = r.cr2;
+      v.injectHwException(r.vector, r.errorCode);
+      return;
+    case 'exit':
+      if (r.reason === EXIT_REASON_EPT_VIOLATION && isMmio(d, r.gpa)) {
+        // X86EMUL_UNHANDLEABLE: the instruction bytes, its page walk or a descriptor table is in MMIO.
+        const q = Number(r.qualification);
+        const what = q & 4 ? 'instruction fetch' : (q & 0x180) === 0x80 ? 'page walk' : 'descriptor-table access';
+        d.log(`d${d.id}v${v.id} MMIO emulation failed: ${what} at gpa ${hex(r.gpa)}, RIP ${hex(rip)}`);
+        v.injectHwException(X86_EXC_GP, 0);
+      } else if (r.reason === EXIT_REASON_EPT_VIOLATION) {
+        eptViolationCrash(v, Number(r.qualification), r.gpa, r.gla);
+      } else if (r.reason === EXIT_REASON_EPT_MISCONFIG) {
+        eptMisconfigCrash(v, r.gpa);
+      } else {
+        d.crash(`Unexpected exit (reason ${r.reason}) while emulating MMIO at RIP ${hex(rip)}`);
+      }
+  }
+}
+
+/** Xen's ept_handle_violation message for a violation it cannot resolve, then domain_crash. */
+function eptViolationCrash(v: Vcpu, q: number, gpa: bigint, gla: bigint): void {
   const flag = (bit: number, c: string) => (q & (1 << bit) ? c : '-');
   const access = `${flag(0, 'r')}${flag(1, 'w')}${flag(2, 'x')}/${flag(3, 'r')}${flag(4, 'w')}${flag(5, 'x')}`;
   const mfn = v.domain.gpaToMachine(Number(gpa));
   let msg = `EPT violation ${hex(q)} (${access}) gpa ${hex(gpa)} mfn ${mfn === undefined ? 'INVALID' : hex(mfn >> 12)}`;
-  if (q & (1 << 7)) msg += ` --- GLA ${hex(m.vmread('GUEST_LINEAR_ADDRESS'))}`;
-  v.domain.crash(`${msg} at RIP ${hex(m.vmread('GUEST_RIP'))}`);
+  if (q & EPT_QUAL_GLA_VALID) msg += ` --- GLA ${hex(gla)}`;
+  v.domain.crash(`${msg} at RIP ${hex(v.m.vmread(F.GUEST_RIP))}`);
 }
 
-export function vmxEptMisconfig(v: Vcpu): void {
-  const m = v.m;
-  v.domain.crash(`EPT misconfiguration at gpa ${hex(m.vmread('GUEST_PHYSICAL_ADDRESS'))}, RIP ${hex(m.vmread('GUEST_RIP'))}`);
+function eptMisconfigCrash(v: Vcpu, gpa: bigint): void {
+  v.domain.crash(`EPT misconfiguration at gpa ${hex(gpa)}, RIP ${hex(v.m.vmread(F.GUEST_RIP))}`);
 }
