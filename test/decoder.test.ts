@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { Capstone, Const, loadCapstone } from 'capstone-wasm';
 import { Machine } from '../src/machine.js';
 import { generateCase } from './diff/gen.js';
+import { mulberry32 } from '../src/util/prng.js';
 
 // ------------------------------------------------------------------ oracle --
 
@@ -374,17 +375,6 @@ function allModrm(): number[][] {
   return out;
 }
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** prefix + body, padded to 16 bytes with pseudo-random filler (imm/disp). */
 function padded(rand: () => number, ...parts: number[][]): Uint8Array {
@@ -396,7 +386,7 @@ function padded(rand: () => number, ...parts: number[][]): Uint8Array {
 }
 
 function buildCorpus(): { bytes: Uint8Array; source: string }[] {
-  const rand = prng(0x5eed);
+  const rand = mulberry32(0x5eed);
   const out: { bytes: Uint8Array; source: string }[] = [];
   const full = allModrm();
   // 1. every opcode with every ModR/M byte, no prefix
@@ -575,7 +565,7 @@ describe('decoder instruction lengths vs capstone (SDM Vol. 2A ch. 2)', () => {
   }, 300_000);
 
   test('random byte streams (1-15 bytes): never throws; accepted => same length', () => {
-    const rand = prng(0xdec0de);
+    const rand = mulberry32(0xdec0de);
     const t = new Tally();
     const interesting = [0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x2e, 0x64, 0x65, 0x40, 0x41, 0x48, 0x4c, 0x0f, 0x0f];
     for (let i = 0; i < 20_000; i++) {
@@ -598,7 +588,7 @@ describe('decoder instruction lengths vs capstone (SDM Vol. 2A ch. 2)', () => {
   }, 300_000);
 
   test('mutated valid encodings: accepted => same length', () => {
-    const rand = prng(0xbadc0de);
+    const rand = mulberry32(0xbadc0de);
     const corpus = buildCorpus().filter((_, i) => i % 7 === 0);
     const valid = corpus.filter((c) => csDecode(c.bytes) !== null);
     const t = new Tally();

@@ -33,6 +33,7 @@ import { EXIT_REASON_VMCALL, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_RDTSC } fro
 import { TRC_VMI_REQUEST } from '../xen/trace-events.js';
 import { vmiRequestTraceData, type VmiRequest } from '../xen/vmfunc-awareness.js';
 import type { ElfImage } from '../xen/elf.js';
+import { mulberry32 } from '../util/prng.js';
 
 export type Mechanism = 'vmfunc' | 'vmfunc-tbuf' | 'vmcall' | 've' | 'dom0-poll';
 
@@ -129,17 +130,6 @@ function image(code: Uint8Array): ElfImage {
     loads: [{ index: 0, type: 1, flags: 7, offset: 0n, vaddr: BigInt(CODE_GPA), paddr: BigInt(CODE_GPA), filesz: n, memsz: n }] };
 }
 
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function percentiles(xs: number[]): Pcts {
   const s = [...xs].sort((a, b) => a - b);
@@ -185,7 +175,7 @@ export function runTriggerCase(c: TriggerCase, profileName: string | CostProfile
   const prof = getProfile(profileName);
   const requestCost = calibrate(c, prof);
   const hostStart = performance.now();
-  const rnd = rng(c.seed ?? 1);
+  const rnd = mulberry32(c.seed ?? 1);
   const N = c.requests, W = Math.max(1, c.rdtscLoop), G = c.gapPeriods ?? 0;
   const t0: bigint[] = [], h0: number[] = [];
   const det: bigint[] = [], hDet: number[] = [];
