@@ -3,7 +3,8 @@
 // (the control block): the worker (worker.mjs) writes the op, the scalar
 // arguments and any input, bumps REQ and sleeps in Atomics.wait until RESP
 // moves; Dom0 waits for REQ with Atomics.waitAsync (its event loop stays
-// free for the guest), runs the host function, writes the result and bumps
+// free for the guest), runs the host function (at once, or once the guest
+// has run to the call's virtual instant), writes the result and bumps
 // RESP. ST_ABORT in STATUS instead tells the worker the run is over. The
 // layout is defined here once and travels to the worker with each job.
 import { LIBVMI_ABI, SCALARS, type HostResult, type Scalar } from './abi.js';
@@ -70,7 +71,7 @@ export class RpcServer {
    * args()), or returns undefined after ending the run. Stops waiting when
    * `remainingMs` has passed (the caller's timer ends the run then).
    */
-  serve(onCall: () => HostResult | undefined, remainingMs: () => number): void {
+  serve(onCall: () => HostResult | undefined | Promise<HostResult | undefined>, remainingMs: () => number): void {
     while (!this.stopped) {
       const w = waitAsync(this.ctl, REQ, this.seen, Math.max(1, remainingMs()));
       if (w.async) {
@@ -80,6 +81,11 @@ export class RpcServer {
       if (w.value !== 'not-equal') return;   // timed out: the timer ends the run
       this.seen = Atomics.load(this.ctl, REQ);
       const r = onCall();
+      if (r instanceof Promise) {
+        // Answered later (Dom0 on virtual time): the worker sleeps until then.
+        void r.then((x) => { if (x !== undefined && !this.stopped) this.reply(x); this.serve(onCall, remainingMs); });
+        return;
+      }
       if (r !== undefined) this.reply(r);
     }
   }

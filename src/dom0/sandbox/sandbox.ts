@@ -3,11 +3,16 @@
 // instance, under limits, and reports what happened. In 'worker' mode (the
 // default) the program runs in its own thread (pool.ts, worker.mjs) and its
 // libvmi calls are synchronous RPCs served on this thread between Dom0's
-// other work (rpc.ts); in 'inline' mode it runs on this thread, to the end,
+// other work (rpc.ts); in 'vtime' mode it runs in its thread the same way,
+// but each call waits for a ProgramClock (src/dom0/vtime.ts: the guest is
+// run to the call's virtual instant first) and the program's progress
+// measure is counted; in 'inline' mode it runs on this thread, to the end,
 // deterministically (tests, debugging). The paper's launcher starts a
 // LibVMI program as a process; the sandbox is that process's stand-in.
 //
-// Limits: wall-clock time (the worker is terminated: loops end), an
+// Limits: wall-clock time (the worker is terminated: loops end; in 'vtime'
+// mode the watchdog counts only the time the program runs, not the time it
+// waits for Dom0, and the clock checks the limit in virtual time), an
 // optional number of libvmi calls, the program's linear memory (the
 // module's memory maximum is lowered to the limit before compiling,
 // rewrite.ts, so memory.grow fails past it), the worker's JS heap, and
@@ -45,6 +50,20 @@ export interface SandboxResult {
   files: string[];
   /** Pauses the program left in place (vmi_pause_vm without vmi_resume_vm), undone by the sandbox. */
   pausesReleased: number;
+  /** 'vtime' mode: the program's progress measure at its end (bytes moved through libvmi, in and out, plus bytes written to stdout and stderr). */
+  work?: number;
+}
+
+/**
+ * Modelled time for a program in 'vtime' mode (src/dom0/vtime.ts implements it): the sandbox
+ * reports each libvmi call with the program's progress so far and serves it once the clock says so.
+ */
+export interface ProgramClock {
+  /**
+   * The program makes its call number `calls` (1, 2, ...) after `work` bytes of progress; resolves
+   * when Dom0 may serve it (the guest has run to its instant), false when its time limit passed first.
+   */
+  call(calls: number, work: number): Promise<boolean>;
 }
 
 export interface SandboxRunOptions {
@@ -68,8 +87,11 @@ export interface SandboxRunOptions {
    * 'inline': runs synchronously on this thread (deterministic, for tests and
    * debugging); the limits are checked at each libvmi call, so a loop that
    * makes no calls cannot be stopped there.
+   * 'vtime': a sandbox thread whose calls wait for `clock` (Dom0 on virtual time).
    */
-  mode?: 'worker' | 'inline';
+  mode?: 'worker' | 'inline' | 'vtime';
+  /** 'vtime' mode: when each call may be served. */
+  clock?: ProgramClock;
 }
 
 // The messages keep the "VMI launcher:" prefix they had before the sandbox was named: users match them.
@@ -87,9 +109,10 @@ function checkOptions(o: SandboxRunOptions): void {
   if (o.args !== undefined && (!Array.isArray(o.args) || o.args.some((a) => typeof a !== 'string'))) {
     throw new TypeError('VMI launcher: args must be an array of strings (argv, program name first)');
   }
-  if (o.mode !== undefined && o.mode !== 'worker' && o.mode !== 'inline') {
-    throw new TypeError(`VMI launcher: mode must be "worker" or "inline", got ${String(o.mode)}`);
+  if (o.mode !== undefined && o.mode !== 'worker' && o.mode !== 'inline' && o.mode !== 'vtime') {
+    throw new TypeError(`VMI launcher: mode must be "worker" or "inline" (or "vtime" with a clock), got ${String(o.mode)}`);
   }
+  if (o.mode === 'vtime' && !o.clock) throw new TypeError('VMI launcher: mode "vtime" needs a clock');
 }
 
 const callLimitMessage = (calls: number, max: number) => `call limit: stopped at libvmi call ${calls} (the limit is ${max})`;
@@ -146,9 +169,13 @@ export class Sandbox {
     let calls = 0;
     let launchNs: number | undefined;
     let finished = false;
+    const clock = o.mode === 'vtime' ? o.clock : undefined;
+    let moved = 0;   // 'vtime': bytes moved through libvmi so far, in and out
+    const work = () => moved + output.written();
 
     return new Promise<SandboxResult>((resolveRun) => {
       let timer: NodeJS.Timeout | undefined;
+      const timeLimit = () => finish({ exitCode: null, errorKind: 'timeout', error: timeLimitMessage(o.timeLimitMs) });
       const finish = (r: { exitCode: number | null; error?: string; errorKind?: SandboxErrorKind; files?: Array<{ name: string; data: Uint8Array }> }) => {
         if (finished) return;
         finished = true;
@@ -174,11 +201,12 @@ export class Sandbox {
         };
         if (launchNs !== undefined) res.launchNs = launchNs;
         if (error !== undefined) { res.error = error; res.errorKind = errorKind; }
+        if (clock) res.work = work();
         resolveRun(res);
       };
 
       // One libvmi call, read from the control block; undefined when it ended the run.
-      const onCall = (): HostResult | undefined => {
+      const onCall = (): HostResult | undefined | Promise<HostResult | undefined> => {
         calls++;
         if (calls === 1) launchNs = since();
         if (o.maxCalls !== undefined && calls > o.maxCalls) {
@@ -192,17 +220,29 @@ export class Sandbox {
           return undefined;
         }
         const { vals, input, cap } = rpc.args(op);
-        try {
-          return spec.host(vmi, vals, input, cap);
-        } catch (e) {
-          finish({ exitCode: null, errorKind: 'error', error: `Dom0 failed serving libvmi.${spec.name}: ${(e as Error).message}` });
-          return undefined;
-        }
+        const serve = (): HostResult | undefined => {
+          try {
+            const r = spec.host(vmi, vals, input, cap);
+            moved += (input?.length ?? 0) + Math.min(r.data?.length ?? 0, cap);
+            return r;
+          } catch (e) {
+            finish({ exitCode: null, errorKind: 'error', error: `Dom0 failed serving libvmi.${spec.name}: ${(e as Error).message}` });
+            return undefined;
+          }
+        };
+        if (!clock) return serve();
+        // The program waits for Dom0 (the guest runs to the call's instant): the watchdog sleeps meanwhile.
+        clearTimeout(timer);
+        return clock.call(calls, work()).then((ok) => {
+          if (finished) return undefined;
+          if (!ok) { timeLimit(); return undefined; }
+          const r = serve();
+          if (!finished) timer = setTimeout(timeLimit, o.timeLimitMs);
+          return r;
+        });
       };
 
-      timer = setTimeout(() => {
-        finish({ exitCode: null, errorKind: 'timeout', error: timeLimitMessage(o.timeLimitMs) });
-      }, o.timeLimitMs);
+      timer = setTimeout(timeLimit, o.timeLimitMs);
 
       worker.on('error', (e: Error) => {
         const oom = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
@@ -232,7 +272,8 @@ export class Sandbox {
           finish({ exitCode: null, errorKind: 'sandbox', error: `cannot hand the program to the sandbox: ${(e as Error).message}` });
           return;
         }
-        rpc.serve(onCall, () => o.timeLimitMs - since() / 1e6);
+        // 'vtime': waits for the next call without end (the watchdog or the program's end stops it).
+        rpc.serve(onCall, clock ? () => Infinity : () => o.timeLimitMs - since() / 1e6);
       });
     });
   }

@@ -1,0 +1,130 @@
+// Dom0's VMI programs on the guest's virtual time: a co-simulation. A
+// program still runs sandboxed in its own thread on host time, but its
+// progress is measured in modelled time on Dom0's CPU, and the guest is run
+// exactly up to the virtual instant of each of the program's libvmi calls
+// before the call is served from guest memory as it is at that instant. The
+// host waits (in host time) for the program's next call; nothing that shapes
+// the run reads the host's clock, so a run is the same every time, on any
+// host, at any load.
+//
+// A program launched at virtual time t0 (the xentrace daemon's pass that
+// read the request, Dom0.service) reaches its call k (k = 1, 2, ...) at
+//   t0 + launch + (k - 1) x call + work_k x byte
+// and ends at t0 + launch + n x call + work_end x byte, where launch is the
+// cost profile's vmiLaunch (fork/exec + LibVMI init), call its libvmiCall
+// (one LibVMI read: map + copy), byte its vmiWorkByte, and work the program's
+// own deterministic progress measure: the bytes it has moved through libvmi
+// (in and out) plus the bytes it has written to stdout and stderr (a proxy
+// for its compute: the sandbox counts no Wasm instructions yet). Every cost
+// is in src/xen/cost-profiles.ts with its source.
+//
+// Left out: contention on Dom0's CPU (each program has a timeline of its own,
+// as if Dom0 had a CPU per program); the program's wall clock (WASI
+// clock_time_get still reads the host's).
+import type { ProgramClock } from './sandbox/index.js';
+
+/** The modelled costs of a program on Dom0's CPU, TSC cycles (CostProfile.vmiLaunch, libvmiCall, vmiWorkByte). */
+export interface VtimeCosts { launch: number; call: number; byte: number }
+
+type Event = { at: bigint; resolve: (ok: boolean) => void; end: boolean };
+
+/** One program's timeline: its start, its calls' instants, its end. */
+export class ProgramTimeline implements ProgramClock {
+  /** The event the program waits at (its next call, or its end), once posted. */
+  pending?: Event;
+  ended = false;
+  /** The instant of its end, once the guest has been run to it. */
+  endAt?: bigint;
+  /** Set when a call's instant fell past the time limit: the program is stopped there. */
+  private stoppedAt?: bigint;
+
+  constructor(private readonly co: Dom0Vtime, readonly startAt: bigint, readonly seq: number,
+              private readonly limitCycles: bigint, private readonly onEnd: (at: bigint) => void) {}
+
+  /** The instant of call number `calls` + 1 (or the end after `calls` calls) after `work` bytes. */
+  instant(calls: number, work: number): bigint {
+    const c = this.co.costs;
+    return this.startAt + BigInt(c.launch) + BigInt(calls) * BigInt(c.call) + BigInt(work) * BigInt(c.byte);
+  }
+
+  call(calls: number, work: number): Promise<boolean> {
+    let at = this.instant(calls - 1, work);
+    const ok = at - this.startAt <= this.limitCycles;
+    if (!ok) { at = this.startAt + this.limitCycles; this.stoppedAt = at; }
+    return new Promise<boolean>((resolve) => this.co.post(this, { at, resolve, end: false }, ok));
+  }
+
+  /**
+   * The program ended after `calls` calls and `work` bytes; `timedOut`: its time limit
+   * stopped it (a loop without calls: the host's watchdog), so it ends at the limit.
+   */
+  end(calls: number, work: number, timedOut: boolean): void {
+    if (this.ended || this.pending?.end) return;
+    const at = this.stoppedAt ?? (timedOut ? this.startAt + this.limitCycles : this.instant(calls, work));
+    this.co.post(this, { at, resolve: () => {}, end: true }, true);
+  }
+
+  /** The runner has brought the guest to the pending event's instant. */
+  release(ok: boolean): void {
+    const e = this.pending!;
+    this.pending = undefined;
+    if (e.end) { this.ended = true; this.endAt = e.at; this.onEnd(e.at); }
+    e.resolve(ok);
+  }
+}
+
+/** The co-simulation: Dom0's programs' timelines and the runner's lock-step with them. */
+export class Dom0Vtime {
+  private readonly active: ProgramTimeline[] = [];
+  private seq = 0;
+  private wake?: () => void;
+  private closed = false;
+  /** Per posted event: whether it may be served (false: the time limit stopped it there). */
+  private readonly oks = new WeakMap<ProgramTimeline, boolean>();
+
+  constructor(readonly costs: VtimeCosts, readonly cyclesPerMs: number) {}
+
+  /** A program starts at `startAt`; its timeline stays active until its end is served. */
+  begin(startAt: bigint, timeLimitMs: number, onEnd: (at: bigint) => void): ProgramTimeline {
+    const t = new ProgramTimeline(this, startAt, this.seq++, BigInt(Math.round(timeLimitMs * this.cyclesPerMs)), onEnd);
+    this.active.push(t);
+    return t;
+  }
+
+  /** Programs whose end has not been served. */
+  get busy(): boolean { return this.active.length > 0; }
+
+  /** A program waits at an event. After close() (the guest is gone) it is served at once. */
+  post(t: ProgramTimeline, e: Event, ok: boolean): void {
+    t.pending = e;
+    this.oks.set(t, ok);
+    if (this.closed) { this.serve(t); return; }
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /**
+   * Waits (in host time) until every active program waits at an event, and returns the
+   * program whose event is earliest in virtual time (ties: the earlier launch).
+   */
+  async next(): Promise<ProgramTimeline | undefined> {
+    while (this.active.some((t) => !t.pending)) await new Promise<void>((r) => { this.wake = r; });
+    let best: ProgramTimeline | undefined;
+    for (const t of this.active) if (!best || t.pending!.at < best.pending!.at) best = t;
+    return best;
+  }
+
+  /** Serves `t`'s pending event (the guest has been run to its instant). */
+  serve(t: ProgramTimeline): void {
+    const ok = this.oks.get(t) ?? true;
+    if (t.pending?.end) this.active.splice(this.active.indexOf(t), 1);
+    t.release(ok);
+  }
+
+  /** The guest will not run again: every event from now on is served as it comes. */
+  close(): void {
+    this.closed = true;
+    for (const t of [...this.active]) if (t.pending) this.serve(t);
+  }
+}
