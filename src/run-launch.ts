@@ -43,8 +43,8 @@ export interface VmiProgramSummary {
   /** vtime: the program's modelled start (the daemon's pass) and end, virtual cycles. */
   start_vcycles?: number;
   end_vcycles?: number;
-  /** vtime: the program's progress measure at its end (bytes moved through libvmi and printed). */
-  work_bytes?: number;
+  /** vtime: the Wasm instructions the program executed (its compute, counted in the sandbox). */
+  wasm_insns?: number;
 }
 
 export interface LaunchRunSummary extends RunSummary { vmi_programs: VmiProgramSummary[] }
@@ -141,7 +141,7 @@ export async function runImageWithLaunches(opts: LaunchRunOptions = {}): Promise
     libvmi_calls: l.result?.calls, guest_insns_during: l.guestInsnsDuring,
     start_vcycles: l.startVcycles !== undefined ? Number(l.startVcycles) : undefined,
     end_vcycles: l.endVcycles !== undefined ? Number(l.endVcycles) : undefined,
-    work_bytes: l.result?.work,
+    wasm_insns: l.result?.insns,
   }));
   return { ...summary, vmi_programs: programs };
 }

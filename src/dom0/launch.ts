@@ -179,7 +179,7 @@ export class LaunchModule {
       });
       void this.sandbox.run(path, this.vmi, { ...opts, mode: 'vtime', clock: tl }).then((r) => {
         result = r;
-        tl.end(r.calls, r.work ?? 0, r.errorKind === 'timeout');
+        tl.end(r.calls, r.insns ?? 0, r.errorKind === 'timeout');
       }, (e: Error) => {
         result = { exitCode: null, stdout: '', stderr: '', hostNs: 0, calls: 0, files: [], pausesReleased: 0,
           error: e.message, errorKind: 'sandbox' };

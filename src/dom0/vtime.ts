@@ -9,14 +9,14 @@
 //
 // A program launched at virtual time t0 (the xentrace daemon's pass that
 // read the request, Dom0.service) reaches its call k (k = 1, 2, ...) at
-//   t0 + launch + (k - 1) x call + work_k x byte
-// and ends at t0 + launch + n x call + work_end x byte, where launch is the
+//   t0 + launch + (k - 1) x call + insns_k x insn
+// and ends at t0 + launch + n x call + insns_end x insn, where launch is the
 // cost profile's vmiLaunch (fork/exec + LibVMI init), call its libvmiCall
-// (one LibVMI read: map + copy), byte its vmiWorkByte, and work the program's
-// own deterministic progress measure: the bytes it has moved through libvmi
-// (in and out) plus the bytes it has written to stdout and stderr (a proxy
-// for its compute: the sandbox counts no Wasm instructions yet). Every cost
-// is in src/xen/cost-profiles.ts with its source.
+// (one LibVMI read: map + copy), insn its vmiWasmInsn, and insns_k the Wasm
+// instructions the program has executed by then, the call included: its own
+// deterministic progress measure, counted by a counter the sandbox injects
+// into its binary (sandbox/insn-counter.ts). Every cost is in
+// src/xen/cost-profiles.ts with its source.
 //
 // Left out: contention on Dom0's CPU (each program has a timeline of its own,
 // as if Dom0 had a CPU per program); the program's wall clock (WASI
@@ -24,7 +24,7 @@
 import type { ProgramClock } from './sandbox/index.js';
 
 /** The modelled costs of a program on Dom0's CPU, TSC cycles (CostProfile.vmiLaunch, libvmiCall, vmiWorkByte). */
-export interface VtimeCosts { launch: number; call: number; byte: number }
+export interface VtimeCosts { launch: number; call: number; insn: number }
 
 type Event = { at: bigint; resolve: (ok: boolean) => void; end: boolean };
 
@@ -41,26 +41,26 @@ export class ProgramTimeline implements ProgramClock {
   constructor(private readonly co: Dom0Vtime, readonly startAt: bigint, readonly seq: number,
               private readonly limitCycles: bigint, private readonly onEnd: (at: bigint) => void) {}
 
-  /** The instant of call number `calls` + 1 (or the end after `calls` calls) after `work` bytes. */
-  instant(calls: number, work: number): bigint {
+  /** The instant of call number `calls` + 1 (or the end after `calls` calls) after `insns` Wasm instructions. */
+  instant(calls: number, insns: number): bigint {
     const c = this.co.costs;
-    return this.startAt + BigInt(c.launch) + BigInt(calls) * BigInt(c.call) + BigInt(work) * BigInt(c.byte);
+    return this.startAt + BigInt(c.launch) + BigInt(calls) * BigInt(c.call) + BigInt(insns) * BigInt(c.insn);
   }
 
-  call(calls: number, work: number): Promise<boolean> {
-    let at = this.instant(calls - 1, work);
+  call(calls: number, insns: number): Promise<boolean> {
+    let at = this.instant(calls - 1, insns);
     const ok = at - this.startAt <= this.limitCycles;
     if (!ok) { at = this.startAt + this.limitCycles; this.stoppedAt = at; }
     return new Promise<boolean>((resolve) => this.co.post(this, { at, resolve, end: false }, ok));
   }
 
   /**
-   * The program ended after `calls` calls and `work` bytes; `timedOut`: its time limit
+   * The program ended after `calls` calls and `insns` instructions; `timedOut`: its time limit
    * stopped it (a loop without calls: the host's watchdog), so it ends at the limit.
    */
-  end(calls: number, work: number, timedOut: boolean): void {
+  end(calls: number, insns: number, timedOut: boolean): void {
     if (this.ended || this.pending?.end) return;
-    const at = this.stoppedAt ?? (timedOut ? this.startAt + this.limitCycles : this.instant(calls, work));
+    const at = this.stoppedAt ?? (timedOut ? this.startAt + this.limitCycles : this.instant(calls, insns));
     this.co.post(this, { at, resolve: () => {}, end: true }, true);
   }
 

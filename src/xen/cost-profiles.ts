@@ -54,8 +54,8 @@ export interface CostProfile {
   vmiLaunch: Cited;
   /** Dom0: one libvmi call of a VMI program (LibVMI's map of the guest page + copy), cycles. */
   libvmiCall: Cited;
-  /** Dom0: a VMI program's own work per byte it moves through libvmi or prints (its progress measure), cycles. */
-  vmiWorkByte: Cited;
+  /** Dom0: one Wasm instruction of a VMI program (its compute between libvmi calls), cycles. */
+  vmiWasmInsn: Cited;
 }
 
 const SRC = {
@@ -66,8 +66,7 @@ const SRC = {
   rdtscpMeasured: 'measured here on an x86-64 Xeon (REFERENCE.md): native RDTSCP ~33 cycles',
   xentracePoll: 'tools/xentrace (REFERENCE.md): the daemon polls every 100 ms',
   libvmiCall: 'assumed (~1 us: LibVMI\'s xenforeignmemory map of the guest page + copy, one call)',
-  vmiWorkByte: 'assumed (a few instructions per byte the program reads from the guest or prints: parse, format; '
-    + 'the sandbox counts bytes, not Wasm instructions)',
+  vmiWasmInsn: 'assumed (an optimising Wasm compiler emits about one x86 instruction per Wasm instruction; ~1 cycle each)',
 } as const;
 
 /** Handler work shared by the profiles: the RDTSC rows from tscmode.txt, the rest assumed. */
@@ -119,7 +118,7 @@ export const HASWELL: CostProfile = {
   vmPause: { value: 10_000, source: 'assumed (IPI + exit round trip to stop the vCPU, then unpause: a few exit round trips)' },
   vmiLaunch: { value: 3_400_000, source: 'assumed (~1 ms at 3.4 GHz: fork/exec of the VMI program and LibVMI init)' },
   libvmiCall: { value: 3_400, source: `${SRC.libvmiCall} at 3.4 GHz` },
-  vmiWorkByte: { value: 10, source: SRC.vmiWorkByte },
+  vmiWasmInsn: { value: 1, source: SRC.vmiWasmInsn },
 };
 
 export const ICELAKE_SP: CostProfile = {
@@ -150,7 +149,7 @@ export const ICELAKE_SP: CostProfile = {
   vmPause: { value: 10_000, source: 'assumed (IPI + exit round trip to stop the vCPU, then unpause: a few exit round trips)' },
   vmiLaunch: { value: 2_300_000, source: 'assumed (~1 ms at 2.3 GHz: fork/exec of the VMI program and LibVMI init)' },
   libvmiCall: { value: 2_300, source: `${SRC.libvmiCall} at 2.3 GHz` },
-  vmiWorkByte: { value: 10, source: SRC.vmiWorkByte },
+  vmiWasmInsn: { value: 1, source: SRC.vmiWasmInsn },
 };
 
 /**
@@ -174,7 +173,7 @@ export const PLACEHOLDER: CostProfile = {
   vmPause: { value: 10_000, source: 'assumed (placeholder)' },
   vmiLaunch: { value: 2_000_000, source: 'assumed (~1 ms at 2 GHz)' },
   libvmiCall: { value: 2_000, source: `${SRC.libvmiCall} at 2 GHz` },
-  vmiWorkByte: { value: 10, source: SRC.vmiWorkByte },
+  vmiWasmInsn: { value: 1, source: SRC.vmiWasmInsn },
 };
 
 export const PROFILES: Readonly<Record<string, CostProfile>> = {
@@ -207,8 +206,8 @@ export function dom0Costs(p: CostProfile): { virqDelivery: number; dom0Wakeup: n
 }
 
 /** A VMI program's costs on Dom0's virtual time (src/dom0/vtime.ts VtimeCosts shape). */
-export function vmiProgramCosts(p: CostProfile): { launch: number; call: number; byte: number } {
-  return { launch: p.vmiLaunch.value, call: p.libvmiCall.value, byte: p.vmiWorkByte.value };
+export function vmiProgramCosts(p: CostProfile): { launch: number; call: number; insn: number } {
+  return { launch: p.vmiLaunch.value, call: p.libvmiCall.value, insn: p.vmiWasmInsn.value };
 }
 
 /** Applies the per-operation instruction costs to the CPU (every class not listed stays at 1 cycle). */

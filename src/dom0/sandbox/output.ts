@@ -29,13 +29,6 @@ export class SharedOutput {
     this.ctl = new Int32Array(this.buffer, 0, 8);
   }
 
-  /** Bytes the program has written to stdout and stderr so far, kept or dropped. */
-  written(): number {
-    let n = 0;
-    for (const s of [0, 1]) n += Atomics.load(this.ctl, OUT_LAYOUT.LEN + s) + Atomics.load(this.ctl, OUT_LAYOUT.DROPPED + s);
-    return n;
-  }
-
   /** Stream `s` (0 stdout, 1 stderr) as text, with the dropped-bytes note. */
   text(s: number): string {
     const n = Atomics.load(this.ctl, OUT_LAYOUT.LEN + s), dropped = Atomics.load(this.ctl, OUT_LAYOUT.DROPPED + s);

@@ -15,10 +15,10 @@ export const DATA_SIZE = 1 << 20;
 /** The control block: Int32 indices, byte offsets, BigInt64 slots (from ARGS_BYTE) and STATUS values. */
 export const CTL_LAYOUT = {
   REQ: 0, RESP: 1, OP: 2, NARGS: 3, INLEN: 4, CAP: 5, OUTLEN: 6, STATUS: 7,
-  ARGS_BYTE: 64, RET_SLOT: 6, VALUE_SLOT: 7, DATA_BYTE: 128,
+  ARGS_BYTE: 64, INSN_SLOT: 5, RET_SLOT: 6, VALUE_SLOT: 7, DATA_BYTE: 128,
   ST_OK: 0, ST_ABORT: 1,
 } as const;
-const { REQ, RESP, OP, INLEN, CAP, OUTLEN, STATUS, ARGS_BYTE, RET_SLOT, VALUE_SLOT, DATA_BYTE, ST_OK, ST_ABORT } = CTL_LAYOUT;
+const { REQ, RESP, OP, INLEN, CAP, OUTLEN, STATUS, ARGS_BYTE, INSN_SLOT, RET_SLOT, VALUE_SLOT, DATA_BYTE, ST_OK, ST_ABORT } = CTL_LAYOUT;
 
 type WaitAsync = (a: Int32Array, i: number, v: number, t?: number) => { async: false; value: string } | { async: true; value: Promise<string> };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
@@ -31,6 +31,9 @@ export class RpcServer {
   private readonly data = new Uint8Array(this.buffer, DATA_BYTE, DATA_SIZE);
   private seen = 0;
   private stopped = false;
+
+  /** The program's instruction count at the pending call ('vtime' mode: insn-counter.ts; else 0). */
+  insns(): bigint { return this.bigs[INSN_SLOT]; }
 
   /** The pending call's op (an index into LIBVMI_ABI, unchecked). */
   op(): number { return Atomics.load(this.ctl, OP); }

@@ -11,8 +11,9 @@
 // LibVMI program as a process; the sandbox is that process's stand-in.
 //
 // Limits: wall-clock time (the worker is terminated: loops end; in 'vtime'
-// mode the watchdog counts only the time the program runs, not the time it
-// waits for Dom0, and the clock checks the limit in virtual time), an
+// mode the clock checks the limit in virtual time at each call, and a host
+// watchdog of at least VTIME_WATCHDOG_MIN_MS, counting only the time the
+// program runs, not the time it waits for Dom0, stops loops without calls), an
 // optional number of libvmi calls, the program's linear memory (the
 // module's memory maximum is lowered to the limit before compiling,
 // rewrite.ts, so memory.grow fails past it), the worker's JS heap, and
@@ -26,6 +27,7 @@ import type { Vmi } from '../libvmi/index.js';
 import { ABI_DATA, LIBVMI_ABI, type HostResult } from './abi.js';
 import { WASM_PAGE_BYTES } from './rewrite.js';
 import { compileProgram, loadRuntime } from './module-cache.js';
+import { INSN_COUNTER_EXPORT } from './insn-counter.js';
 import { WorkerPool, type SandboxOptions } from './pool.js';
 import { RpcServer, CTL_LAYOUT, DATA_SIZE } from './rpc.js';
 import { SharedOutput, OutputCapture, OUT_LAYOUT, writeOutFiles } from './output.js';
@@ -50,8 +52,8 @@ export interface SandboxResult {
   files: string[];
   /** Pauses the program left in place (vmi_pause_vm without vmi_resume_vm), undone by the sandbox. */
   pausesReleased: number;
-  /** 'vtime' mode: the program's progress measure at its end (bytes moved through libvmi, in and out, plus bytes written to stdout and stderr). */
-  work?: number;
+  /** 'vtime' mode: the Wasm instructions the program executed (insn-counter.ts), as last reported. */
+  insns?: number;
 }
 
 /**
@@ -60,10 +62,10 @@ export interface SandboxResult {
  */
 export interface ProgramClock {
   /**
-   * The program makes its call number `calls` (1, 2, ...) after `work` bytes of progress; resolves
-   * when Dom0 may serve it (the guest has run to its instant), false when its time limit passed first.
+   * The program makes its call number `calls` (1, 2, ...) after executing `insns` Wasm instructions;
+   * resolves when Dom0 may serve it (the guest has run to its instant), false when its time limit passed first.
    */
-  call(calls: number, work: number): Promise<boolean>;
+  call(calls: number, insns: number): Promise<boolean>;
 }
 
 export interface SandboxRunOptions {
@@ -115,6 +117,13 @@ function checkOptions(o: SandboxRunOptions): void {
   if (o.mode === 'vtime' && !o.clock) throw new TypeError('VMI launcher: mode "vtime" needs a clock');
 }
 
+/**
+ * 'vtime' mode: the host watchdog's least period, ms. The limit is kept in virtual time at each call;
+ * the watchdog only catches a program that never calls again (a loop), so it must not race a program
+ * that is merely slow on a loaded host.
+ */
+export const VTIME_WATCHDOG_MIN_MS = 1000;
+
 const callLimitMessage = (calls: number, max: number) => `call limit: stopped at libvmi call ${calls} (the limit is ${max})`;
 const timeLimitMessage = (ms: number) => `time limit: stopped after ${ms} ms (the program was still running)`;
 
@@ -143,7 +152,7 @@ export class Sandbox {
     if (maxPages < 1) throw new RangeError('VMI launcher: memoryLimitMiB must allow at least one 64 KiB page');
     let module: WebAssembly.Module;
     try {
-      module = compileProgram(program, maxPages);
+      module = compileProgram(program, maxPages, o.mode === 'vtime');
     } catch (e) {
       return fail('load', (e as Error).message);
     }
@@ -170,8 +179,7 @@ export class Sandbox {
     let launchNs: number | undefined;
     let finished = false;
     const clock = o.mode === 'vtime' ? o.clock : undefined;
-    let moved = 0;   // 'vtime': bytes moved through libvmi so far, in and out
-    const work = () => moved + output.written();
+    let insns = 0;   // 'vtime': the program's instruction count, as last reported
 
     return new Promise<SandboxResult>((resolveRun) => {
       let timer: NodeJS.Timeout | undefined;
@@ -201,7 +209,7 @@ export class Sandbox {
         };
         if (launchNs !== undefined) res.launchNs = launchNs;
         if (error !== undefined) { res.error = error; res.errorKind = errorKind; }
-        if (clock) res.work = work();
+        if (clock) res.insns = insns;
         resolveRun(res);
       };
 
@@ -222,9 +230,7 @@ export class Sandbox {
         const { vals, input, cap } = rpc.args(op);
         const serve = (): HostResult | undefined => {
           try {
-            const r = spec.host(vmi, vals, input, cap);
-            moved += (input?.length ?? 0) + Math.min(r.data?.length ?? 0, cap);
-            return r;
+            return spec.host(vmi, vals, input, cap);
           } catch (e) {
             finish({ exitCode: null, errorKind: 'error', error: `Dom0 failed serving libvmi.${spec.name}: ${(e as Error).message}` });
             return undefined;
@@ -233,16 +239,19 @@ export class Sandbox {
         if (!clock) return serve();
         // The program waits for Dom0 (the guest runs to the call's instant): the watchdog sleeps meanwhile.
         clearTimeout(timer);
-        return clock.call(calls, work()).then((ok) => {
+        insns = Number(rpc.insns());
+        return clock.call(calls, insns).then((ok) => {
           if (finished) return undefined;
           if (!ok) { timeLimit(); return undefined; }
           const r = serve();
-          if (!finished) timer = setTimeout(timeLimit, o.timeLimitMs);
+          if (!finished) armWatchdog();
           return r;
         });
       };
+      // 'vtime': the watchdog runs only while the program does (from its start, between calls).
+      const armWatchdog = () => { timer = setTimeout(timeLimit, Math.max(o.timeLimitMs, VTIME_WATCHDOG_MIN_MS)); };
 
-      timer = setTimeout(timeLimit, o.timeLimitMs);
+      if (!clock) timer = setTimeout(timeLimit, o.timeLimitMs);
 
       worker.on('error', (e: Error) => {
         const oom = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
@@ -251,8 +260,9 @@ export class Sandbox {
       worker.on('exit', (code: number) => {
         finish({ exitCode: null, errorKind: 'sandbox', error: `the sandbox exited unexpectedly (code ${code})` });
       });
-      worker.on('message', (m: { type?: string; exitCode: number | null; error?: { kind: string; message: string }; files?: Array<{ name: string; data: Uint8Array }> }) => {
+      worker.on('message', (m: { type?: string; exitCode: number | null; error?: { kind: string; message: string }; files?: Array<{ name: string; data: Uint8Array }>; insns?: bigint }) => {
         if (m?.type !== 'done') return;
+        if (m.insns !== undefined) insns = Number(m.insns);
         const kind: SandboxErrorKind | undefined = m.error ? (m.error.kind === 'trap' ? 'trap' : 'error') : undefined;
         finish({ exitCode: m.exitCode, error: m.error?.message, errorKind: kind, files: m.files });
       });
@@ -267,11 +277,13 @@ export class Sandbox {
           worker.postMessage({
             module, argv: o.argv, env: o.env ?? {}, abi: ABI_DATA, ctlLayout: CTL_LAYOUT, outLayout: OUT_LAYOUT,
             ctl: rpc.buffer, out: output.buffer, dataSize: DATA_SIZE, outSize: output.size, maxFileBytes: o.maxFileBytes,
+            insnCounter: clock ? INSN_COUNTER_EXPORT : undefined,
           });
         } catch (e) {
           finish({ exitCode: null, errorKind: 'sandbox', error: `cannot hand the program to the sandbox: ${(e as Error).message}` });
           return;
         }
+        if (clock) armWatchdog();
         // 'vtime': waits for the next call without end (the watchdog or the program's end stops it).
         rpc.serve(onCall, clock ? () => Infinity : () => o.timeLimitMs - since() / 1e6);
       });
