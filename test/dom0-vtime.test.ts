@@ -36,9 +36,10 @@ const readJiffies = (out: number) => [...i32c(16), ...i32c(7), ...i32c(out), ...
  * jiffies again (call 2) and exits with (second << 16) | (first & 0xffff). Its instruction
  * count is 4 at call 1 and 16 + 8n at call 2 (see insn-counter.ts for the runs it counts).
  */
-const jiffiesTwice = (n: number) => wasm({
-  imports: [readKsym, procExit], locals: [I32], data: [[16, 'jiffies']],
+const jiffiesTwice = (n: number, o: { imports?: Imp[]; first?: number[] } = {}) => wasm({
+  imports: [readKsym, procExit, ...(o.imports ?? [])], locals: [I32], data: [[16, 'jiffies']],
   start: [
+    ...(o.first ?? []),
     ...readJiffies(0),
     DROP, ...i32c(n), 0x21, 0, 0x02, 0x40,              // drop; local0 = n; block
     0x03, 0x40,                                          //   loop
@@ -106,6 +107,16 @@ describe('Dom0 on virtual time: a co-simulation (issue 11; Xen timer.c shape, Do
       expect(code >>> 16).toBe(code & 0xffff);
       expect(s.vmi_programs[0].start_vcycles).toBeUndefined();
     }
+  });
+
+  it('vmi_pause_vm holds the guest while virtual time goes on; the pause is undone at the end', async () => {
+    const pauseVm: Imp = { mod: 'libvmi', name: 'pause_vm', params: [], results: [I32] };
+    const s = await runImageWithLaunches({ vmi: {}, launchConfig: config(save('jiffies-paused.wasm',
+      jiffiesTwice(1_000_000, { imports: [pauseVm], first: [...call(2), DROP] }))) });
+    const p = s.vmi_programs[0];
+    expect(p.exit_code! >>> 16).toBe(p.exit_code! & 0xffff);
+    expect(p.end_vcycles! - p.start_vcycles!).toBeGreaterThan(8_000_000);
+    expect(s.exit.status).toBe(0);
   });
 
   it('the time limit stops a program that loops making calls at its limit in virtual time, and one that loops without calls', async () => {
