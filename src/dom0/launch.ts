@@ -173,6 +173,7 @@ export class LaunchModule {
       p = new Promise<void>((res) => { ended = res; });
       const tl = vt.begin(h.dom0At, this.cfg.timeLimitMs, (at) => {
         rec.endVcycles = at;
+        result!.pausesReleased = this.vmi.releasePauses();   // vmi_pause_vm held to the end's instant
         const ns = Number(at - h.dom0At) * 1e6 / this.d.tscKhz;
         report(result!, `${fmtNs(ns)} of modelled Dom0 time (${hostTime(result!)})`);
         ended();

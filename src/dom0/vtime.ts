@@ -23,22 +23,21 @@
 // clock_time_get still reads the host's).
 import type { ProgramClock } from './sandbox/index.js';
 
-/** The modelled costs of a program on Dom0's CPU, TSC cycles (CostProfile.vmiLaunch, libvmiCall, vmiWorkByte). */
+/** The modelled costs of a program on Dom0's CPU, TSC cycles (CostProfile.vmiLaunch, libvmiCall, vmiWasmInsn). */
 export interface VtimeCosts { launch: number; call: number; insn: number }
 
-type Event = { at: bigint; resolve: (ok: boolean) => void; end: boolean };
+/** What a program waits at: its next call (served, or refused at the time limit: ok false) or its end. */
+interface ClockEvent { at: bigint; end: boolean; ok: boolean; resolve: (ok: boolean) => void }
 
 /** One program's timeline: its start, its calls' instants, its end. */
 export class ProgramTimeline implements ProgramClock {
   /** The event the program waits at (its next call, or its end), once posted. */
-  pending?: Event;
+  pending?: ClockEvent;
   ended = false;
-  /** The instant of its end, once the guest has been run to it. */
-  endAt?: bigint;
   /** Set when a call's instant fell past the time limit: the program is stopped there. */
   private stoppedAt?: bigint;
 
-  constructor(private readonly co: Dom0Vtime, readonly startAt: bigint, readonly seq: number,
+  constructor(private readonly co: Dom0Vtime, readonly startAt: bigint,
               private readonly limitCycles: bigint, private readonly onEnd: (at: bigint) => void) {}
 
   /** The instant of call number `calls` + 1 (or the end after `calls` calls) after `insns` Wasm instructions. */
@@ -51,7 +50,7 @@ export class ProgramTimeline implements ProgramClock {
     let at = this.instant(calls - 1, insns);
     const ok = at - this.startAt <= this.limitCycles;
     if (!ok) { at = this.startAt + this.limitCycles; this.stoppedAt = at; }
-    return new Promise<boolean>((resolve) => this.co.post(this, { at, resolve, end: false }, ok));
+    return new Promise<boolean>((resolve) => this.co.post(this, { at, end: false, ok, resolve }));
   }
 
   /**
@@ -61,32 +60,30 @@ export class ProgramTimeline implements ProgramClock {
   end(calls: number, insns: number, timedOut: boolean): void {
     if (this.ended || this.pending?.end) return;
     const at = this.stoppedAt ?? (timedOut ? this.startAt + this.limitCycles : this.instant(calls, insns));
-    this.co.post(this, { at, resolve: () => {}, end: true }, true);
+    this.co.post(this, { at, end: true, ok: true, resolve: () => {} });
   }
 
   /** The runner has brought the guest to the pending event's instant. */
-  release(ok: boolean): void {
+  release(): void {
     const e = this.pending!;
     this.pending = undefined;
-    if (e.end) { this.ended = true; this.endAt = e.at; this.onEnd(e.at); }
-    e.resolve(ok);
+    if (e.end) { this.ended = true; this.onEnd(e.at); }
+    e.resolve(e.ok);
   }
 }
 
 /** The co-simulation: Dom0's programs' timelines and the runner's lock-step with them. */
 export class Dom0Vtime {
+  /** Running programs, in launch order (which breaks ties between equal instants). */
   private readonly active: ProgramTimeline[] = [];
-  private seq = 0;
   private wake?: () => void;
   private closed = false;
-  /** Per posted event: whether it may be served (false: the time limit stopped it there). */
-  private readonly oks = new WeakMap<ProgramTimeline, boolean>();
 
   constructor(readonly costs: VtimeCosts, readonly cyclesPerMs: number) {}
 
   /** A program starts at `startAt`; its timeline stays active until its end is served. */
   begin(startAt: bigint, timeLimitMs: number, onEnd: (at: bigint) => void): ProgramTimeline {
-    const t = new ProgramTimeline(this, startAt, this.seq++, BigInt(Math.round(timeLimitMs * this.cyclesPerMs)), onEnd);
+    const t = new ProgramTimeline(this, startAt, BigInt(Math.round(timeLimitMs * this.cyclesPerMs)), onEnd);
     this.active.push(t);
     return t;
   }
@@ -95,9 +92,8 @@ export class Dom0Vtime {
   get busy(): boolean { return this.active.length > 0; }
 
   /** A program waits at an event. After close() (the guest is gone) it is served at once. */
-  post(t: ProgramTimeline, e: Event, ok: boolean): void {
+  post(t: ProgramTimeline, e: ClockEvent): void {
     t.pending = e;
-    this.oks.set(t, ok);
     if (this.closed) { this.serve(t); return; }
     const w = this.wake;
     this.wake = undefined;
@@ -117,9 +113,8 @@ export class Dom0Vtime {
 
   /** Serves `t`'s pending event (the guest has been run to its instant). */
   serve(t: ProgramTimeline): void {
-    const ok = this.oks.get(t) ?? true;
     if (t.pending?.end) this.active.splice(this.active.indexOf(t), 1);
-    t.release(ok);
+    t.release();
   }
 
   /** The guest will not run again: every event from now on is served as it comes. */

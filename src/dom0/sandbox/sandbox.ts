@@ -92,7 +92,7 @@ export interface SandboxRunOptions {
    * 'vtime': a sandbox thread whose calls wait for `clock` (Dom0 on virtual time).
    */
   mode?: 'worker' | 'inline' | 'vtime';
-  /** 'vtime' mode: when each call may be served. */
+  /** 'vtime' mode: when each call may be served. The clock's owner undoes pauses left behind, at the program's end. */
   clock?: ProgramClock;
 }
 
@@ -193,7 +193,8 @@ export class Sandbox {
         worker.removeAllListeners('message');
         worker.on('error', () => {});
         void worker.terminate().catch(() => {});
-        const pausesReleased = vmi.releasePauses();
+        // 'vtime': the program holds its pauses to its end's virtual instant; the clock's owner undoes them then.
+        const pausesReleased = clock ? 0 : vmi.releasePauses();
         let files: string[] = [];
         let error = r.error, errorKind = r.errorKind;
         if (r.files && r.files.length > 0) {
