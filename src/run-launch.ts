@@ -3,8 +3,8 @@
 // src/dom0/launch.ts):
 //   vtime   (default) a co-simulation on the one virtual clock: the runner
 //           waits for each program's next libvmi call, runs the guest up to
-//           that call's modelled instant (src/dom0/vtime.ts), then lets Dom0
-//           serve it. Deterministic on any host, at any load.
+//           that call's modelled instant (src/dom0/vtime.ts), where a timer on
+//           Dom0's CPU serves it. Deterministic on any host, at any load.
 //   worker  the program races the guest on host time: the guest runs in
 //           slices and calls are served between them (for experiments; what
 //           the guest does meanwhile depends on the host).
@@ -83,8 +83,14 @@ function runGuestTo(d: Domain, at: bigint, opts: LaunchRunOptions): StopReason |
   return undefined;
 }
 
-/** vtime: the guest in lock-step with Dom0's programs on the one virtual clock. */
+/**
+ * vtime: the guest in lock-step with Dom0's programs on the one virtual clock. Each program
+ * event (its next libvmi call, or its end) becomes a timer on Dom0's CPU (src/xen/timer.ts) at its
+ * instant; the guest runs up to that instant and Dom0's turn (Scheduler.dom0Turn) serves it, after
+ * any of Dom0's other wake-ups due first.
+ */
 async function runOnVirtualTime(p: PreparedRun, vt: Dom0Vtime, opts: LaunchRunOptions): Promise<StopReason> {
+  const d = p.d;
   const slice = opts.sliceInsns ?? 200_000n;
   let stop: StopReason | undefined;
   for (;;) {
@@ -92,13 +98,18 @@ async function runOnVirtualTime(p: PreparedRun, vt: Dom0Vtime, opts: LaunchRunOp
       // Every running program waits at its next call (or end): the earliest is served at its instant.
       const t = await vt.next();
       if (!t) continue;
-      stop ??= runGuestTo(p.d, t.pending!.at, opts);
-      vt.serve(t);
+      if (stop) { vt.serve(t); continue; }        // the guest has stopped: Dom0 serves at once
+      let served = false;
+      const timer = d.timers.initTimer(() => { d.timers.killTimer(timer); served = true; vt.serve(t); }, d.sched.dom0Cpu);
+      d.timers.setTimer(timer, t.pending!.at);
+      stop = runGuestTo(d, t.pending!.at, opts);
+      if (!served && !stop) d.sched.dom0Turn();
+      if (!served) { d.timers.killTimer(timer); vt.serve(t); }   // the run ended before the instant
       continue;
     }
     if (stop) return stop;
     // No program running: the guest runs on; Dom0's wake-ups (and launches) happen at its VM entries.
-    const r = runSlice(p.d, slice, opts);
+    const r = runSlice(d, slice, opts);
     if (!r.over) stop = r.stop;
   }
 }

@@ -1,11 +1,13 @@
 // Dom0's VMI programs on the guest's virtual time: a co-simulation. A
 // program still runs sandboxed in its own thread on host time, but its
 // progress is measured in modelled time on Dom0's CPU, and the guest is run
-// exactly up to the virtual instant of each of the program's libvmi calls
-// before the call is served from guest memory as it is at that instant. The
-// host waits (in host time) for the program's next call; nothing that shapes
-// the run reads the host's clock, so a run is the same every time, on any
-// host, at any load.
+// up to the virtual instant of each of the program's libvmi calls (the first
+// instruction boundary at or after it) before the call is served, by a timer
+// on Dom0's CPU, from guest memory as it is at that instant (the runner:
+// src/run-launch.ts). The host waits (in host time) for the program's next
+// call; nothing that shapes the run reads the host's clock (but a watchdog
+// for programs that never call again), so a run is the same every time, on
+// any host, at any load.
 //
 // A program launched at virtual time t0 (the xentrace daemon's pass that
 // read the request, Dom0.service) reaches its call k (k = 1, 2, ...) at
