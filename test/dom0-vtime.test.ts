@@ -5,14 +5,14 @@
 // before the call is served. The run is the same every time, whatever the host's load.
 import { describe, it, expect } from 'vitest';
 import { Worker } from 'node:worker_threads';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { I32, I64, wasm, i32c, call, DROP, type Imp } from './helpers/wasm.js';
 import { runImageWithLaunches } from '../src/run-launch.js';
 import { runImage } from '../src/run.js';
-import { loadLaunchConfig, defaultProfile } from '../src/dom0/launch.js';
+import { loadLaunchConfig, defaultProfile, bundledProgram } from '../src/dom0/launch.js';
 import { Vmi, eptDomainAccess } from '../src/dom0/libvmi/index.js';
 import { Dom0Vtime } from '../src/dom0/vtime.js';
 import { injectInsnCounter, INSN_COUNTER_EXPORT } from '../src/dom0/sandbox/insn-counter.js';
@@ -78,6 +78,15 @@ describe('Dom0 on virtual time: a co-simulation (issue 11; Xen timer.c shape, Do
       (inst.exports._start as () => void)();
       expect((inst.exports[INSN_COUNTER_EXPORT] as WebAssembly.Global).value).toBe(BigInt(2 + 2 + 8 * n + 3 + 1));
     }
+  });
+
+  it('every bundled program still validates with the counter; an opcode it cannot read is refused by name', () => {
+    for (const name of ['process-list', 'syscall-check', 'map-addr', 'dump-memory', 'vmi-request']) {
+      const bytes = new Uint8Array(readFileSync(bundledProgram(name)));
+      const mod = new WebAssembly.Module(injectInsnCounter(bytes) as Uint8Array<ArrayBuffer>);
+      expect(WebAssembly.Module.exports(mod).map((e) => e.name)).toContain(INSN_COUNTER_EXPORT);
+    }
+    expect(() => injectInsnCounter(wasm({ start: [0xf0] }))).toThrow('cannot count the instructions of function 0: unsupported opcode 0xf0 at offset');
   });
 
   it('a call\'s instant is launch + calls x call cost + instructions x their cost, and it sees the guest\'s memory as it is then', async () => {
