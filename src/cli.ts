@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { ExecEnv } from './exec.js';
 import { runImage, parseCount, parseVtime, checkMem, RunOptionError, type RunSummary, type RunOptions } from './run.js';
 import { runImageWithLaunches } from './run-launch.js';
-import { loadLaunchConfig, LaunchConfigError } from './dom0/launch.js';
+import { loadLaunchConfig, LaunchConfigError, LAUNCH_MODES, type LaunchMode } from './dom0/launch.js';
 import { ImageError } from './xen/elf.js';
 import { PROFILES, getProfile } from './xen/cost-profiles.js';
 import { benchCommand, BenchUsageError } from './bench/command.js';
@@ -36,7 +36,7 @@ async function execCommand(batch: string): Promise<number> {
 interface RunArgs {
   image?: string; maxInsns?: string; maxVtime?: string; mem?: string; cmdline?: string; systemMap?: string; json?: boolean;
   vmi?: boolean; views?: number; notify?: 'immediate' | 'tbuf'; trace?: string;
-  vmiMode?: 'worker' | 'inline'; vmiConfig?: string; profile?: string;
+  vmiMode?: LaunchMode | 'inline'; vmiConfig?: string; profile?: string;
 }
 
 /** `vmfunc-vmi run`: options to RunOptions, the console to stdout (stderr with --json), the guest's status out. */
@@ -142,7 +142,7 @@ export async function main(argv: string[]): Promise<void> {
           .option('max-vtime', { type: 'string', describe: 'stop at this virtual time: TSC cycles, or a number with ns, us, ms or s' })
           .option('json', { type: 'boolean', describe: 'print a JSON summary on stdout (the console goes to stderr)' })
           .option('trace', { type: 'string', describe: 'write the xentrace file (HVM trace points on) to FILE' })
-          .option('vmi-mode', { choices: ['worker', 'inline'] as const, describe: 'VMI programs run concurrently in a sandbox thread (default), or inline at the next slice (deterministic)' })
+          .option('vmi-mode', { choices: LAUNCH_MODES, describe: 'how a VMI program runs beside the guest: vtime (default): in its sandbox thread on the guest\'s virtual time, the guest running up to each libvmi call\'s modelled instant: launch + calls x call cost + the Wasm instructions the program executed x their cost, from the cost profile; deterministic; worker: on host time, racing the guest (for experiments: depends on the host\'s load); pause (alias inline): to its end while the guest waits (deterministic)' })
           .option('vmi-config', { type: 'string', describe: 'launch configuration (JSON): {"programs":{"1":"process-list",...},"time_limit_ms":..,"memory_limit_mib":..,"out_dir":..}' })
           .example('$0 run', 'boot the bundled TVM')
           .example('$0 run --json --max-vtime 50ms', 'summary of at most 50 ms of virtual time')
@@ -153,7 +153,7 @@ export async function main(argv: string[]): Promise<void> {
             maxVtime: a.maxVtime as string | undefined, mem: a.mem as string | undefined, cmdline: a.cmdline as string | undefined,
             systemMap: a.systemMap as string | undefined, json: a.json as boolean | undefined,
             vmi: a.vmi as boolean, views: a.views as number | undefined, notify: a.notify as 'immediate' | 'tbuf' | undefined,
-            trace: a.trace as string | undefined, vmiMode: a.vmiMode as 'worker' | 'inline' | undefined,
+            trace: a.trace as string | undefined, vmiMode: a.vmiMode as LaunchMode | 'inline' | undefined,
             vmiConfig: a.vmiConfig as string | undefined, profile: a.profile as string | undefined });
         })
       .command('debug [image]', 'step-debug VM exits: an interactive console (or --script FILE), or a gdb stub (--gdb PORT)',

@@ -1,15 +1,25 @@
-// `vmfunc-vmi run` with Dom0's launch module: the guest runs in slices so that
-// VMI programs started on demand (in sandbox threads) are served between them,
-// concurrently with the guest -- no pause -- or, in the inline mode used by
-// tests, to completion at the next slice boundary (deterministic).
-import { prepareRun, summarizeRun, type RunOptions, type RunSummary } from './run.js';
+// `vmfunc-vmi run` with Dom0's launch module: VMI programs started on demand
+// (in sandbox threads) beside the guest, in one of three modes (LaunchMode,
+// src/dom0/launch.ts):
+//   vtime   (default) a co-simulation on the one virtual clock: the runner
+//           waits for each program's next libvmi call, runs the guest up to
+//           that call's modelled instant (src/dom0/vtime.ts), where a timer on
+//           Dom0's CPU serves it. Deterministic on any host, at any load.
+//   worker  the program races the guest on host time: the guest runs in
+//           slices and calls are served between them (for experiments; what
+//           the guest does meanwhile depends on the host).
+//   pause   the program runs to its end at the next slice boundary while the
+//           guest waits ('inline' is its old name). Deterministic.
+import { prepareRun, summarizeRun, type PreparedRun, type RunOptions, type RunSummary } from './run.js';
 import type { StopReason } from './xen/sched.js';
-import { LaunchModule, DEFAULT_LAUNCH_CONFIG, type LaunchConfig, type LaunchMode } from './dom0/launch.js';
+import type { Domain } from './xen/domain.js';
+import { LaunchModule, DEFAULT_LAUNCH_CONFIG, launchMode, type LaunchConfig, type LaunchMode } from './dom0/launch.js';
+import type { Dom0Vtime } from './dom0/vtime.js';
 
 export interface LaunchRunOptions extends RunOptions {
   launchConfig?: LaunchConfig;
-  /** 'worker' (default): programs run concurrently with the guest; 'inline': deterministic. */
-  launchMode?: LaunchMode;
+  /** 'vtime' (default): on virtual time, deterministic; 'worker': host-time race; 'pause' (alias 'inline'): the guest waits. */
+  launchMode?: LaunchMode | 'inline';
   /** Guest instructions per slice between Dom0's turns (default 200,000). */
   sliceInsns?: bigint;
   /** The launch module's log and each program's output. */
@@ -28,13 +38,96 @@ export interface VmiProgramSummary {
   host_ms?: number;
   launch_ms?: number;
   libvmi_calls?: number;
-  /** Guest instructions retired while the program ran (0 when inline: the guest waited). */
+  /** Guest instructions retired while the program ran (pause mode: those of the slice's rest; the guest waited for the program). */
   guest_insns_during?: number;
+  /** vtime: the program's modelled start (the daemon's pass) and end, virtual cycles. */
+  start_vcycles?: number;
+  end_vcycles?: number;
+  /** vtime: the Wasm instructions the program executed (its compute, counted in the sandbox). */
+  wasm_insns?: number;
 }
 
 export interface LaunchRunSummary extends RunSummary { vmi_programs: VmiProgramSummary[] }
 
 const yieldToDom0 = () => new Promise<void>((r) => setImmediate(r));
+
+/** Did this stop only end the slice (the host's budget), not the run? */
+function sliceOver(stop: StopReason, limit: bigint, end: bigint, opts: LaunchRunOptions): boolean {
+  return stop.kind === 'limit' && stop.which === 'max-insns' && limit === end && limit !== opts.maxInsns;
+}
+
+/** Runs the guest for up to `n` instructions (a slice); the run's own limits apply. */
+function runSlice(d: Domain, n: bigint, opts: LaunchRunOptions): { stop: StopReason; over: boolean } {
+  const end = d.machine.insnsRetired + n;
+  const limit = opts.maxInsns !== undefined && opts.maxInsns < end ? opts.maxInsns : end;
+  const stop = d.sched.run({ maxInsns: limit, maxVcycles: opts.maxVtime });
+  return { stop, over: sliceOver(stop, limit, end, opts) };
+}
+
+/**
+ * Runs the guest to the first instruction boundary at or after virtual time `at`; a StopReason
+ * if the run ended first (shutdown, a run limit). Each instruction costs at least a cycle, so
+ * running half the distance in instructions never passes `at` by more than the last
+ * instruction's cost (or an exit's, or a halt's to the guest's next timer). Slicing by the host's
+ * budget is invisible to the guest (Scheduler.run). While the guest is paused
+ * (vmi_pause_vm) the clock moves on without it.
+ */
+function runGuestTo(d: Domain, at: bigint, opts: LaunchRunOptions): StopReason | undefined {
+  const m = d.machine;
+  while (m.vcycles < at) {
+    const left = at - m.vcycles;
+    const r = runSlice(d, left > 1n ? left / 2n : 1n, opts);
+    if (r.stop.kind === 'paused') { m.addVcycles(at - m.vcycles); return undefined; }
+    if (!r.over) return r.stop;
+  }
+  return undefined;
+}
+
+/**
+ * vtime: the guest in lock-step with Dom0's programs on the one virtual clock. Each program
+ * event (its next libvmi call, or its end) becomes a timer on Dom0's CPU (src/xen/timer.ts) at its
+ * instant; the guest runs up to that instant and Dom0's turn (Scheduler.dom0Turn) serves it, after
+ * any of Dom0's other wake-ups due first.
+ */
+async function runOnVirtualTime(p: PreparedRun, vt: Dom0Vtime, opts: LaunchRunOptions): Promise<StopReason> {
+  const d = p.d;
+  const slice = opts.sliceInsns ?? 200_000n;
+  let stop: StopReason | undefined;
+  for (;;) {
+    if (vt.busy) {
+      // Every running program waits at its next call (or end): the earliest is served at its instant.
+      const t = await vt.next();
+      if (!t) continue;
+      if (stop) { vt.serve(t); continue; }        // the guest has stopped: Dom0 serves at once
+      let served = false;
+      const timer = d.timers.initTimer(() => { d.timers.killTimer(timer); served = true; vt.serve(t); }, d.sched.dom0Cpu);
+      d.timers.setTimer(timer, t.pending!.at);
+      stop = runGuestTo(d, t.pending!.at, opts);
+      if (!served && !stop) d.sched.dom0Turn();
+      if (!served) { d.timers.killTimer(timer); vt.serve(t); }   // the run ended before the instant
+      continue;
+    }
+    if (stop) return stop;
+    // No program running: the guest runs on; Dom0's wake-ups (and launches) happen at its VM entries.
+    const r = runSlice(d, slice, opts);
+    if (!r.over) stop = r.stop;
+  }
+}
+
+/** worker and pause: the guest in slices, Dom0's programs served between them. */
+async function runInSlices(p: PreparedRun, launch: LaunchModule, mode: LaunchMode, opts: LaunchRunOptions): Promise<StopReason> {
+  const slice = opts.sliceInsns ?? 200_000n;
+  for (;;) {
+    while (launch.paused > 0) await yieldToDom0(); // vmi_pause_vm() holds the guest
+    const r = runSlice(p.d, slice, opts);
+    if (r.stop.kind === 'paused') { await yieldToDom0(); continue; } // every vCPU waits for Dom0
+    if (!r.over) return r.stop;
+    if (launch.busy) {
+      if (mode === 'pause') await launch.drain();
+      else await yieldToDom0();
+    }
+  }
+}
 
 export async function runImageWithLaunches(opts: LaunchRunOptions = {}): Promise<LaunchRunSummary> {
   const log = opts.onLaunchLog ?? (() => {});
@@ -44,25 +137,10 @@ export async function runImageWithLaunches(opts: LaunchRunOptions = {}): Promise
     ...opts,
     vmi: { ...vmiOpts, onRequest: (h, d) => { void launch?.launch(h); vmiOpts.onRequest?.(h, d); } },
   });
-  const mode = opts.launchMode ?? 'worker';
+  const mode = launchMode(opts.launchMode);
   launch = new LaunchModule(p.d, opts.launchConfig ?? DEFAULT_LAUNCH_CONFIG, mode, undefined, log);
   opts.beforeRun?.(p.d, p.layout);
-  const m = p.d.machine;
-  const slice = opts.sliceInsns ?? 200_000n;
-  let stop: StopReason;
-  for (;;) {
-    while (launch.paused > 0) await yieldToDom0(); // vmi_pause_vm() holds the guest
-    const end = m.insnsRetired + slice;
-    const limit = opts.maxInsns !== undefined && opts.maxInsns < end ? opts.maxInsns : end;
-    stop = p.d.sched.run({ maxInsns: limit, maxVcycles: opts.maxVtime });
-    if (stop.kind === 'paused') { await yieldToDom0(); continue; } // every vCPU waits for Dom0
-    const sliceOver = stop.kind === 'limit' && stop.which === 'max-insns' && limit === end && limit !== opts.maxInsns;
-    if (!sliceOver) break;
-    if (launch.busy) {
-      if (mode === 'inline') await launch.drain();
-      else await yieldToDom0();
-    }
-  }
+  const stop = launch.vtime ? await runOnVirtualTime(p, launch.vtime, opts) : await runInSlices(p, launch, mode, opts);
   await launch.close();
   const summary = summarizeRun(p, opts, stop);
   const programs: VmiProgramSummary[] = launch.launches.map((l) => ({
@@ -72,6 +150,9 @@ export async function runImageWithLaunches(opts: LaunchRunOptions = {}): Promise
     host_ms: l.result ? Math.round(l.result.hostNs / 1e3) / 1e3 : undefined,
     launch_ms: l.result?.launchNs !== undefined ? Math.round(l.result.launchNs / 1e3) / 1e3 : undefined,
     libvmi_calls: l.result?.calls, guest_insns_during: l.guestInsnsDuring,
+    start_vcycles: l.startVcycles !== undefined ? Number(l.startVcycles) : undefined,
+    end_vcycles: l.endVcycles !== undefined ? Number(l.endVcycles) : undefined,
+    wasm_insns: l.result?.insns,
   }));
   return { ...summary, vmi_programs: programs };
 }

@@ -51,22 +51,16 @@ function check(name: string, text: string): void {
   expect(text).toBe(readFileSync(file, 'utf8'));
 }
 
-async function runJson(args: string[], opts: { dropPrograms?: boolean } = {}): Promise<string> {
+async function runJson(args: string[]): Promise<string> {
   const r = await runCli(['run', '--json', ...args]);
   const j = stripHost(JSON.parse(r.stdout)) as Record<string, unknown>;
-  let console = r.stderr;
-  if (opts.dropPrograms) {
-    // Worker mode: the VMI program races the guest on host time (issue 11), so only the guest's
-    // side is recorded; the program's output and Dom0's lines about it are not behaviour yet.
-    delete j.vmi_programs;
-    console = console.split('\n').filter((l) => !l.startsWith('(dom0)')).join('\n');
-  }
+  const console = r.stderr;
   return `exit code ${r.code}\n${stripHostText(JSON.stringify(j, null, 1))}\n--- console\n${stripHostText(console)}`;
 }
 
 describe('behaviour record (issue 10: byte-identical before and after restructuring)', () => {
-  it('run, default (worker) mode: the guest side', async () => {
-    check('run-default.txt', await runJson([], { dropPrograms: true }));
+  it('run, default (vtime) mode: the whole output, Dom0\'s program included (issue 11: deterministic)', async () => {
+    check('run-default.txt', await runJson([]));
   });
   it('run --vmi-mode inline', async () => {
     check('run-inline.txt', await runJson(['--vmi-mode', 'inline']));

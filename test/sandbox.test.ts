@@ -12,50 +12,11 @@ import { profileFromObject, SymbolMap } from '../src/dom0/profile.js';
 import { Sandbox, runInSandbox, limitModuleMemory, type SandboxResult } from '../src/dom0/sandbox/index.js';
 import { bundledProgram } from '../src/dom0/launch.js';
 import { startProgramBench } from './helpers/vmi-programs.js';
+import { I32, I64, wasm, i32c, i64c0, call, DROP, LOOP_FOREVER, type Imp } from './helpers/wasm.js';
 import { type SyntheticGuest, SYM, KERNEL_MAP, VMALLOC, EPT_HOLE, GUEST_MEM, USER_VA } from './helpers/vmi-guest.js';
 
-// ---- a tiny Wasm assembler for the misbehaving programs ---------------------------
+// ---- the misbehaving programs (assembled with test/helpers/wasm.ts) --------------------
 
-const I32 = 0x7f, I64 = 0x7e;
-const leb = (n: number): number[] => { const o: number[] = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; o.push(b); } while (n); return o; };
-const sleb = (n: number): number[] => {
-  const o: number[] = [];
-  for (;;) { const b = n & 0x7f; n >>= 7; if ((n === 0 && !(b & 0x40)) || (n === -1 && (b & 0x40))) { o.push(b); return o; } o.push(b | 0x80); }
-};
-const str = (s: string) => { const b = [...new TextEncoder().encode(s)]; return [...leb(b.length), ...b]; };
-const vec = (items: number[][]) => [...leb(items.length), ...items.flat()];
-const section = (id: number, body: number[]) => [id, ...leb(body.length), ...body];
-
-interface Imp { mod: string; name: string; params: number[]; results: number[] }
-/** A WASI-style command: imports (functions 0..n-1), one defined `_start` (function n), memory, data. */
-function wasm(o: { imports?: Imp[]; start?: number[]; mem?: { min: number; max?: number } | null; data?: Array<[number, Uint8Array | string]>; exportStart?: boolean }): Uint8Array {
-  const imports = o.imports ?? [];
-  const types = [...imports.map((i) => [0x60, ...vec(i.params.map((p) => [p])), ...vec(i.results.map((r) => [r]))]), [0x60, 0, 0]];
-  const out = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
-  out.push(...section(1, vec(types)));
-  if (imports.length) out.push(...section(2, vec(imports.map((i, k) => [...str(i.mod), ...str(i.name), 0, ...leb(k)]))));
-  out.push(...section(3, vec([leb(imports.length)])));
-  const mem = o.mem === undefined ? { min: 1 } : o.mem;
-  if (mem) out.push(...section(5, vec([mem.max === undefined ? [0, ...leb(mem.min)] : [1, ...leb(mem.min), ...leb(mem.max)]])));
-  const exps: number[][] = [];
-  if (mem) exps.push([...str('memory'), 2, 0]);
-  if (o.exportStart !== false) exps.push([...str('_start'), 0, ...leb(imports.length)]);
-  out.push(...section(7, vec(exps)));
-  const body = [0, ...(o.start ?? []), 0x0b];
-  out.push(...section(10, vec([[...leb(body.length), ...body]])));
-  if (o.data?.length) {
-    out.push(...section(11, vec(o.data.map(([at, d]) => {
-      const bytes = typeof d === 'string' ? new TextEncoder().encode(d) : d;
-      return [0, 0x41, ...sleb(at), 0x0b, ...leb(bytes.length), ...bytes];
-    }))));
-  }
-  return new Uint8Array(out);
-}
-const i32c = (v: number) => [0x41, ...sleb(v)];
-const i64c0 = [0x42, 0];
-const call = (f: number) => [0x10, ...leb(f)];
-const DROP = 0x1a;
-const LOOP_FOREVER = [0x03, 0x40, 0x0c, 0x00, 0x0b];
 const fdWrite: Imp = { mod: 'wasi_snapshot_preview1', name: 'fd_write', params: [I32, I32, I32, I32], results: [I32] };
 const procExit: Imp = { mod: 'wasi_snapshot_preview1', name: 'proc_exit', params: [I32], results: [] };
 const iovec = (ptr: number, len: number) => { const b = new Uint8Array(8); const d = new DataView(b.buffer); d.setUint32(0, ptr, true); d.setUint32(4, len, true); return b; };

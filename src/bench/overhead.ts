@@ -14,21 +14,20 @@
 //            exiting is never set (a stock hypervisor without the trigger);
 //   armed    runImage({vmi:false}) with RDTSC exiting set before the first instruction and kept
 //            on (vmireq's "off" is ignored): every guest RDTSC exits;
-//   vmfunc   runImageWithLaunches (inline mode, deterministic): the paper's demo; vmireq arms the trigger,
-//            VMFUNCs, the RDTSC exit raises the request, process-list runs in Dom0 while the guest
-//            runs -- nothing of the program's run is charged to the guest;
+//   vmfunc   runImageWithLaunches (vtime, the default mode: deterministic): the paper's demo; vmireq
+//            arms the trigger, VMFUNCs, the RDTSC exit raises the request, process-list runs in Dom0
+//            on its own CPU while the guest runs on (src/dom0/vtime.ts) -- nothing of the program's
+//            run is charged to the guest (the pause mode gives the guest the same figures: Dom0's
+//            reads take none of its virtual time there either);
 //   pause    "off", plus Dom0 introspecting by pausing: every P ms (--poll-ms) Dom0 pauses the guest
 //            (profile.vmPause) to look for work; at the first poll after each request the vmfunc run
 //            detected, the guest also stays paused while the same VMI program does the same walk
-//            (its libvmi calls x LIBVMI_CALL_CYCLES). A poll that falls while the guest is halted
+//            (its libvmi calls x profile.libvmiCall). A poll that falls while the guest is halted
 //            costs it nothing.
 import { runImage, type RunSummary } from '../run.js';
 import { runImageWithLaunches, type LaunchRunSummary } from '../run-launch.js';
 import { getProfile, type CostProfile } from '../xen/cost-profiles.js';
 import type { Domain } from '../xen/domain.js';
-
-/** One libvmi call (a guest read while the guest is paused), cycles: assumed (~1 us of LibVMI's xenforeignmemory map + copy). */
-export const LIBVMI_CALL_US = 1;
 
 export type OverheadConfig = 'off' | 'armed' | 'vmfunc' | 'pause';
 
@@ -123,7 +122,7 @@ export async function benchOverhead(o: OverheadOptions = {}): Promise<OverheadBe
         const m = dd.machine, v = dd.vcpus[0];   // the TVM's one vCPU
         const period = BigInt(Math.round(pollMs * prof.freqKhz.value));
         const pauseCost = BigInt(prof.vmPause.value);
-        const callCost = Math.round(LIBVMI_CALL_US * prof.freqKhz.value / 1000);
+        const callCost = prof.libvmiCall.value;
         let next = period, lastHalted = 0n, req = 0;
         v.entryHooks.push(() => {
           // Polls due while the guest was halted (since the previous entry) do not cost it anything.
@@ -150,14 +149,14 @@ export async function benchOverhead(o: OverheadOptions = {}): Promise<OverheadBe
   raw.set('off', plain('off', [], []));
   progress('bench overhead: armed (RDTSC exiting on from the first instruction)');
   raw.set('armed', plain('armed', [], []));
-  progress('bench overhead: vmfunc (the paper\'s trigger, process-list inline)');
+  progress('bench overhead: vmfunc (the paper\'s trigger, process-list on Dom0\'s virtual time)');
   {
     let d: Domain | undefined;
     const w = watchWorkers(() => d);
     // runImageWithLaunches serves Dom0 between slices of the guest; the vCPU loop counts no exit for a
     // slice's end (the host's budget), so the run's virtual time is the mechanism's alone.
     const s = await runImageWithLaunches({
-      ...base, launchMode: 'inline', onConsole: w.onConsole,
+      ...base, launchMode: 'vtime', onConsole: w.onConsole,
       beforeRun: (dd) => { d = dd; },
     });
     const calls = s.vmi_programs.map((p) => p.libvmi_calls ?? 0);
@@ -205,7 +204,7 @@ export async function benchOverhead(o: OverheadOptions = {}): Promise<OverheadBe
   const notes = [
     `busy = virtual cycles not halted; workers = virtual time when the last worker finished; the TVM's total virtual time is set by its timer sleeps (${[...raw.values()].map((r) => r.s.vcycles).join(', ')} cycles), so it hardly moves`,
     `vmfunc: its extra console lines ("VMFUNC done") cost a few I/O exits more than the other configurations`,
-    `pause: each poll charges profile.vmPause = ${prof.vmPause.value} cycles (${prof.vmPause.source}); the VMI program's walk charges its libvmi calls x ${LIBVMI_CALL_US} us (assumed)`,
+    `pause: each poll charges profile.vmPause = ${prof.vmPause.value} cycles (${prof.vmPause.source}); the VMI program's walk charges its libvmi calls x ${prof.libvmiCall.value * 1000 / prof.freqKhz.value} us (assumed)`,
     `an RDTSC exit costs the guest ${perExit} cycles (profile: exit round trip ${prof.vmexitRoundTrip.value} + RDTSC handler ${prof.handler.RDTSC?.value} - native RDTSC ${prof.insn.RDTSC?.value}); the runs show ${measuredPerExit} (armed - off busy time / extra RDTSC exits)`,
   ];
   return {

@@ -16,6 +16,8 @@
 //                LaunchModule, LaunchConfig): request parameter -> VMI
 //                program -> sandbox. `vmfunc-vmi run` with it:
 //                src/run-launch.ts (runImageWithLaunches).
+//   vtime        Dom0's programs on the guest's virtual time (vtime.ts,
+//                Dom0Vtime): the default launch mode, a co-simulation.
 //   sandbox      runs one VMI program to its end under limits (sandbox/,
 //                Sandbox, SandboxRunOptions -> SandboxResult).
 //   VMI program  a WASI command module importing `libvmi` (vmi/programs/,
@@ -25,7 +27,8 @@
 //   vmi          the whole mechanism, on or off: `--vmi`/`--no-vmi`,
 //                RunOptions.vmi (VmiRunOptions), Domain.trigger when on.
 export { LaunchModule, LaunchConfigError, DEFAULT_LAUNCH_CONFIG, loadLaunchConfig, bundledProgram, defaultProfile,
-  type LaunchConfig, type LaunchRecord, type LaunchMode } from './launch.js';
-export { Sandbox, runInSandbox, type SandboxOptions, type SandboxRunOptions, type SandboxResult } from './sandbox/index.js';
+  launchMode, LAUNCH_MODES, DEFAULT_LAUNCH_MODE, type LaunchConfig, type LaunchRecord, type LaunchMode } from './launch.js';
+export { Dom0Vtime, ProgramTimeline, type VtimeCosts } from './vtime.js';
+export { Sandbox, runInSandbox, type SandboxOptions, type SandboxRunOptions, type SandboxResult, type ProgramClock } from './sandbox/index.js';
 export { Vmi, eptDomainAccess, VMI_SUCCESS, VMI_FAILURE, type DomainAccess, type VmiInitOptions, type status_t } from './libvmi/index.js';
 export { loadProfile, SymbolMap, ProfileError, type Profile } from './profile.js';

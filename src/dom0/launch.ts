@@ -5,6 +5,13 @@
 // domid, eptp_index]; nothing stays resident. Programs read the guest
 // through one LibVMI instance over the domain's original view (view 0, the
 // host p2m).
+//
+// Modes (LaunchMode): 'vtime' (the default) runs the program in its sandbox
+// thread on Dom0's virtual time (vtime.ts): deterministic, the guest runs
+// meanwhile by the model; 'worker' runs it on host time, racing the guest
+// (what the guest does meanwhile depends on the host's load: for
+// experiments); 'pause' runs it on Dom0's thread to its end while the guest
+// waits ('inline' is its old name).
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Domain } from '../xen/domain.js';
@@ -12,7 +19,10 @@ import type { HandledRequest } from './dom0.js';
 import { Vmi, eptDomainAccess } from './libvmi/index.js';
 import { loadProfile, type Profile } from './profile.js';
 import { Sandbox, type SandboxResult } from './sandbox/index.js';
+import { Dom0Vtime } from './vtime.js';
+import { vmiProgramCosts } from '../xen/cost-profiles.js';
 import { packageRoot } from '../util/paths.js';
+import { fmtNs } from '../util/format.js';
 
 export class LaunchConfigError extends Error {}
 
@@ -74,21 +84,37 @@ export interface LaunchRecord {
   result?: SandboxResult;
   /** Guest instructions retired between the launch and the program's end (the guest is not paused). */
   guestInsnsDuring?: number;
+  /** 'vtime': the program's modelled start (the daemon's pass) and end, virtual cycles. */
+  startVcycles?: bigint;
+  endVcycles?: bigint;
 }
 
-export type LaunchMode = 'worker' | 'inline';
+/** How a VMI program runs beside the guest (see above); 'inline' is accepted for 'pause'. */
+export type LaunchMode = 'vtime' | 'worker' | 'pause';
+export const LAUNCH_MODES: readonly (LaunchMode | 'inline')[] = ['vtime', 'worker', 'pause', 'inline'];
+export const DEFAULT_LAUNCH_MODE: LaunchMode = 'vtime';
+
+/** A mode's current name ('inline' -> 'pause'). */
+export function launchMode(m: LaunchMode | 'inline' | undefined): LaunchMode {
+  return m === undefined ? DEFAULT_LAUNCH_MODE : m === 'inline' ? 'pause' : m;
+}
 
 export class LaunchModule {
   readonly launches: LaunchRecord[] = [];
+  /** 'vtime' mode: the programs' timelines, in lock-step with the runner (src/run-launch.ts). */
+  readonly vtime?: Dom0Vtime;
   private readonly pending = new Set<Promise<void>>();
   private readonly sandbox: Sandbox;
   private readonly vmi: Vmi;
+  private readonly mode: LaunchMode;
 
   constructor(private readonly d: Domain, private readonly cfg: LaunchConfig = DEFAULT_LAUNCH_CONFIG,
-              private readonly mode: LaunchMode = 'worker', profile?: Profile,
+              mode: LaunchMode | 'inline' = DEFAULT_LAUNCH_MODE, profile?: Profile,
               private readonly log: (line: string) => void = () => {}) {
+    this.mode = launchMode(mode);
     // A spare sandbox thread (the WASI library loaded, no program) cuts a launch from ~100 ms to ~10 ms.
-    this.sandbox = new Sandbox({ prewarm: mode === 'worker' });
+    this.sandbox = new Sandbox({ prewarm: this.mode !== 'pause' });
+    if (this.mode === 'vtime') this.vtime = new Dom0Vtime(vmiProgramCosts(d.profile), d.tscKhz);
     const prof = profile ?? defaultProfile();
     const access = eptDomainAccess(d.machine, {
       id: d.id, name: d.name, memsize: d.memBytes, eptp: () => d.p2m.eptp(),
@@ -121,19 +147,49 @@ export class LaunchModule {
       return Promise.resolve();
     }
     this.log(`launching ${rec.args.join(' ')}`);
-    const startInsns = this.d.machine.insnsRetired;
-    const p = this.sandbox.run(path, this.vmi, {
+    const m = this.d.machine;
+    const startInsns = m.insnsRetired;
+    const opts = {
       args: rec.args, timeLimitMs: this.cfg.timeLimitMs, memoryLimitMiB: this.cfg.memoryLimitMiB,
-      maxCalls: this.cfg.maxCalls, outDir: this.cfg.outDir, mode: this.mode,
-    }).then((r) => {
+      maxCalls: this.cfg.maxCalls, outDir: this.cfg.outDir,
+    };
+    const report = (r: SandboxResult, timing: string) => {
       rec.result = r;
-      rec.guestInsnsDuring = Number(this.d.machine.insnsRetired - startInsns);
+      rec.guestInsnsDuring = Number(m.insnsRetired - startInsns);
       if (r.error) this.log(`${prog} stopped: ${r.error}`);
-      else this.log(`${prog} exited with status ${r.exitCode} after ${(r.hostNs / 1e6).toFixed(1)} ms host time, ` +
+      else this.log(`${prog} exited with status ${r.exitCode} after ${timing}, ` +
         `${r.calls} libvmi calls; the guest retired ${rec.guestInsnsDuring} instructions meanwhile`);
       for (const line of r.stdout.split('\n').filter(Boolean)) this.log(`${prog}: ${line}`);
       for (const line of r.stderr.split('\n').filter(Boolean)) this.log(`${prog} (stderr): ${line}`);
-    });
+    };
+    const hostTime = (r: SandboxResult) => `${(r.hostNs / 1e6).toFixed(1)} ms host time`;
+    let p: Promise<void>;
+    if (this.vtime) {
+      // The program's end is reported when the runner has brought the guest to its instant.
+      const vt = this.vtime;
+      rec.startVcycles = h.dom0At;
+      let result: SandboxResult | undefined;
+      let ended!: () => void;
+      p = new Promise<void>((res) => { ended = res; });
+      const tl = vt.begin(h.dom0At, this.cfg.timeLimitMs, (at) => {
+        rec.endVcycles = at;
+        result!.pausesReleased = this.vmi.releasePauses();   // vmi_pause_vm held to the end's instant
+        const ns = Number(at - h.dom0At) * 1e6 / this.d.tscKhz;
+        report(result!, `${fmtNs(ns)} of modelled Dom0 time (${hostTime(result!)})`);
+        ended();
+      });
+      void this.sandbox.run(path, this.vmi, { ...opts, mode: 'vtime', clock: tl }).then((r) => {
+        result = r;
+        tl.end(r.calls, r.insns ?? 0, r.errorKind === 'timeout');
+      }, (e: Error) => {
+        result = { exitCode: null, stdout: '', stderr: '', hostNs: 0, calls: 0, files: [], pausesReleased: 0,
+          error: e.message, errorKind: 'sandbox' };
+        tl.end(0, 0, false);
+      });
+    } else {
+      p = this.sandbox.run(path, this.vmi, { ...opts, mode: this.mode === 'pause' ? 'inline' : 'worker' })
+        .then((r) => report(r, hostTime(r)));
+    }
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
     return p;
@@ -141,7 +197,8 @@ export class LaunchModule {
 
   /** Waits for every launched program to finish. */
   async drain(): Promise<void> { while (this.pending.size) await Promise.all([...this.pending]); }
-  async close(): Promise<void> { await this.drain(); await this.sandbox.close(); }
+  /** The guest will not run again: programs still running are served at once, to their end. */
+  async close(): Promise<void> { this.vtime?.close(); await this.drain(); await this.sandbox.close(); }
 }
 
 /** The bundled TVM's profile (firmware/tvm/tvm.profile.json). */

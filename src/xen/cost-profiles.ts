@@ -2,7 +2,8 @@
 // gives the nominal frequency, per-operation CPU cycles (Machine.setCost),
 // the VM exit + entry round trip, the hypervisor's handler work by exit
 // reason (XenCosts), #VE delivery, event injection, a trace record, and
-// Dom0's side (Dom0Costs: VIRQ delivery, wake-up, poll period, VMI launch).
+// Dom0's side (Dom0Costs: VIRQ delivery, wake-up, poll period; a VMI
+// program's launch, libvmi calls and work, src/dom0/vtime.ts).
 //
 // EVERY number carries a source string beside it. Where no source exists the
 // string says "assumed"; nothing here is a citation we have not read. The
@@ -59,6 +60,10 @@ export interface CostProfile {
   vmPause: Cited;
   /** Dom0: from the daemon's hand-off to the VMI program's first instruction (fork/exec, LibVMI init), cycles. */
   vmiLaunch: Cited;
+  /** Dom0: one libvmi call of a VMI program (LibVMI's map of the guest page + copy), cycles. */
+  libvmiCall: Cited;
+  /** Dom0: one Wasm instruction of a VMI program (its compute between libvmi calls), cycles. */
+  vmiWasmInsn: Cited;
 }
 
 const SRC = {
@@ -68,6 +73,8 @@ const SRC = {
   rdtscMeasured: 'measured here on an x86-64 Xeon (REFERENCE.md): native RDTSC ~19 cycles',
   rdtscpMeasured: 'measured here on an x86-64 Xeon (REFERENCE.md): native RDTSCP ~33 cycles',
   xentracePoll: 'tools/xentrace (REFERENCE.md): the daemon polls every 100 ms',
+  libvmiCall: 'assumed (~1 us: LibVMI\'s xenforeignmemory map of the guest page + copy, one call)',
+  vmiWasmInsn: 'assumed (an optimising Wasm compiler emits about one x86 instruction per Wasm instruction; ~1 cycle each)',
 } as const;
 
 /** Handler work shared by the profiles: the RDTSC rows from tscmode.txt, the rest assumed. */
@@ -118,6 +125,8 @@ export const HASWELL: CostProfile = {
   pollMs: { value: 100, source: SRC.xentracePoll },
   vmPause: { value: 10_000, source: 'assumed (IPI + exit round trip to stop the vCPU, then unpause: a few exit round trips)' },
   vmiLaunch: { value: 3_400_000, source: 'assumed (~1 ms at 3.4 GHz: fork/exec of the VMI program and LibVMI init)' },
+  libvmiCall: { value: 3_400, source: `${SRC.libvmiCall} at 3.4 GHz` },
+  vmiWasmInsn: { value: 1, source: SRC.vmiWasmInsn },
 };
 
 export const ICELAKE_SP: CostProfile = {
@@ -147,6 +156,8 @@ export const ICELAKE_SP: CostProfile = {
   pollMs: { value: 100, source: SRC.xentracePoll },
   vmPause: { value: 10_000, source: 'assumed (IPI + exit round trip to stop the vCPU, then unpause: a few exit round trips)' },
   vmiLaunch: { value: 2_300_000, source: 'assumed (~1 ms at 2.3 GHz: fork/exec of the VMI program and LibVMI init)' },
+  libvmiCall: { value: 2_300, source: `${SRC.libvmiCall} at 2.3 GHz` },
+  vmiWasmInsn: { value: 1, source: SRC.vmiWasmInsn },
 };
 
 /**
@@ -169,6 +180,8 @@ export const PLACEHOLDER: CostProfile = {
   pollMs: { value: 100, source: SRC.xentracePoll },
   vmPause: { value: 10_000, source: 'assumed (placeholder)' },
   vmiLaunch: { value: 2_000_000, source: 'assumed (~1 ms at 2 GHz)' },
+  libvmiCall: { value: 2_000, source: `${SRC.libvmiCall} at 2 GHz` },
+  vmiWasmInsn: { value: 1, source: SRC.vmiWasmInsn },
 };
 
 export const PROFILES: Readonly<Record<string, CostProfile>> = {
@@ -198,6 +211,11 @@ export function xenCosts(p: CostProfile): XenCosts {
 /** Dom0's costs (src/dom0/dom0.ts Dom0Costs shape). */
 export function dom0Costs(p: CostProfile): { virqDelivery: number; dom0Wakeup: number; pollMs: number } {
   return { virqDelivery: p.virqDelivery.value, dom0Wakeup: p.dom0Wakeup.value, pollMs: p.pollMs.value };
+}
+
+/** A VMI program's costs on Dom0's virtual time (src/dom0/vtime.ts VtimeCosts shape). */
+export function vmiProgramCosts(p: CostProfile): { launch: number; call: number; insn: number } {
+  return { launch: p.vmiLaunch.value, call: p.libvmiCall.value, insn: p.vmiWasmInsn.value };
 }
 
 /** Applies the per-operation instruction costs to the CPU (every class not listed stays at 1 cycle). */

@@ -5,7 +5,7 @@
 // (rpc.ts), captured output and /out files (output.ts), and the plain-JS
 // files that run in a sandbox thread (worker.mjs, runtime.mjs,
 // libvmi-imports.mjs). Import the public API from here.
-export { Sandbox, runInSandbox, type SandboxRunOptions, type SandboxResult, type SandboxErrorKind } from './sandbox.js';
+export { Sandbox, runInSandbox, type SandboxRunOptions, type SandboxResult, type SandboxErrorKind, type ProgramClock } from './sandbox.js';
 export type { SandboxOptions } from './pool.js';
 export { LIBVMI_ABI, type AbiEntry, type AbiKind, type HostResult } from './abi.js';
 export { limitModuleMemory } from './rewrite.js';

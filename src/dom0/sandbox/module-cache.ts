@@ -1,6 +1,7 @@
 // Compiled modules, kept across launches: a VMI program compiles once per
-// (file, modification time, size) or per content hash, and per memory limit
-// (the limit is written into the binary, rewrite.ts); the WASI library's own
+// (file, modification time, size) or per content hash, per memory limit
+// (the limit is written into the binary, rewrite.ts) and with or without
+// the instruction counter (insn-counter.ts); the WASI library's own
 // Wasm module compiles once and goes to every sandbox thread; the program
 // runtime (runtime.mjs) loads once on this thread for inline runs. Nothing
 // of a program's run is cached: each launch instantiates afresh.
@@ -11,6 +12,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../../util/paths.js';
 import { limitModuleMemory } from './rewrite.js';
+import { injectInsnCounter } from './insn-counter.js';
 import type { HostResult, Scalar } from './abi.js';
 
 /**
@@ -24,8 +26,11 @@ export function sandboxFile(name: string): string {
 const moduleCache = new Map<string, WebAssembly.Module>();
 const MODULE_CACHE_MAX = 32;
 
-/** The program as a compiled module with its memory limited to `maxPages`; throws with a one-line reason. */
-export function compileProgram(program: string | Uint8Array | WebAssembly.Module, maxPages: number): WebAssembly.Module {
+/**
+ * The program as a compiled module with its memory limited to `maxPages` and, with `countInsns`, the
+ * instruction counter injected (insn-counter.ts; a module passed compiled has none); throws with a one-line reason.
+ */
+export function compileProgram(program: string | Uint8Array | WebAssembly.Module, maxPages: number, countInsns = false): WebAssembly.Module {
   if (program instanceof WebAssembly.Module) return program;
   let key: string;
   let bytes: Uint8Array | undefined;
@@ -37,10 +42,10 @@ export function compileProgram(program: string | Uint8Array | WebAssembly.Module
       throw new Error(`${program}: cannot read the VMI program (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
     if (!s.isFile()) throw new Error(`${program}: not a file`);
-    key = `${resolvePath(program)}|${s.mtimeMs}|${s.size}|${maxPages}`;
+    key = `${resolvePath(program)}|${s.mtimeMs}|${s.size}|${maxPages}|${countInsns}`;
   } else {
     bytes = program;
-    key = `${createHash('sha1').update(program).digest('hex')}|${maxPages}`;
+    key = `${createHash('sha1').update(program).digest('hex')}|${maxPages}|${countInsns}`;
   }
   const hit = moduleCache.get(key);
   if (hit) return hit;
@@ -49,6 +54,7 @@ export function compileProgram(program: string | Uint8Array | WebAssembly.Module
   let patched: Uint8Array;
   try {
     patched = limitModuleMemory(bytes, maxPages);
+    if (countInsns) patched = injectInsnCounter(patched);
   } catch (e) {
     throw new Error(`${label}${(e as Error).message}`);
   }

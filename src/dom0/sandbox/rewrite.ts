@@ -8,7 +8,8 @@
 /** Bytes per Wasm page (the unit of memory limits). */
 export const WASM_PAGE_BYTES = 65536;
 
-function readLeb(b: Uint8Array, pos: number): [number, number] {
+/** An unsigned LEB128 at `pos`: [value, offset after it]. */
+export function readLeb(b: Uint8Array, pos: number): [number, number] {
   let result = 0, shift = 0, byte: number;
   do {
     if (pos >= b.length) throw new Error('truncated LEB128');
@@ -18,7 +19,8 @@ function readLeb(b: Uint8Array, pos: number): [number, number] {
   } while (byte & 0x80);
   return [result, pos];
 }
-function leb(n: number): number[] {
+/** The unsigned LEB128 of `n`. */
+export function leb(n: number): number[] {
   const out: number[] = [];
   do {
     let byte = n % 128;

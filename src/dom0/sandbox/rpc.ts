@@ -3,7 +3,8 @@
 // (the control block): the worker (worker.mjs) writes the op, the scalar
 // arguments and any input, bumps REQ and sleeps in Atomics.wait until RESP
 // moves; Dom0 waits for REQ with Atomics.waitAsync (its event loop stays
-// free for the guest), runs the host function, writes the result and bumps
+// free for the guest), runs the host function (at once, or once the guest
+// has run to the call's virtual instant), writes the result and bumps
 // RESP. ST_ABORT in STATUS instead tells the worker the run is over. The
 // layout is defined here once and travels to the worker with each job.
 import { LIBVMI_ABI, SCALARS, type HostResult, type Scalar } from './abi.js';
@@ -14,10 +15,10 @@ export const DATA_SIZE = 1 << 20;
 /** The control block: Int32 indices, byte offsets, BigInt64 slots (from ARGS_BYTE) and STATUS values. */
 export const CTL_LAYOUT = {
   REQ: 0, RESP: 1, OP: 2, NARGS: 3, INLEN: 4, CAP: 5, OUTLEN: 6, STATUS: 7,
-  ARGS_BYTE: 64, RET_SLOT: 6, VALUE_SLOT: 7, DATA_BYTE: 128,
+  ARGS_BYTE: 64, INSN_SLOT: 5, RET_SLOT: 6, VALUE_SLOT: 7, DATA_BYTE: 128,
   ST_OK: 0, ST_ABORT: 1,
 } as const;
-const { REQ, RESP, OP, INLEN, CAP, OUTLEN, STATUS, ARGS_BYTE, RET_SLOT, VALUE_SLOT, DATA_BYTE, ST_OK, ST_ABORT } = CTL_LAYOUT;
+const { REQ, RESP, OP, INLEN, CAP, OUTLEN, STATUS, ARGS_BYTE, INSN_SLOT, RET_SLOT, VALUE_SLOT, DATA_BYTE, ST_OK, ST_ABORT } = CTL_LAYOUT;
 
 type WaitAsync = (a: Int32Array, i: number, v: number, t?: number) => { async: false; value: string } | { async: true; value: Promise<string> };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
@@ -30,6 +31,9 @@ export class RpcServer {
   private readonly data = new Uint8Array(this.buffer, DATA_BYTE, DATA_SIZE);
   private seen = 0;
   private stopped = false;
+
+  /** The program's instruction count at the pending call ('vtime' mode: insn-counter.ts; else 0). */
+  insns(): bigint { return this.bigs[INSN_SLOT]; }
 
   /** The pending call's op (an index into LIBVMI_ABI, unchecked). */
   op(): number { return Atomics.load(this.ctl, OP); }
@@ -70,7 +74,7 @@ export class RpcServer {
    * args()), or returns undefined after ending the run. Stops waiting when
    * `remainingMs` has passed (the caller's timer ends the run then).
    */
-  serve(onCall: () => HostResult | undefined, remainingMs: () => number): void {
+  serve(onCall: () => HostResult | undefined | Promise<HostResult | undefined>, remainingMs: () => number): void {
     while (!this.stopped) {
       const w = waitAsync(this.ctl, REQ, this.seen, Math.max(1, remainingMs()));
       if (w.async) {
@@ -80,6 +84,11 @@ export class RpcServer {
       if (w.value !== 'not-equal') return;   // timed out: the timer ends the run
       this.seen = Atomics.load(this.ctl, REQ);
       const r = onCall();
+      if (r instanceof Promise) {
+        // Answered later (Dom0 on virtual time): the worker sleeps until then.
+        void r.then((x) => { if (x !== undefined && !this.stopped) this.reply(x); this.serve(onCall, remainingMs); });
+        return;
+      }
       if (r !== undefined) this.reply(r);
     }
   }

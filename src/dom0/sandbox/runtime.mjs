@@ -153,6 +153,9 @@ export function runProgram(opts) {
     const libvmi = buildLibvmiImports(opts.abi, opts.callHost, () => memory, opts.maxChunk);
     const instance = new WebAssembly.Instance(opts.module, { ...imports, libvmi });
     memory = instance.exports.memory;
+    // The injected instruction counter (insn-counter.ts), read by the caller at each libvmi call.
+    const counter = opts.insnCounter ? instance.exports[opts.insnCounter] : undefined;
+    if (counter instanceof WebAssembly.Global) opts.onInsnCounter?.(() => counter.value);
     if (usesWasi) wasi.instantiate(instance);
     instance.exports._start();
     exitCode = 0;

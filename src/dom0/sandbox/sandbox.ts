@@ -3,11 +3,17 @@
 // instance, under limits, and reports what happened. In 'worker' mode (the
 // default) the program runs in its own thread (pool.ts, worker.mjs) and its
 // libvmi calls are synchronous RPCs served on this thread between Dom0's
-// other work (rpc.ts); in 'inline' mode it runs on this thread, to the end,
+// other work (rpc.ts); in 'vtime' mode it runs in its thread the same way,
+// but each call waits for a ProgramClock (src/dom0/vtime.ts: the guest is
+// run to the call's virtual instant first) and the program's progress
+// measure is counted; in 'inline' mode it runs on this thread, to the end,
 // deterministically (tests, debugging). The paper's launcher starts a
 // LibVMI program as a process; the sandbox is that process's stand-in.
 //
-// Limits: wall-clock time (the worker is terminated: loops end), an
+// Limits: wall-clock time (the worker is terminated: loops end; in 'vtime'
+// mode the clock checks the limit in virtual time at each call, and a host
+// watchdog of at least VTIME_WATCHDOG_MIN_MS, counting only the time the
+// program runs, not the time it waits for Dom0, stops loops without calls), an
 // optional number of libvmi calls, the program's linear memory (the
 // module's memory maximum is lowered to the limit before compiling,
 // rewrite.ts, so memory.grow fails past it), the worker's JS heap, and
@@ -21,6 +27,7 @@ import type { Vmi } from '../libvmi/index.js';
 import { ABI_DATA, LIBVMI_ABI, type HostResult } from './abi.js';
 import { WASM_PAGE_BYTES } from './rewrite.js';
 import { compileProgram, loadRuntime } from './module-cache.js';
+import { INSN_COUNTER_EXPORT } from './insn-counter.js';
 import { WorkerPool, type SandboxOptions } from './pool.js';
 import { RpcServer, CTL_LAYOUT, DATA_SIZE } from './rpc.js';
 import { SharedOutput, OutputCapture, OUT_LAYOUT, writeOutFiles } from './output.js';
@@ -45,6 +52,20 @@ export interface SandboxResult {
   files: string[];
   /** Pauses the program left in place (vmi_pause_vm without vmi_resume_vm), undone by the sandbox. */
   pausesReleased: number;
+  /** 'vtime' mode: the Wasm instructions the program executed (insn-counter.ts), as last reported. */
+  insns?: number;
+}
+
+/**
+ * Modelled time for a program in 'vtime' mode (src/dom0/vtime.ts implements it): the sandbox
+ * reports each libvmi call with the program's progress so far and serves it once the clock says so.
+ */
+export interface ProgramClock {
+  /**
+   * The program makes its call number `calls` (1, 2, ...) after executing `insns` Wasm instructions;
+   * resolves when Dom0 may serve it (the guest has run to its instant), false when its time limit passed first.
+   */
+  call(calls: number, insns: number): Promise<boolean>;
 }
 
 export interface SandboxRunOptions {
@@ -68,8 +89,11 @@ export interface SandboxRunOptions {
    * 'inline': runs synchronously on this thread (deterministic, for tests and
    * debugging); the limits are checked at each libvmi call, so a loop that
    * makes no calls cannot be stopped there.
+   * 'vtime': a sandbox thread whose calls wait for `clock` (Dom0 on virtual time).
    */
-  mode?: 'worker' | 'inline';
+  mode?: 'worker' | 'inline' | 'vtime';
+  /** 'vtime' mode: when each call may be served. The clock's owner undoes pauses left behind, at the program's end. */
+  clock?: ProgramClock;
 }
 
 // The messages keep the "VMI launcher:" prefix they had before the sandbox was named: users match them.
@@ -87,10 +111,18 @@ function checkOptions(o: SandboxRunOptions): void {
   if (o.args !== undefined && (!Array.isArray(o.args) || o.args.some((a) => typeof a !== 'string'))) {
     throw new TypeError('VMI launcher: args must be an array of strings (argv, program name first)');
   }
-  if (o.mode !== undefined && o.mode !== 'worker' && o.mode !== 'inline') {
-    throw new TypeError(`VMI launcher: mode must be "worker" or "inline", got ${String(o.mode)}`);
+  if (o.mode !== undefined && o.mode !== 'worker' && o.mode !== 'inline' && o.mode !== 'vtime') {
+    throw new TypeError(`VMI launcher: mode must be "worker" or "inline" (or "vtime" with a clock), got ${String(o.mode)}`);
   }
+  if (o.mode === 'vtime' && !o.clock) throw new TypeError('VMI launcher: mode "vtime" needs a clock');
 }
+
+/**
+ * 'vtime' mode: the host watchdog's least period, ms. The limit is kept in virtual time at each call;
+ * the watchdog only catches a program that never calls again (a loop), so it must not race a program
+ * that is merely slow on a loaded host.
+ */
+export const VTIME_WATCHDOG_MIN_MS = 1000;
 
 const callLimitMessage = (calls: number, max: number) => `call limit: stopped at libvmi call ${calls} (the limit is ${max})`;
 const timeLimitMessage = (ms: number) => `time limit: stopped after ${ms} ms (the program was still running)`;
@@ -120,7 +152,7 @@ export class Sandbox {
     if (maxPages < 1) throw new RangeError('VMI launcher: memoryLimitMiB must allow at least one 64 KiB page');
     let module: WebAssembly.Module;
     try {
-      module = compileProgram(program, maxPages);
+      module = compileProgram(program, maxPages, o.mode === 'vtime');
     } catch (e) {
       return fail('load', (e as Error).message);
     }
@@ -146,9 +178,12 @@ export class Sandbox {
     let calls = 0;
     let launchNs: number | undefined;
     let finished = false;
+    const clock = o.mode === 'vtime' ? o.clock : undefined;
+    let insns = 0;   // 'vtime': the program's instruction count, as last reported
 
     return new Promise<SandboxResult>((resolveRun) => {
       let timer: NodeJS.Timeout | undefined;
+      const timeLimit = () => finish({ exitCode: null, errorKind: 'timeout', error: timeLimitMessage(o.timeLimitMs) });
       const finish = (r: { exitCode: number | null; error?: string; errorKind?: SandboxErrorKind; files?: Array<{ name: string; data: Uint8Array }> }) => {
         if (finished) return;
         finished = true;
@@ -158,7 +193,8 @@ export class Sandbox {
         worker.removeAllListeners('message');
         worker.on('error', () => {});
         void worker.terminate().catch(() => {});
-        const pausesReleased = vmi.releasePauses();
+        // 'vtime': the program holds its pauses to its end's virtual instant; the clock's owner undoes them then.
+        const pausesReleased = clock ? 0 : vmi.releasePauses();
         let files: string[] = [];
         let error = r.error, errorKind = r.errorKind;
         if (r.files && r.files.length > 0) {
@@ -174,11 +210,12 @@ export class Sandbox {
         };
         if (launchNs !== undefined) res.launchNs = launchNs;
         if (error !== undefined) { res.error = error; res.errorKind = errorKind; }
+        if (clock) res.insns = insns;
         resolveRun(res);
       };
 
       // One libvmi call, read from the control block; undefined when it ended the run.
-      const onCall = (): HostResult | undefined => {
+      const onCall = (): HostResult | undefined | Promise<HostResult | undefined> => {
         calls++;
         if (calls === 1) launchNs = since();
         if (o.maxCalls !== undefined && calls > o.maxCalls) {
@@ -192,17 +229,30 @@ export class Sandbox {
           return undefined;
         }
         const { vals, input, cap } = rpc.args(op);
-        try {
-          return spec.host(vmi, vals, input, cap);
-        } catch (e) {
-          finish({ exitCode: null, errorKind: 'error', error: `Dom0 failed serving libvmi.${spec.name}: ${(e as Error).message}` });
-          return undefined;
-        }
+        const serve = (): HostResult | undefined => {
+          try {
+            return spec.host(vmi, vals, input, cap);
+          } catch (e) {
+            finish({ exitCode: null, errorKind: 'error', error: `Dom0 failed serving libvmi.${spec.name}: ${(e as Error).message}` });
+            return undefined;
+          }
+        };
+        if (!clock) return serve();
+        // The program waits for Dom0 (the guest runs to the call's instant): the watchdog sleeps meanwhile.
+        clearTimeout(timer);
+        insns = Number(rpc.insns());
+        return clock.call(calls, insns).then((ok) => {
+          if (finished) return undefined;
+          if (!ok) { timeLimit(); return undefined; }
+          const r = serve();
+          if (!finished) armWatchdog();
+          return r;
+        });
       };
+      // 'vtime': the watchdog runs only while the program does (from its start, between calls).
+      const armWatchdog = () => { timer = setTimeout(timeLimit, Math.max(o.timeLimitMs, VTIME_WATCHDOG_MIN_MS)); };
 
-      timer = setTimeout(() => {
-        finish({ exitCode: null, errorKind: 'timeout', error: timeLimitMessage(o.timeLimitMs) });
-      }, o.timeLimitMs);
+      if (!clock) timer = setTimeout(timeLimit, o.timeLimitMs);
 
       worker.on('error', (e: Error) => {
         const oom = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
@@ -211,8 +261,9 @@ export class Sandbox {
       worker.on('exit', (code: number) => {
         finish({ exitCode: null, errorKind: 'sandbox', error: `the sandbox exited unexpectedly (code ${code})` });
       });
-      worker.on('message', (m: { type?: string; exitCode: number | null; error?: { kind: string; message: string }; files?: Array<{ name: string; data: Uint8Array }> }) => {
+      worker.on('message', (m: { type?: string; exitCode: number | null; error?: { kind: string; message: string }; files?: Array<{ name: string; data: Uint8Array }>; insns?: bigint }) => {
         if (m?.type !== 'done') return;
+        if (m.insns !== undefined) insns = Number(m.insns);
         const kind: SandboxErrorKind | undefined = m.error ? (m.error.kind === 'trap' ? 'trap' : 'error') : undefined;
         finish({ exitCode: m.exitCode, error: m.error?.message, errorKind: kind, files: m.files });
       });
@@ -227,12 +278,15 @@ export class Sandbox {
           worker.postMessage({
             module, argv: o.argv, env: o.env ?? {}, abi: ABI_DATA, ctlLayout: CTL_LAYOUT, outLayout: OUT_LAYOUT,
             ctl: rpc.buffer, out: output.buffer, dataSize: DATA_SIZE, outSize: output.size, maxFileBytes: o.maxFileBytes,
+            insnCounter: clock ? INSN_COUNTER_EXPORT : undefined,
           });
         } catch (e) {
           finish({ exitCode: null, errorKind: 'sandbox', error: `cannot hand the program to the sandbox: ${(e as Error).message}` });
           return;
         }
-        rpc.serve(onCall, () => o.timeLimitMs - since() / 1e6);
+        if (clock) armWatchdog();
+        // 'vtime': waits for the next call without end (the watchdog or the program's end stops it).
+        rpc.serve(onCall, clock ? () => Infinity : () => o.timeLimitMs - since() / 1e6);
       });
     });
   }

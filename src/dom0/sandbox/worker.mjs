@@ -22,7 +22,7 @@ if (workerData?.warmUp) {
 parentPort.postMessage({ type: 'ready' });
 
 parentPort.once('message', (job) => {
-  const { REQ, RESP, OP, NARGS, INLEN, CAP, OUTLEN, STATUS, ARGS_BYTE, RET_SLOT, VALUE_SLOT, DATA_BYTE, ST_ABORT } = job.ctlLayout;
+  const { REQ, RESP, OP, NARGS, INLEN, CAP, OUTLEN, STATUS, ARGS_BYTE, INSN_SLOT, RET_SLOT, VALUE_SLOT, DATA_BYTE, ST_ABORT } = job.ctlLayout;
   const { LEN, DROPPED, DATA_BYTE: OUT_DATA_BYTE } = job.outLayout;
   const ctl = new Int32Array(job.ctl, 0, 16);
   const big = new BigInt64Array(job.ctl, ARGS_BYTE, 8);
@@ -30,7 +30,10 @@ parentPort.once('message', (job) => {
   const outCtl = new Int32Array(job.out, 0, 8);
   const outBytes = [new Uint8Array(job.out, OUT_DATA_BYTE, job.outSize), new Uint8Array(job.out, OUT_DATA_BYTE + job.outSize, job.outSize)];
 
+  // The program's instruction count (Dom0 on virtual time: insn-counter.ts), sent with each call.
+  let insns = () => 0n;
   const callHost = (op, vals, input, cap) => {
+    big[INSN_SLOT] = insns();
     Atomics.store(ctl, OP, op);
     Atomics.store(ctl, NARGS, vals.length);
     for (let j = 0; j < vals.length; j++) big[j] = BigInt(vals[j]);
@@ -64,7 +67,8 @@ parentPort.once('message', (job) => {
   const r = runProgram({
     module: job.module, argv: job.argv, env: job.env, abi: job.abi, callHost, out,
     maxChunk: job.dataSize, maxFileBytes: job.maxFileBytes,
+    insnCounter: job.insnCounter, onInsnCounter: (get) => { insns = get; },
   });
   const files = r.files.map((f) => ({ name: f.name, data: f.data }));
-  parentPort.postMessage({ type: 'done', exitCode: r.exitCode, error: r.error, files }, files.map((f) => f.data.buffer));
+  parentPort.postMessage({ type: 'done', exitCode: r.exitCode, error: r.error, files, insns: insns() }, files.map((f) => f.data.buffer));
 });
