@@ -236,6 +236,21 @@ describe.skipIf(!haveAssembler())('VMX non-root operation', () => {
     expect(g.m.vmread('VM_ENTRY_INTR_INFO_FIELD') & 0x80000000n).toBe(0n);
   });
 
+  it('an injected exception is delivered through the IDT even when its exception-bitmap bit is set (SDM 26.6.1.2)', () => {
+    const g = new TestGuest();
+    g.kernel('nop\nhlt');
+    g.m.vmwrite('EXCEPTION_BITMAP', (1 << 1) | (1 << 6)); // #DB and #UD exit when they occur in the guest
+    g.m.vmwrite('VM_ENTRY_INTR_INFO_FIELD', 0x80000000 | (3 << 8) | 6); // inject #UD (hardware exception)
+    expect(g.run()).toBe(EXIT.HLT); // the IDT stub's HLT: no exception exit
+    expect(g.record().vector).toBe(6);
+    expect(g.m.vmread('VM_ENTRY_INTR_INFO_FIELD') & 0x80000000n).toBe(0n);
+    // The same exception raised by a guest instruction does exit.
+    const u = new TestGuest();
+    u.kernel('ud2');
+    u.m.vmwrite('EXCEPTION_BITMAP', 1 << 6);
+    expect(u.run()).toBe(EXIT.EXCEPTION_NMI);
+  });
+
   it('injecting an external interrupt with RFLAGS.IF = 0 fails the VM entry (SDM 26.3.1.5)', () => {
     const g = new TestGuest();
     g.kernel('hlt');

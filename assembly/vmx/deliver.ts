@@ -26,14 +26,19 @@ function exceptionExits(vec: i32, err: u32): bool {
 /**
  * Delivers an event (exception, software interrupt, injected interrupt),
  * applying the VM-exit checks and the double-fault rules. Returns true when a
- * VM exit resulted.
+ * VM exit resulted. An event injected by VM entry (`injected`) is delivered
+ * without consulting the exception bitmap (SDM Vol. 3C 26.6.1.2: VM entry
+ * delivers it as if it occurred in the guest, and it causes no VM exit by
+ * itself); a fault while delivering it is subject to the bitmap as any other.
  */
-export function deliver(vec0: i32, type0: u32, err0: u32, hasErr0: bool, retRip: u64, instrLen: u32, cr2val: u64): bool {
+export function deliver(vec0: i32, type0: u32, err0: u32, hasErr0: bool, retRip: u64, instrLen: u32, cr2val: u64,
+    injected: bool = false): bool {
   let vec = vec0, type = type0, err = err0, hasErr = hasErr0, faultAddr = cr2val;
+  let checkBitmap = !injected;
   vectoring = 0; vectoringErr = 0;
   while (true) {
     const isException = type == 3 || type == 5 || type == 6;
-    if (isException && exceptionExits(vec, err)) {
+    if (isException && checkBitmap && exceptionExits(vec, err)) {
       V.vmcsSet(V.VM_EXIT_INTR_INFO, <u64>(<u32>vec | (type << 8) | (hasErr ? V.INTR_INFO_DELIVER_CODE : 0) | V.INTR_INFO_VALID));
       V.vmcsSet(V.VM_EXIT_INTR_ERROR_CODE, <u64>err);
       vmExit(V.EXIT_REASON_EXCEPTION_NMI, vec == 14 ? faultAddr : 0, type == 6 || type == 5 ? instrLen : 0);
@@ -54,7 +59,8 @@ export function deliver(vec0: i32, type0: u32, err0: u32, hasErr0: bool, retRip:
       vmExit(reason, q, 0);
       return true;
     }
-    // A fault while delivering: the double-fault rules (SDM Table 6-5).
+    // A fault while delivering: the double-fault rules (SDM Table 6-5); it is subject to the bitmap.
+    checkBitmap = true;
     const second = faultVec;
     const secondErr = faultErr, secondHasErr = faultHasErr, secondCr2 = faultCr2;
     vectoring = <u32>vec | (type << 8) | (hasErr ? V.INTR_INFO_DELIVER_CODE : 0) | V.INTR_INFO_VALID;

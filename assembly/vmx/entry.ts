@@ -54,7 +54,7 @@ function injectOnEntry(): bool {
   const hasErr = (info & V.INTR_INFO_DELIVER_CODE) != 0;
   const len = V.vmcsGet32(V.VM_ENTRY_INSTRUCTION_LEN);
   const retRip = (type == 4 || type == 5 || type == 6) ? S.rip + <u64>len : S.rip;
-  const exited = deliver(vec, type == 2 ? 3 : type, V.vmcsGet32(V.VM_ENTRY_EXCEPTION_ERROR_CODE), hasErr, retRip, len, S.cr2);
+  const exited = deliver(vec, type == 2 ? 3 : type, V.vmcsGet32(V.VM_ENTRY_EXCEPTION_ERROR_CODE), hasErr, retRip, len, S.cr2, true);
   V.vmcsSet(V.VM_ENTRY_INTR_INFO, <u64>(info & 0x7fffffff));
   S.intrShadow = 0;
   return exited;
