@@ -20,10 +20,10 @@ bool rootkit_scenario;
 extern char _text[], _etext[], _sdata[], _edata[], __bss_start[], _end[];
 
 #define PROGRAM(n) extern const u8 __prog_##n##_start[], __prog_##n##_end[];
-PROGRAM(init) PROGRAM(worker) PROGRAM(vmireq) PROGRAM(crashme) PROGRAM(rootkit)
+PROGRAM(init) PROGRAM(worker) PROGRAM(vmireq) PROGRAM(crashme) PROGRAM(rootkit) PROGRAM(churn)
 #undef PROGRAM
 #define PROGRAM(n) { #n, __prog_##n##_start, __prog_##n##_end },
-static const struct program programs[] = { PROGRAM(init) PROGRAM(worker) PROGRAM(vmireq) PROGRAM(crashme) PROGRAM(rootkit) };
+static const struct program programs[] = { PROGRAM(init) PROGRAM(worker) PROGRAM(vmireq) PROGRAM(crashme) PROGRAM(rootkit) PROGRAM(churn) };
 
 const struct program *find_program(const char *name)
 {

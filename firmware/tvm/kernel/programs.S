@@ -18,3 +18,10 @@ PROGRAM(worker)
 PROGRAM(vmireq)
 PROGRAM(crashme)
 PROGRAM(rootkit)
+
+/*
+ * The churn scenario (init=churn, user/churn.c) sits in .data's spare room
+ * after the kernel's data (tvm.ld), so nothing the default boot uses moves.
+ */
+	.section .tvm_churn, "aw"
+PROGRAM(churn)
