@@ -182,10 +182,10 @@ export async function main(argv: string[]): Promise<void> {
         (y) => y.positional('file', { type: 'string', describe: 'trace file in xentrace\'s format' })
           .option('json', { type: 'boolean', describe: 'one JSON object a record' }),
         (a) => { code = traceCommand(a.file as string, a.json === true); })
-      .command('bench <what>', 'benchmarks: `bench trigger` models the latency from a guest\'s VMI request to detection, trace record, Dom0 and the VMI program, per mechanism; `bench overhead` the TVM\'s slowdown (off, armed, VMFUNC trigger, pausing); `bench mips` guest MIPS against native and QEMU',
-        (y) => y.positional('what', { choices: ['trigger', 'overhead', 'mips'] as const, describe: 'which benchmark' })
-          .option('profile', { type: 'string', default: 'haswell', describe: `CPU cost profile (${Object.keys(PROFILES).join(', ')})` })
-          .option('requests', { type: 'number', default: 1000, describe: 'trigger: requests per mechanism' })
+      .command('bench <what>', 'benchmarks: `bench trigger` models the latency from a guest\'s VMI request to detection, trace record, Dom0 and the VMI program, per mechanism; `bench overhead` the TVM\'s slowdown (off, armed, VMFUNC trigger, pausing); `bench mips` guest MIPS against native and QEMU; `bench torn` how often a VMI walk of a changing guest is torn, per Dom0 mode and cost profile',
+        (y) => y.positional('what', { choices: ['trigger', 'overhead', 'mips', 'torn'] as const, describe: 'which benchmark' })
+          .option('profile', { type: 'string', describe: `CPU cost profile (${Object.keys(PROFILES).join(', ')}); default haswell (torn: all three)` })
+          .option('requests', { type: 'number', describe: 'trigger: requests per mechanism (default 1000); torn: requests in the churn scenario (default 20)' })
           .option('rdtsc-loop', { type: 'number', default: 1000, describe: 'trigger: guest loop iterations (2 instructions each) between RDTSCs for the mechanism rows' })
           .option('rates', { type: 'string', default: '10,100,1000,10000,100000', describe: 'trigger: comma-separated loop lengths for the RDTSC-rate sweep of the VMFUNC path' })
           .option('poll-ms', { type: 'string', default: '1,10', describe: 'trigger: comma-separated periods of the Dom0-polling rows, ms; overhead: the first is the pausing Dom0\'s period' })
@@ -202,11 +202,12 @@ export async function main(argv: string[]): Promise<void> {
           .example('$0 bench trigger', 'the table, Haswell profile, 1000 requests per row')
           .example('$0 bench trigger --profile icelake-sp --json', 'JSON for a recent server part')
           .example('$0 bench overhead --svg charts', 'the overhead table, and charts/overhead-*.svg')
-          .example('$0 bench mips --target 1', 'emulator, native and QEMU MIPS'),
+          .example('$0 bench mips --target 1', 'emulator, native and QEMU MIPS')
+          .example('$0 bench torn', 'consistent, retried and torn walks per mode and profile'),
         async (a) => {
-          code = await benchCommand(a.what as 'trigger' | 'overhead' | 'mips', {
-            profile: a.profile as string, json: a.json === true, svg: a.svg as string | undefined,
-            requests: a.requests as number, rdtscLoop: a.rdtscLoop as number, rates: a.rates as string, pollMs: a.pollMs as string, seed: a.seed as number,
+          code = await benchCommand(a.what as 'trigger' | 'overhead' | 'mips' | 'torn', {
+            profile: a.profile as string | undefined, json: a.json === true, svg: a.svg as string | undefined,
+            requests: a.requests as number | undefined, rdtscLoop: a.rdtscLoop as number, rates: a.rates as string, pollMs: a.pollMs as string, seed: a.seed as number,
             iterations: a.iterations as number | undefined, target: a.target as number | undefined, repeat: a.repeat as number | undefined,
             emuRuns: a.emuRuns as number | undefined, native: a.native as boolean, qemu: a.qemu as boolean, ept: a.ept === true,
           });

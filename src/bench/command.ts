@@ -1,8 +1,9 @@
-// `vmfunc-vmi bench trigger|overhead|mips`: the command behind src/cli.ts's
+// `vmfunc-vmi bench trigger|overhead|mips|torn`: the command behind src/cli.ts's
 // `bench` (issue 7). Tables on stdout (or JSON with --json), SVG charts into
 // --svg DIR, a progress line on stderr when it is a terminal.
 import { benchTrigger, formatTriggerBench } from './trigger.js';
 import { benchOverhead, formatOverheadBench } from './overhead.js';
+import { benchTorn, formatTornBench } from './torn.js';
 import { triggerSvgs, overheadSvgs, writeSvgs } from './svg.js';
 import { progressLine } from './progress.js';
 import { getProfile } from '../xen/cost-profiles.js';
@@ -10,7 +11,8 @@ import { getProfile } from '../xen/cost-profiles.js';
 export class BenchUsageError extends Error {}
 
 export interface BenchArgs {
-  profile: string;
+  /** Default haswell; torn: all bundled profiles unless one is named. */
+  profile?: string;
   json?: boolean;
   svg?: string;
   // trigger
@@ -35,9 +37,21 @@ function svgs(dir: string | undefined, files: () => Record<string, string>): voi
   for (const p of writeSvgs(dir, files())) process.stderr.write(`wrote ${p}\n`);
 }
 
-export async function benchCommand(what: 'trigger' | 'overhead' | 'mips', a: BenchArgs): Promise<number> {
-  const profile = getProfile(a.profile).name;
+export async function benchCommand(what: 'trigger' | 'overhead' | 'mips' | 'torn', a: BenchArgs): Promise<number> {
+  const profile = getProfile(a.profile ?? 'haswell').name;
   const prog = progressLine();
+  if (what === 'torn') {
+    const requests = a.requests ?? 20;
+    if (!Number.isInteger(requests) || requests < 1) throw new BenchUsageError(`--requests: ${requests} is not a positive whole number`);
+    if (a.svg !== undefined) process.stderr.write('bench torn: --svg is not supported (no chart for this bench); ignored\n');
+    const b = await benchTorn({
+      requests, profiles: a.profile === undefined ? undefined : [profile],
+      onProgress: (d, t, w) => prog.update(d, t, `bench torn: ${w}`),
+    });
+    prog.done();
+    out(a.json ? JSON.stringify(b, null, 2) : formatTornBench(b));
+    return 0;
+  }
   if (what === 'trigger') {
     const requests = a.requests ?? 1000;
     if (!Number.isInteger(requests) || requests < 1) throw new BenchUsageError(`--requests: ${requests} is not a positive whole number`);
