@@ -16,6 +16,9 @@ import { Vmi, eptDomainAccess } from '../src/dom0/libvmi/index.js';
 import { PLACEHOLDER, xenCosts } from '../src/xen/cost-profiles.js';
 import type { Domain } from '../src/xen/domain.js';
 import type { MemSnapshot } from '../src/xen/snapshot.js';
+import type { MmioDevice } from '../src/xen/devices/mmio.js';
+import { asm, haveAssembler } from './helpers/asm.js';
+import { makeElf } from './helpers/elf.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vmvmi-snap-'));
 const config = (o: unknown) => {
@@ -199,5 +202,34 @@ describe('copy-before-write snapshot (Xen p2m_set_mem_access + p2m_mem_access_ch
     expect(again.stats.copies).toBe(1);
     expect(d.frames.freeFrames).toBe(free);                   // the released copy frame was reused
     again.release();
+  });
+
+  it.skipIf(!haveAssembler())('a store inside an emulated MMIO instruction (MOVS from a device into protected RAM) copies and restarts it', () => {
+    const OUT = 0x200000, DEV = 0x380000;   // 3 MiB of RAM: 0x380000 has none (MMIO), as in mmio.test.ts
+    const reads: string[] = [];
+    const dev: MmioDevice = {
+      name: 'test device', range: { base: DEV, size: 0x1000 },
+      read: (gpa, size) => { reads.push(`r ${gpa.toString(16)} ${size}`); return 0xabn; },
+      write: () => {},
+    };
+    const file = join(dir, 'movs.elf');
+    writeFileSync(file, makeElf(0x100000, [{ paddr: 0x100000, data: asm(`
+      mov rsi, ${DEV}
+      mov rdi, ${OUT + 0x100}
+      movsb
+      mov qword ptr [${OUT + 8}], 7
+      xor eax, eax
+      mov dx, 0x501
+      out dx, eax`, 0x100000) }]));
+    let d!: Domain;
+    let snap!: MemSnapshot;
+    const s = runImage({ image: file, systemMap: false, memMiB: 3, maxInsns: 1_000_000n,
+      beforeRun: (dom) => { d = dom; dom.mmio.registerMmioHandler(dev); snap = dom.takeSnapshot()!; } });
+    expect(s.exit).toMatchObject({ kind: 'shutdown', status: 0 });
+    expect(d.readGuestPhys(OUT + 0x100, 1)![0]).toBe(0xab);
+    expect(d.machine.readPhys(snap.copyOf(OUT)!, 0x101)[0x100]).toBe(0);   // the copy holds the frame as it was
+    expect(reads).toEqual(['r 380000 1', 'r 380000 1']);                    // the device read repeated by the restart
+    expect(snap.stats.copies).toBe(1);
+    snap.release();
   });
 });

@@ -79,6 +79,13 @@ function handleMmioWithTranslation(v: Vcpu, gpa: bigint): void {
       v.injectHwException(r.vector, r.errorCode);
       return;
     case 'exit':
+      if (r.reason === EXIT_REASON_EPT_VIOLATION && d.snapshot && (Number(r.qualification) & EPT_QUAL_WRITE) &&
+          d.snapshot.protects(Number(r.gpa))) {
+        // A RAM write inside the emulation (a page walk's A/D bits, a MOVS's store) hit a snapshot's
+        // protection: copy the frame and restart the instruction (an MMIO read before it is repeated).
+        m.addVcycles(d.snapshot.copyBeforeWrite(Number(r.gpa)));
+        return;
+      }
       if (r.reason === EXIT_REASON_EPT_VIOLATION && isMmio(d, r.gpa)) {
         // X86EMUL_UNHANDLEABLE: the instruction bytes, its page walk or a descriptor table is in MMIO.
         const q = Number(r.qualification);
