@@ -19,6 +19,9 @@
 // Costs (src/xen/cost-profiles.ts): the pass (snapshotPass + snapshotProtectEntry per leaf) is
 // charged to the guest's clock (it is paused for it); each copy adds snapshotCopy to the exit's
 // round trip + EPT_VIOLATION handler work.
+// Left out: a view created or remapped (altp2m create_p2m, change_gfn) while a snapshot is held is
+// not protected; Dom0's own writes (vmi_write_*) go to live memory uncopied; split superpages stay
+// split after release (as Xen leaves them), so a later pass restricts more, smaller leaves.
 import type { Machine } from '../machine.js';
 import type { EptTable } from './ept.js';
 import { EPT_W, EPT_LARGE, EPT_SUPPRESS_VE } from './ept.js';
