@@ -143,7 +143,7 @@ export async function main(argv: string[]): Promise<void> {
           .option('json', { type: 'boolean', describe: 'print a JSON summary on stdout (the console goes to stderr)' })
           .option('trace', { type: 'string', describe: 'write the xentrace file (HVM trace points on) to FILE' })
           .option('vmi-mode', { choices: LAUNCH_MODES, describe: 'how a VMI program runs beside the guest: vtime (default): in its sandbox thread on the guest\'s virtual time, the guest running up to each libvmi call\'s modelled instant: launch + calls x call cost + the Wasm instructions the program executed x their cost, from the cost profile; deterministic; worker: on host time, racing the guest (for experiments: depends on the host\'s load); pause (alias inline): to its end while the guest waits (deterministic)' })
-          .option('vmi-config', { type: 'string', describe: 'launch configuration (JSON): {"programs":{"1":"process-list",...},"time_limit_ms":..,"memory_limit_mib":..,"out_dir":..}' })
+          .option('vmi-config', { type: 'string', describe: 'launch configuration (JSON): {"programs":{"1":"process-list",...},"time_limit_ms":..,"memory_limit_mib":..,"out_dir":..}; a program as {"name":"process-list","snapshot":true} reads a copy-on-write snapshot of guest memory taken at its launch (vtime and worker modes; "snapshot_max_copies":.. bounds its copied frames, default 1024)' })
           .example('$0 run', 'boot the bundled TVM')
           .example('$0 run --json --max-vtime 50ms', 'summary of at most 50 ms of virtual time')
           .epilogue('Exit status: the guest\'s (exit port 0x501 or SCHEDOP_shutdown), 124 when a --max-* limit stopped the run, ' +

@@ -12,6 +12,12 @@
 // (what the guest does meanwhile depends on the host's load: for
 // experiments); 'pause' runs it on Dom0's thread to its end while the guest
 // waits ('inline' is its old name).
+//
+// A program may run on a copy-before-write snapshot of the guest's RAM taken
+// at its launch (src/xen/snapshot.ts): configured per program as
+// {"name": ..., "snapshot": true}, it reads memory as of the launch instant
+// while the guest runs on; released at the program's end. Pause mode takes
+// none (the guest waits anyway).
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Domain } from '../xen/domain.js';
@@ -20,6 +26,7 @@ import { Vmi, eptDomainAccess } from './libvmi/index.js';
 import { loadProfile, type Profile } from './profile.js';
 import { Sandbox, type SandboxResult } from './sandbox/index.js';
 import { Dom0Vtime } from './vtime.js';
+import type { MemSnapshot, SnapshotStats } from '../xen/snapshot.js';
 import { vmiProgramCosts } from '../xen/cost-profiles.js';
 import { packageRoot } from '../util/paths.js';
 import { fmtNs } from '../util/format.js';
@@ -34,6 +41,10 @@ export interface LaunchConfig {
   maxCalls?: number;
   /** Where programs' /out files land on the host (dump-memory). */
   outDir?: string;
+  /** Request parameters whose program runs on a copy-before-write snapshot (programs."1": {"snapshot": true}). */
+  snapshot?: Record<string, boolean>;
+  /** Bound on a snapshot's copied frames (default DEFAULT_SNAPSHOT_MAX_COPIES). */
+  snapshotMaxCopies?: number;
 }
 
 export const DEFAULT_LAUNCH_CONFIG: LaunchConfig = {
@@ -57,13 +68,23 @@ export function loadLaunchConfig(path: string): LaunchConfig {
         if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new LaunchConfigError(`${path}: "programs" must be an object`);
         for (const [p, prog] of Object.entries(v as Record<string, unknown>)) {
           if (!/^\d+$/.test(p) || Number(p) > 0xffff) throw new LaunchConfigError(`${path}: programs."${p}": the key must be a request parameter (0..65535)`);
-          if (typeof prog !== 'string' || prog === '') throw new LaunchConfigError(`${path}: programs."${p}" must be a program name or path`);
-          cfg.programs[p] = isAbsolute(prog) || prog.includes('/') ? resolve(dirname(path), prog) : prog;
+          let name = prog;
+          if (typeof prog === 'object' && prog !== null && !Array.isArray(prog)) {
+            // The object form: {"name": program, "snapshot": true|false}.
+            const po = prog as Record<string, unknown>;
+            for (const f of Object.keys(po)) if (f !== 'name' && f !== 'snapshot') throw new LaunchConfigError(`${path}: programs."${p}": unknown field "${f}"`);
+            if (po.snapshot !== undefined && typeof po.snapshot !== 'boolean') throw new LaunchConfigError(`${path}: programs."${p}".snapshot must be true or false`);
+            if (po.snapshot) cfg.snapshot = { ...cfg.snapshot, [p]: true };
+            name = po.name;
+          }
+          if (typeof name !== 'string' || name === '') throw new LaunchConfigError(`${path}: programs."${p}" must be a program name or path, or {"name": ..., "snapshot": true}`);
+          cfg.programs[p] = isAbsolute(name) || name.includes('/') ? resolve(dirname(path), name) : name;
         }
         break;
-      case 'time_limit_ms': case 'memory_limit_mib': case 'max_calls': {
+      case 'time_limit_ms': case 'memory_limit_mib': case 'max_calls': case 'snapshot_max_copies': {
         if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new LaunchConfigError(`${path}: "${k}" must be a positive integer`);
-        if (k === 'time_limit_ms') cfg.timeLimitMs = v; else if (k === 'memory_limit_mib') cfg.memoryLimitMiB = v; else cfg.maxCalls = v;
+        if (k === 'time_limit_ms') cfg.timeLimitMs = v; else if (k === 'memory_limit_mib') cfg.memoryLimitMiB = v;
+        else if (k === 'max_calls') cfg.maxCalls = v; else cfg.snapshotMaxCopies = v;
         break;
       }
       case 'out_dir':
@@ -87,6 +108,8 @@ export interface LaunchRecord {
   /** 'vtime': the program's modelled start (the daemon's pass) and end, virtual cycles. */
   startVcycles?: bigint;
   endVcycles?: bigint;
+  /** The program's snapshot, once released: copies, bound, modelled and host costs. */
+  snapshot?: SnapshotStats;
 }
 
 /** How a VMI program runs beside the guest (see above); 'inline' is accepted for 'pause'. */
@@ -115,12 +138,33 @@ export class LaunchModule {
     // A spare sandbox thread (the WASI library loaded, no program) cuts a launch from ~100 ms to ~10 ms.
     this.sandbox = new Sandbox({ prewarm: this.mode !== 'pause' });
     if (this.mode === 'vtime') this.vtime = new Dom0Vtime(vmiProgramCosts(d.profile), d.tscKhz);
-    const prof = profile ?? defaultProfile();
+    this.prof = profile ?? defaultProfile();
+    this.vmi = this.newVmi();
+  }
+
+  private readonly prof: Profile;
+
+  /** A LibVMI instance over view 0; with a snapshot, reading its copies of written frames. */
+  private newVmi(snap?: MemSnapshot): Vmi {
+    const d = this.d;
     const access = eptDomainAccess(d.machine, {
       id: d.id, name: d.name, memsize: d.memBytes, eptp: () => d.p2m.eptp(),
       pause: () => d.sched.domainPause(), resume: () => { if (d.pauseCount > 0) d.sched.domainUnpause(); },
+      snapshotCopy: snap && ((gpa) => snap.copyOf(gpa)),
     });
-    this.vmi = new Vmi(access, { profile: prof });
+    return new Vmi(access, { profile: this.prof });
+  }
+
+  /** The program's snapshot if configured (none in pause mode, none while another program holds one). */
+  private takeSnapshot(key: string, prog: string): MemSnapshot | undefined {
+    if (!this.cfg.snapshot?.[key]) return undefined;
+    if (this.mode === 'pause') { this.log(`${prog}: no snapshot in pause mode (the guest waits for the program)`); return undefined; }
+    const snap = this.d.takeSnapshot(this.cfg.snapshotMaxCopies);
+    if (!snap) { this.log(`${prog}: no snapshot: another program holds one; reading live memory`); return undefined; }
+    const s = snap.stats;
+    this.log(`${prog}: snapshot of guest memory taken: ${s.protectedEntries} EPT leaf entries write-protected in ${s.views} views ` +
+      `(${s.passCycles} cycles modelled, ${(s.passHostNs / 1e6).toFixed(3)} ms host)`);
+    return snap;
   }
 
   /** vmi_pause_vm() calls outstanding (the domain's pause count): the runner holds the guest while this is non-zero. */
@@ -148,6 +192,8 @@ export class LaunchModule {
     }
     this.log(`launching ${rec.args.join(' ')}`);
     const m = this.d.machine;
+    const snap = this.takeSnapshot(key, prog);
+    const vmi = snap ? this.newVmi(snap) : this.vmi;
     const startInsns = m.insnsRetired;
     const opts = {
       args: rec.args, timeLimitMs: this.cfg.timeLimitMs, memoryLimitMiB: this.cfg.memoryLimitMiB,
@@ -155,6 +201,11 @@ export class LaunchModule {
     };
     const report = (r: SandboxResult, timing: string) => {
       rec.result = r;
+      if (snap) {
+        const s = rec.snapshot = snap.release();
+        this.log(`${prog}: snapshot released: ${s.copies} frames copied (limit ${s.maxCopies}${s.exhausted ? ', reached: abandoned' : ''}), ` +
+          `${s.copyCycles} cycles modelled, ${(s.copyHostNs / 1e3).toFixed(1)} us host`);
+      }
       rec.guestInsnsDuring = Number(m.insnsRetired - startInsns);
       if (r.error) this.log(`${prog} stopped: ${r.error}`);
       else this.log(`${prog} exited with status ${r.exitCode} after ${timing}, ` +
@@ -173,12 +224,12 @@ export class LaunchModule {
       p = new Promise<void>((res) => { ended = res; });
       const tl = vt.begin(h.dom0At, this.cfg.timeLimitMs, (at) => {
         rec.endVcycles = at;
-        result!.pausesReleased = this.vmi.releasePauses();   // vmi_pause_vm held to the end's instant
+        result!.pausesReleased = vmi.releasePauses();   // vmi_pause_vm held to the end's instant
         const ns = Number(at - h.dom0At) * 1e6 / this.d.tscKhz;
         report(result!, `${fmtNs(ns)} of modelled Dom0 time (${hostTime(result!)})`);
         ended();
       });
-      void this.sandbox.run(path, this.vmi, { ...opts, mode: 'vtime', clock: tl }).then((r) => {
+      void this.sandbox.run(path, vmi, { ...opts, mode: 'vtime', clock: tl }).then((r) => {
         result = r;
         tl.end(r.calls, r.insns ?? 0, r.errorKind === 'timeout');
       }, (e: Error) => {
@@ -187,8 +238,8 @@ export class LaunchModule {
         tl.end(0, 0, false);
       });
     } else {
-      p = this.sandbox.run(path, this.vmi, { ...opts, mode: this.mode === 'pause' ? 'inline' : 'worker' })
-        .then((r) => report(r, hostTime(r)));
+      p = this.sandbox.run(path, vmi, { ...opts, mode: this.mode === 'pause' ? 'inline' : 'worker' })
+        .then((r) => report(r, hostTime(r)), (e: Error) => { snap?.release(); throw e; });
     }
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));

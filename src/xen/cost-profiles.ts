@@ -64,6 +64,12 @@ export interface CostProfile {
   libvmiCall: Cited;
   /** Dom0: one Wasm instruction of a VMI program (its compute between libvmi calls), cycles. */
   vmiWasmInsn: Cited;
+  /** Copy-before-write snapshot (src/xen/snapshot.ts): the protection pass's fixed part (domain_pause + INVEPT), cycles. */
+  snapshotPass: Cited;
+  /** The pass: restricting one EPT leaf entry (read-modify-write of 8 bytes), cycles. */
+  snapshotProtectEntry: Cited;
+  /** A write to a protected frame: copying the 4 KiB frame and giving W back in every view + INVEPT, cycles (on top of the EPT-violation exit). */
+  snapshotCopy: Cited;
 }
 
 const SRC = {
@@ -75,6 +81,9 @@ const SRC = {
   xentracePoll: 'tools/xentrace (REFERENCE.md): the daemon polls every 100 ms',
   libvmiCall: 'assumed (~1 us: LibVMI\'s xenforeignmemory map of the guest page + copy, one call)',
   vmiWasmInsn: 'assumed (an optimising Wasm compiler emits about one x86 instruction per Wasm instruction; ~1 cycle each)',
+  snapshotPass: 'assumed (domain_pause + unpause, as vmPause, plus one INVEPT of a few hundred cycles)',
+  snapshotProtectEntry: 'assumed (~20 cycles: an 8-byte read-modify-write per leaf in p2m_set_mem_access\'s loop, cached tables)',
+  snapshotCopy: 'assumed (~1,000 cycles: a 4 KiB memcpy at ~8 B/cycle ~500, plus the entry updates in each view and an INVEPT)',
 } as const;
 
 /** Handler work shared by the profiles: the RDTSC rows from tscmode.txt, the rest assumed. */
@@ -127,6 +136,9 @@ export const HASWELL: CostProfile = {
   vmiLaunch: { value: 3_400_000, source: 'assumed (~1 ms at 3.4 GHz: fork/exec of the VMI program and LibVMI init)' },
   libvmiCall: { value: 3_400, source: `${SRC.libvmiCall} at 3.4 GHz` },
   vmiWasmInsn: { value: 1, source: SRC.vmiWasmInsn },
+  snapshotPass: { value: 10_500, source: SRC.snapshotPass },
+  snapshotProtectEntry: { value: 20, source: SRC.snapshotProtectEntry },
+  snapshotCopy: { value: 1_000, source: SRC.snapshotCopy },
 };
 
 export const ICELAKE_SP: CostProfile = {
@@ -158,6 +170,9 @@ export const ICELAKE_SP: CostProfile = {
   vmiLaunch: { value: 2_300_000, source: 'assumed (~1 ms at 2.3 GHz: fork/exec of the VMI program and LibVMI init)' },
   libvmiCall: { value: 2_300, source: `${SRC.libvmiCall} at 2.3 GHz` },
   vmiWasmInsn: { value: 1, source: SRC.vmiWasmInsn },
+  snapshotPass: { value: 10_500, source: SRC.snapshotPass },
+  snapshotProtectEntry: { value: 20, source: SRC.snapshotProtectEntry },
+  snapshotCopy: { value: 1_000, source: SRC.snapshotCopy },
 };
 
 /**
@@ -182,6 +197,9 @@ export const PLACEHOLDER: CostProfile = {
   vmiLaunch: { value: 2_000_000, source: 'assumed (~1 ms at 2 GHz)' },
   libvmiCall: { value: 2_000, source: `${SRC.libvmiCall} at 2 GHz` },
   vmiWasmInsn: { value: 1, source: SRC.vmiWasmInsn },
+  snapshotPass: { value: 10_500, source: SRC.snapshotPass },
+  snapshotProtectEntry: { value: 20, source: SRC.snapshotProtectEntry },
+  snapshotCopy: { value: 1_000, source: SRC.snapshotCopy },
 };
 
 export const PROFILES: Readonly<Record<string, CostProfile>> = {

@@ -19,6 +19,7 @@ import { getProfile, xenCosts, applyInsnCosts, type CostProfile } from './cost-p
 import type { ShutdownReason } from './public.js';
 import { vcpuShowRegisters } from './dump.js';
 import { guestWalk } from './paging.js';
+import { MemSnapshot, SnapshotPool } from './snapshot.js';
 
 export const COM1 = 0x3f8;
 /** Machine address (MiB) where guest RAM starts. */
@@ -88,6 +89,9 @@ export class Domain {
   pauseCount = 0;
   /** The paper's mechanism, when enabled (src/xen/trigger.ts): altp2m views, trace buffers, VMI requests. */
   trigger: import('./trigger.js').VmiTrigger | undefined;
+  /** A VMI program's copy-before-write snapshot of RAM while it runs (src/xen/snapshot.ts), one at a time. */
+  snapshot: MemSnapshot | undefined;
+  private snapshotPool: SnapshotPool | undefined;
   shutdownInfo: ShutdownInfo | undefined;
   /** Console bytes written by the guest. */
   consoleBytes = 0;
@@ -164,6 +168,14 @@ export class Domain {
     this.shutdown({ reason: 'crash', status: CRASH_STATUS, source: 'hypervisor', message });
   }
 
+  /** Takes a snapshot of RAM now (the guest is charged the pass); undefined if one is already held. */
+  takeSnapshot(maxCopies?: number): MemSnapshot | undefined {
+    if (this.snapshot) return undefined;
+    this.snapshotPool ??= new SnapshotPool(this);
+    this.snapshot = new MemSnapshot(this, this.snapshotPool, maxCopies);
+    return this.snapshot;
+  }
+
   // ---- the p2m ---------------------------------------------------------------
 
   /** Machine address of guest-physical `gpa` by a walk of EPT view 0, or undefined if unmapped. */
@@ -191,6 +203,7 @@ export class Domain {
       const ma = this.gpaToMachine(gpa + off);
       if (ma === undefined) return false;
       const n = Math.min(data.length - off, PAGE_SIZE - ((gpa + off) % PAGE_SIZE));
+      if (this.snapshot) this.machine.addVcycles(this.snapshot.copyBeforeWrite(gpa + off));
       this.machine.writePhys(ma, data.subarray(off, off + n));
       off += n;
     }

@@ -6,6 +6,8 @@
 // and whose vCPU
 // registers come from the machine's VMCS guest-state area, GPRs and MSRs
 // (xc_vcpu_getcontext's job). Used by Dom0's launch module and by tests.
+// With a snapshot (src/xen/snapshot.ts) reads take a frame's copy when the
+// guest has written it since the launch, else the live frame.
 import type { Machine } from '../../machine.js';
 import type { DomainAccess } from './core.js';
 import { PAGE } from './arch-amd64.js';
@@ -25,6 +27,8 @@ export interface EptDomainOptions {
   vcpuReg?: (vcpu: number, reg: string) => bigint | undefined;
   pause?: () => void;
   resume?: () => void;
+  /** A copy-before-write snapshot: the machine address of a guest-physical frame's copy, if it has one. */
+  snapshotCopy?: (gpa: number) => number | undefined;
 }
 
 /**
@@ -48,7 +52,9 @@ export function eptDomainAccess(m: Machine, opts: EptDomainOptions): DomainAcces
     memsize: opts.memsize,
     readGpa(gpa, len) {
       const hpa = hpaOf(gpa, len);
-      return hpa === undefined ? undefined : m.readPhys(hpa, len);
+      if (hpa === undefined) return undefined;
+      const copy = opts.snapshotCopy?.(Number(gpa));
+      return m.readPhys(copy === undefined ? hpa : copy + Number(gpa & 0xfffn), len);
     },
     writeGpa(gpa, data) {
       const hpa = hpaOf(gpa, data.length);

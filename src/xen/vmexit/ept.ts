@@ -6,6 +6,9 @@
 //    instruction, its accesses to such addresses going to the handler or to Xen's null_handler
 //    (src/xen/devices/mmio.ts), and the guest goes on after it. If the instruction cannot be
 //    emulated (fetched from MMIO, page tables in MMIO) Xen injects #GP(0).
+//  - a write to a frame a VMI program's snapshot restricts (src/xen/snapshot.ts; Xen's
+//    p2m_mem_access_check path): the frame is copied, W given back, the guest resumed at the
+//    same instruction.
 //  - anything else (a RAM page a view restricts): Xen prints the violation and crashes the domain.
 // Whether an access to an unmapped address exits at all, or raises #VE, is the suppress-#VE bit
 // of its EPT entry (Xen sets it in every unmapped entry; that belongs to src/xen/ept.ts).
@@ -18,12 +21,15 @@ import { INTR_INFO_VALID_MASK, INTR_TYPE_HARD_EXCEPTION, EXIT_REASON_EPT_VIOLATI
   VMCS_FIELDS as F } from '../../vmcs.js';
 import { hex } from '../../util/format.js';
 
+const EPT_QUAL_WRITE = 1 << 1;
 const EPT_QUAL_GLA_VALID = 1 << 7;
 
 export function vmxEptViolation(v: Vcpu): void {
   const m = v.m;
   const q = Number(m.vmread(F.EXIT_QUALIFICATION));
   const gpa = m.vmread(F.GUEST_PHYSICAL_ADDRESS);
+  const snap = v.domain.snapshot;
+  if (snap && (q & EPT_QUAL_WRITE) && snap.protects(Number(gpa))) { m.addVcycles(snap.copyBeforeWrite(Number(gpa))); return; }
   if (isMmio(v.domain, gpa)) { handleMmioWithTranslation(v, gpa); return; }
   eptViolationCrash(v, q, gpa, m.vmread(F.GUEST_LINEAR_ADDRESS));
 }
@@ -73,6 +79,13 @@ function handleMmioWithTranslation(v: Vcpu, gpa: bigint): void {
       v.injectHwException(r.vector, r.errorCode);
       return;
     case 'exit':
+      if (r.reason === EXIT_REASON_EPT_VIOLATION && d.snapshot && (Number(r.qualification) & EPT_QUAL_WRITE) &&
+          d.snapshot.protects(Number(r.gpa))) {
+        // A RAM write inside the emulation (a page walk's A/D bits, a MOVS's store) hit a snapshot's
+        // protection: copy the frame and restart the instruction (an MMIO read before it is repeated).
+        m.addVcycles(d.snapshot.copyBeforeWrite(Number(r.gpa)));
+        return;
+      }
       if (r.reason === EXIT_REASON_EPT_VIOLATION && isMmio(d, r.gpa)) {
         // X86EMUL_UNHANDLEABLE: the instruction bytes, its page walk or a descriptor table is in MMIO.
         const q = Number(r.qualification);
