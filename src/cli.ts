@@ -43,12 +43,21 @@ async function execCommand(batch: string): Promise<number> {
 interface RunArgs {
   image?: string; maxInsns?: string; maxVtime?: string; mem?: string; cmdline?: string; systemMap?: string; json?: boolean;
   vmi?: boolean; views?: string; notify?: 'immediate' | 'tbuf'; trace?: string;
-  vmiMode?: LaunchMode | 'inline'; vmiConfig?: string; profile?: string;
+  vmiMode?: LaunchMode | 'inline'; vmiConfig?: string; profile?: string; tracePages?: string;
+}
+
+/** --trace-pages: Xen's per-CPU trace buffer size in pages (xentrace -S), a power of two here. */
+export const MAX_TRACE_PAGES = 1024; // what machine memory holds beside the largest guest
+function parseTracePages(text: string | undefined): number | undefined {
+  const n = parseIntOption(text, '--trace-pages', 1, MAX_TRACE_PAGES, 'a number of pages');
+  if (n !== undefined && (n & (n - 1))) throw new UsageError(`--trace-pages: ${n} is not a power of two (1, 2, 4 ... ${MAX_TRACE_PAGES})`);
+  return n;
 }
 
 /** `vmfunc-vmi run`: options to RunOptions, the console to stdout (stderr with --json), the guest's status out. */
 async function runCommand(a: RunArgs): Promise<number> {
   const { mem, views } = checkDomainArgs(a.mem, a.views);
+  const tracePages = parseTracePages(a.tracePages);
   // Everything the run will read or write is checked before it starts.
   if (a.trace !== undefined) checkOutputFile(a.trace, 'the trace file');
   let launchConfig;
@@ -79,7 +88,7 @@ async function runCommand(a: RunArgs): Promise<number> {
     onConsole: consoleOut,
     onLog: (line) => { process.stderr.write(`(XEN) ${line}\n`); },
     vmi: a.vmi === false ? false : {
-      views, notify: a.notify, traceFile: a.trace, traceHvm: a.trace !== undefined, onDom0Log: dom0Log,
+      views, notify: a.notify, tracePages, traceFile: a.trace, traceHvm: a.trace !== undefined, onDom0Log: dom0Log,
     },
   };
   const summary: RunSummary = a.vmi === false ? runImage(opts) : await runImageWithLaunches({
@@ -87,6 +96,9 @@ async function runCommand(a: RunArgs): Promise<number> {
     launchConfig,
   });
   flushConsole();
+  if (summary.trace && summary.trace.dropped > 0) {
+    process.stderr.write(`vmfunc-vmi: warning: ${summary.trace.dropped} trace records lost (the trace buffer was full; see --trace-pages)\n`);
+  }
   if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
   else if (summary.exit.kind !== 'shutdown') process.stderr.write(`vmfunc-vmi: ${summary.exit.kind === 'limit' ? summary.exit.detail : `domain crashed: ${summary.exit.detail}`}\n`);
   return summary.exit.status;
@@ -182,6 +194,7 @@ export async function main(argv: string[]): Promise<void> {
           .option('max-insns', { type: 'string', describe: 'stop after N guest instructions (k, M, G suffixes)' })
           .option('max-vtime', { type: 'string', describe: 'stop at this virtual time: TSC cycles, or a number with ns, us, ms or s' })
           .option('json', { type: 'boolean', describe: 'print a JSON summary on stdout (the console goes to stderr)' })
+          .option('trace-pages', { type: 'string', describe: 'trace buffer pages per CPU, a power of two (default 32; as xentrace -S)' })
           .option('trace', { type: 'string', describe: 'write the xentrace file (HVM trace points on) to FILE' })
           .option('vmi-mode', { choices: LAUNCH_MODES, describe: 'how a VMI program runs beside the guest: vtime (default): in its sandbox thread on the guest\'s virtual time, the guest running up to each libvmi call\'s modelled instant: launch + calls x call cost + the Wasm instructions the program executed x their cost, from the cost profile; deterministic; worker: on host time, racing the guest (for experiments: depends on the host\'s load); pause (alias inline): to its end while the guest waits (deterministic)' })
           .option('vmi-config', { type: 'string', describe: 'launch configuration (JSON): {"programs":{"1":"process-list",...},"time_limit_ms":..,"memory_limit_mib":..,"out_dir":..}' })
@@ -196,7 +209,8 @@ export async function main(argv: string[]): Promise<void> {
             systemMap: a.systemMap as string | undefined, json: a.json as boolean | undefined,
             vmi: a.vmi as boolean, views: a.views as string | undefined, notify: a.notify as 'immediate' | 'tbuf' | undefined,
             trace: a.trace as string | undefined, vmiMode: a.vmiMode as LaunchMode | 'inline' | undefined,
-            vmiConfig: a.vmiConfig as string | undefined, profile: a.profile as string | undefined });
+            vmiConfig: a.vmiConfig as string | undefined, profile: a.profile as string | undefined,
+            tracePages: a.tracePages as string | undefined });
         })
       .command('debug [image]', 'step-debug VM exits: an interactive console (or --script FILE), or a gdb stub (--gdb PORT)',
         (y) => domainOptions(y.positional('image', { type: 'string', describe: 'ELF64 image (default: the bundled TVM)' }))

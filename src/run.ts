@@ -226,6 +226,8 @@ export function summarizeRun(p: PreparedRun, opts: RunOptions, stop: StopReason)
   const { image, memMiB, tscKhz, d, mech, dom0, t0, firstUser } = p;
   const vmiOpts = opts.vmi || undefined;
   dom0?.flush();
+  // Records dropped since the last one that fitted: their LOST_RECORDS record, now that Dom0 made room.
+  if (dom0 && mech) for (let cpu = 0; cpu < mech.trace.cpus; cpu++) if (mech.trace.flushLost(cpu, d.machine.vcycles)) dom0.consumer.poll();
   const hostMs = performance.now() - t0;
   if (vmiOpts?.traceFile && dom0) writeFileSync(vmiOpts.traceFile, dom0.consumer.file());
 
