@@ -254,7 +254,7 @@ export function summarizeRun(p: PreparedRun, opts: RunOptions, stop: StopReason)
   }
   const byReason = exitHistogram(exits);
   const hypercalls: Record<string, number> = {};
-  for (const [n, c] of [...calls.entries()].sort((a, b) => a[0] - b[0])) hypercalls[HYPERCALL_NAMES[n] ?? `hypercall_${n}`] = c;
+  for (const [n, c] of [...calls.entries()].sort((a, b) => a[0] - b[0])) hypercalls[HYPERCALL_NAMES[n] ?? (n <= 0xffff ? `hypercall_${n}` : `hypercall_0x${n.toString(16)}`)] = c;
   const timer = d.vcpus[0].timer;   // every vCPU's timer has the domain's period and vector
   const insns = Number(m.insnsRetired), vcycles = Number(m.vcycles);
   return {
