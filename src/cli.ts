@@ -276,13 +276,13 @@ export async function main(argv: string[]): Promise<void> {
             iterations, target, repeat, emuRuns, native: a.native as boolean, qemu: a.qemu as boolean, ept: a.ept === true,
           });
         })
-      .demandCommand(1, 'name a command (see --help)')
+      .demandCommand(1, 'name a command')
       .strict()
       .recommendCommands()
       .fail((msg, err) => {
         if (err) throw err;
         // One line: yargs' message (its own lines joined), then the hint.
-        throw new UsageError(`${msg.replace(/\s*\n\s*/g, '; ')} (see vmfunc-vmi --help)`);
+        throw new UsageError(`${msg.replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; ')} (see vmfunc-vmi --help)`);
       })
       .help()
       .version()
