@@ -1,7 +1,8 @@
 // `vmfunc-vmi run` as a library call: read and validate an ELF64 image, build
 // a domain, boot the image by the boot protocol, run the vCPU until the guest
 // shuts down or a limit is reached, and summarise the run.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readInputFile, InputFileError, type InputKind } from './util/files.js';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { StopReason } from './xen/sched.js';
@@ -98,15 +99,10 @@ export interface RunSummary {
 
 export function defaultImagePath(): string { return join(packageRoot(), 'firmware', 'tvm', 'tvm.elf'); }
 
-function readInput(file: string, what: string): Uint8Array {
-  let st;
-  try { st = statSync(file); } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ImageError(file, code === 'ENOENT' ? `cannot open ${what}: no such file` : `cannot open ${what}: ${code ?? String(e)}`);
-  }
-  if (st.isDirectory()) throw new ImageError(file, `cannot read ${what}: it is a directory`);
-  try { return new Uint8Array(readFileSync(file)); } catch (e) {
-    throw new ImageError(file, `cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+function readInput(file: string, kind: InputKind, what: string): Uint8Array {
+  try { return readInputFile(file, kind, what); } catch (e) {
+    if (e instanceof InputFileError) throw new ImageError(file, e.detail);
+    throw e;
   }
 }
 
@@ -161,7 +157,7 @@ export function prepareRun(opts: RunOptions = {}): PreparedRun {
   const memMiB = checkMem(opts.memMiB ?? 64);
   const profile = getProfile(opts.profile ?? 'placeholder');
   const tscKhz = opts.tscKhz ?? profile.freqKhz.value;
-  const bytes = readInput(image, 'the image');
+  const bytes = readInput(image, 'image', 'the image');
   const elf = parseElf64(bytes, image);
   let systemMap: Uint8Array | undefined;
   if (opts.systemMap !== false) {
@@ -169,7 +165,7 @@ export function prepareRun(opts: RunOptions = {}): PreparedRun {
     const path = opts.systemMap ?? beside;
     let present = true;
     if (opts.systemMap === undefined) { try { statSync(path); } catch { present = false; } }
-    if (present) systemMap = readInput(path, 'System.map');
+    if (present) systemMap = readInput(path, 'system map', 'System.map');
   }
 
   const t0 = performance.now();
@@ -230,6 +226,8 @@ export function summarizeRun(p: PreparedRun, opts: RunOptions, stop: StopReason)
   const { image, memMiB, tscKhz, d, mech, dom0, t0, firstUser } = p;
   const vmiOpts = opts.vmi || undefined;
   dom0?.flush();
+  // Records dropped since the last one that fitted: their LOST_RECORDS record, now that Dom0 made room.
+  if (dom0 && mech) for (let cpu = 0; cpu < mech.trace.cpus; cpu++) if (mech.trace.flushLost(cpu, d.machine.vcycles)) dom0.consumer.poll();
   const hostMs = performance.now() - t0;
   if (vmiOpts?.traceFile && dom0) writeFileSync(vmiOpts.traceFile, dom0.consumer.file());
 
@@ -256,7 +254,7 @@ export function summarizeRun(p: PreparedRun, opts: RunOptions, stop: StopReason)
   }
   const byReason = exitHistogram(exits);
   const hypercalls: Record<string, number> = {};
-  for (const [n, c] of [...calls.entries()].sort((a, b) => a[0] - b[0])) hypercalls[HYPERCALL_NAMES[n] ?? `hypercall_${n}`] = c;
+  for (const [n, c] of [...calls.entries()].sort((a, b) => a[0] - b[0])) hypercalls[HYPERCALL_NAMES[n] ?? (n <= 0xffff ? `hypercall_${n}` : `hypercall_0x${n.toString(16)}`)] = c;
   const timer = d.vcpus[0].timer;   // every vCPU's timer has the domain's period and vector
   const insns = Number(m.insnsRetired), vcycles = Number(m.vcycles);
   return {

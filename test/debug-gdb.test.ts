@@ -84,6 +84,23 @@ describe('the remote protocol, by hand', () => {
     expect(await c.ask('QStartNoAckMode')).toBe('OK');
   });
 
+  it('drops packets longer than the PacketSize it advertises, with an error, buffering none of them', async () => {
+    const size = parseInt(/PacketSize=([0-9a-f]+)/.exec(await c.ask('qSupported:multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386'))![1], 16);
+    expect(size).toBeGreaterThan(0);
+    const buffered = () => (srv as unknown as { conn: { buf: string } }).conn.buf.length;
+    // A packet whose `#` never comes: 4 MiB in, a bounded buffer, then its end gets E01.
+    c.raw('$m');
+    for (let i = 0; i < 64; i++) c.raw('0'.repeat(64 * 1024));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(buffered()).toBeLessThanOrEqual(size + 4);
+    c.raw('#00');
+    expect(await c.reply()).toBe('E01');
+    // A whole oversize packet in one piece, checksum right: E01, and the stub still serves.
+    const big = 'X' + '0'.repeat(size + 1);
+    expect(await c.ask(big)).toBe('E01');
+    expect(await c.ask('?')).toMatch(/^[TS][0-9a-f]{2}/);
+  });
+
   it('answers the thread and stop queries', async () => {
     expect(await c.ask('qC')).toBe('QC01');
     expect(await c.ask('qAttached')).toBe('1');

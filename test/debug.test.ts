@@ -347,7 +347,7 @@ describe('vmfunc-vmi debug on the command line', () => {
   it('bad options and images: one line, status 2 or 1', async () => {
     const missing = await runCli(['debug', '--script', join(tmp, 'none.txt')]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^vmfunc-vmi: cannot read the script ".*none\.txt": ENOENT\n$/);
+    expect(missing.stderr).toMatch(/^vmfunc-vmi: .*none\.txt: cannot open the script: no such file\n$/);
     const port = await runCli(['debug', '--gdb', '70000']);
     expect(port.code).toBe(2);
     expect(port.stderr).toContain('--gdb');

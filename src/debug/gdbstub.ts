@@ -31,6 +31,8 @@ const fromHex = (h: string) => Buffer.from(h, 'hex').toString('utf8');
 /** One gdb connection. */
 class GdbConnection {
   private buf = '';
+  /** Inside a packet over PacketSize: its bytes are dropped up to its `#xx`, never buffered. */
+  private oversize = false;
   private noAck = false;
   private lastSent = '';
   private queue: string[] = [];
@@ -68,6 +70,14 @@ class GdbConnection {
   private onData(data: string): void {
     this.buf += data;
     for (;;) {
+      if (this.oversize) {
+        const hash = this.buf.indexOf('#');
+        if (hash < 0 || this.buf.length < hash + 3) { this.buf = hash < 0 ? '' : this.buf.slice(hash); return; }
+        this.buf = this.buf.slice(hash + 3);
+        this.oversize = false;
+        this.rejectOversize();
+        continue;
+      }
       if (!this.buf.length) return;
       const c = this.buf[0];
       if (c === '+') { this.buf = this.buf.slice(1); continue; }
@@ -79,6 +89,8 @@ class GdbConnection {
       }
       if (c !== '$') { this.buf = this.buf.slice(1); continue; }
       const hash = this.buf.indexOf('#');
+      // A body longer than the PacketSize we advertised is dropped, whether or not its `#` has come.
+      if ((hash < 0 ? this.buf.length : hash) - 1 > PACKET_SIZE) { this.oversize = true; this.buf = this.buf.slice(1); continue; }
       if (hash < 0 || this.buf.length < hash + 3) return; // incomplete
       const body = this.buf.slice(1, hash), sum = this.buf.slice(hash + 1, hash + 3);
       this.buf = this.buf.slice(hash + 3);
@@ -90,6 +102,13 @@ class GdbConnection {
       this.queue.push(unescape(body));
       void this.pump();
     }
+  }
+
+  /** The answer to a dropped oversize packet: acknowledged (so gdb does not resend it), then an error. */
+  private rejectOversize(): void {
+    this.log(`gdb: dropped a packet longer than PacketSize (${PACKET_SIZE} bytes)`);
+    if (!this.noAck) this.sock.write('+');
+    this.send('E01');
   }
 
   private async pump(): Promise<void> {

@@ -1,6 +1,6 @@
 // `vmfunc-vmi debug` as a library call: boot the image into a debugging
 // session, then run a script, serve gdb, or read commands interactively.
-import { readFileSync } from 'node:fs';
+import { readInputText, InputFileError } from '../util/files.js';
 import type { Readable } from 'node:stream';
 import { DebugSession, type DebugOptions } from './session.js';
 import { Debugger } from './debugger.js';
@@ -33,8 +33,9 @@ export interface DebugCommandOptions extends Omit<DebugOptions, 'onConsole' | 'o
 export async function debugCommand(o: DebugCommandOptions): Promise<number> {
   let scriptText: string | undefined;
   if (o.script !== undefined) {
-    try { scriptText = readFileSync(o.script, 'utf8'); } catch (e) {
-      throw new DebugError(`cannot read the script "${o.script}": ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    try { scriptText = readInputText(o.script, 'debugger script', 'the script'); } catch (e) {
+      if (e instanceof InputFileError) throw new DebugError(e.message);
+      throw e;
     }
   }
   const out = new Output(o.write ?? ((t) => { process.stdout.write(t); }));

@@ -70,5 +70,12 @@ export function parseTraceFile(bytes: Uint8Array): TraceRecord[] {
 export function formatRecord(r: TraceRecord): string {
   const tsc = r.tsc !== undefined ? r.tsc.toString().padStart(14) : ' '.repeat(14);
   const data = r.data.map((w) => '0x' + (w >>> 0).toString(16).padStart(8, '0')).join(' ');
-  return `CPU${r.cpu} ${tsc} ${eventName(r.event).padEnd(34)} [ ${data} ]`;
+  return `CPU${r.cpu} ${tsc} ${eventName(r.event).padEnd(34)} [ ${data} ]${r.event === E.TRC_LOST_RECORDS ? lostText(r.data) : ''}`;
+}
+
+/** TRC_LOST_RECORDS' { u32 lost_records; u16 did, vid; u64 first_tsc } (xen/common/trace.c insert_lost_records), in words. */
+function lostText(d: readonly number[]): string {
+  if (d.length < 4) return '';
+  const first = BigInt(d[2] >>> 0) | (BigInt(d[3] >>> 0) << 32n);
+  return ` ${d[0] >>> 0} records lost (d${d[1] & 0xffff}v${d[1] >>> 16}), the first at TSC ${first}`;
 }

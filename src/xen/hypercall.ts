@@ -124,7 +124,8 @@ export function hvmHypercall(v: Vcpu): void {
   const cpl = Number((m.vmread('GUEST_SS_AR_BYTES') >> 5n) & 3n);
   if (cpl !== 0) { v.setGpr('rax', err(EPERM)); return; }
   const nr = m.gpr('rax');
-  const n = nr <= 0xffffn ? Number(nr) : -1;
+  // Counted by number, whatever it is (exact up to 2^53); only the table's numbers have names.
+  const n = Number(nr);
   v.stats.hypercalls.set(n, (v.stats.hypercalls.get(n) ?? 0) + 1);
   const fn = hypercallTable.get(n);
   const args = [m.gpr('rdi'), m.gpr('rsi'), m.gpr('rdx'), m.gpr('r10'), m.gpr('r8')];

@@ -18,6 +18,8 @@ const LOST_REC_SIZE = 4 + 8 + 16; // header + TSC + { u32 lost; u16 did, vid; u6
 export interface TraceOptions {
   cpus?: number;
   pagesPerCpu?: number;
+  /** The traced domain: `current` on the CPU when Xen writes LOST_RECORDS (its did field). */
+  domid?: number;
   /** Called when a CPU's buffer crosses the high-water mark (Xen sends VIRQ_TBUF). */
   onHighWater?: (cpu: number) => void;
 }
@@ -35,6 +37,7 @@ export class TraceBuffers {
   private readonly per: PerCpu[] = [];
   private readonly dv: () => DataView;
   onHighWater?: (cpu: number) => void;
+  private readonly domid: number;
   /** Records written and dropped, for statistics. */
   written = 0;
   dropped = 0;
@@ -46,6 +49,7 @@ export class TraceBuffers {
       throw new RangeError(`trace buffer size must be a power of two of pages, got ${this.pagesPerCpu}`);
     }
     this.onHighWater = opts.onHighWater;
+    this.domid = opts.domid ?? 0;
     this.dataSize = this.pagesPerCpu * PAGE_SIZE - T_BUF_HEADER;
     this.highWater = this.dataSize >> 1;
     // t_info: header, then each CPU's MFN list (u32 per page).
@@ -109,20 +113,39 @@ export class TraceBuffers {
       return false;
     }
     toWrap = this.bytesToWrap(b);
-    if (pc.lost) {
-      if (LOST_REC_SIZE > toWrap) { this.insertWrap(b, toWrap); toWrap = this.dataSize; }
-      const did = 0, vid = 0;
-      const first = pc.lostFirstTsc;
-      this.insert(b, TRC_LOST_RECORDS, tsc ?? first,
-        [pc.lost >>> 0, did | (vid << 16), Number(first & 0xffffffffn), Number(first >> 32n)]);
-      pc.lost = 0;
-      toWrap -= LOST_REC_SIZE;
-      if (toWrap === 0) toWrap = this.dataSize;
-    }
+    if (pc.lost) toWrap = this.insertLost(cpu, tsc, toWrap);
     if (recSize > toWrap) this.insertWrap(b, toWrap);
     this.insert(b, event, tsc, data);
     this.written++;
     if (startedBelow && this.unconsumed(cpu) >= this.highWater) this.onHighWater?.(cpu);
+    return true;
+  }
+
+  /** insert_lost_records: { u32 lost_records; u16 did, vid; u64 first_tsc } with the current TSC; returns the bytes then left to the wrap. */
+  private insertLost(cpu: number, tsc: bigint | undefined, toWrap: number): number {
+    const pc = this.per[cpu], b = pc.buf;
+    if (LOST_REC_SIZE > toWrap) { this.insertWrap(b, toWrap); toWrap = this.dataSize; }
+    const vid = cpu; // one vCPU per physical CPU here
+    const first = pc.lostFirstTsc;
+    this.insert(b, TRC_LOST_RECORDS, tsc ?? first,
+      [pc.lost >>> 0, (this.domid & 0xffff) | (vid << 16), Number(first & 0xffffffffn), Number(first >> 32n)]);
+    pc.lost = 0;
+    toWrap -= LOST_REC_SIZE;
+    return toWrap === 0 ? this.dataSize : toWrap;
+  }
+
+  /**
+   * At the end of a run, after Dom0's last read: the LOST_RECORDS record that the next trace
+   * point would have written, so a trace file never ends in silent loss. False if none was due
+   * or it still does not fit.
+   */
+  flushLost(cpu: number, tsc: bigint): boolean {
+    const pc = this.per[cpu];
+    if (!pc.lost) return false;
+    const toWrap = this.bytesToWrap(pc.buf);
+    const need = LOST_REC_SIZE + (LOST_REC_SIZE > toWrap ? toWrap : 0);
+    if (need > this.dataSize - this.unconsumed(cpu)) return false;
+    this.insertLost(cpu, tsc, toWrap);
     return true;
   }
 

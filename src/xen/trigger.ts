@@ -53,7 +53,7 @@ export class VmiTrigger {
     };
     this.altp2m = new Altp2m(m, d.frames, fill, { views: opts.views ?? 2, mirrors: true });
     this.trace = new TraceBuffers(m, d.frames, {
-      pagesPerCpu: opts.tracePages ?? 32,
+      pagesPerCpu: opts.tracePages ?? 32, domid: d.id,
       onHighWater: () => { if (this.notify === 'tbuf') this.onVirq?.(VIRQ_TBUF, m.vcycles); },
     });
     m.vmwrite('EPTP_LIST_ADDR', this.altp2m.listAddr);
