@@ -27,9 +27,9 @@ export function execMovCr(e: usize, toCr: bool): void {
     switch (cr) {
       case 0: { const m = V.vmcsGet(V.CR0_GUEST_HOST_MASK); v = (S.cr0 & ~m) | (V.vmcsGet(V.CR0_READ_SHADOW) & m); break; }
       case 2: v = S.cr2; break;
-      case 3: if ((p & V.CPU_CR3_STORE_EXITING) != 0) { crExit(3, 1, r); return; } v = S.cr3; break;
+      case 3: if ((p & V.CPU_BASED_CR3_STORE_EXITING) != 0) { crExit(3, 1, r); return; } v = S.cr3; break;
       case 4: { const m = V.vmcsGet(V.CR4_GUEST_HOST_MASK); v = (S.cr4 & ~m) | (V.vmcsGet(V.CR4_READ_SHADOW) & m); break; }
-      default: if ((p & V.CPU_CR8_STORE_EXITING) != 0) { crExit(8, 1, r); return; } v = S.cr8; break;
+      default: if ((p & V.CPU_BASED_CR8_STORE_EXITING) != 0) { crExit(8, 1, r); return; } v = S.cr8; break;
     }
     S.setGpr(<i32>r, v);
     return;
@@ -48,7 +48,7 @@ export function execMovCr(e: usize, toCr: bool): void {
     }
     case 2: S.cr2 = v; return;
     case 3: {
-      if ((p & V.CPU_CR3_LOAD_EXITING) != 0) {
+      if ((p & V.CPU_BASED_CR3_LOAD_EXITING) != 0) {
         const n = V.vmcsGet32(V.CR3_TARGET_COUNT);
         let hit = false;
         for (let i: u32 = 0; i < n && i < 4; i++) if (V.vmcsGet(V.CR3_TARGET_VALUE0 + (i << 1)) == v) hit = true;
@@ -68,7 +68,7 @@ export function execMovCr(e: usize, toCr: bool): void {
       return;
     }
     default:
-      if ((p & V.CPU_CR8_LOAD_EXITING) != 0) { crExit(8, 0, r); return; }
+      if ((p & V.CPU_BASED_CR8_LOAD_EXITING) != 0) { crExit(8, 0, r); return; }
       if ((v >> 4) != 0) { raiseGP(0); return; }
       S.cr8 = v; return;
   }
@@ -109,7 +109,7 @@ export function execMovDr(e: usize, toDr: bool): void {
   const r = <u32>load<u8>(e, D.D_RMNUM);
   if (dr > 7) { raiseUD(); return; }
   if (cpl != 0) { raiseGP(0); return; }
-  if ((primary() & V.CPU_MOV_DR_EXITING) != 0) {
+  if ((primary() & V.CPU_BASED_MOV_DR_EXITING) != 0) {
     requestExit(V.EXIT_REASON_DR_ACCESS, <u64>(dr | (toDr ? 0 : 16) | (r << 8))); return;
   }
   if (dr == 4) dr = 6; else if (dr == 5) dr = 7;

@@ -32,8 +32,8 @@ export function eptpValid(v: u64): bool {
 
 /** Loads the EPT controls at VM entry (and after VMFUNC switches the pointer). */
 export function eptLoad(secondary: u32): void {
-  eptOn = (secondary & V.SEC_ENABLE_EPT) != 0;
-  veOn = eptOn && (secondary & V.SEC_EPT_VIOLATION_VE) != 0;
+  eptOn = (secondary & V.SECONDARY_EXEC_ENABLE_EPT) != 0;
+  veOn = eptOn && (secondary & V.SECONDARY_EXEC_EPT_VIOLATION_VE) != 0;
   eptSetPointer(V.vmcsGet(V.EPT_POINTER));
 }
 export function eptSetPointer(v: u64): void {

@@ -54,8 +54,8 @@ export function execStringIo(e: usize, isIn: bool, size: i32): void {
 
 function ioExits(port: u32, size: i32): bool {
   const p = primary();
-  let exits = (p & V.CPU_UNCOND_IO_EXITING) != 0;
-  if ((p & V.CPU_USE_IO_BITMAPS) != 0) {
+  let exits = (p & V.CPU_BASED_UNCOND_IO_EXITING) != 0;
+  if ((p & V.CPU_BASED_USE_IO_BITMAPS) != 0) {
     exits = false;
     for (let i: u32 = 0; i < <u32>size; i++) {
       const q = (port + i) & 0xffff;

@@ -151,7 +151,7 @@ export function mmioEmulate(): i32 {
   clearStop();
   loadGuestState();
   const prim = V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL);
-  eptLoad((prim & V.CPU_ACTIVATE_SECONDARY) != 0 ? V.vmcsGet32(V.SECONDARY_VM_EXEC_CONTROL) : 0);
+  eptLoad((prim & V.CPU_BASED_ACTIVATE_SECONDARY_CONTROLS) != 0 ? V.vmcsGet32(V.SECONDARY_VM_EXEC_CONTROL) : 0);
   selectView();
   // A nested EPT violation writes these two exit fields: they keep the exit being handled.
   const sGpa = V.vmcsGet(V.GUEST_PHYSICAL_ADDRESS), sGla = V.vmcsGet(V.GUEST_LINEAR_ADDRESS);
@@ -174,7 +174,7 @@ export function mmioEmulate(): i32 {
       V.vmcsSet(V.GUEST_PHYSICAL_ADDRESS, sGpa); V.vmcsSet(V.GUEST_LINEAR_ADDRESS, sGla);
     } else {
       status = MMIO_EXCEPTION;
-      outIntrInfo = <u32>faultVec | (faultType << 8) | (faultHasErr ? V.INTR_INFO_DELIVER_CODE : 0) | V.INTR_INFO_VALID;
+      outIntrInfo = <u32>faultVec | (faultType << 8) | (faultHasErr ? V.INTR_INFO_DELIVER_CODE_MASK : 0) | V.INTR_INFO_VALID_MASK;
       outErr = faultErr; outCr2 = faultCr2;
     }
     clearStop();

@@ -12,28 +12,28 @@ import { primary, secondary } from "./vmx/controls";
 /** The guest's TSC: virtual cycles plus the TSC offset when offsetting is on (SDM 25.6.5). */
 export function guestTsc(): u64 {
   let t = S.vcycles;
-  if ((primary() & V.CPU_USE_TSC_OFFSETTING) != 0) t += V.vmcsGet(V.TSC_OFFSET);
+  if ((primary() & V.CPU_BASED_USE_TSC_OFFSETTING) != 0) t += V.vmcsGet(V.TSC_OFFSET);
   return t;
 }
 
 export function execRdtsc(): void {
   if ((S.cr4 & 4) != 0 && cpl > 0) { raiseGP(0); return; } // CR4.TSD
-  if ((primary() & V.CPU_RDTSC_EXITING) != 0) { requestExit(V.EXIT_REASON_RDTSC, 0); return; }
+  if ((primary() & V.CPU_BASED_RDTSC_EXITING) != 0) { requestExit(V.EXIT_REASON_RDTSC, 0); return; }
   const t = guestTsc();
   setGpr(RAX, t & 0xffffffff); setGpr(RDX, t >> 32);
 }
 
 export function execRdtscp(): void {
-  if ((secondary() & V.SEC_ENABLE_RDTSCP) == 0) { raiseUD(); return; }
+  if ((secondary() & V.SECONDARY_EXEC_ENABLE_RDTSCP) == 0) { raiseUD(); return; }
   if ((S.cr4 & 4) != 0 && cpl > 0) { raiseGP(0); return; }
-  if ((primary() & V.CPU_RDTSC_EXITING) != 0) { requestExit(V.EXIT_REASON_RDTSCP, 0); return; }
+  if ((primary() & V.CPU_BASED_RDTSC_EXITING) != 0) { requestExit(V.EXIT_REASON_RDTSCP, 0); return; }
   const t = guestTsc();
   setGpr(RAX, t & 0xffffffff); setGpr(RDX, t >> 32); setGpr(RCX, S.msrTscAux & 0xffffffff);
 }
 
 // ---- MSRs (SDM 25.6.9 MSR bitmaps) ------------------------------------------
 function msrExits(msr: u32, write: bool): bool {
-  if ((primary() & V.CPU_USE_MSR_BITMAPS) == 0) return true;
+  if ((primary() & V.CPU_BASED_USE_MSR_BITMAPS) == 0) return true;
   let off: u64;
   if (msr <= 0x1fff) off = 0;
   else if (msr >= 0xc0000000 && msr <= 0xc0001fff) off = 1024;

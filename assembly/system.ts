@@ -35,8 +35,8 @@ export function execSystem(e: usize, op: i32, size: i32): void {
     case D.OP_RDMSR: case D.OP_WRMSR: execMsr(op == D.OP_WRMSR); return;
     case D.OP_HLT: {
       if (cpl != 0) { raiseGP(0); return; }
-      if ((primary() & V.CPU_HLT_EXITING) != 0) { requestExit(V.EXIT_REASON_HLT, 0); return; }
-      S.halted = true; requestExit(V.EXIT_REASON_PREEMPTION_TIMER, 0); return; // see run/loop.ts handleStop
+      if ((primary() & V.CPU_BASED_HLT_EXITING) != 0) { requestExit(V.EXIT_REASON_HLT, 0); return; }
+      S.halted = true; requestExit(V.EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED, 0); return; // see run/loop.ts handleStop
     }
     case D.OP_CLI: {
       if (cpl > iopl()) { raiseGP(0); return; }
@@ -68,12 +68,12 @@ export function execSystem(e: usize, op: i32, size: i32): void {
     case D.OP_INVLPG: {
       if (cpl != 0) { raiseGP(0); return; }
       const a = ea(e);
-      if ((primary() & V.CPU_INVLPG_EXITING) != 0) { requestExit(V.EXIT_REASON_INVLPG, a); return; }
+      if ((primary() & V.CPU_BASED_INVLPG_EXITING) != 0) { requestExit(V.EXIT_REASON_INVLPG, a); return; }
       tlbFlushPage(a); return;
     }
     case D.OP_WBINVD: {
       if (cpl != 0) { raiseGP(0); return; }
-      if ((secondary() & V.SEC_WBINVD_EXITING) != 0) requestExit(V.EXIT_REASON_WBINVD, 0);
+      if ((secondary() & V.SECONDARY_EXEC_WBINVD_EXITING) != 0) requestExit(V.EXIT_REASON_WBINVD, 0);
       return;
     }
     case D.OP_VMFUNC: execVmfunc(); return;

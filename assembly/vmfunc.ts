@@ -15,7 +15,7 @@ import { secondary } from "./vmx/controls";
  */
 export function execVmfunc(): void {
   const leaf = gpr(RAX) & 0xffffffff;
-  if ((secondary() & V.SEC_ENABLE_VMFUNC) == 0 || leaf >= 64) { raiseUD(); return; }
+  if ((secondary() & V.SECONDARY_EXEC_ENABLE_VMFUNC) == 0 || leaf >= 64) { raiseUD(); return; }
   if (((V.vmcsGet(V.VM_FUNCTION_CONTROL) >> leaf) & 1) == 0 || leaf != 0) { requestExit(V.EXIT_REASON_VMFUNC, 0); return; }
   const index = gpr(RCX) & 0xffffffff;
   if (index >= 512) { requestExit(V.EXIT_REASON_VMFUNC, 0); return; }

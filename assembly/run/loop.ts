@@ -31,7 +31,7 @@ export function postExternalInterrupt(vector: i32): void { pendingExtInt = vecto
 /** Checks at an instruction boundary; returns true when the loop must stop (a VM exit). */
 function boundaryChecks(): bool {
   const prim = V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL);
-  if ((prim & V.CPU_MONITOR_TRAP_FLAG) != 0 && mtfPending) {
+  if ((prim & V.CPU_BASED_MONITOR_TRAP_FLAG) != 0 && mtfPending) {
     // Monitor trap flag: a VM exit after each instruction (SDM 25.5.2, 26.5.2).
     mtfPending = false;
     vmExit(V.EXIT_REASON_MONITOR_TRAP_FLAG, 0, 0);
@@ -39,9 +39,9 @@ function boundaryChecks(): bool {
   }
   if (pendingExtInt >= 0) {
     const pin = V.vmcsGet32(V.PIN_BASED_VM_EXEC_CONTROL);
-    if ((pin & V.PIN_EXT_INTR_EXITING) != 0) {
-      const ack = (V.vmcsGet32(V.VM_EXIT_CONTROLS) & V.EXIT_ACK_INTR_ON_EXIT) != 0;
-      V.vmcsSet(V.VM_EXIT_INTR_INFO, ack ? <u64>(<u32>pendingExtInt | V.INTR_INFO_VALID) : 0);
+    if ((pin & V.PIN_BASED_EXT_INTR_MASK) != 0) {
+      const ack = (V.vmcsGet32(V.VM_EXIT_CONTROLS) & V.VM_EXIT_ACK_INTR_ON_EXIT) != 0;
+      V.vmcsSet(V.VM_EXIT_INTR_INFO, ack ? <u64>(<u32>pendingExtInt | V.INTR_INFO_VALID_MASK) : 0);
       if (ack) pendingExtInt = -1;
       vmExit(V.EXIT_REASON_EXTERNAL_INTERRUPT, 0, 0);
       return true;
@@ -52,8 +52,8 @@ function boundaryChecks(): bool {
     }
   }
   const p = V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL);
-  if ((p & V.CPU_INTR_WINDOW_EXITING) != 0 && interruptible()) {
-    vmExit(V.EXIT_REASON_INTERRUPT_WINDOW, 0, 0);
+  if ((p & V.CPU_BASED_INTR_WINDOW_EXITING) != 0 && interruptible()) {
+    vmExit(V.EXIT_REASON_PENDING_VIRT_INTR, 0, 0);
     return true;
   }
   return false;
@@ -82,13 +82,13 @@ const SLICE: u64 = 1 << 16;
 function runLoop(budget: u64, timerDeadline: u64): void {
   const stopAt = S.insnsRetired + budget;
   const prim = V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL);
-  const needChecks = (prim & (V.CPU_INTR_WINDOW_EXITING | V.CPU_MONITOR_TRAP_FLAG)) != 0;
+  const needChecks = (prim & (V.CPU_BASED_INTR_WINDOW_EXITING | V.CPU_BASED_MONITOR_TRAP_FLAG)) != 0;
   mtfPending = false;
   if ((needChecks || pendingExtInt >= 0) && boundaryChecks()) return;
   mtfPending = true; // from here on, each retired instruction (or delivered event) ends with an MTF exit
   while (true) {
     if (S.insnsRetired >= stopAt || S.vcycles >= timerDeadline) {
-      vmExit(V.EXIT_REASON_PREEMPTION_TIMER, 0, 0);
+      vmExit(V.EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED, 0, 0);
       return;
     }
     const sliceEnd = stopAt - S.insnsRetired > SLICE ? S.insnsRetired + SLICE : stopAt;
@@ -185,7 +185,7 @@ function handleStop(len: u32, timerDeadline: u64): bool {
       // HLT without HLT exiting retires, then the CPU idles until the preemption timer fires.
       S.rip = S.nrip; S.insnsRetired++;
       if (timerDeadline != 0xffffffffffffffff && timerDeadline > S.vcycles) S.vcycles = timerDeadline;
-      vmExit(V.EXIT_REASON_PREEMPTION_TIMER, 0, 0);
+      vmExit(V.EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED, 0, 0);
       return true;
     }
     vmExit(<u32>exitReq, exitQual, len);

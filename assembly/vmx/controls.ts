@@ -6,5 +6,5 @@ import * as V from "../vmcs";
 @inline export function primary(): u32 { return V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL); }
 @inline export function secondary(): u32 {
   const p = primary();
-  return (p & V.CPU_ACTIVATE_SECONDARY) != 0 ? V.vmcsGet32(V.SECONDARY_VM_EXEC_CONTROL) : 0;
+  return (p & V.CPU_BASED_ACTIVATE_SECONDARY_CONTROLS) != 0 ? V.vmcsGet32(V.SECONDARY_VM_EXEC_CONTROL) : 0;
 }

@@ -39,7 +39,7 @@ export function deliver(vec0: i32, type0: u32, err0: u32, hasErr0: bool, retRip:
   while (true) {
     const isException = type == 3 || type == 5 || type == 6;
     if (isException && checkBitmap && exceptionExits(vec, err)) {
-      V.vmcsSet(V.VM_EXIT_INTR_INFO, <u64>(<u32>vec | (type << 8) | (hasErr ? V.INTR_INFO_DELIVER_CODE : 0) | V.INTR_INFO_VALID));
+      V.vmcsSet(V.VM_EXIT_INTR_INFO, <u64>(<u32>vec | (type << 8) | (hasErr ? V.INTR_INFO_DELIVER_CODE_MASK : 0) | V.INTR_INFO_VALID_MASK));
       V.vmcsSet(V.VM_EXIT_INTR_ERROR_CODE, <u64>err);
       vmExit(V.EXIT_REASON_EXCEPTION_NMI, vec == 14 ? faultAddr : 0, type == 6 || type == 5 ? instrLen : 0);
       return true;
@@ -52,7 +52,7 @@ export function deliver(vec0: i32, type0: u32, err0: u32, hasErr0: bool, retRip:
     if (!stop) { vectoring = 0; return false; }
     if (exitReq >= 0) {
       // An EPT violation or misconfiguration while delivering: the exit reports the event (SDM 28.2.4).
-      vectoring = <u32>vec | (type << 8) | (hasErr ? V.INTR_INFO_DELIVER_CODE : 0) | V.INTR_INFO_VALID;
+      vectoring = <u32>vec | (type << 8) | (hasErr ? V.INTR_INFO_DELIVER_CODE_MASK : 0) | V.INTR_INFO_VALID_MASK;
       vectoringErr = err;
       const reason = <u32>exitReq, q = exitQual;
       clearStop();
@@ -63,7 +63,7 @@ export function deliver(vec0: i32, type0: u32, err0: u32, hasErr0: bool, retRip:
     checkBitmap = true;
     const second = faultVec;
     const secondErr = faultErr, secondHasErr = faultHasErr, secondCr2 = faultCr2;
-    vectoring = <u32>vec | (type << 8) | (hasErr ? V.INTR_INFO_DELIVER_CODE : 0) | V.INTR_INFO_VALID;
+    vectoring = <u32>vec | (type << 8) | (hasErr ? V.INTR_INFO_DELIVER_CODE_MASK : 0) | V.INTR_INFO_VALID_MASK;
     vectoringErr = err;
     clearStop();
     if (vec == 8 && type == 3) {

@@ -48,14 +48,14 @@ export function loadGuestState(): void {
 
 // ---- interrupt injection on VM entry (SDM 26.6) -------------------------------
 function injectOnEntry(): bool {
-  const info = V.vmcsGet32(V.VM_ENTRY_INTR_INFO);
-  if ((info & V.INTR_INFO_VALID) == 0) return false;
+  const info = V.vmcsGet32(V.VM_ENTRY_INTR_INFO_FIELD);
+  if ((info & V.INTR_INFO_VALID_MASK) == 0) return false;
   const vec = <i32>(info & 0xff), type = (info >> 8) & 7;
-  const hasErr = (info & V.INTR_INFO_DELIVER_CODE) != 0;
+  const hasErr = (info & V.INTR_INFO_DELIVER_CODE_MASK) != 0;
   const len = V.vmcsGet32(V.VM_ENTRY_INSTRUCTION_LEN);
   const retRip = (type == 4 || type == 5 || type == 6) ? S.rip + <u64>len : S.rip;
   const exited = deliver(vec, type == 2 ? 3 : type, V.vmcsGet32(V.VM_ENTRY_EXCEPTION_ERROR_CODE), hasErr, retRip, len, S.cr2, true);
-  V.vmcsSet(V.VM_ENTRY_INTR_INFO, <u64>(info & 0x7fffffff));
+  V.vmcsSet(V.VM_ENTRY_INTR_INFO_FIELD, <u64>(info & 0x7fffffff));
   S.intrShadow = 0;
   return exited;
 }
@@ -71,36 +71,36 @@ export function vmEntry(): i32 {
   loadGuestState();
   // Checks on the guest state this CPU can run (SDM 26.3.1): IA-32e mode with paging, 64-bit CS.
   const entryCtl = V.vmcsGet32(V.VM_ENTRY_CONTROLS);
-  if ((entryCtl & V.ENTRY_IA32E_MODE_GUEST) == 0 || (S.cr0 & S.CR0_PG) == 0 || (S.cr4 & S.CR4_PAE) == 0 ||
+  if ((entryCtl & V.VM_ENTRY_IA32E_MODE) == 0 || (S.cr0 & S.CR0_PG) == 0 || (S.cr4 & S.CR4_PAE) == 0 ||
       (S.efer & S.EFER_LMA) == 0 || (S.segAr(S.CS) & 0x2000) == 0) {
-    exitReasonOut = V.EXIT_REASON_FAILED_VMENTRY | V.EXIT_REASON_INVALID_GUEST_STATE;
+    exitReasonOut = V.VMX_EXIT_REASONS_FAILED_VMENTRY | V.EXIT_REASON_INVALID_GUEST_STATE;
     V.vmcsSet(V.VM_EXIT_REASON, <u64>exitReasonOut);
     V.vmcsSet(V.EXIT_QUALIFICATION, 0);
     return ENTRY_FAILED;
   }
   // Injecting an external interrupt needs RFLAGS.IF = 1 and no STI/MOV-SS blocking (SDM 26.3.1.5).
-  const inj = V.vmcsGet32(V.VM_ENTRY_INTR_INFO);
-  if ((inj & V.INTR_INFO_VALID) != 0 && ((inj >> 8) & 7) == V.INTR_TYPE_EXT_INTR &&
+  const inj = V.vmcsGet32(V.VM_ENTRY_INTR_INFO_FIELD);
+  if ((inj & V.INTR_INFO_VALID_MASK) != 0 && (inj & V.INTR_INFO_INTR_TYPE_MASK) == V.INTR_TYPE_EXT_INTR &&
       ((getRflags() & S.F_IF) == 0 || (V.vmcsGet32(V.GUEST_INTERRUPTIBILITY_INFO) & 3) != 0)) {
-    exitReasonOut = V.EXIT_REASON_FAILED_VMENTRY | V.EXIT_REASON_INVALID_GUEST_STATE;
+    exitReasonOut = V.VMX_EXIT_REASONS_FAILED_VMENTRY | V.EXIT_REASON_INVALID_GUEST_STATE;
     V.vmcsSet(V.VM_EXIT_REASON, <u64>exitReasonOut);
     return ENTRY_FAILED;
   }
   S.halted = V.vmcsGet32(V.GUEST_ACTIVITY_STATE) == 1;
   tlbSelect();
   const prim = V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL);
-  eptLoad((prim & V.CPU_ACTIVATE_SECONDARY) != 0 ? V.vmcsGet32(V.SECONDARY_VM_EXEC_CONTROL) : 0);
+  eptLoad((prim & V.CPU_BASED_ACTIVATE_SECONDARY_CONTROLS) != 0 ? V.vmcsGet32(V.SECONDARY_VM_EXEC_CONTROL) : 0);
   selectView();
   const pin = V.vmcsGet32(V.PIN_BASED_VM_EXEC_CONTROL);
-  const timerOn = (pin & V.PIN_PREEMPTION_TIMER) != 0;
+  const timerOn = (pin & V.PIN_BASED_VMX_PREEMPTION_TIMER) != 0;
   // The preemption timer counts down at the TSC rate (IA32_VMX_MISC[4:0] = 0: no divider), so a
   // hypervisor can arm it for an exact virtual time and re-arm it without rounding.
   timerDeadline = timerOn ? S.vcycles + <u64>V.vmcsGet32(V.VMX_PREEMPTION_TIMER_VALUE) : 0xffffffffffffffff;
   if (injectOnEntry()) { S.halted = false; return ENTRY_EXITED; }
-  if (S.halted && (V.vmcsGet32(V.VM_ENTRY_INTR_INFO) & V.INTR_INFO_VALID) == 0) {
+  if (S.halted && (V.vmcsGet32(V.VM_ENTRY_INTR_INFO_FIELD) & V.INTR_INFO_VALID_MASK) == 0) {
     // HLT activity state: time passes until the preemption timer fires.
     if (timerOn && timerDeadline > S.vcycles) S.vcycles = timerDeadline;
-    vmExit(V.EXIT_REASON_PREEMPTION_TIMER, 0, 0);
+    vmExit(V.EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED, 0, 0);
     return ENTRY_EXITED;
   }
   return ENTRY_RUN;

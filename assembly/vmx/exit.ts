@@ -16,10 +16,10 @@ export function vmExit(reason: u32, qual: u64, instrLen: u32): void {
   V.vmcsSet(V.VM_EXIT_REASON, <u64>reason);
   V.vmcsSet(V.EXIT_QUALIFICATION, qual);
   V.vmcsSet(V.VM_EXIT_INSTRUCTION_LEN, <u64>instrLen);
-  V.vmcsSet(V.IDT_VECTORING_INFO, <u64>vectoring);
+  V.vmcsSet(V.IDT_VECTORING_INFO_FIELD, <u64>vectoring);
   V.vmcsSet(V.IDT_VECTORING_ERROR_CODE, <u64>vectoringErr);
   // Every VM exit clears the valid bit of the VM-entry interruption information.
-  V.vmcsSet(V.VM_ENTRY_INTR_INFO, V.vmcsGet(V.VM_ENTRY_INTR_INFO) & 0x7fffffff);
+  V.vmcsSet(V.VM_ENTRY_INTR_INFO_FIELD, V.vmcsGet(V.VM_ENTRY_INTR_INFO_FIELD) & 0x7fffffff);
 }
 
 /** Saves the guest state (SDM 28.3). */
