@@ -11,7 +11,7 @@ import { RUNSTATE_RUNNING, RUNSTATE_BLOCKED, RUNSTATE_OFFLINE } from '../src/xen
 import { EXIT_REASON_VMX_PREEMPTION_TIMER_EXPIRED, EXIT_REASON_HLT } from '../src/vmcs.js';
 import { VIRQ_VMI } from '../src/xen/trigger.js';
 import { dom0Costs } from '../src/xen/cost-profiles.js';
-import { asm, haveAssembler } from './helpers/asm.js';
+import { asm, haveAssembler, tickLoop } from './helpers/asm.js';
 import { makeElf } from './helpers/elf.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vmvmi-sched-'));
@@ -28,33 +28,8 @@ function prepare(src: string, opts: { timerPeriod?: bigint; vmi?: boolean } = {}
 const EXIT0 = 'xor eax, eax\nmov dx, 0x501\nout dx, eax\n';
 /** Counts to `n` in ecx, then exits with status 0. */
 const spin = (n: number) => `mov ecx, ${n}\n1: dec ecx\njnz 1b\n${EXIT0}`;
-/** An IDT whose vector 0x20 handler counts ticks in ebx, and a loop of STI; HLT until `n` ticks. */
-const hltLoop = (n: number) => `
-      lea rax, [rip + handler]
-      lea rdi, [rip + idt]
-      mov word ptr [rdi + 0x200], ax
-      mov word ptr [rdi + 0x202], 0x08
-      mov word ptr [rdi + 0x204], 0x8e00
-      shr rax, 16
-      mov word ptr [rdi + 0x206], ax
-      lea rax, [rip + idtr]
-      mov qword ptr [rax + 2], rdi
-      lidt [rax]
-      xor ebx, ebx
-    1: sti
-      hlt
-      cli
-      cmp ebx, ${n}
-      jb 1b
-      ${EXIT0}
-    handler:
-      inc ebx
-      iretq
-      .balign 16
-    idtr: .word 0x2ff
-      .quad 0
-      .balign 16
-    idt: .skip 0x300`;
+/** Counts `n` timer ticks in a STI; HLT loop, then exits with status 0. */
+const hltLoop = (n: number) => tickLoop(n, EXIT0);
 
 describe.skipIf(!haveAssembler())('xen/common/sched/core.c: turns, runstates and pauses on virtual time', () => {
   it('vm_event_vcpu_pause: a vCPU waiting for Dom0 does not run until vm_event_vcpu_unpause wakes it', () => {

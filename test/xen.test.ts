@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { runImage, type RunSummary, type RunOptions } from '../src/run.js';
 import type { Domain } from '../src/xen/domain.js';
-import { asm, haveAssembler } from './helpers/asm.js';
+import { asm, haveAssembler, tickLoop } from './helpers/asm.js';
 import { makeElf } from './helpers/elf.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vmvmi-xen-'));
@@ -153,34 +153,7 @@ describe.skipIf(!haveAssembler())('Xen exit handlers', () => {
   });
 
   it('the timer: HLT skips virtual time to the next tick, which is injected through the guest\'s IDT', () => {
-    const r = runAsm(`
-      lea rax, [rip + handler]
-      lea rdi, [rip + idt]
-      mov word ptr [rdi + 0x200], ax
-      mov word ptr [rdi + 0x202], 0x08
-      mov word ptr [rdi + 0x204], 0x8e00
-      shr rax, 16
-      mov word ptr [rdi + 0x206], ax
-      lea rax, [rip + idtr]
-      mov qword ptr [rax + 2], rdi
-      lidt [rax]
-      xor ebx, ebx
-    1: sti
-      hlt
-      cli
-      cmp ebx, 5
-      jb 1b
-      mov eax, ebx
-      mov dx, 0x501
-      out dx, eax
-    handler:
-      inc ebx
-      iretq
-      .balign 16
-    idtr: .word 0x2ff
-      .quad 0
-      .balign 16
-    idt: .skip 0x300`, { timerPeriod: 100_000n });
+    const r = runAsm(tickLoop(5, 'mov eax, ebx\nmov dx, 0x501\nout dx, eax'), { timerPeriod: 100_000n });
     expect(r.s.exit.status).toBe(5);
     expect(r.s.exits.by_reason.HLT).toBe(5);
     expect(r.s.timer.ticks_injected).toBe(5);

@@ -28,3 +28,36 @@ export function asm(src: string, org = 0): Uint8Array {
   writeFileSync(out, bytes);
   return new Uint8Array(bytes);
 }
+
+/**
+ * A guest that installs an IDT whose vector 0x20 handler counts ticks in ebx, then loops STI; HLT
+ * until `ticks` ticks have come, then runs `exit` (assembly that ends the run).
+ */
+export function tickLoop(ticks: number, exit: string): string {
+  return `
+      lea rax, [rip + handler]
+      lea rdi, [rip + idt]
+      mov word ptr [rdi + 0x200], ax
+      mov word ptr [rdi + 0x202], 0x08
+      mov word ptr [rdi + 0x204], 0x8e00
+      shr rax, 16
+      mov word ptr [rdi + 0x206], ax
+      lea rax, [rip + idtr]
+      mov qword ptr [rax + 2], rdi
+      lidt [rax]
+      xor ebx, ebx
+    1: sti
+      hlt
+      cli
+      cmp ebx, ${ticks}
+      jb 1b
+      ${exit}
+    handler:
+      inc ebx
+      iretq
+      .balign 16
+    idtr: .word 0x2ff
+      .quad 0
+      .balign 16
+    idt: .skip 0x300`;
+}
