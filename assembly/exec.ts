@@ -12,6 +12,9 @@ import { alu, shift, shiftDouble, mul64, imul64, mulHi, udiv128, idiv128, divQ, 
 import { setLazy, getCF, getZF, testCC, testCCFast, getRflags, setRflags, materialize, rflagsRest, maskOf, signOf,
   setStatus, parity, lfCarry, LF_INC, LF_DEC, LF_NEG, LF_SUB, LF_LOGIC, LF_ADD } from "./flags";
 import { execSystem } from "./system";
+import { execSse } from "./sse/index";
+import { execX87 } from "./x87/index";
+import { opUnit, UNIT_SSE, UNIT_X87 } from "./ops";
 
 /** Set by instructions that did only part of their work (long REP strings). */
 export let partial: bool = false;
@@ -367,6 +370,9 @@ export function peek(offset: u64, size: i32): u64 {
     case D.OP_TOOLONG: raiseGP(0); return;
     case D.OP_UD2: raiseUD(); return;
   }
+  const unit = opUnit(op);
+  if (unit == UNIT_SSE) { execSse(e, op); return; }
+  if (unit == UNIT_X87) { execX87(e, op); return; }
   execSystem(e, op, size);
 }
 

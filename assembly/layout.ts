@@ -13,12 +13,22 @@ export const REGS_BYTES: usize = 16 * 8;
 export const SEGS: usize = 0x00100100;          // 8 x {u64 base, u32 limit, u32 ar, u16 sel}, 32 bytes each (state.ts)
 export const SEGS_BYTES: usize = 8 * 32;
 /** Virtual cycles charged per retired instruction, by operation (the cost model's CPU side, run/blocks.ts). */
-export const COSTS: usize = 0x00108000;         // 256 x u32
-export const COSTS_BYTES: usize = 256 * 4;
+export const COSTS: usize = 0x00109000;         // 1024 x u32 (ops.ts OP_COUNT must fit)
+export const COSTS_BYTES: usize = 1024 * 4;
 /** The host debugger's linear-address breakpoints (run/debug.ts; the host fills them). */
 import { MAX_BREAKPOINTS } from "./shared/limits";
 export const BREAKPOINTS: usize = 0x00108400;   // up to 64 x u64
 export const BREAKPOINTS_BYTES: usize = <usize>MAX_BREAKPOINTS * 8;
+
+/** The x87, MMX and SSE register state in the FXSAVE memory layout (SDM Vol. 1 10.5.1, Table 10-2):
+ *  +0 FCW, +2 FSW, +4 abridged FTW, +6 FOP, +8 FIP, +16 FDP, +24 MXCSR, +28 MXCSR_MASK,
+ *  +32 ST0-ST7 / MM0-MM7 (16 bytes each, 80 bits used), +160 XMM0-XMM15 (16 bytes each).
+ *  assembly/x87/ says how it keeps the stack registers (FXSAVE stores them ST-relative). */
+export const FXSTATE: usize = 0x00108800;
+export const FXSTATE_BYTES: usize = 512;
+export const FX_FCW: usize = 0; export const FX_FSW: usize = 2; export const FX_FTW: usize = 4; export const FX_FOP: usize = 6;
+export const FX_FIP: usize = 8; export const FX_FDP: usize = 16; export const FX_MXCSR: usize = 24;
+export const FX_MXCSR_MASK: usize = 28; export const FX_ST: usize = 32; export const FX_XMM: usize = 160;
 
 // ---- the VMCS ---------------------------------------------------------------------------------
 export const VMCS: usize = 0x00110000;          // 8192 x u64 field slots (see vmcs.ts)
