@@ -45,6 +45,22 @@ export interface VmiProgramSummary {
   end_vcycles?: number;
   /** vtime: the Wasm instructions the program executed (its compute, counted in the sandbox). */
   wasm_insns?: number;
+  /** The program's copy-before-write snapshot, when it had one (src/xen/snapshot.ts). */
+  snapshot?: ProgramSnapshotSummary;
+}
+
+/** A snapshot's figures in `run --json`: what it protected and copied, modelled and host cost. */
+export interface ProgramSnapshotSummary {
+  protected_entries: number;
+  views: number;
+  copies: number;
+  max_copies: number;
+  /** The copy bound was reached: the snapshot was abandoned and the program read live memory. */
+  exhausted: boolean;
+  pass_vcycles: number;
+  copy_vcycles: number;
+  pass_host_ms: number;
+  copy_host_ms: number;
 }
 
 export interface LaunchRunSummary extends RunSummary { vmi_programs: VmiProgramSummary[] }
@@ -153,6 +169,12 @@ export async function runImageWithLaunches(opts: LaunchRunOptions = {}): Promise
     start_vcycles: l.startVcycles !== undefined ? Number(l.startVcycles) : undefined,
     end_vcycles: l.endVcycles !== undefined ? Number(l.endVcycles) : undefined,
     wasm_insns: l.result?.insns,
+    ...(l.snapshot ? { snapshot: {
+      protected_entries: l.snapshot.protectedEntries, views: l.snapshot.views, copies: l.snapshot.copies,
+      max_copies: l.snapshot.maxCopies, exhausted: l.snapshot.exhausted,
+      pass_vcycles: l.snapshot.passCycles, copy_vcycles: l.snapshot.copyCycles,
+      pass_host_ms: Math.round(l.snapshot.passHostNs / 1e3) / 1e3, copy_host_ms: Math.round(l.snapshot.copyHostNs / 1e3) / 1e3,
+    } } : {}),
   }));
   return { ...summary, vmi_programs: programs };
 }
