@@ -23,3 +23,20 @@ describe.skipIf(!toolchain)('firmware/tvm', () => {
     expect(readFileSync(join(out, 'tvm.profile.json'), 'latin1')).toBe(readFileSync(join(src, 'tvm.profile.json'), 'latin1'));
   }, 60_000);
 });
+
+describe.skipIf(!toolchain)('firmware/fp and firmware/bench/nbody (plain gcc -O2: SSE2 and x87 code)', () => {
+  it('fp.bin rebuilds byte-for-byte into a scratch directory', () => {
+    const src = join(packageRoot(), 'firmware', 'fp');
+    const out = mkdtempSync(join(tmpdir(), 'vmvmi-fp-'));
+    execFileSync('make', ['-s', '-C', src, `OBJ=${out}`, `IMAGE=${join(out, 'fp.bin')}`, join(out, 'fp.bin')], { stdio: 'pipe' });
+    expect(Buffer.compare(readFileSync(join(out, 'fp.bin')), readFileSync(join(src, 'fp.bin')))).toBe(0);
+  }, 60_000);
+
+  it('nbody.bin rebuilds byte-for-byte into a scratch directory', () => {
+    const src = join(packageRoot(), 'firmware', 'bench');
+    const out = mkdtempSync(join(tmpdir(), 'vmvmi-nbody-'));
+    execFileSync('make', ['-s', '-C', src, `OBJ=${out}`, join(out, 'nbody.elf')], { stdio: 'pipe' });
+    execFileSync('objcopy', ['-O', 'binary', '-j', '.text', '-j', '.rodata', join(out, 'nbody.elf'), join(out, 'nbody.bin')]);
+    expect(Buffer.compare(readFileSync(join(out, 'nbody.bin')), readFileSync(join(src, 'nbody.bin')))).toBe(0);
+  }, 60_000);
+});
