@@ -252,6 +252,7 @@ export async function main(argv: string[]): Promise<void> {
           .option('native', { type: 'boolean', default: true, describe: 'mips: build and run the native executable (--no-native: skip)' })
           .option('qemu', { type: 'boolean', default: true, describe: 'mips: run it under qemu-x86_64 when installed (--no-qemu: skip)' })
           .option('ept', { type: 'boolean', describe: 'mips: also run the emulator with EPT on' })
+          .option('workload', { type: 'string', choices: ['crc', 'nbody'], describe: 'mips: crc (integer C, default) or nbody (scalar double C, SSE2)' })
           .option('svg', { type: 'string', describe: 'trigger, overhead: write SVG charts into this directory' })
           .option('json', { type: 'boolean', describe: 'print the results as JSON' })
           .example('$0 bench trigger', 'the table, Haswell profile, 1000 requests per row')
@@ -275,6 +276,7 @@ export async function main(argv: string[]): Promise<void> {
             profile: a.profile as string | undefined, json: a.json === true, svg: a.svg as string | undefined,
             requests: requests as number | undefined, rdtscLoop: rdtscLoop as number, rates: a.rates as string, pollMs: a.pollMs as string, seed: seed as number,
             iterations, target, repeat, emuRuns, native: a.native as boolean, qemu: a.qemu as boolean, ept: a.ept === true,
+            workload: a.workload as string | undefined,
           });
         })
       .demandCommand(1, 'name a command')
