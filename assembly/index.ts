@@ -13,6 +13,8 @@ import { vmresume as run, postExternalInterrupt as post } from "./run/loop";
 import { decodeCount, costsInit, setCost as setOpCost, decodeScratchBlock } from "./run/blocks";
 import { rdmsr, wrmsr } from "./msr";
 import { stop, clearStop, faultVec } from "./fault";
+import { fxsaveImage, fxrstorImage, fxPowerOn } from "./x87/fxsave";
+import { FX_IMAGE_BYTES } from "./shared/fxsave";
 export { mmioEmulate, mmioEventInfo, mmioEventErrorCode, mmioEventCr2, mmioExitReason, mmioExitQualification,
   mmioExitGpa, mmioExitGla } from "./mmio";
 
@@ -24,6 +26,7 @@ export function init(machineBytes: u64): bool {
   setMachineSize(machineBytes);
   V.vmcsInitFields();
   costsInit();
+  fxPowerOn();
   memory.fill(DUMMY_READ, 0xff, DUMMY_READ_BYTES);
   tlbFlushAll();
   return true;
@@ -53,6 +56,11 @@ export function hostWrmsr(msr: u32, v: u64): bool {
   clearStop(); wrmsr(msr, v);
   const ok = !stop; clearStop(); return ok;
 }
+
+/** The x87/SSE state as a standard FXSAVE image in the scratch buffer (x87/fxsave.ts); returns its address. */
+export function fxStateSave(): usize { memory.fill(SCRATCH, 0, FX_IMAGE_BYTES); fxsaveImage(SCRATCH); return SCRATCH; }
+/** Loads the x87/SSE state from the FXSAVE image the host placed in the scratch buffer. */
+export function fxStateLoad(): void { fxrstorImage(SCRATCH); }
 
 export function insnsRetired(): u64 { return S.insnsRetired; }
 export function vcycles(): u64 { return S.vcycles; }

@@ -26,9 +26,9 @@ export const BREAKPOINTS_BYTES: usize = <usize>MAX_BREAKPOINTS * 8;
  *  assembly/x87/ says how it keeps the stack registers (FXSAVE stores them ST-relative). */
 export const FXSTATE: usize = 0x00108800;
 export const FXSTATE_BYTES: usize = 512;
-export const FX_FCW: usize = 0; export const FX_FSW: usize = 2; export const FX_FTW: usize = 4; export const FX_FOP: usize = 6;
-export const FX_FIP: usize = 8; export const FX_FDP: usize = 16; export const FX_MXCSR: usize = 24;
-export const FX_MXCSR_MASK: usize = 28; export const FX_ST: usize = 32; export const FX_XMM: usize = 160;
+// Offsets into it: FX_FCW, FX_FSW, FX_FTW, FX_FOP, FX_FIP, FX_FDP, FX_MXCSR, FX_MXCSR_MASK, FX_ST, FX_XMM
+// (assembly/shared/fxsave.ts: the host reads the same image).
+export { FX_FCW, FX_FSW, FX_FTW, FX_FOP, FX_FIP, FX_FDP, FX_MXCSR, FX_MXCSR_MASK, FX_ST, FX_XMM } from "./shared/fxsave";
 
 // ---- the VMCS ---------------------------------------------------------------------------------
 export const VMCS: usize = 0x00110000;          // 8192 x u64 field slots (see vmcs.ts)

@@ -3,6 +3,12 @@
 //   code  at 0x10000000, 64 KiB, user read/execute
 //   data  at 0x20000000, 64 KiB, user read/write/no-execute, byte i = (i*131+7) & 255
 //   CPL 3, nothing else mapped. Exceptions end the run (exception bitmap = all ones).
+//   CR0.NE and MP set, CR0.TS and EM clear, CR4.OSFXSR and OSXMMEXCPT set: SSE and the x87 usable,
+//   unmasked exceptions fault as #XM (19) and #MF (16).
+// The SIMD/FPU state (optional in a case, always in a result): "xmm" XMM0-15 as 128-bit hex numbers
+// (missing = 0; results print all 16 as 0x + 32 digits), "mxcsr" (default 0x1f80), "fcw" (default 0x37f,
+// the x87 as after FNINIT + FLDCW: stack empty, FSW 0); results add "fpu" {fcw, fsw, ftw (the abridged
+// tag byte FXSAVE stores), st0..st7 (ST(i) as 80-bit values, 0x + 20 digits, as FXSAVE stores them)}.
 import { Machine, GPR_NAMES, GprName } from './machine.js';
 import { nativeCpuid } from './cpuid.js';
 import {
@@ -12,11 +18,15 @@ import { X86_EXC_UD, X86_EXC_PF } from '../assembly/shared/x86-defns.js';
 import { EptTable, EPT_RWX } from './xen/ept.js';
 import { FrameAllocator } from './xen/frames.js';
 import { hex } from './util/format.js';
+import {
+  FX_FCW, FX_FSW, FX_FTW, FX_MXCSR, FX_ST, FX_XMM, FX_IMAGE_BYTES, FCW_DEFAULT, MXCSR_DEFAULT, MXCSR_MASK,
+} from '../assembly/shared/fxsave.js';
 
 export const CODE_VA = 0x10000000;
 export const DATA_VA = 0x20000000;
 export const WINDOW = 0x10000;
 const DEFAULT_MAX_INSNS = 10_000_000;
+const DEFAULT_FP: ExecFpState = { xmm: new Array<bigint>(16).fill(0n), mxcsr: MXCSR_DEFAULT, fcw: FCW_DEFAULT };
 
 // Machine-physical layout of the environment.
 const PML4 = 0x1000, PDPT = 0x2000, PD = 0x3000, PT_CODE = 0x4000, PT_DATA = 0x5000;
@@ -28,7 +38,21 @@ export interface ExecCase {
   regs?: Partial<Record<GprName, string | number>>;
   rflags?: string | number;
   max_insns?: number;
+  /** XMM0-XMM15 by name ("xmm0".."xmm15"), 128-bit numbers; missing registers are 0. */
+  xmm?: Partial<Record<string, string | number>>;
+  mxcsr?: string | number;
+  fcw?: string | number;
 }
+
+/** The x87 state of a result, as FXSAVE stores it. */
+export interface ExecFpu {
+  fcw: string; fsw: string; ftw: string;
+  st0: string; st1: string; st2: string; st3: string; st4: string; st5: string; st6: string; st7: string;
+}
+
+/** The SIMD/FPU input of a case after validation. */
+export interface ExecFpState { xmm: bigint[]; mxcsr: number; fcw: number }
+export const XMM_NAMES: readonly string[] = Array.from({ length: 16 }, (_, i) => `xmm${i}`);
 
 export interface ExecResult {
   stop: 'end' | 'exception' | 'limit' | 'exit';
@@ -41,6 +65,9 @@ export interface ExecResult {
   error_code?: string;
   cr2?: string;
   exit_reason?: string;
+  xmm: Record<string, string>;
+  mxcsr: string;
+  fpu: ExecFpu;
 }
 
 export class ExecInputError extends Error {}
@@ -56,6 +83,75 @@ function parseU64(v: unknown, what: string): bigint {
     return b;
   }
   throw new ExecInputError(`${what}: expected a 64-bit number (e.g. "0x1f"), got ${JSON.stringify(v)}`);
+}
+
+function parseU128(v: unknown, what: string): bigint {
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v) || v < 0) throw new ExecInputError(`${what}: ${v} is not a non-negative integer`);
+    return BigInt(v);
+  }
+  if (typeof v === 'string' && /^(0x[0-9a-fA-F]{1,32}|[0-9]{1,39})$/.test(v)) {
+    const b = BigInt(v);
+    if (b >> 128n) throw new ExecInputError(`${what}: ${v} does not fit in 128 bits`);
+    return b;
+  }
+  throw new ExecInputError(`${what}: expected a 128-bit number (e.g. "0x3ff00000000000000000000000000000"), got ${JSON.stringify(v)}`);
+}
+
+/** Validates the optional "xmm", "mxcsr" and "fcw" fields of a case. */
+export function parseFpState(o: Record<string, unknown>): ExecFpState {
+  const xmm = new Array<bigint>(16).fill(0n);
+  if (o.xmm !== undefined) {
+    if (typeof o.xmm !== 'object' || o.xmm === null || Array.isArray(o.xmm)) throw new ExecInputError('"xmm" must be an object');
+    for (const [k, v] of Object.entries(o.xmm as Record<string, unknown>)) {
+      const i = XMM_NAMES.indexOf(k);
+      if (i < 0) throw new ExecInputError(`"xmm": unknown register "${k}" (xmm0..xmm15)`);
+      xmm[i] = parseU128(v, `xmm.${k}`);
+    }
+  }
+  let mxcsr = MXCSR_DEFAULT;
+  if (o.mxcsr !== undefined) {
+    const v = parseU64(o.mxcsr, 'mxcsr');
+    if (v & ~BigInt(MXCSR_MASK)) throw new ExecInputError(`mxcsr: ${hex(v)} sets reserved bits (supported: ${hex(MXCSR_MASK)})`);
+    mxcsr = Number(v);
+  }
+  let fcw = FCW_DEFAULT;
+  if (o.fcw !== undefined) {
+    const v = parseU64(o.fcw, 'fcw');
+    if (v > 0xffffn) throw new ExecInputError(`fcw: ${hex(v)} does not fit in 16 bits`);
+    fcw = Number(v);
+  }
+  return { xmm, mxcsr, fcw };
+}
+
+/** The FXSAVE image a case starts from: the x87 as after FNINIT + FLDCW fcw, MXCSR and XMM0-15 given. */
+export function fpImage(fp: ExecFpState): Uint8Array {
+  const img = new Uint8Array(FX_IMAGE_BYTES);
+  const dv = new DataView(img.buffer);
+  dv.setUint16(FX_FCW, fp.fcw, true);
+  dv.setUint32(FX_MXCSR, fp.mxcsr, true);
+  for (let i = 0; i < 16; i++) {
+    dv.setBigUint64(FX_XMM + 16 * i, BigInt.asUintN(64, fp.xmm[i]), true);
+    dv.setBigUint64(FX_XMM + 16 * i + 8, fp.xmm[i] >> 64n, true);
+  }
+  return img;
+}
+
+/** Little-endian bytes [at, at+n) as 0x + exactly 2n hex digits. */
+function leHex(img: Uint8Array, at: number, n: number): string {
+  let s = '0x';
+  for (let i = at + n - 1; i >= at; i--) s += img[i].toString(16).padStart(2, '0');
+  return s;
+}
+
+/** The "xmm", "mxcsr" and "fpu" fields of a result, from an FXSAVE image. */
+export function fpResult(img: Uint8Array): Pick<ExecResult, 'xmm' | 'mxcsr' | 'fpu'> {
+  const dv = new DataView(img.buffer, img.byteOffset, img.byteLength);
+  const xmm: Record<string, string> = {};
+  for (let i = 0; i < 16; i++) xmm[XMM_NAMES[i]] = leHex(img, FX_XMM + 16 * i, 16);
+  const fpu = { fcw: hex(dv.getUint16(FX_FCW, true)), fsw: hex(dv.getUint16(FX_FSW, true)), ftw: hex(img[FX_FTW]) } as ExecFpu;
+  for (let i = 0; i < 8; i++) (fpu as unknown as Record<string, string>)[`st${i}`] = leHex(img, FX_ST + 16 * i, 10);
+  return { xmm, mxcsr: hex(dv.getUint32(FX_MXCSR, true)), fpu };
 }
 
 export function dataPattern(): Uint8Array {
@@ -88,11 +184,11 @@ export class ExecEnv {
   }
 
   /** Validates and normalises one case object. */
-  static parseCase(obj: unknown): { code: Uint8Array; regs: bigint[]; rflags: bigint; maxInsns: number } {
+  static parseCase(obj: unknown): { code: Uint8Array; regs: bigint[]; rflags: bigint; maxInsns: number; fp: ExecFpState } {
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new ExecInputError('expected a JSON object');
     const o = obj as Record<string, unknown>;
     for (const k of Object.keys(o)) {
-      if (!['code', 'regs', 'rflags', 'max_insns'].includes(k)) throw new ExecInputError(`unknown field "${k}"`);
+      if (!['code', 'regs', 'rflags', 'max_insns', 'xmm', 'mxcsr', 'fcw'].includes(k)) throw new ExecInputError(`unknown field "${k}"`);
     }
     // No regular expression over the whole field: a repeated group backtracks per pair and
     // overflows the stack on megabytes of hex.
@@ -118,12 +214,12 @@ export class ExecEnv {
       }
       maxInsns = o.max_insns;
     }
-    return { code, regs, rflags, maxInsns };
+    return { code, regs, rflags, maxInsns, fp: parseFpState(o) };
   }
 
   run(c: ExecCase): ExecResult {
     const p = ExecEnv.parseCase(c);
-    return this.runBinary(p.code, p.regs, p.rflags, p.maxInsns);
+    return this.runBinary(p.code, p.regs, p.rflags, p.maxInsns, p.fp);
   }
 
   /** One JSONL line in, one result (or error) object out. */
@@ -162,9 +258,9 @@ export class ExecEnv {
     const m = this.machine;
     for (let i = 0; i < 16; i++) m.setGpr(i, regs[i]);
     const w = (f: string, v: bigint | number) => m.vmwrite(f, v);
-    w('GUEST_CR0', 0x80050033n); // PG, WP, NE, ET, MP, PE (AM clear: no alignment checks)
+    w('GUEST_CR0', 0x80050033n); // PG, WP, NE, ET, MP, PE (AM clear: no alignment checks; TS, EM clear)
     w('GUEST_CR3', PML4);
-    w('GUEST_CR4', 0x20);        // PAE
+    w('GUEST_CR4', 0x620);       // PAE, OSFXSR, OSXMMEXCPT
     w('GUEST_IA32_EFER', 0xd01); // SCE, LME, LMA, NXE
     w('GUEST_CS_SELECTOR', 0x33); w('GUEST_CS_AR_BYTES', 0xa0fb); w('GUEST_CS_LIMIT', 0xffffffff); w('GUEST_CS_BASE', 0);
     w('GUEST_SS_SELECTOR', 0x2b); w('GUEST_SS_AR_BYTES', 0xc0f3); w('GUEST_SS_LIMIT', 0xffffffff); w('GUEST_SS_BASE', 0);
@@ -189,10 +285,11 @@ export class ExecEnv {
     w('VM_ENTRY_INTR_INFO_FIELD', 0);
   }
 
-  runBinary(code: Uint8Array, regs: bigint[], rflags = 0x202n, maxInsns = DEFAULT_MAX_INSNS): ExecResult {
+  runBinary(code: Uint8Array, regs: bigint[], rflags = 0x202n, maxInsns = DEFAULT_MAX_INSNS, fp: ExecFpState = DEFAULT_FP): ExecResult {
     const m = this.machine;
     this.setup(code);
     this.loadState(regs, rflags);
+    m.fxrstor(fpImage(fp));
     const end = BigInt(CODE_VA + code.length);
     const start = m.insnsRetired;
     let stop: ExecResult['stop'] = 'limit';
@@ -235,6 +332,7 @@ export class ExecEnv {
       insns: Number(m.insnsRetired - start),
       data_fnv1a64: hex(m.fnv1a64(DATA_PA, WINDOW)),
       ...extra,
+      ...fpResult(m.fxsave()),
     };
   }
 }

@@ -10,6 +10,7 @@ import { fieldEncoding, fieldName, INTR_INFO_DELIVER_CODE_MASK } from './vmcs.js
 import { MAX_BREAKPOINTS } from '../assembly/shared/limits.js';
 import { GPR_NAMES } from '../assembly/shared/regs.js';
 import { MMIO_DONE, MMIO_EXCEPTION } from '../assembly/shared/mmio.js';
+import { FX_IMAGE_BYTES } from '../assembly/shared/fxsave.js';
 
 interface CpuExports {
   memory: WebAssembly.Memory;
@@ -24,6 +25,7 @@ interface CpuExports {
   setGpr(i: number, v: bigint): void;
   getCr2(): bigint; setCr2(v: bigint): void; getCr8(): bigint;
   getXcr0(): bigint; setXcr0(v: bigint): void;
+  fxStateSave(): number; fxStateLoad(): void;
   hostRdmsr(msr: number): bigint;
   hostWrmsr(msr: number, v: bigint): number;
   insnsRetired(): bigint;
@@ -202,6 +204,17 @@ export class Machine {
   get cr2(): bigint { return BigInt.asUintN(64, this.cpu.getCr2()); }
   set cr2(v: bigint) { this.cpu.setCr2(v); }
   get cr8(): bigint { return BigInt.asUintN(64, this.cpu.getCr8()); }
+  /** The x87/SSE/MXCSR state as a 512-byte FXSAVE image (64-bit format; assembly/shared/fxsave.ts offsets). */
+  fxsave(): Uint8Array {
+    const at = this.cpu.fxStateSave();
+    return new Uint8Array(this.cpu.memory.buffer, at, FX_IMAGE_BYTES).slice();
+  }
+  /** Loads the x87/SSE/MXCSR state from a 512-byte FXSAVE image (the caller keeps MXCSR's reserved bits clear). */
+  fxrstor(image: Uint8Array): void {
+    if (image.length !== FX_IMAGE_BYTES) throw new RangeError(`an FXSAVE image is ${FX_IMAGE_BYTES} bytes, not ${image.length}`);
+    new Uint8Array(this.cpu.memory.buffer, this.cpu.scratchBase(), FX_IMAGE_BYTES).set(image);
+    this.cpu.fxStateLoad();
+  }
   rdmsr(msr: number): bigint { return BigInt.asUintN(64, this.cpu.hostRdmsr(msr >>> 0)); }
   wrmsr(msr: number, v: bigint): boolean { return this.cpu.hostWrmsr(msr >>> 0, BigInt.asUintN(64, v)) !== 0; }
 

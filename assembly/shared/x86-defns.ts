@@ -39,6 +39,7 @@ export const X86_CR4_PAE: u64 = 1 << 5;
 export const X86_CR4_MCE: u64 = 1 << 6;
 export const X86_CR4_PGE: u64 = 1 << 7;
 export const X86_CR4_OSFXSR: u64 = 1 << 9;
+export const X86_CR4_OSXMMEXCPT: u64 = 1 << 10;
 export const X86_CR4_VMXE: u64 = 1 << 13;
 export const X86_CR4_FSGSBASE: u64 = 1 << 16;
 export const X86_CR4_PCIDE: u64 = 1 << 17;

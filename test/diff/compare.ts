@@ -35,15 +35,63 @@ export function diffResults(meta: CaseMeta, nat: Result, emu: Result): string[] 
   const nf = (big(nat.rflags) ?? 0n) & mask, ef = (big(emu.rflags) ?? 0n) & mask;
   if (nf !== ef) d.push(`rflags: native ${nat.rflags} | emu ${emu.rflags} (differ in ${flagList(Number(nf ^ ef))}; compared ${flagList(Number(mask))})`);
   if (nat.data_fnv1a64 !== emu.data_fnv1a64) d.push(`data_fnv1a64: native ${nat.data_fnv1a64} | emu ${emu.data_fnv1a64}`);
+  d.push(...diffFpState(nat, emu, meta.fpMask));
   return d;
 }
 
-/** Which part of the state differs, for grouping: "stop", "vector", "rflags", "regs", "data". */
+/**
+ * SIMD/FPU result bits a case does not compare because the SDM leaves them undefined (cite the
+ * section where the mask is set): a set bit is ignored. xmm and st masks are per register
+ * ("xmm0".."xmm15": 128 bits, "st0".."st7": 80 bits); `fpu: false` skips the x87 state entirely.
+ */
+export interface FpMask {
+  xmm?: Partial<Record<string, bigint>>;
+  mxcsr?: number;
+  fcw?: number; fsw?: number; ftw?: number;
+  st?: Partial<Record<string, bigint>>;
+  fpu?: false;
+}
+
+const XMM_KEYS = Array.from({ length: 16 }, (_, i) => `xmm${i}`);
+const ST_KEYS = Array.from({ length: 8 }, (_, i) => `st${i}`);
+
+/**
+ * Differences in XMM0-15, MXCSR and the x87 state (FCW, FSW, abridged FTW, ST0-7) between two
+ * `exec` results; empty when they agree or when either side lacks the fields (an error line).
+ * Messages read "xmm3: native 0x.. | emu 0x..", "mxcsr: ...", "fpu.fsw: ...".
+ */
+export function diffFpState(nat: Result, emu: Result, mask: FpMask = {}): string[] {
+  const d: string[] = [];
+  if (!nat.xmm || !emu.xmm) {
+    if (nat.xmm !== undefined || emu.xmm !== undefined) {
+      if (nat.error === undefined && emu.error === undefined) d.push(`xmm: native ${nat.xmm ? 'present' : 'missing'} | emu ${emu.xmm ? 'present' : 'missing'}`);
+    }
+    return d;
+  }
+  const cmp = (what: string, a: unknown, b: unknown, m: bigint | number | undefined) => {
+    const x = big(a), y = big(b);
+    if (x === undefined || y === undefined) { if (a !== b) d.push(`${what}: native ${a} | emu ${b}`); return; }
+    const keep = ~BigInt(m ?? 0);
+    if ((x & keep) !== (y & keep)) d.push(`${what}: native ${a} | emu ${b}${m ? ` (ignoring mask 0x${BigInt(m).toString(16)})` : ''}`);
+  };
+  for (const k of XMM_KEYS) cmp(k, nat.xmm[k], emu.xmm[k], mask.xmm?.[k]);
+  cmp('mxcsr', nat.mxcsr, emu.mxcsr, mask.mxcsr);
+  if (mask.fpu !== false && (nat.fpu || emu.fpu)) {
+    const nf = nat.fpu ?? {}, ef = emu.fpu ?? {};
+    cmp('fpu.fcw', nf.fcw, ef.fcw, mask.fcw);
+    cmp('fpu.fsw', nf.fsw, ef.fsw, mask.fsw);
+    cmp('fpu.ftw', nf.ftw, ef.ftw, mask.ftw);
+    for (const k of ST_KEYS) cmp(`fpu.${k}`, nf[k], ef[k], mask.st?.[k]);
+  }
+  return d;
+}
+
+/** Which part of the state differs, for grouping: "stop", "vector", "rflags", "regs", "data", "xmm", "mxcsr", "fpu". */
 export function diffKinds(diffs: string[]): string {
   const kinds = new Set<string>();
   for (const x of diffs) {
     const k = x.split(':')[0];
-    kinds.add(REG_NAMES.includes(k) ? 'regs' : k === 'data_fnv1a64' ? 'data' : k);
+    kinds.add(REG_NAMES.includes(k) ? 'regs' : k === 'data_fnv1a64' ? 'data' : /^xmm\d+$/.test(k) ? 'xmm' : k.startsWith('fpu.') ? 'fpu' : k);
   }
   return [...kinds].sort().join('+');
 }

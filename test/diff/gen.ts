@@ -12,6 +12,8 @@ import {
   RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15, REG_NAMES,
 } from './x86.js';
 
+import type { FpMask } from './compare.js';
+
 export const CODE_BASE = 0x10000000n;
 export const DATA_BASE = 0x20000000n;
 export const WIN = 0x10000;
@@ -37,6 +39,8 @@ export interface ExecCase {
   regs: Record<string, string>;
   rflags: string;
   max_insns: number;
+  /** SIMD/FPU input (src/exec.ts): XMM0-15 as 128-bit hex, MXCSR, FCW; omitted = the defaults. */
+  xmm?: Record<string, string>; mxcsr?: string; fcw?: string;
 }
 
 export interface CaseMeta {
@@ -49,6 +53,8 @@ export interface CaseMeta {
   regMask: string[];
   /** instruction listing: offset, tag, text */
   listing: { off: number; len: number; tag: string; text: string }[];
+  /** SIMD/FPU result bits the SDM leaves undefined for this case (compare.ts FpMask), with the citation at the generator. */
+  fpMask?: FpMask;
 }
 
 export interface GenCase { exec: ExecCase; meta: CaseMeta }

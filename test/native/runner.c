@@ -2,15 +2,23 @@
  * Native side of the differential CPU tests: runs `exec` cases (JSONL on stdin) on the host
  * x86-64 CPU and prints one result object per line on stdout.
  *
- * Case:   {"code":"<hex>","regs":{"rax":"0x..",...},"rflags":"0x..","max_insns":N}
+ * Case:   {"code":"<hex>","regs":{"rax":"0x..",...},"rflags":"0x..","max_insns":N,
+ *          "xmm":{"xmm0":"0x<up to 32 digits>",...},"mxcsr":"0x..","fcw":"0x.."}
  * Result: {"stop":"end"|"exception","vector":N,"error_code":"0x..","cr2":"0x..","rip":"0x..",
- *          "regs":{rax..r15},"rflags":"0x..","insns":0,"data_fnv1a64":"0x.."}
+ *          "regs":{rax..r15},"rflags":"0x..","insns":0,"data_fnv1a64":"0x..",
+ *          "xmm":{xmm0..xmm15: 0x + 32 digits},"mxcsr":"0x..",
+ *          "fpu":{"fcw","fsw","ftw" (abridged, as FXSAVE stores it),"st0".."st7" (0x + 20 digits)}}
+ * (the same contract as `vmfunc-vmi exec`, src/exec.ts).
  *
  * Environment per case: code at 0x10000000 (64 KiB, read/execute; a UD2 sentinel follows the
  * code and a #UD exactly at code_end means "end"), data window at 0x20000000 (64 KiB,
  * read/write, byte i = (i*131+7) & 255). All 16 GPRs and the status flags + DF are loaded by
- * a trampoline; every exit is a signal caught on an alternate stack (the guest RSP points into
- * the data window), after which siglongjmp returns to the driver loop.
+ * a trampoline, and the SIMD/FPU state: FNINIT, FLDCW fcw (default 0x37f), LDMXCSR mxcsr (default
+ * 0x1f80), XMM0-15 (default 0); every exit is a signal caught on an alternate stack (the guest RSP
+ * points into the data window), after which siglongjmp returns to the driver loop. The state at
+ * the exit is the FXSAVE image the kernel puts in the signal frame (uc_mcontext.fpregs); where its
+ * XSAVE header says a component was in its initial configuration (and so may not have been
+ * written), the initial values are reported.
  *
  * The code region is a memfd mapped twice: read/execute at 0x10000000 for the guest and
  * read/write elsewhere for the runner, so no mprotect is needed per case. Both windows are
@@ -61,13 +69,22 @@ static const int GREG_IDX[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, RE
 struct gstate {
   uint64_t r[16]; /* offsets 0..120 */
   uint64_t rflags; /* offset 128 */
+  uint32_t mxcsr;  /* offset 136 */
+  uint16_t fcw;    /* offset 140 */
+  uint16_t pad;
+  uint8_t xmm[16][16]; /* offset 144 */
 };
+
+/* MXCSR bits a case may set: the emulator's MXCSR_MASK (assembly/shared/fxsave.ts). */
+#define MXCSR_CASE_MASK 0xffffu
+#define FP_XSTATE_MAGIC1_ 0x46505853u
 
 struct outstate {
   uint64_t r[16];
   uint64_t rip, rflags, trapno, err, cr2;
   int sig;
   int timeout;
+  uint8_t fx[512]; /* FXSAVE image at the exit */
 };
 
 /* Trampoline: load flags, all 16 GPRs (RSP included) and jump to the code.
@@ -78,6 +95,25 @@ __asm__(".text\n"
         ".globl run_guest\n"
         ".type run_guest,@function\n"
         "run_guest:\n"
+        "  fninit\n"
+        "  fldcw 140(%rdi)\n"
+        "  ldmxcsr 136(%rdi)\n"
+        "  movdqu 144(%rdi), %xmm0\n"
+        "  movdqu 160(%rdi), %xmm1\n"
+        "  movdqu 176(%rdi), %xmm2\n"
+        "  movdqu 192(%rdi), %xmm3\n"
+        "  movdqu 208(%rdi), %xmm4\n"
+        "  movdqu 224(%rdi), %xmm5\n"
+        "  movdqu 240(%rdi), %xmm6\n"
+        "  movdqu 256(%rdi), %xmm7\n"
+        "  movdqu 272(%rdi), %xmm8\n"
+        "  movdqu 288(%rdi), %xmm9\n"
+        "  movdqu 304(%rdi), %xmm10\n"
+        "  movdqu 320(%rdi), %xmm11\n"
+        "  movdqu 336(%rdi), %xmm12\n"
+        "  movdqu 352(%rdi), %xmm13\n"
+        "  movdqu 368(%rdi), %xmm14\n"
+        "  movdqu 384(%rdi), %xmm15\n"
         "  pushq 128(%rdi)\n"
         "  popfq\n"
         "  movq %rdi, %rax\n"
@@ -121,6 +157,26 @@ static void capture(int sig, ucontext_t *uc) {
   out.err = (uint64_t)g[REG_ERR];
   out.cr2 = (uint64_t)g[REG_CR2];
   out.sig = sig;
+  const uint8_t *fp = (const uint8_t *)uc->uc_mcontext.fpregs;
+  memcpy(out.fx, fp, 512);
+  uint32_t magic1;
+  memcpy(&magic1, fp + 464, 4);
+  if (magic1 == FP_XSTATE_MAGIC1_) {
+    uint64_t bv;
+    memcpy(&bv, fp + 512, 8); /* XSAVE header: XSTATE_BV */
+    if (!(bv & 1)) { /* x87 in its initial configuration: FCW 0x37f, the rest 0 */
+      memset(out.fx, 0, 24);
+      memset(out.fx + 32, 0, 128);
+      out.fx[0] = 0x7f;
+      out.fx[1] = 0x03;
+    }
+    if (!(bv & 2)) { /* XMM registers in their initial configuration (zero) */
+      memset(out.fx + 160, 0, 256);
+      uint32_t mx;
+      memcpy(&mx, out.fx + 24, 4);
+      if (mx == 0) { mx = 0x1f80; memcpy(out.fx + 24, &mx, 4); }
+    }
+  }
 }
 
 static void on_fault(int sig, siginfo_t *si, void *uctx) {
@@ -152,8 +208,9 @@ static void die(const char *what) {
   exit(2);
 }
 
+static uint8_t altstack[1 << 16];
+
 static void setup(void) {
-  static uint8_t altstack[1 << 16];
   stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
   if (sigaltstack(&ss, NULL)) die("sigaltstack");
 
@@ -300,6 +357,30 @@ static int read_u64(struct parser *ps, uint64_t *v) {
   return 0;
 }
 
+static int hexval(char c);
+
+/* A 128-bit number: "0x" + 1..32 hex digits, or a non-negative integer below 2^64; little-endian bytes. */
+static int read_u128(struct parser *ps, uint8_t out16[16]) {
+  ws(ps);
+  memset(out16, 0, 16);
+  if (*ps->p == '"' && ps->p[1] == '0' && (ps->p[2] == 'x' || ps->p[2] == 'X')) {
+    char buf[64];
+    long n = read_str(ps, buf, sizeof buf);
+    if (n < 0) return 0;
+    if (n < 3 || n > 34) { snprintf(ps->err, sizeof ps->err, "bad 128-bit number \"%.40s\"", buf); return 0; }
+    for (long i = n - 1, k = 0; i >= 2; i--, k++) {
+      int h = hexval(buf[i]);
+      if (h < 0) { snprintf(ps->err, sizeof ps->err, "bad 128-bit number \"%.40s\"", buf); return 0; }
+      out16[k / 2] |= (uint8_t)(h << (4 * (k & 1)));
+    }
+    return 1;
+  }
+  uint64_t v;
+  if (!read_u64(ps, &v)) return 0;
+  memcpy(out16, &v, 8);
+  return 1;
+}
+
 static int skip_value(struct parser *ps) {
   ws(ps);
   char c = *ps->p;
@@ -351,6 +432,8 @@ static int parse_case(const char *line, struct gstate *g, size_t *code_len, char
   struct parser ps = {.p = line, .start = line, .err = {0}};
   memset(g, 0, sizeof *g);
   g->rflags = 0x202;
+  g->mxcsr = 0x1f80;
+  g->fcw = 0x37f;
   int have_code = 0;
   if (!expect(&ps, '{')) goto fail;
   ws(&ps);
@@ -396,6 +479,39 @@ static int parse_case(const char *line, struct gstate *g, size_t *code_len, char
         }
     } else if (!strcmp(key, "rflags")) {
       if (!read_u64(&ps, &g->rflags)) goto fail;
+    } else if (!strcmp(key, "mxcsr") || !strcmp(key, "fcw")) {
+      uint64_t v;
+      if (!read_u64(&ps, &v)) goto fail;
+      if (key[0] == 'm') {
+        if (v & ~(uint64_t)MXCSR_CASE_MASK) { snprintf(ps.err, sizeof ps.err, "mxcsr sets reserved bits"); goto fail; }
+        g->mxcsr = (uint32_t)v;
+      } else {
+        if (v > 0xffff) { snprintf(ps.err, sizeof ps.err, "fcw does not fit in 16 bits"); goto fail; }
+        g->fcw = (uint16_t)v;
+      }
+    } else if (!strcmp(key, "xmm")) {
+      if (!expect(&ps, '{')) goto fail;
+      ws(&ps);
+      if (*ps.p == '}') ps.p++;
+      else
+        for (;;) {
+          char rn[16];
+          if (read_str(&ps, rn, sizeof rn) < 0) goto fail;
+          if (!expect(&ps, ':')) goto fail;
+          int idx = -1;
+          if (!strncmp(rn, "xmm", 3)) {
+            char *end;
+            long k = strtol(rn + 3, &end, 10);
+            if (rn[3] && !*end && k >= 0 && k < 16 && (rn[3] != '0' || !rn[4])) idx = (int)k;
+          }
+          if (idx < 0) { snprintf(ps.err, sizeof ps.err, "unknown register \"%.10s\"", rn); goto fail; }
+          if (!read_u128(&ps, g->xmm[idx])) goto fail;
+          ws(&ps);
+          if (*ps.p == ',') { ps.p++; continue; }
+          if (*ps.p == '}') { ps.p++; break; }
+          snprintf(ps.err, sizeof ps.err, "expected ',' or '}' in xmm");
+          goto fail;
+        }
     } else if (!strcmp(key, "max_insns")) {
       uint64_t ignored;
       if (!read_u64(&ps, &ignored)) goto fail;
@@ -419,6 +535,44 @@ fail:
 
 /* ---------- running ---------- */
 
+static const char HEXD[] = "0123456789abcdef";
+
+/* Little-endian bytes [p, p+n) as 0x + 2n hex digits. */
+static void put_le_hex(FILE *o, const uint8_t *p, int n) {
+  char buf[2 + 64 + 1];
+  buf[0] = '0';
+  buf[1] = 'x';
+  for (int i = 0; i < n; i++) {
+    buf[2 + 2 * i] = HEXD[p[n - 1 - i] >> 4];
+    buf[3 + 2 * i] = HEXD[p[n - 1 - i] & 15];
+  }
+  buf[2 + 2 * n] = 0;
+  fputs(buf, o);
+}
+
+/* ,"xmm":{...},"mxcsr":"0x..","fpu":{...} from the FXSAVE image at the exit */
+static void print_fp(FILE *o) {
+  const uint8_t *fx = out.fx;
+  fputs(",\"xmm\":{", o);
+  for (int i = 0; i < 16; i++) {
+    fprintf(o, "%s\"xmm%d\":\"", i ? "," : "", i);
+    put_le_hex(o, fx + 160 + 16 * i, 16);
+    fputc('"', o);
+  }
+  uint32_t mx;
+  uint16_t fcw, fsw;
+  memcpy(&mx, fx + 24, 4);
+  memcpy(&fcw, fx, 2);
+  memcpy(&fsw, fx + 2, 2);
+  fprintf(o, "},\"mxcsr\":\"0x%x\",\"fpu\":{\"fcw\":\"0x%x\",\"fsw\":\"0x%x\",\"ftw\":\"0x%x\"", mx, fcw, fsw, fx[4]);
+  for (int i = 0; i < 8; i++) {
+    fprintf(o, ",\"st%d\":\"", i);
+    put_le_hex(o, fx + 32 + 16 * i, 10);
+    fputc('"', o);
+  }
+  fputc('}', o);
+}
+
 static int has_error_code(uint64_t v) {
   return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
 }
@@ -436,6 +590,8 @@ static void run_case(const struct gstate *in, size_t len, FILE *o) {
   g = *in;
   g.rflags = (in->rflags & (RFLAGS_LOAD_MASK)) | 0x202;
   memset(&out, 0, sizeof out);
+  /* the kernel's signal frame lands at the top of the alternate stack: no stale FPU image there */
+  memset(altstack + sizeof altstack - 16384, 0, 16384);
 
   case_seq++;
   if (sigsetjmp(jb, 0) == 0) {
@@ -458,7 +614,9 @@ static void run_case(const struct gstate *in, size_t len, FILE *o) {
   }
   fprintf(o, ",\"rip\":\"0x%" PRIx64 "\",\"regs\":{", out.rip);
   for (int i = 0; i < 16; i++) fprintf(o, "%s\"%s\":\"0x%" PRIx64 "\"", i ? "," : "", REG_NAMES[i], out.r[i]);
-  fprintf(o, "},\"rflags\":\"0x%" PRIx64 "\",\"insns\":0,\"data_fnv1a64\":\"0x%" PRIx64 "\"}\n", out.rflags, h);
+  fprintf(o, "},\"rflags\":\"0x%" PRIx64 "\",\"insns\":0,\"data_fnv1a64\":\"0x%" PRIx64 "\"", out.rflags, h);
+  print_fp(o);
+  fputs("}\n", o);
 }
 
 static void print_features(void) {
