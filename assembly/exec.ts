@@ -14,6 +14,7 @@ import { setLazy, getCF, getZF, testCC, testCCFast, getRflags, setRflags, materi
 import { execSystem } from "./system";
 import { execSse } from "./sse/index";
 import { execX87 } from "./x87/index";
+import { execFar } from "./far";
 import { opUnit, UNIT_SSE, UNIT_X87 } from "./ops";
 
 /** Set by instructions that did only part of their work (long REP strings). */
@@ -369,6 +370,7 @@ export function peek(offset: u64, size: i32): u64 {
     case D.OP_UD: raiseUD(); return;
     case D.OP_TOOLONG: raiseGP(0); return;
     case D.OP_UD2: raiseUD(); return;
+    case D.OP_RETF: case D.OP_JMPF: case D.OP_CALLF: execFar(e, op, size); return;
   }
   const unit = opUnit(op);
   if (unit == UNIT_SSE) { execSse(e, op); return; }

@@ -30,6 +30,10 @@ export const FXSTATE_BYTES: usize = 512;
 // (assembly/shared/fxsave.ts: the host reads the same image).
 export { FX_FCW, FX_FSW, FX_FTW, FX_FOP, FX_FIP, FX_FDP, FX_MXCSR, FX_MXCSR_MASK, FX_ST, FX_XMM } from "./shared/fxsave";
 
+/** Where SSE/MMX instructions stage a memory source operand (assembly/sse/operand.ts): 64 bytes. */
+export const SSE_TMP: usize = 0x00108a00;
+export const SSE_TMP_BYTES: usize = 64;
+
 // ---- the VMCS ---------------------------------------------------------------------------------
 export const VMCS: usize = 0x00110000;          // 8192 x u64 field slots (see vmcs.ts)
 export const VMCS_BYTES: usize = 8192 * 8;

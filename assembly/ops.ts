@@ -48,8 +48,24 @@ export const OP_CLTS: i32 = 105; export const OP_WBINVD: i32 = 106; export const
 export const OP_XSETBV: i32 = 108; export const OP_SMSW: i32 = 109; export const OP_LMSW: i32 = 110;
 export const OP_PUSH_SREG: i32 = 111; export const OP_POP_SREG: i32 = 112; export const OP_UD2: i32 = 113;
 export const OP_INVD: i32 = 114; export const OP_INS: i32 = 115; export const OP_OUTS: i32 = 116;
+// SSE/SSE2 floating point (assembly/sse/float/; the decoder's rows are decode/sse-float.ts). The
+// instruction within a group is in the entry (D_IMM2 = opcode | mandatory prefix << 8, decode/sse-float.ts).
+export const OP_SSE_MOVF: i32 = 117; export const OP_SSE_FARITH: i32 = 118; export const OP_SSE_FLOGIC: i32 = 119;
+export const OP_SSE_FCMP: i32 = 120; export const OP_SSE_CVT: i32 = 121; export const OP_SSE_SHUFF: i32 = 122;
+// SSE2 packed integer and MMX (assembly/sse/int/; decode/sse-int.ts).
+export const OP_SSE_MOVI: i32 = 123; export const OP_SSE_IARITH: i32 = 124; export const OP_SSE_ISHIFT: i32 = 125;
+export const OP_SSE_ICMP: i32 = 126; export const OP_SSE_PACK: i32 = 127; export const OP_SSE_ILOGIC: i32 = 128;
+export const OP_EMMS: i32 = 129;
+// The x87/SSE state and far transfers (assembly/sse/state-ops.ts, assembly/far.ts).
+export const OP_FXSAVE: i32 = 130; export const OP_FXRSTOR: i32 = 131; export const OP_LDMXCSR: i32 = 132;
+export const OP_STMXCSR: i32 = 133; export const OP_RETF: i32 = 134; export const OP_JMPF: i32 = 135;
+export const OP_CALLF: i32 = 136; export const OP_CLFLUSH: i32 = 137;
+// The x87 FPU (assembly/x87/; decode/x87.ts).
+export const OP_X87_LOAD: i32 = 138; export const OP_X87_STORE: i32 = 139; export const OP_X87_ARITH: i32 = 140;
+export const OP_X87_CMP: i32 = 141; export const OP_X87_TRANS: i32 = 142; export const OP_X87_CTRL: i32 = 143;
+export const OP_X87_ENV: i32 = 144; export const OP_FWAIT: i32 = 145;
 /** One more than the largest id: the size of every per-operation table (costs included). */
-export const OP_COUNT: i32 = 117;
+export const OP_COUNT: i32 = 146;
 
 // ---- attributes ---------------------------------------------------------------------------
 // Unit: which part of the CPU executes the operation (Bochs groups its handlers the same way).
@@ -59,8 +75,8 @@ export const UNIT_STRING: u32 = 2;  // MOVS/CMPS/STOS/LODS/SCAS with REP
 export const UNIT_SYSTEM: u32 = 3;  // system instructions and exceptions (system.ts, events.ts)
 export const UNIT_IO: u32 = 4;      // port I/O (IN/OUT/INS/OUTS)
 export const UNIT_VMX: u32 = 5;     // VMX instructions (VMCALL, VMFUNC, VMLAUNCH...)
-export const UNIT_X87: u32 = 6;     // x87 FPU (D8-DF): no operation yet
-export const UNIT_SSE: u32 = 7;     // SSE/SSE2 (0F, 0F38, 0F3A with 66/F2/F3): no operation yet
+export const UNIT_X87: u32 = 6;     // x87 FPU (D8-DF, WAIT): assembly/x87/
+export const UNIT_SSE: u32 = 7;     // SSE/SSE2, MMX, FXSAVE/FXRSTOR, LDMXCSR/STMXCSR: assembly/sse/
 const UNIT_MASK: u32 = 15;
 
 /** Ends a decoded block: it transfers control, changes interruptibility, may exit, or faults. */
@@ -136,6 +152,21 @@ op(OP_XGETBV, "XGETBV", UNIT_SYSTEM, ENDS_BLOCK); op(OP_XSETBV, "XSETBV", UNIT_S
 op(OP_SMSW, "SMSW", UNIT_SYSTEM, ENDS_BLOCK); op(OP_LMSW, "LMSW", UNIT_SYSTEM, ENDS_BLOCK);
 op(OP_VMCALL, "VMCALL", UNIT_VMX, ENDS_BLOCK); op(OP_VMFUNC, "VMFUNC", UNIT_VMX, ENDS_BLOCK);
 op(OP_VMX, "VMX", UNIT_VMX, ENDS_BLOCK); // VMLAUNCH, VMREAD, INVEPT...: D_IMM holds the exit reason
+op(OP_SSE_MOVF, "SSE_MOVF", UNIT_SSE, 0); op(OP_SSE_FARITH, "SSE_FARITH", UNIT_SSE, 0);
+op(OP_SSE_FLOGIC, "SSE_FLOGIC", UNIT_SSE, 0); op(OP_SSE_FCMP, "SSE_FCMP", UNIT_SSE, 0);
+op(OP_SSE_CVT, "SSE_CVT", UNIT_SSE, 0); op(OP_SSE_SHUFF, "SSE_SHUFF", UNIT_SSE, 0);
+op(OP_SSE_MOVI, "SSE_MOVI", UNIT_SSE, 0); op(OP_SSE_IARITH, "SSE_IARITH", UNIT_SSE, 0);
+op(OP_SSE_ISHIFT, "SSE_ISHIFT", UNIT_SSE, 0); op(OP_SSE_ICMP, "SSE_ICMP", UNIT_SSE, 0);
+op(OP_SSE_PACK, "SSE_PACK", UNIT_SSE, 0); op(OP_SSE_ILOGIC, "SSE_ILOGIC", UNIT_SSE, 0);
+op(OP_EMMS, "EMMS", UNIT_SSE, 0);
+op(OP_FXSAVE, "FXSAVE", UNIT_SSE, 0); op(OP_FXRSTOR, "FXRSTOR", UNIT_SSE, 0);
+op(OP_LDMXCSR, "LDMXCSR", UNIT_SSE, 0); op(OP_STMXCSR, "STMXCSR", UNIT_SSE, 0); op(OP_CLFLUSH, "CLFLUSH", UNIT_SSE, 0);
+op(OP_RETF, "RETF", UNIT_BRANCH, ENDS_BLOCK); op(OP_JMPF, "JMPF", UNIT_BRANCH, ENDS_BLOCK);
+op(OP_CALLF, "CALLF", UNIT_BRANCH, ENDS_BLOCK);
+op(OP_X87_LOAD, "X87_LOAD", UNIT_X87, 0); op(OP_X87_STORE, "X87_STORE", UNIT_X87, 0);
+op(OP_X87_ARITH, "X87_ARITH", UNIT_X87, 0); op(OP_X87_CMP, "X87_CMP", UNIT_X87, 0);
+op(OP_X87_TRANS, "X87_TRANS", UNIT_X87, 0); op(OP_X87_CTRL, "X87_CTRL", UNIT_X87, 0);
+op(OP_X87_ENV, "X87_ENV", UNIT_X87, 0); op(OP_FWAIT, "FWAIT", UNIT_X87, 0);
 
 // ---- readers ------------------------------------------------------------------------------
 /** The operation's name (the OP_ constant without its prefix). */

@@ -59,7 +59,7 @@ const SAMPLES: { name: string; op: number; pre?: number[]; insn: number[] }[] = 
 
 // One encoding per operation the decoder produces (not run: decoding alone shows where blocks end).
 const ENCODINGS: [string, number, number[]][] = [
-  ['UD (x87 D9 C0, no operation yet)', O.OP_UD, [0xd9, 0xc0]], ['TOOLONG (16 x 66, NOP)', O.OP_TOOLONG, [...Array(16).fill(0x66), 0x90]],
+  ['UD (0F 04, no instruction)', O.OP_UD, [0x0f, 0x04]], ['TOOLONG (16 x 66, NOP)', O.OP_TOOLONG, [...Array(16).fill(0x66), 0x90]],
   ['UD2', O.OP_UD2, [0x0f, 0x0b]], ['ADD eax, eax', O.OP_ALU_EG, [0x01, 0xc0]], ['ADD eax, [rax]', O.OP_ALU_GE, [0x03, 0x00]],
   ['ADD eax, 1', O.OP_ALU_EI, [0x83, 0xc0, 0x01]], ['TEST eax, eax', O.OP_TEST_EG, [0x85, 0xc0]], ['TEST al, 1', O.OP_TEST_EI, [0xa8, 0x01]],
   ['MOV [rax], eax', O.OP_MOV_EG, [0x89, 0x00]], ['MOV eax, [rax]', O.OP_MOV_GE, [0x8b, 0x00]], ['MOV eax, 1', O.OP_MOV_EI, [0xb8, 1, 0, 0, 0]],
@@ -94,11 +94,31 @@ const ENCODINGS: [string, number, number[]][] = [
   ['XSETBV', O.OP_XSETBV, [0x0f, 0x01, 0xd1]], ['SMSW', O.OP_SMSW, [0x0f, 0x01, 0xe0]], ['LMSW', O.OP_LMSW, [0x0f, 0x01, 0xf0]],
   ['PUSH fs', O.OP_PUSH_SREG, [0x0f, 0xa0]], ['POP fs', O.OP_POP_SREG, [0x0f, 0xa1]], ['INVD', O.OP_INVD, [0x0f, 0x08]],
   ['INSB', O.OP_INS, [0x6c]], ['OUTSB', O.OP_OUTS, [0x6e]],
+  // SSE/SSE2 floating point (assembly/sse/float/):
+
+  // SSE2 integer and MMX (assembly/sse/int/):
+
+  // FXSAVE/FXRSTOR, LDMXCSR/STMXCSR, CLFLUSH, far transfers (assembly/sse/state-ops.ts, assembly/far.ts):
+
+  // x87 (assembly/x87/):
+
+];
+
+// Operations whose unit is still being written: each unit removes its own line when it decodes them.
+const NOT_YET: number[] = [
+  // SSE/SSE2 floating point:
+  O.OP_SSE_MOVF, O.OP_SSE_FARITH, O.OP_SSE_FLOGIC, O.OP_SSE_FCMP, O.OP_SSE_CVT, O.OP_SSE_SHUFF,
+  // SSE2 integer and MMX:
+  O.OP_SSE_MOVI, O.OP_SSE_IARITH, O.OP_SSE_ISHIFT, O.OP_SSE_ICMP, O.OP_SSE_PACK, O.OP_SSE_ILOGIC, O.OP_EMMS,
+  // state and far transfers:
+  O.OP_FXSAVE, O.OP_FXRSTOR, O.OP_LDMXCSR, O.OP_STMXCSR, O.OP_CLFLUSH, O.OP_RETF, O.OP_JMPF, O.OP_CALLF,
+  // x87:
+  O.OP_X87_LOAD, O.OP_X87_STORE, O.OP_X87_ARITH, O.OP_X87_CMP, O.OP_X87_TRANS, O.OP_X87_CTRL, O.OP_X87_ENV, O.OP_FWAIT,
 ];
 
 describe('blocks end exactly where the table says (the run loop\'s decoder, Machine.decodeBlock)', () => {
   it('the encodings cover every operation', () => {
-    expect(new Set(ENCODINGS.map(([, op]) => op)).size).toBe(O.OP_COUNT);
+    expect(new Set([...ENCODINGS.map(([, op]) => op), ...NOT_YET]).size).toBe(O.OP_COUNT);
   });
   it.each(ENCODINGS)('%s', (_name, op, bytes) => {
     const m = new TestGuest().m;

@@ -2,13 +2,15 @@
 // Jcc rel32, SETcc, CMOVcc, the bit instructions, MOVZX/MOVSX and the VMX instructions. An entry
 // picks its operation by the mandatory prefix where the SDM defines one (F3 0F B8 POPCNT, F3 0F BC
 // TZCNT, ...). 0F 38 and 0F 3A escape to map0f38.ts and map0f3a.ts; the SSE rows of this map are
-// not implemented and decode as OP_UD.
+// are sse-float.ts and sse-int.ts.
 import { nb, peek, imm8s, imm32s } from "./fetch";
 import { rex, pfx, lockOk, simdPrefix, bySimd, MP_NONE } from "./prefix";
 import { modrm, opReg, isMem, digitNext } from "./modrm";
 import { setOp, D_SUB, D_RM, D_RMNUM, D_IMM, D_IMM2, P_REP, P_OSZ16 } from "./entry";
 import { map0f38 } from "./map0f38";
 import { map0f3a } from "./map0f3a";
+import { mapSseFloat } from "./sse-float";
+import { mapSseInt } from "./sse-int";
 import {
   OP_UD, OP_CMOVCC, OP_JCC, OP_SETCC, OP_BSWAP, OP_NOP, OP_SLDT, OP_STR, OP_LLDT, OP_LTR, OP_SMSW, OP_LMSW,
   OP_VMCALL, OP_VMX, OP_XGETBV, OP_XSETBV, OP_VMFUNC, OP_SWAPGS, OP_RDTSCP, OP_SGDT, OP_SIDT, OP_LGDT, OP_LIDT,
@@ -26,6 +28,11 @@ export function map0f(e: usize, osz: i32, osz64: i32): void {
   if (b >= 0x90 && b <= 0x9f) { modrm(e, 1, 1); store<u8>(e, <u8>(b & 15), D_SUB); setOp(e, OP_SETCC, 1); return; }
   if (b >= 0xc8 && b <= 0xcf) { opReg(e, b, osz); setOp(e, OP_BSWAP, osz); return; }
   if (b >= 0x19 && b <= 0x1f) { modrm(e, osz, osz); setOp(e, OP_NOP, osz); return; } // hint NOPs
+  // The SSE/SSE2 and MMX rows: floating point (sse-float.ts), packed integer and MMX (sse-int.ts).
+  if ((b >= 0x10 && b <= 0x17) || (b >= 0x28 && b <= 0x2f) || (b >= 0x50 && b <= 0x5f) || b == 0xc2 || b == 0xc6 || b == 0xe6) {
+    mapSseFloat(e, b); return;
+  }
+  if ((b >= 0x60 && b <= 0x7f && b != 0x78 && b != 0x79) || (b >= 0xc3 && b <= 0xc5) || b >= 0xd0) { mapSseInt(e, b); return; }
   switch (b) {
     case 0x00: {
       const d = modrm(e, 2, 2);
