@@ -11,6 +11,7 @@ import type { PortIoBus } from '../devices/portio.js';
 import type { Uart16550 } from '../devices/uart16550.js';
 import type { GuestClock } from './vpt.js';
 import { Vpic } from './vpic.js';
+import { I8254 } from './i8254.js';
 
 /** ISA IRQs of the PC's devices. */
 export const ISA_IRQ_PIT = 0, ISA_IRQ_COM1 = 4, ISA_IRQ_RTC = 8;
@@ -22,8 +23,11 @@ export interface PcPlatformOptions {
 
 export class PcPlatform {
   readonly vpic = new Vpic();
+  readonly pit: I8254;
 
   constructor(readonly clock: GuestClock, io: PortIoBus, readonly uart: Uart16550, _opts: PcPlatformOptions = {}) {
     this.vpic.registerPorts(io);
+    this.pit = new I8254(clock, this.vpic.isaLine(ISA_IRQ_PIT));
+    this.pit.registerPorts(io);
   }
 }
