@@ -12,6 +12,7 @@ import type { Uart16550 } from '../devices/uart16550.js';
 import type { GuestClock } from './vpt.js';
 import { Vpic } from './vpic.js';
 import { I8254 } from './i8254.js';
+import { Rtc } from './rtc.js';
 
 /** ISA IRQs of the PC's devices. */
 export const ISA_IRQ_PIT = 0, ISA_IRQ_COM1 = 4, ISA_IRQ_RTC = 8;
@@ -24,10 +25,13 @@ export interface PcPlatformOptions {
 export class PcPlatform {
   readonly vpic = new Vpic();
   readonly pit: I8254;
+  readonly rtc: Rtc;
 
-  constructor(readonly clock: GuestClock, io: PortIoBus, readonly uart: Uart16550, _opts: PcPlatformOptions = {}) {
+  constructor(readonly clock: GuestClock, io: PortIoBus, readonly uart: Uart16550, opts: PcPlatformOptions = {}) {
     this.vpic.registerPorts(io);
     this.pit = new I8254(clock, this.vpic.isaLine(ISA_IRQ_PIT));
     this.pit.registerPorts(io);
+    this.rtc = new Rtc(clock, this.vpic.isaLine(ISA_IRQ_RTC), opts.rtcStart);
+    this.rtc.registerPorts(io);
   }
 }
