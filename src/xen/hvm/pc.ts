@@ -33,5 +33,6 @@ export class PcPlatform {
     this.pit.registerPorts(io);
     this.rtc = new Rtc(clock, this.vpic.isaLine(ISA_IRQ_RTC), opts.rtcStart);
     this.rtc.registerPorts(io);
+    uart.connectIrq(this.vpic.isaLine(ISA_IRQ_COM1));
   }
 }
