@@ -2,9 +2,16 @@
 // that ports no device claims behave as on a PC's bus (reads all ones,
 // writes dropped: devices/portio.ts), so Linux's probes find no device there
 // (drivers/input/serio/i8042.c i8042_controller_check: a status of 0xff
-// means "No controller found"; 8250 autoconfig's IER test fails on COM2).
+// means "No controller found"; 8250 autoconfig's IER test fails on COM2),
+// and the devices in a running guest: I/O exits, the vpic, vmx_intr_assist.
 import { describe, it, expect } from 'vitest';
 import { Domain } from '../src/xen/domain.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { prepareRun } from '../src/run.js';
+import { asm, haveAssembler } from './helpers/asm.js';
+import { makeElf } from './helpers/elf.js';
 
 describe('the pc platform: devices at the PC\'s ports, nothing elsewhere', () => {
   const d = new Domain({ memMiB: 4, platform: 'pc', pc: { rtcStart: new Date(Date.UTC(2030, 0, 2, 3, 4, 5)) } });
@@ -43,5 +50,120 @@ describe('the pc platform: devices at the PC\'s ports, nothing elsewhere', () =>
     expect(t.io.read(0x21, 1)).toBe(0xff);
     expect(t.io.read(0x40, 1)).toBe(0xff);
     expect(t.io.read(0x71, 1)).toBe(0xff);
+  });
+});
+
+
+const dir = mkdtempSync(join(tmpdir(), 'vmvmi-pcplat-'));
+
+function runPc(src: string, onConsole?: (b: Uint8Array) => void) {
+  const file = join(dir, `g${Math.random().toString(36).slice(2)}.elf`);
+  writeFileSync(file, makeElf(0x100000, [{ paddr: 0x100000, data: asm(src, 0x100000) }]));
+  const p = prepareRun({ image: file, systemMap: false, onConsole, domain: { platform: 'pc' } });
+  return { d: p.d, stop: p.d.sched.run({ maxInsns: 2_000_000n }) };
+}
+
+/** Installs handler `label` at IDT vector `vec`, loads the IDT, initialises the PICs at 0x30/0x38 (Linux's init_8259A). */
+const prologue = (vec: number, label: string) => `
+      lea rax, [rip + ${label}]
+      lea rdi, [rip + idt]
+      mov word ptr [rdi + ${vec * 16}], ax
+      mov word ptr [rdi + ${vec * 16 + 2}], 0x08
+      mov word ptr [rdi + ${vec * 16 + 4}], 0x8e00
+      shr rax, 16
+      mov word ptr [rdi + ${vec * 16 + 6}], ax
+      lea rax, [rip + idtr]
+      mov qword ptr [rax + 2], rdi
+      lidt [rax]
+      mov al, 0xff; out 0x21, al; out 0xa1, al
+      mov al, 0x11; out 0x20, al; mov al, 0x30; out 0x21, al; mov al, 4; out 0x21, al; mov al, 1; out 0x21, al
+      mov al, 0x11; out 0xa0, al; mov al, 0x38; out 0xa1, al; mov al, 2; out 0xa1, al; mov al, 1; out 0xa1, al
+`;
+const epilogue = `
+      .balign 16
+    idtr: .word 0x3ff
+      .quad 0
+      .balign 16
+    idt: .fill 0x400, 1, 0
+`;
+const EXIT_EBX = 'mov eax, ebx\nmov dx, 0x501\nout dx, eax\n';
+
+describe.skipIf(!haveAssembler())('the pc platform in a running guest: interrupt-driven serial and the RTC', () => {
+  it('THRE interrupts on IRQ4 (vector 0x34) send a string as Linux\'s serial8250_tx_chars does', () => {
+    const out: number[] = [];
+    const { d, stop } = runPc(`${prologue(0x34, 'isr')}
+      mov al, 0xef; out 0x21, al                 # unmask IRQ4
+      mov dx, 0x3fc; mov al, 0x0b; out dx, al    # MCR: DTR RTS OUT2
+      lea rsi, [rip + msg]
+      mov dx, 0x3f9; mov al, 0x02; out dx, al    # IER: ETBEI
+    1: sti
+      hlt
+      cli
+      cmp byte ptr [rsi], 0
+      jne 1b
+      mov dx, 0x3fa; in al, dx                   # IIR: nothing pending once ETBEI is off
+      movzx ebx, al
+      ${EXIT_EBX}
+    isr:
+      push rax; push rdx
+      mov dx, 0x3fa; in al, dx                   # IIR
+      cmp al, 0xc2; je 2f
+      cmp al, 0x02; jne 4f
+    2: mov al, byte ptr [rsi]
+      test al, al; jz 3f
+      mov dx, 0x3f8; out dx, al
+      inc rsi
+      jmp 4f
+    3: mov dx, 0x3f9; xor eax, eax; out dx, al  # nothing left: stop TX
+    4: mov al, 0x20; out 0x20, al
+      pop rdx; pop rax
+      iretq
+    msg: .asciz "interrupt-driven\\n"
+    ${epilogue}`, (b) => out.push(...b));
+    expect(stop).toEqual({ kind: 'shutdown' });
+    expect(String.fromCharCode(...out)).toBe('interrupt-driven\n');
+    expect(d.shutdownInfo?.status).toBe(0x01);
+    expect(d.pc!.vpic.delivered).toBe(17 + 1);               // one per byte, one to find the string's end
+  });
+
+  it('a received byte (pushInput) raises RDA on IRQ4; the guest reads it from RBR', () => {
+    const file = join(dir, 'rx.elf');
+    writeFileSync(file, makeElf(0x100000, [{ paddr: 0x100000, data: asm(`${prologue(0x34, 'isr')}
+      mov al, 0xef; out 0x21, al
+      mov dx, 0x3fc; mov al, 0x0b; out dx, al
+      mov dx, 0x3f9; mov al, 0x01; out dx, al    # IER: ERBFI
+      xor ebx, ebx
+    1: sti
+      hlt
+      cli
+      test ebx, ebx
+      jz 1b
+      ${EXIT_EBX}
+    isr:
+      push rax; push rdx
+      mov dx, 0x3f8; in al, dx
+      movzx ebx, al
+      mov al, 0x20; out 0x20, al
+      pop rdx; pop rax
+      iretq
+    ${epilogue}`, 0x100000) }]));
+    const p = prepareRun({ image: file, systemMap: false, domain: { platform: 'pc' } });
+    expect(p.d.sched.run({ maxInsns: 200_000n, maxVcycles: p.d.machine.vcycles + 1_000_000n })).toEqual({ kind: 'limit', which: 'max-vtime' });
+    p.d.uart.pushInput([0x5a]);
+    expect(p.d.sched.run({ maxInsns: 200_000n })).toEqual({ kind: 'shutdown' });
+    expect(p.d.shutdownInfo?.status).toBe(0x5a);
+  });
+
+  it('the guest reads the RTC\'s year through ports 0x70/0x71 (BCD 0x26 by default)', () => {
+    const { d, stop } = runPc(`
+      mov al, 0x8b; out 0x70, al; in al, 0x71    # register B, NMI-mask bit set
+      cmp al, 0x02; jne 9f
+      mov al, 0x09; out 0x70, al; in al, 0x71
+      movzx ebx, al
+      ${EXIT_EBX}
+    9: mov ebx, 0xee
+      ${EXIT_EBX}`);
+    expect(stop).toEqual({ kind: 'shutdown' });
+    expect(d.shutdownInfo?.status).toBe(0x26);
   });
 });
