@@ -16,6 +16,7 @@ import { MmioBus } from './devices/mmio.js';
 import { Uart16550 } from './devices/uart16550.js';
 import { DebugExit, EXIT_PORT } from './devices/debugexit.js';
 import type { XenCosts } from './cost.js';
+import { MSR_IA32_APIC_BASE } from '../../assembly/shared/msr-index.js';
 import { getProfile, xenCosts, applyInsnCosts, type CostProfile } from './cost-profiles.js';
 import type { ShutdownReason } from './public.js';
 import { vcpuShowRegisters } from './dump.js';
@@ -55,7 +56,7 @@ export interface DomainConfig {
    * interrupt on IRQ4, as Xen gives an HVM guest without an APIC).
    */
   platform?: 'tvm' | 'pc';
-  /** Options of the 'pc' platform (RTC start time, ...). */
+  /** Options of the 'pc' platform (RTC start time, local APIC). */
   pc?: PcPlatformOptions;
   /** Guest console output (serial and console_io), byte by byte in order. */
   console?: (bytes: Uint8Array) => void;
@@ -148,8 +149,9 @@ export class Domain {
     this.platform = cfg.platform ?? 'tvm';
     if (this.platform === 'pc') {
       const m = this.machine, hz = BigInt(this.tscKhz) * 1000n;
-      this.pc = new PcPlatform({ timers: this.timers, cpu: 0, hz, now: () => m.vcycles }, this.io, this.uart, cfg.pc);
-      this.irq = this.pc.vpic;
+      this.pc = new PcPlatform({ timers: this.timers, cpu: 0, hz, now: () => m.vcycles }, this.io, this.uart, cfg.pc,
+        { mmio: this.mmio, apicBase: () => m.rdmsr(MSR_IA32_APIC_BASE) });
+      this.irq = this.pc.irq;
       this.tvmIrq = undefined;
     } else {
       this.tvmIrq = new HvmIrq();
