@@ -138,9 +138,13 @@ describe('SDM 11.5.4: the APIC timer on virtual time (1 GHz bus, Xen\'s APIC_BUS
     t.clock.advance(2n * 125n);
     expect(t.rd(0x390)).toBe(375);
     t.wr(0x320, 0x30000 | 0x30);                     // masked
+    expect(t.clock.timers.nextDeadline(0)).toBeUndefined();   // no timer: nothing to raise
     t.clock.advance(2n * 500n * 10n);
     expect(t.l.timerFired).toBe(10);
     expect(t.rd(0x390)).toBe(375);
+    t.wr(0x320, 0x20000 | 0x30);                     // unmasked: the next zero raises it
+    t.clock.advance(2n * 375n);
+    expect(t.l.timerFired).toBe(11);
   });
 
   it('changing the divisor mid-count goes on from the current count at the new rate; TMICT 0 stops it', () => {

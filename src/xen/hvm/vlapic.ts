@@ -171,10 +171,16 @@ export class Vlapic implements MmioDevice {
     return e >= init ? 0 : Number(init - e);
   }
 
-  /** Arms the timer for the next time the count reaches 0 after `now`, if it will. */
+  /**
+   * Arms the timer for the next time the count reaches 0 after `now`, if that raises an interrupt
+   * (a masked timer counts all the same: the current count is computed when read).
+   */
   private armTimer(now: bigint): void {
     const init = BigInt(this.get(APIC_TMICT)), mode = this.timerMode();
-    if (init === 0n || mode === APIC_LVT_TIMER_TSCDEADLINE) { this.clock.timers.stopTimer(this.timer); return; }
+    if (init === 0n || mode === APIC_LVT_TIMER_TSCDEADLINE || this.get(APIC_LVTT) & APIC_LVT_MASKED) {
+      this.clock.timers.stopTimer(this.timer);
+      return;
+    }
     const period = init * this.divisor(), d = this.busTick(now) - this.timerBase;
     let at: bigint;
     if (mode === APIC_LVT_TIMER_PERIODIC) at = this.timerBase + (d / period + 1n) * period;
@@ -183,10 +189,10 @@ export class Vlapic implements MmioDevice {
     this.clock.timers.setTimer(this.timer, this.cyclesAt(at));
   }
 
-  /** The count reached 0: the timer interrupt unless LVTT is masked (counting goes on either way). */
+  /** The count reached 0 with LVTT unmasked: the timer interrupt. */
   private timerFn(now: bigint): void {
-    const lvtt = this.get(APIC_LVTT);
-    if (!(lvtt & APIC_LVT_MASKED)) { this.timerFired++; this.setIrq(lvtt & 0xff); }
+    this.timerFired++;
+    this.setIrq(this.get(APIC_LVTT) & 0xff);
     this.armTimer(now);
   }
 
@@ -244,6 +250,7 @@ export class Vlapic implements MmioDevice {
         this.set(APIC_SPIV, v & 0x3ff);
         // Software disable masks every LVT entry (SDM 11.4.7.2).
         if (!(v & APIC_SPIV_APIC_ENABLED)) for (let i = 0; i < 6; i++) this.set(APIC_LVTT + i * 0x10, this.get(APIC_LVTT + i * 0x10) | APIC_LVT_MASKED);
+        this.armTimer(now);
         break;
       case APIC_ESR: this.set(APIC_ESR, this.pendingEsr); this.pendingEsr = 0; break;
       case APIC_ICR: this.set(APIC_ICR, v & ~(1 << 12)); this.sendIpi(v, this.get(APIC_ICR2)); break;
