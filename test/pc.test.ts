@@ -166,4 +166,25 @@ describe.skipIf(!haveAssembler())('the pc platform in a running guest: interrupt
     expect(stop).toEqual({ kind: 'shutdown' });
     expect(d.shutdownInfo?.status).toBe(0x26);
   });
+
+  it('Linux\'s pit_calibrate_tsc in the guest: RDTSC across channel 2\'s 10 ms one-shot measures the TSC\'s rate', () => {
+    const latch = Math.round(1193182 / 100);      // CAL_LATCH for CAL_MS = 10
+    const { d, stop } = runPc(`
+      in al, 0x61; and al, 0xfd; or al, 1; out 0x61, al     # gate high, speaker off
+      mov al, 0xb0; out 0x43, al                            # channel 2, LSB/MSB, mode 0
+      mov al, ${latch & 0xff}; out 0x42, al
+      mov al, ${latch >> 8}; out 0x42, al
+      rdtsc; shl rdx, 32; or rax, rdx; mov r8, rax
+      xor r10d, r10d
+    1: inc r10
+      in al, 0x61; test al, 0x20; jz 1b
+      rdtsc; shl rdx, 32; or rax, rdx; sub rax, r8; mov r9, rax
+      xor eax, eax; mov dx, 0x501; out dx, eax`);
+    expect(stop).toEqual({ kind: 'shutdown' });
+    const measured = Number(d.machine.gpr('r9')), loops = Number(d.machine.gpr('r10'));
+    const expected = latch / 1193182 * d.tscKhz * 1000;
+    // The PIT and the TSC run on the one virtual clock: the error is at most one poll (an I/O exit).
+    expect(Math.abs(measured - expected)).toBeLessThan(measured / loops + 100);
+    expect(loops).toBeGreaterThan(1000);            // CAL_PIT_LOOPS: the calibration accepts the run
+  });
 });
