@@ -170,8 +170,11 @@ export class Rtc implements PortIoDevice {
       const s0 = this.timeAt(from).sec, s1 = this.timeAt(now).sec;
       if (s1 > s0) {
         flags |= RTC_UF;
-        // The alarm is compared at each update; a day of updates covers every alarm setting.
-        for (let s = Math.max(s0 + 1, s1 - 86400); s <= s1; s++) if (this.alarmMatches(s)) { flags |= RTC_AF; break; }
+        // The alarm is compared at each update (unless AF is already up); a day of updates covers
+        // every alarm setting.
+        if (!(this.cmos[RTC_REG_C] & RTC_AF)) {
+          for (let s = Math.max(s0 + 1, s1 - 86400); s <= s1; s++) if (this.alarmMatches(s)) { flags |= RTC_AF; break; }
+        }
       }
     }
     this.raise(flags);
