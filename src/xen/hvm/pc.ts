@@ -1,8 +1,8 @@
-// The PC platform of an HVM guest without an APIC (Xen's hvm_domain_initialise
-// with the emulated devices of XEN_X86_EMU_PIC | _PIT | _RTC): the two 8259A
-// PICs (vpic.ts) as the interrupt controller, the 8254 PIT (i8254.ts) on
-// IRQ0, the MC146818 RTC (rtc.ts) on IRQ8, and the COM1 16550's interrupt on
-// IRQ4. Ports nobody claims (the i8042 at 0x60/0x64 among them) read all
+// The PC platform of an HVM guest (Xen's hvm_domain_initialise with the
+// emulated devices of XEN_X86_EMU_PIC | _PIT | _RTC, and _LAPIC on request):
+// the two 8259A PICs (vpic.ts) as the interrupt controller, the 8254 PIT
+// (i8254.ts) on IRQ0, the MC146818 RTC (rtc.ts) on IRQ8, the COM1 16550's
+// interrupt on IRQ4, and optionally vCPU 0's local APIC (vlapic.ts). Ports nobody claims (the i8042 at 0x60/0x64 among them) read all
 // ones, as on a PC without the device (devices/portio.ts).
 //
 // Usage: `new Domain({ ..., platform: 'pc', pc: { rtcStart, lapic } })`; the
