@@ -92,7 +92,7 @@ export function execPack(e: usize): void {
     default: { // PUNPCKL (60-62, 6C) / PUNPCKH (68-6A, 6D): interleave the low or high halves
       const es: usize = b == 0x6c || b == 0x6d ? 8 : <usize>1 << <usize>(b & 3);
       const half = nw >> 1;
-      const base: usize = b >= 0x68 ? half : 0;
+      const base: usize = b >= 0x68 && b != 0x6c ? half : 0;
       for (let i: usize = 0; i < half; i += es) {
         el(RES + (i << 1), d + base + i, es);
         el(RES + (i << 1) + es, s + base + i, es);
