@@ -166,7 +166,10 @@ function randomOp(g: Rng, mmx: boolean): number[] {
   const f = g.int(6);
   if (f === 0) return ins(0xf3, 0x7e, reg, mem ? srcMem(g, false) : rr);                  // MOVQ xmm, xmm/m64
   if (f === 1) return ins(0x66, 0xd6, reg, mem ? { base: RDI, disp: g.int(512) } : rr); // MOVQ xmm/m64, xmm
-  if (f === 2) return ins(g.pick([0x66, 0xf3]), 0x6f, reg, mem ? srcMem(g, false) : rr);
+  if (f === 2) { // MOVDQA / MOVDQU; a few MOVDQA from a misaligned address (#GP(0), SDM Vol. 2B MOVDQA)
+    const p = g.pick([0x66, 0xf3]);
+    return ins(p, 0x6f, reg, mem ? srcMem(g, p === 0x66 && g.chance(0.9)) : rr);
+  }
   if (f === 3) return ins(0xf3, 0x7f, reg, mem ? { base: RDI, disp: g.int(512) } : rr);
   if (f === 4) return ins(0x66, g.pick([0x7f, 0xe7]), reg, { base: RDI, disp: 16 * g.int(32) });
   return ins(0x66, 0x7f, reg, rr);
@@ -277,7 +280,8 @@ function memcpy(g: Rng): Build {
       b.code.push(...ins(0x66, 0xd6, r, { base: RDI, disp: off }));
     } else {
       b.code.push(...ins(al && g.chance(0.5) ? 0x66 : 0xf3, 0x6f, r, { base: RSI, disp: off }));
-      b.code.push(...ins(al ? g.pick([0x66, 0xf3]) : 0xf3, al && g.chance(0.3) ? 0xe7 : 0x7f, r, { base: RDI, disp: off }));
+      const nt = al && g.chance(0.3); // MOVNTDQ exists only as 66 0F E7
+      b.code.push(...ins(nt ? 0x66 : al ? g.pick([0x66, 0xf3]) : 0xf3, nt ? 0xe7 : 0x7f, r, { base: RDI, disp: off }));
     }
   }
   if (mmx) b.code.push(0x0f, 0x77);
