@@ -122,9 +122,9 @@ function movq2dq(e: usize, toXmm: bool): void {
 /**
  * 0F F7 MASKMOVQ mm1, mm2 / 66 0F F7 MASKMOVDQU xmm1, xmm2: the bytes of the ModRM.reg register whose
  * mask byte (ModRM.rm) has its top bit set are stored at DS:rDI (address size from 67; a segment
- * override applies). The whole 8 or 16 bytes are probed for writing before the MMX state changes or
- * any byte is written (the SDM leaves faults on unselected bytes, e.g. with an all-zero mask,
- * implementation-specific); then only the selected bytes are written.
+ * override applies). The whole 8 or 16 bytes are probed for writing before any byte is written: the SDM
+ * leaves faults on unselected bytes (an all-zero mask included) implementation-specific, and the host
+ * CPU faults on them (test/sse-int.test.ts); then only the selected bytes are written.
  */
 function maskmov(e: usize, mp: u32): void {
   const mmx = mp == MP_NONE;
@@ -134,9 +134,11 @@ function maskmov(e: usize, mp: u32): void {
   const sg = load<u8>(e, D_SEG);
   if (sg != 0) base += S.segBase(sg);
   const n: i32 = mmx ? 8 : 16;
+  // The MMX transition happens even when the store then faults (the host CPU sets every tag valid
+  // on a MASKMOVQ #PF; test/sse-int.test.ts), unlike MOVQ m64, mm.
+  if (mmx) mmxEnter();
   ssAccess = false;
   if (!probeWrite(base, n)) return;
-  if (mmx) mmxEnter();
   const src = mmx ? mmxAddr(mmReg(e)) : xmmG(e);
   const msk = mmx ? mmxAddr(mmRm(e)) : xmmE(e);
   for (let i = 0; i < n; i++) {

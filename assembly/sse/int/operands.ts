@@ -61,7 +61,8 @@ export function probeWrite(la: u64, bytes: i32): bool {
   if (mmioEmulating) return true; // an MMIO store is emulated whole by the MMIO path
   const user = S.cpl == 3;
   translate(la, ACC_WRITE, user, true); if (stop) return false;
-  if (((la & 0xfff) + <u64>bytes) > 0x1000) { translate(la + <u64>bytes - 1, ACC_WRITE, user, true); if (stop) return false; }
+  // The second page is probed at its first byte: that is the address a #PF reports in CR2.
+  if (((la & 0xfff) + <u64>bytes) > 0x1000) { translate((la | 0xfff) + 1, ACC_WRITE, user, true); if (stop) return false; }
   return true;
 }
 
