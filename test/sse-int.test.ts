@@ -277,6 +277,8 @@ describe.skipIf(nativeSkip)('exceptions (SDM Vol. 2A 2.4 exception type 4: misal
       { code: '660f77' },                                         // EMMS with 66
       { code: 'f0' + P(ins(0x66, 0xfe, 0, { base: RSI, disp: 0 })), regs: MMREGS }, // LOCK
       { code: P(ins(0, 0xc5, RAX, { base: RSI, disp: 0 }, 1)), regs: MMREGS }, // PEXTRW mem (SSE4.1 has it only as 66 0F 3A 15)
+      // The empty F3/F2 columns of Table A-3 (not an MMX form with an ignored prefix).
+      ...['f30f60c1', 'f20ffec1', 'f30fefc1', 'f20f74c1', 'f30f71d001', 'f30fc4c101', 'f20fc5c101', 'f20f6fc1', 'f20f7ec1', 'f30ff7c1'].map((code) => ({ code })),
     ];
     expectAgree(cases, Array<string>(cases.length).fill('exception:6'));
   });
