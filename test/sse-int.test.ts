@@ -7,10 +7,11 @@
 // the alignment #GP(0) of the m128 forms (Vol. 2A 2.4 exception type 4) -- and the generated cases
 // of test/diff/gen-sse-int.ts (a fixed seed; scripts/diff-sse-int.mjs runs millions).
 //
-// Not covered here: #MF for a pending unmasked x87 exception (operands.ts noPendingX87) needs an x87
-// instruction to leave FSW.ES set, and this branch has no x87 unit yet (decode/x87.ts: #UD); the
-// `exec` environment cannot set FSW directly.
+// #MF for a pending unmasked x87 exception is checked on our CPU alone (TestGuest, FSW.ES set
+// through Machine.fxrstor): leaving FSW.ES set on the host needs an x87 instruction, and this
+// branch has no x87 unit yet (decode/x87.ts: #UD), so there is no host comparison for it.
 import { describe, it, expect } from 'vitest';
+import { TestGuest, KCODE } from './helpers/guest.js';
 import { diffCases, runCases, nativeSkip, type DiffCase } from './diff/diffcase.js';
 import { genSseIntCase, ins, hex } from './diff/gen-sse-int.js';
 
@@ -281,6 +282,54 @@ describe.skipIf(nativeSkip)('exceptions (SDM Vol. 2A 2.4 exception type 4: misal
       ...['f30f60c1', 'f20ffec1', 'f30fefc1', 'f20f74c1', 'f30f71d001', 'f30fc4c101', 'f20fc5c101', 'f20f6fc1', 'f20f7ec1', 'f30ff7c1'].map((code) => ({ code })),
     ];
     expectAgree(cases, Array<string>(cases.length).fill('exception:6'));
+  });
+});
+
+describe('availability: CR0.EM/TS, CR4.OSFXSR and a pending x87 exception (SDM Vol. 3A 2.5 Table 2-2, 13.1.4; Vol. 1 9.5; Vol. 2 MOVNTI, EMMS, MOVQ2DQ)', () => {
+  const PADDB_MM = [0x0f, 0xfc, 0xc1], PADDB_XMM = [0x66, 0x0f, 0xfc, 0xc1], EMMS = [0x0f, 0x77];
+  const MOVQ2DQ = [0xf3, 0x0f, 0xd6, 0xc1], MOVNTI = [0x0f, 0xc3, 0x04, 0x24], PSHUFW = [0x0f, 0x70, 0xc1, 0x1b];
+  /** Runs one instruction at CPL 0 (then HLT) and returns the vector it raised, or -1. */
+  function vectorOf(code: number[], o: { em?: boolean; ts?: boolean; osfxsr?: boolean; es?: boolean }): number {
+    const g = new TestGuest();
+    g.m.writePhys(KCODE, Uint8Array.from([...code, 0xf4]));
+    g.m.vmwrite('GUEST_CR0', 0x80050033n | (o.em ? 4n : 0n) | (o.ts ? 8n : 0n));
+    g.m.vmwrite('GUEST_CR4', 0x20n | 0x2000n | (o.osfxsr ? 0x200n : 0n));
+    const img = new Uint8Array(512);
+    const dv = new DataView(img.buffer);
+    dv.setUint16(0, o.es ? 0x37e : 0x37f, true);      // FCW: IM clear when an invalid-operation is pending
+    dv.setUint16(2, o.es ? 0x0081 : 0, true);          // FSW: IE | ES
+    dv.setUint32(24, 0x1f80, true);                    // MXCSR
+    g.m.fxrstor(img);
+    g.run(10_000);
+    const r = g.record();
+    return r.count === 0 ? -1 : r.vector;
+  }
+  it('MMX forms: #UD with CR0.EM, #NM with CR0.TS, no CR4.OSFXSR check; SSE2 forms: #UD without OSFXSR', () => {
+    expect(vectorOf(PADDB_MM, {})).toBe(-1);
+    expect(vectorOf(PSHUFW, {})).toBe(-1);
+    expect(vectorOf(PADDB_MM, { em: true })).toBe(6);
+    expect(vectorOf(PADDB_MM, { ts: true })).toBe(7);
+    expect(vectorOf(PADDB_MM, { em: true, ts: true })).toBe(6);
+    expect(vectorOf(EMMS, { em: true })).toBe(6);
+    expect(vectorOf(EMMS, { ts: true })).toBe(7);
+    expect(vectorOf(PADDB_XMM, {})).toBe(6);
+    expect(vectorOf(PADDB_XMM, { osfxsr: true })).toBe(-1);
+    expect(vectorOf(PADDB_XMM, { osfxsr: true, ts: true })).toBe(7);
+    expect(vectorOf(MOVQ2DQ, {})).toBe(6);
+    expect(vectorOf(MOVQ2DQ, { osfxsr: true })).toBe(-1);
+  });
+  it('#MF when FSW.ES is set: MMX forms, EMMS and MOVQ2DQ, after the #UD/#NM checks; not SSE2 forms or MOVNTI', () => {
+    expect(vectorOf(PADDB_MM, { es: true })).toBe(16);
+    expect(vectorOf(EMMS, { es: true })).toBe(16);
+    expect(vectorOf(PSHUFW, { es: true })).toBe(16);
+    expect(vectorOf(MOVQ2DQ, { es: true, osfxsr: true })).toBe(16);
+    expect(vectorOf(PADDB_MM, { es: true, ts: true })).toBe(7);
+    expect(vectorOf(PADDB_MM, { es: true, em: true })).toBe(6);
+    expect(vectorOf(PADDB_XMM, { es: true, osfxsr: true })).toBe(-1);
+    expect(vectorOf(MOVNTI, { es: true })).toBe(-1);
+  });
+  it('MOVNTI ignores CR0.EM, CR0.TS and CR4.OSFXSR (SDM Vol. 3A 13.1.4)', () => {
+    expect(vectorOf(MOVNTI, { em: true, ts: true })).toBe(-1);
   });
 });
 
