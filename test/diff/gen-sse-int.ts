@@ -284,6 +284,8 @@ function memcpy(g: Rng): Build {
       b.code.push(...ins(nt ? 0x66 : al ? g.pick([0x66, 0xf3]) : 0xf3, nt ? 0xe7 : 0x7f, r, { base: RDI, disp: off }));
     }
   }
+  // MOVNTI stores of GPRs (gcc's non-temporal memcpy/memset tail).
+  if (g.chance(0.3)) b.code.push(...ins(0, 0xc3, g.pick([RAX, 8, 9, 10]), { base: RDI, disp: g.int(1024) }, undefined, g.chance(0.5)));
   if (mmx) b.code.push(0x0f, 0x77);
   return b;
 }
@@ -308,6 +310,7 @@ function strlen(g: Rng): Build {
     b.code.push(...ins(pfx, 0x74, x, { base: RSI, disp: off }));            // pcmpeqb x, [rsi+off]
   }
   b.code.push(...ins(pfx, 0xd7, RAX, x));                                 // pmovmskb eax, x
+  if (!mmx) b.code.push(0x0f, 0xbc, 0xc8);                                // bsf ecx, eax (the zero is in these 16 bytes)
   b.code.push(0x85, 0xc0);                                                // test eax, eax
   if (mmx) b.code.push(0x0f, 0x77);
   return b;
