@@ -9,7 +9,7 @@ import { mmxEmms } from "../../x87/mmx";
 import { stageOperands, opcode, mmReg, opD, opS } from "./operands";
 import { mmxWrote } from "../../x87/mmx";
 import { arith64 } from "./arith";
-import { logic64 } from "./logic";
+import { logic64, logic128 } from "./logic";
 import { execShift } from "./shift";
 import { execPack } from "./pack";
 import { execMovI } from "./mov";
@@ -20,9 +20,14 @@ function execLanes(e: usize, arith: bool): void {
   const w = stageOperands(e, 8); if (w == 0) return;
   const k = opcode(e);
   const d = opD, s = opS;
-  store<u64>(d, arith ? arith64(k, load<u64>(d), load<u64>(s)) : logic64(k, load<u64>(d), load<u64>(s)));
-  if (w == 16) store<u64>(d, arith ? arith64(k, load<u64>(d, 8), load<u64>(s, 8)) : logic64(k, load<u64>(d, 8), load<u64>(s, 8)), 8);
-  else mmxWrote(mmReg(e));
+  if (arith) {
+    store<u64>(d, arith64(k, load<u64>(d), load<u64>(s)));
+    if (w == 16) store<u64>(d, arith64(k, load<u64>(d, 8), load<u64>(s, 8)), 8);
+  } else if (w == 16) {
+    logic128(k, d, s);
+    return;
+  } else store<u64>(d, logic64(k, load<u64>(d), load<u64>(s)));
+  if (w == 8) mmxWrote(mmReg(e));
 }
 
 /** Executes one SSE2 integer or MMX operation. */

@@ -29,3 +29,15 @@ export function logic64(k: u32, a: u64, b: u64): u64 {
   }
   return cmpLanes(k, a, b);
 }
+
+/** Both quadwords of an XMM compare/logic operation, destination `d`, source `s` (Wasm addresses). */
+export function logic128(k: u32, d: usize, s: usize): void {
+  const a0 = load<u64>(d), a1 = load<u64>(d, 8), b0 = load<u64>(s), b1 = load<u64>(s, 8);
+  switch (k) {
+    case 0xdb: store<u64>(d, a0 & b0); store<u64>(d, a1 & b1, 8); return;
+    case 0xdf: store<u64>(d, ~a0 & b0); store<u64>(d, ~a1 & b1, 8); return;
+    case 0xeb: store<u64>(d, a0 | b0); store<u64>(d, a1 | b1, 8); return;
+    case 0xef: store<u64>(d, a0 ^ b0); store<u64>(d, a1 ^ b1, 8); return;
+  }
+  store<u64>(d, cmpLanes(k, a0, b0)); store<u64>(d, cmpLanes(k, a1, b1), 8);
+}
