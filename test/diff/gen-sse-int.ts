@@ -131,7 +131,9 @@ function loadAllMm(b: Build, g: Rng): void {
 function randomOp(g: Rng, mmx: boolean): number[] {
   const pfx = mmx ? 0 : 0x66;
   const nr = mmx ? 8 : 16;
-  const reg = g.int(nr), rr = g.int(nr);
+  // MMX register numbers ignore REX.R/REX.B (SDM Vol. 2A 2.2.1.2): sometimes encode MMi as i + 8.
+  const hi = () => (mmx && g.chance(0.15) ? 8 : 0);
+  const reg = g.int(nr) + hi(), rr = g.int(nr) + hi();
   const mem = g.chance(0.3);
   const k = g.int(100);
   if (k < 60) {
