@@ -6,7 +6,7 @@
 // a group of assembly/ops.ts (OP_SSE_MOVI ...); the instruction within the group is
 // D_IMM2 = opcode | mandatory prefix << 8 (prefix.ts MP_*) | REX.W << 16, an imm8 is D_IMM, the
 // 71-73 group digit is D_SUB. Left as #UD: SSE3 and later rows (0F D0 ADDSUBPD, 0F 7C/7D
-// HADDPD/HSUBPD, F2 0F F0 LDDQU), 0F FF (UD0), and every prefix/operand combination Table A-3 leaves
+// HADDPD/HSUBPD, F2 0F F0 LDDQU), 0F 7A/7B (empty), 0F FF (UD0), and every prefix/operand combination Table A-3 leaves
 // empty (a register form of a memory-only row such as MOVNTQ, and the reverse).
 import { peek, imm8s } from "./fetch";
 import { rex, simdPrefix, MP_NONE, MP_66, MP_F3 } from "./prefix";

@@ -5,15 +5,13 @@
 // arith.ts, logic.ts (compare and logic), shift.ts, pack.ts (pack, unpack, shuffle); EMMS is here.
 import * as O from "../../ops";
 import { raiseUD } from "../../fault";
-import { mmxEmms } from "../../x87/mmx";
-import { stageOperands, opcode, mmReg, opD, opS } from "./operands";
-import { mmxWrote } from "../../x87/mmx";
+import { mmxEmms, mmxWrote } from "../../x87/mmx";
+import { stageOperands, opcode, mmReg, opD, opS, mmxUsable } from "./operands";
 import { arith64 } from "./arith";
 import { logic64, logic128 } from "./logic";
 import { execShift } from "./shift";
 import { execPack } from "./pack";
 import { execMovI } from "./mov";
-import { mmxUsable } from "./operands";
 
 /** The lane-wise groups (IARITH, ICMP, ILOGIC): each quadword of the result from the same quadwords. */
 function execLanes(e: usize, arith: bool): void {
