@@ -616,3 +616,72 @@ describe('decoder instruction lengths vs capstone (SDM Vol. 2A ch. 2)', () => {
     expect(t.mismatchCount, 'see the MISMATCH lines above').toBe(0);
   }, 300_000);
 });
+
+// ------------------------------------------------- SSE2 integer and MMX rows --
+
+/** The 0F-map rows of assembly/decode/sse-int.ts (SDM Vol. 2D Table A-3): 60-7F but 78/79, C3-C5, D0-FF but E6. */
+const SSE_INT_ROWS = [...range(0x60, 0x7f).filter((o) => o !== 0x78 && o !== 0x79), 0xc3, 0xc4, 0xc5, ...range(0xd0, 0xff).filter((o) => o !== 0xe6)];
+
+describe('SSE2 integer and MMX rows vs capstone (SDM Vol. 2D Table A-3, A-6 groups 12-14)', () => {
+  test('every form the unit implements is accepted with capstone\'s length', () => {
+    const forms: [string, number[]][] = [];
+    const regOnly = [0xd7, 0xf7, 0xc5];
+    const memOnly = [0xe7];
+    for (const op of SSE_INT_ROWS) {
+      if ([0x77, 0xd0, 0x7a, 0x7b, 0x7c, 0x7d, 0xf0, 0xff, 0x71, 0x72, 0x73, 0xc3, 0xd6].includes(op)) continue;
+      const imm = op === 0x70 || op === 0xc4 || op === 0xc5 ? [0x1b] : [];
+      const pfxs = op === 0x6c || op === 0x6d ? [[0x66]] : op === 0x6f || op === 0x7f || op === 0x7e ? [[], [0x66], [0xf3]]
+        : op === 0x70 ? [[], [0x66], [0xf3], [0xf2]] : [[], [0x66]];
+      for (const p of pfxs) {
+        if (!memOnly.includes(op)) forms.push([`${hex(p)} 0f ${op.toString(16)} reg`, [...p, 0x0f, op, 0xca, ...imm]]);
+        if (!regOnly.includes(op)) {
+          forms.push([`${hex(p)} 0f ${op.toString(16)} [rsi+disp8]`, [...p, 0x0f, op, 0x4e, 0x10, ...imm]]);
+          forms.push([`${hex(p)} REX.RXB 0f ${op.toString(16)} [r8+r9*4+disp32]`, [...p, 0x47, 0x0f, op, 0x8c, 0x88, 0x00, 0x01, 0x00, 0x00, ...imm]]);
+          forms.push([`${hex(p)} 0f ${op.toString(16)} [rip+disp32]`, [...p, 0x0f, op, 0x0d, 0x10, 0x00, 0x00, 0x00, ...imm]]);
+        }
+      }
+    }
+    for (const [op, digits, p66only] of [[0x71, [2, 4, 6], []], [0x72, [2, 4, 6], []], [0x73, [2, 6], [3, 7]]] as [number, number[], number[]][]) {
+      for (const d of digits) for (const p of [[], [0x66], [0x66, 0x41]]) forms.push([`${hex(p)} 0f ${op.toString(16)} /${d} ib`, [...p, 0x0f, op, 0xc0 | (d << 3) | 1, 0x21]]);
+      for (const d of p66only) forms.push([`66 0f ${op.toString(16)} /${d} ib`, [0x66, 0x0f, op, 0xc0 | (d << 3) | 1, 0x21]]);
+    }
+    forms.push(['emms', [0x0f, 0x77]], ['movnti [rax], ecx', [0x0f, 0xc3, 0x08]], ['movnti [rax], r9', [0x4c, 0x0f, 0xc3, 0x08]],
+      ['movq xmm1, xmm2 (66 0F D6)', [0x66, 0x0f, 0xd6, 0xd1]], ['movq [rdi], xmm9', [0x66, 0x44, 0x0f, 0xd6, 0x0f]],
+      ['movq2dq xmm1, mm2', [0xf3, 0x0f, 0xd6, 0xca]], ['movdq2q mm1, xmm10', [0xf2, 0x41, 0x0f, 0xd6, 0xca]],
+      ['movq rax, xmm1', [0x66, 0x48, 0x0f, 0x7e, 0xc8]], ['movq mm1, [rax]', [0x48, 0x0f, 0x6e, 0x08]],
+      ['pextrw r9, xmm1, 3', [0x66, 0x4c, 0x0f, 0xc5, 0xc9, 0x03]], ['pinsrw xmm9, word [rax], 7', [0x66, 0x44, 0x0f, 0xc4, 0x08, 0x07]]);
+    const bad: string[] = [];
+    for (const [name, b] of forms) {
+      const ref = csDecode(Uint8Array.from(b));
+      expect(ref?.size, `capstone on ${name} [${hex(b)}]`).toBe(b.length);
+      const p = new Uint8Array(16); p.set(b);
+      const ours = ourLength(p);
+      if (ours !== b.length) bad.push(`${name} [${hex(b)}]: ours ${String(ours)}, capstone ${ref?.text}`);
+    }
+    expect(bad).toEqual([]);
+    expect(forms.length).toBeGreaterThan(300);
+  });
+
+  test('the rows under every prefix set, ModR/M shape and digit: accepted => capstone\'s length', () => {
+    const rand = mulberry32(0x55e1);
+    const t = new Tally();
+    const pfxSets = [[], [0x66], [0xf3], [0xf2], [0x66, 0x48], [0x45], [0xf3, 0x48], [0x66, 0xf2], [0xf2, 0x66], [0xf0, 0x66], [0x67, 0x66], [0x64]];
+    const shapes = [[0xc0], [0x00], [0x05], [0x04, 0x24], [0x44, 0xe5], [0x87]];
+    for (const op of SSE_INT_ROWS) {
+      for (const p of pfxSets) for (const s of shapes) for (let d = 0; d < 8; d++) check(t, padded(rand, p, [0x0f, op], withDigit(s, d)), 'sse-int rows');
+      check(t, padded(rand, [0x0f, op]), 'sse-int rows');
+    }
+    t.report('sse-int rows');
+    expect(t.mismatchCount, 'see the MISMATCH lines above').toBe(0);
+    expect(t.matched).toBeGreaterThan(15_000);
+  }, 300_000);
+
+  test('SSE3 and later rows of this range stay #UD (0F D0, 7C/7D, F2 0F F0, 0F FF) and the empty prefix columns', () => {
+    const len = (h: string) => { const p = new Uint8Array(16); p.set(parseHex(h)); return ourLength(p); };
+    for (const h of ['66 0f d0 c1', 'f2 0f d0 c1', '66 0f 7c c1', 'f2 0f 7d c1', 'f2 0f f0 06', '0f ff c0',
+      'f3 0f 60 c1', 'f2 0f fe c1', '0f 6c c1', '66 0f 77', '0f 73 f8 01', '0f c3 c0', '0f e7 c1', '0f d7 00', '0f c5 00 01',
+      '66 0f 71 10 01', 'f3 0f d6 00', 'f2 0f 6f c1', 'f0 66 0f fe 00']) {
+      expect(len(h), h).toBe(-1);
+    }
+  });
+});

@@ -97,6 +97,10 @@ const ENCODINGS: [string, number, number[]][] = [
   // SSE/SSE2 floating point (assembly/sse/float/):
 
   // SSE2 integer and MMX (assembly/sse/int/):
+  ['MOVDQA xmm0, xmm1', O.OP_SSE_MOVI, [0x66, 0x0f, 0x6f, 0xc1]], ['PADDB mm0, mm1', O.OP_SSE_IARITH, [0x0f, 0xfc, 0xc1]],
+  ['PSRLW xmm0, 3', O.OP_SSE_ISHIFT, [0x66, 0x0f, 0x71, 0xd0, 0x03]], ['PCMPEQB xmm0, xmm1', O.OP_SSE_ICMP, [0x66, 0x0f, 0x74, 0xc1]],
+  ['PSHUFD xmm0, xmm1, 0x1b', O.OP_SSE_PACK, [0x66, 0x0f, 0x70, 0xc1, 0x1b]], ['PXOR mm0, mm0', O.OP_SSE_ILOGIC, [0x0f, 0xef, 0xc0]],
+  ['EMMS', O.OP_EMMS, [0x0f, 0x77]],
 
   // FXSAVE/FXRSTOR, LDMXCSR/STMXCSR, CLFLUSH, far transfers (assembly/sse/state-ops.ts, assembly/far.ts):
 
@@ -108,8 +112,6 @@ const ENCODINGS: [string, number, number[]][] = [
 const NOT_YET: number[] = [
   // SSE/SSE2 floating point:
   O.OP_SSE_MOVF, O.OP_SSE_FARITH, O.OP_SSE_FLOGIC, O.OP_SSE_FCMP, O.OP_SSE_CVT, O.OP_SSE_SHUFF,
-  // SSE2 integer and MMX:
-  O.OP_SSE_MOVI, O.OP_SSE_IARITH, O.OP_SSE_ISHIFT, O.OP_SSE_ICMP, O.OP_SSE_PACK, O.OP_SSE_ILOGIC, O.OP_EMMS,
   // state and far transfers:
   O.OP_FXSAVE, O.OP_FXRSTOR, O.OP_LDMXCSR, O.OP_STMXCSR, O.OP_CLFLUSH, O.OP_RETF, O.OP_JMPF, O.OP_CALLF,
   // x87:

@@ -43,7 +43,7 @@ export function writeM128(la: u64, src: usize, align: bool): void {
   if (!mmioEmulating && (la & 0xfff) > 0xff0) {
     const user = cpl == 3;
     translate(la, ACC_WRITE, user, true); if (stop) return;
-    translate(la + 15, ACC_WRITE, user, true); if (stop) return;
+    translate((la | 0xfff) + 1, ACC_WRITE, user, true); if (stop) return; // CR2 = the second page's first byte
   }
   const lo = load<u64>(src), hi = load<u64>(src, 8);
   writeMem(la, 8, lo); if (stop) return;
