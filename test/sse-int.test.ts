@@ -29,9 +29,11 @@ const XIN: Record<string, string> = {
 };
 /** MM0-7 <- R8-R15 (MOVQ mm, r64): every MMX register defined (the host keeps stale ST(i) bits). */
 const MMLOAD = P(...Array.from({ length: 8 }, (_, i) => ins(0, 0x6e, i, 8 + i, undefined, true)));
+// R8-R15 carry the MMX inputs (keys built from numbers: the register names themselves live in assembly/shared/regs.ts).
+const MMVALS = ['0x7f7f80800001fffe', '0x01ff7f80ff018001', '0x8000800080008000', '0x7fff80000001ffff',
+  '0x0011223344556677', '0x8899aabbccddeeff', '0xffff7fff00018000', '0x0000000100000002'];
 const MMREGS: Record<string, string> = {
-  r8: '0x7f7f80800001fffe', r9: '0x01ff7f80ff018001', r10: '0x8000800080008000', r11: '0x7fff80000001ffff',
-  r12: '0x0011223344556677', r13: '0x8899aabbccddeeff', r14: '0xffff7fff00018000', r15: '0x0000000100000002',
+  ...Object.fromEntries(MMVALS.map((v, i) => [`r${8 + i}`, v])),
   rsi: X(BigInt(DATA + 0x100)), rdi: X(BigInt(DATA + 0x800)),
 };
 
