@@ -99,6 +99,9 @@ const ENCODINGS: [string, number, number[]][] = [
   // SSE2 integer and MMX (assembly/sse/int/):
 
   // FXSAVE/FXRSTOR, LDMXCSR/STMXCSR, CLFLUSH, far transfers (assembly/sse/state-ops.ts, assembly/far.ts):
+  ['FXSAVE [rax]', O.OP_FXSAVE, [0x0f, 0xae, 0x00]], ['FXRSTOR64 [rax]', O.OP_FXRSTOR, [0x48, 0x0f, 0xae, 0x08]],
+  ['LDMXCSR [rax]', O.OP_LDMXCSR, [0x0f, 0xae, 0x10]], ['STMXCSR [rax]', O.OP_STMXCSR, [0x0f, 0xae, 0x18]],
+  ['CLFLUSH [rax]', O.OP_CLFLUSH, [0x0f, 0xae, 0x38]],
 
   // x87 (assembly/x87/):
 
@@ -111,7 +114,7 @@ const NOT_YET: number[] = [
   // SSE2 integer and MMX:
   O.OP_SSE_MOVI, O.OP_SSE_IARITH, O.OP_SSE_ISHIFT, O.OP_SSE_ICMP, O.OP_SSE_PACK, O.OP_SSE_ILOGIC, O.OP_EMMS,
   // state and far transfers:
-  O.OP_FXSAVE, O.OP_FXRSTOR, O.OP_LDMXCSR, O.OP_STMXCSR, O.OP_CLFLUSH, O.OP_RETF, O.OP_JMPF, O.OP_CALLF,
+  O.OP_RETF, O.OP_JMPF, O.OP_CALLF,
   // x87:
   O.OP_X87_LOAD, O.OP_X87_STORE, O.OP_X87_ARITH, O.OP_X87_CMP, O.OP_X87_TRANS, O.OP_X87_CTRL, O.OP_X87_ENV, O.OP_FWAIT,
 ];

@@ -1,0 +1,205 @@
+// FXSAVE/FXRSTOR, LDMXCSR/STMXCSR and CLFLUSH (assembly/sse/state-ops.ts) against the host CPU
+// (test/diff/diffcase.ts: memory is compared through the data window's hash), and -- for the CR0/CR4
+// rules and the image fields the `exec` user environment cannot vary or the host's vendor decides --
+// in a CPL-0 TestGuest.
+import { describe, it, expect } from 'vitest';
+import { diffCases, runCases, nativeSkip, type DiffCase } from './diff/diffcase.js';
+import { asm } from './helpers/asm.js';
+import { TestGuest, KCODE, REC } from './helpers/guest.js';
+
+const DATA = 0x20000000, CODE = 0x10000000;
+const X = {
+  xmm0: '0x0123456789abcdef0011223344556677', xmm1: '0xfedcba98765432100f1e2d3c4b5a6978', xmm7: '0x7777',
+  xmm8: '0x88888888888888888888888888888888', xmm15: '0xf00000000000000000000000000000ff',
+};
+// MXCSR_MASK (image +28) is the CPU's, not the state's: an Intel part reports 0xffff, an AMD one 0x2ffff
+// (MXCSR.MM, SDM Vol. 1 11.6.6). The differential cases clear it before the hash; the TestGuest checks it.
+const MASKFIX = 'mov dword ptr [rsi+28], 0';
+const c = (src: string, extra: Partial<DiffCase> = {}): DiffCase =>
+  ({ xmm: X, mxcsr: '0x9fc0', fcw: '0x27f', ...extra, code: asm(src), regs: { rsi: DATA + 0x100, rdi: DATA + 0x800, ...(extra.regs ?? {}) } });
+
+function expectAgree(cases: DiffCase[]): void {
+  const r = runCases(cases);
+  r.forEach((x, i) => expect(x.diffs, `case ${i}: ${JSON.stringify(x.exec)}`).toEqual([]));
+}
+const stopOf = (cs: DiffCase[]) => runCases(cs).map((x) => `${x.nat.stop}${x.nat.vector !== undefined ? ':' + x.nat.vector : ''}`);
+
+describe.skipIf(nativeSkip)('FXSAVE / FXSAVE64 against the host (SDM Vol. 2A FXSAVE; Vol. 1 10.5.1 Table 10-2)', () => {
+  it('stores the x87 header, MXCSR, ST0-7 and XMM0-15; bytes 416-511 stay as they were', () => {
+    const cs = [
+      c(`fxsave [rsi]\n${MASKFIX}`), c(`fxsave64 [rsi]\n${MASKFIX}`),
+      c(`fxsave [rsi]\nmov rax, [rsi+416]\nmov rbx, [rsi+464]\nmov rcx, [rsi+504]\nmov edx, [rsi+24]\nmov r8, [rsi]\nmov r9, [rsi+160]\nmov r10, [rsi+400]\n${MASKFIX}`),
+      c(`fxsave64 [rsi+r8*8]\n${MASKFIX.replace('rsi', 'rsi+r8*8')}`, { regs: { r8: 2 } }),
+      c(`fxsave [rip+0x1000]`), // the code window is read-only: #PF (write) and nothing stored
+    ];
+    expectAgree(cs);
+  });
+
+  it('a 512-byte image across a page boundary in the window is stored whole', () => {
+    expectAgree([c(`fxsave [rsi]\n${MASKFIX}`, { regs: { rsi: DATA + 0xf80 } }), c(`fxsave64 [rsi]\n${MASKFIX}`, { regs: { rsi: DATA + 0x1ff0 } })]);
+  });
+
+  it('misaligned operand: #GP(0), nothing written (16-byte alignment, regardless of segment)', () => {
+    const cs = [8, 1, 0xf].map((o) => c('fxsave [rsi]', { regs: { rsi: DATA + 0x100 + o } }));
+    expectAgree(cs);
+    expect(stopOf(cs)).toEqual(['exception:13', 'exception:13', 'exception:13']);
+  });
+
+  it('a fault on the second page (#PF) or a non-canonical address (#GP) leaves memory untouched', () => {
+    const cs = [
+      c('fxsave [rsi]', { regs: { rsi: DATA + 0x10000 - 0x100 } }),
+      c('fxsave64 [rsi]', { regs: { rsi: DATA + 0x10000 - 0x10 } }),
+      c('fxsave [rsi]', { regs: { rsi: '0x8000000000000000' } }),
+      c('fxsave [rsi]', { regs: { rsi: DATA + 0x10000 } }),
+      c('fxsave [rsi]', { regs: { rsi: DATA - 0x100 } }), c('fxsave64 [rsi]', { regs: { rsi: DATA - 0x1000 } }),
+    ];
+    expectAgree(cs);
+    expect(stopOf(cs)).toEqual(['exception:14', 'exception:14', 'exception:13', 'exception:14', 'exception:14', 'exception:14']);
+  });
+
+  it('LOCK FXSAVE is #UD', () => {
+    expectAgree([{ ...c('nop'), code: Uint8Array.from([0xf0, 0x0f, 0xae, 0x06]) }]);
+  });
+});
+
+describe.skipIf(nativeSkip)('FXRSTOR / FXRSTOR64 against the host (SDM Vol. 2A FXRSTOR)', () => {
+  it('loads XMM0-15, MXCSR and the x87 control/status/tags and stack from the image', () => {
+    const edit = [
+      'mov dword ptr [rsi+24], 0x3f3f', // MXCSR: RC=01, DAZ, all flags, some masks
+      'mov rax, 0x1122334455667788', 'mov [rsi+160+16*3], rax', 'mov [rsi+168+16*14], rax', 'mov [rsi+160+16*15], rax',
+      'mov word ptr [rsi], 0x7f', 'mov word ptr [rsi+2], 0x3800', // FCW; FSW TOP = 7
+      'mov byte ptr [rsi+4], 0x80', // abridged tags: R7 (= ST0 with TOP 7) valid
+      'mov rax, 0x8000000000000000', 'mov [rsi+32], rax', 'mov word ptr [rsi+40], 0x3fff', // ST0 = 1.0
+    ].join('\n');
+    expectAgree([
+      c(`fxsave [rsi]\n${MASKFIX}\n${edit}\nfxrstor [rsi]`), c(`fxsave64 [rsi]\n${MASKFIX}\n${edit}\nfxrstor64 [rsi]`),
+      c(`fxsave [rsi]\n${MASKFIX}\n${edit}\nmov dword ptr [rsi+28], 0x12345\nfxrstor [rsi]`), // the image's MXCSR_MASK is ignored
+      c(`fxsave [rsi]\n${MASKFIX}\n${edit}\nmov rax, -1\nmov [rsi+464], rax\nmov [rsi+416], rax\nfxrstor [rsi]`), // 416-511 ignored
+    ]);
+  });
+
+  it('reserved MXCSR bits in the image: #GP(0), nothing loaded', () => {
+    const cs = [0x10000, 0x80001f80, 0x40000000].map((m) => c(`fxsave [rsi]\n${MASKFIX}\nmov dword ptr [rsi+24], ${m}\nfxrstor [rsi]`));
+    expectAgree(cs);
+    expect(stopOf(cs)).toEqual(['exception:13', 'exception:13', 'exception:13']);
+  });
+
+  it('misaligned: #GP(0); unmapped second page: #PF (read); the state is untouched', () => {
+    const cs = [
+      c('fxrstor [rsi]', { regs: { rsi: DATA + 0x104 } }),
+      c('fxrstor64 [rsi]', { regs: { rsi: DATA + 0x10000 - 0x100 } }),
+      c('fxrstor [rsi]', { regs: { rsi: DATA + 0x10000 } }),
+      c('fxrstor [rsi]', { regs: { rsi: DATA - 0x100 } }),
+    ];
+    expectAgree(cs);
+    expect(stopOf(cs)).toEqual(['exception:13', 'exception:14', 'exception:14', 'exception:14']);
+  });
+});
+
+describe.skipIf(nativeSkip)('LDMXCSR / STMXCSR against the host (SDM Vol. 2A; Vol. 1 10.2.3)', () => {
+  it('round trip, any alignment, and the reserved-bit #GP(0)', () => {
+    const cs = [
+      c('stmxcsr [rsi]\nmov eax, [rsi]'),
+      c('stmxcsr [rsi+3]'),
+      c('mov dword ptr [rsi+1], 0x7fbf\nldmxcsr [rsi+1]'), // all defined bits but MXCSR.FZ... every bit 0-15 but 6
+      c('mov dword ptr [rsi], 0xffff\nldmxcsr [rsi]'),
+      c('mov dword ptr [rsi], 0x1f80\nldmxcsr [rsi]\nstmxcsr [rdi]'),
+      c('mov dword ptr [rsi], 0x10000\nldmxcsr [rsi]'),
+      c('mov dword ptr [rsi], 0x80000000\nldmxcsr [rsi]'),
+      c('ldmxcsr [rsi]', { regs: { rsi: DATA + 0x10000 - 2 } }), // crosses into the unmapped page: #PF
+      c('stmxcsr [rip]'), // read-only code page: #PF (write)
+    ];
+    expectAgree(cs);
+    expect(stopOf(cs).slice(5)).toEqual(['exception:13', 'exception:13', 'exception:14', 'exception:14']);
+  });
+});
+
+describe.skipIf(nativeSkip)('CLFLUSH against the host (SDM Vol. 2A CLFLUSH: checked as a one-byte read)', () => {
+  it('mapped lines, the read-only code page, unmapped (#PF) and non-canonical (#GP) addresses', () => {
+    const cs = [
+      c('clflush [rsi]'), c('clflush [rsi+0xfff]'), c('clflush [rip]'),
+      c('clflush [rsi]', { regs: { rsi: DATA + 0x10000 } }),
+      c('clflush [rsi]', { regs: { rsi: '0x0000800000000000' } }),
+      c('clflush [rsi]', { regs: { rsi: 0x1000 } }),
+    ];
+    expectAgree(cs);
+    expect(stopOf(cs)).toEqual(['end', 'end', 'end', 'exception:14', 'exception:13', 'exception:14']);
+  });
+});
+
+// ---- CPL 0: CR0.TS/EM, CR4.OSFXSR, the image formats ----------------------------------------------
+
+const BUF = 0x40000; // 16-byte aligned buffer in the TestGuest's supervisor memory
+
+/** Runs `src` at CPL 0 with the given CR0/CR4 bits set (and cleared); returns the vector recorded or -1. */
+function cpl0(src: string, opts: { cr0Set?: number; cr0Clear?: number; cr4Set?: number } = {}): { vec: number; g: TestGuest } {
+  const g = new TestGuest();
+  const cr0 = (0x80050033 | (opts.cr0Set ?? 0)) & ~(opts.cr0Clear ?? 0);
+  g.m.vmwrite('GUEST_CR0', BigInt(cr0 >>> 0));
+  g.m.vmwrite('GUEST_CR4', 0x20 | 0x2000 | (opts.cr4Set ?? 0));
+  g.kernel(`${src}\nhlt`);
+  expect(g.run()).toBe(12);
+  const rec = g.record();
+  return { vec: rec.count > 0 ? rec.vector : -1, g };
+}
+const OSFXSR = 0x200, TS = 8, EM = 4;
+
+describe('availability (SDM Vol. 3A 2.5 Table 2-2; Vol. 2A FXSAVE/LDMXCSR/CLFLUSH exceptions)', () => {
+  const ops = {
+    fxsave: `mov rsi, ${BUF}\nfxsave [rsi]`, fxrstor: `mov rsi, ${BUF}\nfxsave [rsi]\nclts\nfxrstor [rsi]`,
+    ldmxcsr: `mov rsi, ${BUF}\nmov dword ptr [rsi], 0x1f80\nldmxcsr [rsi]`, stmxcsr: `mov rsi, ${BUF}\nstmxcsr [rsi]`,
+    clflush: `mov rsi, ${BUF}\nclflush [rsi]`,
+  };
+  it('CR0.TS = 1: #NM for FXSAVE, LDMXCSR, STMXCSR; CLFLUSH runs', () => {
+    expect(cpl0(ops.fxsave, { cr0Set: TS, cr4Set: OSFXSR }).vec).toBe(7);
+    expect(cpl0(`mov rsi, ${BUF}\nfxrstor [rsi]`, { cr0Set: TS, cr4Set: OSFXSR }).vec).toBe(7);
+    expect(cpl0(ops.ldmxcsr, { cr0Set: TS, cr4Set: OSFXSR }).vec).toBe(7);
+    expect(cpl0(ops.stmxcsr, { cr0Set: TS, cr4Set: OSFXSR }).vec).toBe(7);
+    expect(cpl0(ops.clflush, { cr0Set: TS | EM }).vec).toBe(-1);
+  });
+  it('CR0.EM = 1: FXSAVE/FXRSTOR #NM, LDMXCSR/STMXCSR #UD', () => {
+    expect(cpl0(ops.fxsave, { cr0Set: EM, cr4Set: OSFXSR }).vec).toBe(7);
+    expect(cpl0(`mov rsi, ${BUF}\nfxrstor [rsi]`, { cr0Set: EM, cr4Set: OSFXSR }).vec).toBe(7);
+    expect(cpl0(ops.ldmxcsr, { cr0Set: EM, cr4Set: OSFXSR }).vec).toBe(6);
+    expect(cpl0(ops.stmxcsr, { cr0Set: EM | TS, cr4Set: OSFXSR }).vec).toBe(6);
+  });
+  it('CR4.OSFXSR = 0: LDMXCSR/STMXCSR #UD; FXSAVE/FXRSTOR run (and still carry XMM and MXCSR on this Intel CPU)', () => {
+    expect(cpl0(ops.ldmxcsr).vec).toBe(6);
+    expect(cpl0(ops.stmxcsr).vec).toBe(6);
+    // FXRSTOR an image with MXCSR 0x1fc0 and XMM3 set, then FXSAVE it elsewhere.
+    const { vec, g } = cpl0(`mov rsi, ${BUF}\nfxsave [rsi]\nmov dword ptr [rsi+24], 0x1fc0\nmov rax, 0x55aa\nmov [rsi+160+48], rax\n` +
+      `fxrstor [rsi]\nfxsave [rsi+512]`);
+    expect(vec).toBe(-1);
+    expect(g.m.read64(BUF + 512 + 24) & 0xffffffffn).toBe(0x1fc0n);
+    expect(g.m.read64(BUF + 512 + 160 + 48)).toBe(0x55aan);
+  });
+  it('every enabled combination runs', () => {
+    for (const s of Object.values(ops)) expect(cpl0(s, { cr4Set: OSFXSR }).vec, s).toBe(-1);
+  });
+});
+
+describe('the image formats (SDM Vol. 1 10.5.1 Table 10-2; Vol. 2A FXSAVE "64-bit mode" / REX.W)', () => {
+  // An image with FPU IP 0x0000123456789abc, FCS 0x33, FDP 0x0000fedcba987654, FDS 0x2b, FOP 0x7ff.
+  const load = `mov rsi, ${BUF}\nfxsave64 [rsi]\nmov rax, 0x0000123456789abc\nmov [rsi+8], rax\nmov rax, 0x0000fedcba987654\nmov [rsi+16], rax\n` +
+    `mov word ptr [rsi+6], 0xffff\nfxrstor64 [rsi]\n`;
+  const fill = (a: number) => `mov rdi, ${a}\nmov rax, -1\nmov rcx, 64\nrep stosq\n`;
+  it('FXSAVE64 stores 64-bit FPU IP/DP; FXSAVE stores 32-bit offsets and FCS/FDS = 0; FOP keeps 11 bits', () => {
+    const { vec, g } = cpl0(`${load}${fill(BUF + 512)}fxsave64 [rsi+512]\n${fill(BUF + 1024)}fxsave [rsi+1024]`, { cr4Set: OSFXSR });
+    expect(vec).toBe(-1);
+    const r = (o: number) => g.m.read64(BUF + o);
+    expect(r(512 + 8)).toBe(0x0000123456789abcn);
+    expect(r(512 + 16)).toBe(0x0000fedcba987654n);
+    expect(r(512) >> 48n).toBe(0x7ffn);
+    expect(r(1024 + 8)).toBe(0x56789abcn);  // FPU IP[31:0], FCS 0000H, reserved 0
+    expect(r(1024 + 16)).toBe(0xba987654n); // FPU DP[31:0], FDS 0000H, reserved 0
+    // MXCSR_MASK: this CPU's supported bits (SDM Vol. 1 11.6.6), and bytes 416-511 untouched.
+    expect(r(1024 + 24) >> 32n).toBe(0xffffn);
+    for (let o = 416; o < 512; o += 8) expect(r(1024 + o), `+${o}`).toBe(0xffffffffffffffffn);
+  });
+  it('FXRSTOR (32-bit format) loads the offsets zero-extended and ignores FCS/FDS', () => {
+    const { vec, g } = cpl0(`${load}mov word ptr [rsi+12], 0x33\nmov word ptr [rsi+20], 0x2b\nfxrstor [rsi]\nfxsave64 [rsi+512]`, { cr4Set: OSFXSR });
+    expect(vec).toBe(-1);
+    expect(g.m.read64(BUF + 512 + 8)).toBe(0x56789abcn);
+    expect(g.m.read64(BUF + 512 + 16)).toBe(0xba987654n);
+  });
+});
