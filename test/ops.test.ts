@@ -102,6 +102,7 @@ const ENCODINGS: [string, number, number[]][] = [
   ['FXSAVE [rax]', O.OP_FXSAVE, [0x0f, 0xae, 0x00]], ['FXRSTOR64 [rax]', O.OP_FXRSTOR, [0x48, 0x0f, 0xae, 0x08]],
   ['LDMXCSR [rax]', O.OP_LDMXCSR, [0x0f, 0xae, 0x10]], ['STMXCSR [rax]', O.OP_STMXCSR, [0x0f, 0xae, 0x18]],
   ['CLFLUSH [rax]', O.OP_CLFLUSH, [0x0f, 0xae, 0x38]],
+  ['LRETQ', O.OP_RETF, [0x48, 0xcb]], ['JMP FAR [rax]', O.OP_JMPF, [0xff, 0x28]], ['CALL FAR [rax]', O.OP_CALLF, [0xff, 0x18]],
 
   // x87 (assembly/x87/):
 
@@ -113,8 +114,6 @@ const NOT_YET: number[] = [
   O.OP_SSE_MOVF, O.OP_SSE_FARITH, O.OP_SSE_FLOGIC, O.OP_SSE_FCMP, O.OP_SSE_CVT, O.OP_SSE_SHUFF,
   // SSE2 integer and MMX:
   O.OP_SSE_MOVI, O.OP_SSE_IARITH, O.OP_SSE_ISHIFT, O.OP_SSE_ICMP, O.OP_SSE_PACK, O.OP_SSE_ILOGIC, O.OP_EMMS,
-  // state and far transfers:
-  O.OP_RETF, O.OP_JMPF, O.OP_CALLF,
   // x87:
   O.OP_X87_LOAD, O.OP_X87_STORE, O.OP_X87_ARITH, O.OP_X87_CMP, O.OP_X87_TRANS, O.OP_X87_CTRL, O.OP_X87_ENV, O.OP_FWAIT,
 ];
