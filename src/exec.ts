@@ -341,6 +341,9 @@ export class ExecEnv {
         const r = nativeCpuid(Number(m.gpr('rax') & 0xffffffffn), Number(m.gpr('rcx') & 0xffffffffn));
         m.setGpr('rax', r.eax); m.setGpr('rbx', r.ebx); m.setGpr('rcx', r.ecx); m.setGpr('rdx', r.edx);
         m.vmwrite('GUEST_RIP', m.vmread('GUEST_RIP') + m.vmread('VM_EXIT_INSTRUCTION_LEN'));
+        // Completing it for the guest completes its single-step too (as Xen's update_guest_eip
+        // injects #DB when RFLAGS.TF is set): the case ends with the #DB, as SIGTRAP ends it natively.
+        if ((m.vmread('GUEST_RFLAGS') & 0x100n) !== 0n) { stop = 'exception'; extra = { vector: 1 }; break; }
         continue;
       }
       stop = 'exit';
