@@ -10,6 +10,10 @@ import { asm } from './helpers/asm.js';
 import { TestGuest, KCODE, KSTACK, UCODE, UDATA, USTACK, IDT, REC } from './helpers/guest.js';
 import { EptTable, EPT_RWX } from '../src/xen/ept.js';
 import { FrameAllocator } from '../src/xen/frames.js';
+import {
+  EXIT_REASON_HLT as HLT, EXIT_REASON_EXCEPTION_NMI, EXIT_REASON_MONITOR_TRAP_FLAG, EXIT_REASON_CPUID,
+  EXIT_REASON_INVALID_GUEST_STATE, VMX_EXIT_REASONS_FAILED_VMENTRY,
+} from '../assembly/shared/exit-reasons.js';
 import { SECONDARY_EXEC_ENABLE_EPT as SEC_EPT, SECONDARY_EXEC_ENABLE_VMFUNC as SEC_VMFUNC } from '../assembly/shared/vmx-controls.js';
 
 const DATA = 0x20000000;
@@ -71,7 +75,6 @@ function guest(): TestGuest {
   return g;
 }
 const at = (src: string) => BigInt(KCODE + len(src));
-const HLT = 12;
 
 describe('single-step at CPL 0 (SDM Vol. 3B 17.3.1.4, 17.2.3; Vol. 3A 6.8.3, 6.12.1.2)', () => {
   it('#DB after the instruction following POPF, DR6.BS set, TF saved in the frame and clear in the handler', () => {
@@ -131,7 +134,7 @@ describe('single-step and VMX (SDM Vol. 3C 25.5.2, 26.3.1.5, 27.7.3, 28.3.4)', (
     g.m.vmwrite('EXCEPTION_BITMAP', 1 << 1);
     const src = `${SETTF}mov rbx, 1`;
     g.kernel(`${src}\nmov rbx, 2\nhlt`);
-    expect(g.run()).toBe(0);
+    expect(g.run()).toBe(EXIT_REASON_EXCEPTION_NMI);
     expect(g.m.vmread('VM_EXIT_INTR_INFO')).toBe(0x80000301n);
     expect(g.m.vmread('EXIT_QUALIFICATION')).toBe(0x4000n);
     expect(g.m.vmread('GUEST_RIP')).toBe(at(src));
@@ -143,7 +146,7 @@ describe('single-step and VMX (SDM Vol. 3C 25.5.2, 26.3.1.5, 27.7.3, 28.3.4)', (
     const prim = Number(g.m.vmread('CPU_BASED_VM_EXEC_CONTROL'));
     g.m.vmwrite('CPU_BASED_VM_EXEC_CONTROL', prim | (1 << 27));
     let exits = 0;
-    while (g.m.vmread('GUEST_RIP') !== at(src) && exits++ < 10) expect(g.run()).toBe(37);
+    while (g.m.vmread('GUEST_RIP') !== at(src) && exits++ < 10) expect(g.run()).toBe(EXIT_REASON_MONITOR_TRAP_FLAG);
     expect(g.m.vmread('GUEST_PENDING_DBG_EXCEPTIONS')).toBe(0x4000n);
     g.m.vmwrite('CPU_BASED_VM_EXEC_CONTROL', prim);
     expect(g.run()).toBe(HLT);
@@ -155,7 +158,7 @@ describe('single-step and VMX (SDM Vol. 3C 25.5.2, 26.3.1.5, 27.7.3, 28.3.4)', (
   it('an instruction that VM-exits (CPUID) leaves nothing pending: the VMM completes it', () => {
     const g = guest();
     g.kernel(`${SETTF}cpuid\nhlt`);
-    expect(g.run()).toBe(10);
+    expect(g.run()).toBe(EXIT_REASON_CPUID);
     expect(g.m.vmread('GUEST_PENDING_DBG_EXCEPTIONS')).toBe(0n);
   });
   it('VM-entry check: TF = 1 with MOV-SS blocking needs BS = 1 (and BS = 0 when TF = 0)', () => {
@@ -166,7 +169,7 @@ describe('single-step and VMX (SDM Vol. 3C 25.5.2, 26.3.1.5, 27.7.3, 28.3.4)', (
       g.m.vmwrite('GUEST_INTERRUPTIBILITY_INFO', 2);
       g.m.vmwrite('GUEST_PENDING_DBG_EXCEPTIONS', bs ? 0x4000 : 0);
       const r = g.run();
-      if (!ok) { expect(r >>> 0, `tf ${tf} bs ${bs}`).toBe((0x80000000 | 33) >>> 0); continue; }
+      if (!ok) { expect(r >>> 0, `tf ${tf} bs ${bs}`).toBe((VMX_EXIT_REASONS_FAILED_VMENTRY | EXIT_REASON_INVALID_GUEST_STATE) >>> 0); continue; }
       expect(r).toBe(HLT);
       // Blocked by MOV SS, the pending #DB comes after the first instruction.
       expect(g.m.gpr('r13'), `tf ${tf} bs ${bs}`).toBe(tf ? at('mov rbx, 1') : 0n);
