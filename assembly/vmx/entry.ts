@@ -43,6 +43,7 @@ export function loadGuestState(): void {
   S.msrSysenterEip = V.vmcsGet(V.GUEST_SYSENTER_EIP);
   const intr = V.vmcsGet32(V.GUEST_INTERRUPTIBILITY_INFO);
   S.intrShadow = intr & 3; S.shadowAge = S.intrShadow != 0 ? 1 : 0;
+  S.pendingDbg = V.vmcsGet(V.GUEST_PENDING_DBG_EXCEPTIONS) & S.DR6_BS; // only BS is modelled
   setCpl(<i32>((S.segAr(S.SS) >> 5) & 3));
 }
 
@@ -98,7 +99,6 @@ export function vmEntry(): i32 {
       return ENTRY_FAILED;
     }
   }
-  S.pendingDbg = bs ? S.DR6_BS : 0;
   S.halted = V.vmcsGet32(V.GUEST_ACTIVITY_STATE) == 1;
   tlbSelect();
   const prim = V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL);
