@@ -112,6 +112,20 @@ describe('single-step at CPL 0 (SDM Vol. 3B 17.3.1.4, 17.2.3; Vol. 3A 6.8.3, 6.1
     expect(g.record()).toMatchObject({ vector: 0x80, count: 1 });
     expect(g.m.gpr('r13')).toBe(0n);
   });
+  it('a fault under TF: the fault is delivered (TF saved in its frame, clear in the handler), no #DB for the faulting instruction', () => {
+    const g = guest();
+    g.kernel(`${SETTF}nop\nmov rax, [0x8000000000000000]\nhlt`);
+    // The NOP traps first: the #DB handler's HLT ends the run with the frame at the instruction after it.
+    expect(g.run()).toBe(HLT);
+    expect(g.m.gpr('r13')).toBe(at(`${SETTF}nop`));
+    const h = guest();
+    h.kernel(`${SETTF}mov rax, [0x8000000000000000]\nhlt`); // the first instruction under TF faults (#GP)
+    expect(h.run()).toBe(HLT);
+    expect(h.record()).toMatchObject({ vector: 13, count: 1 });
+    expect(h.m.gpr('r13')).toBe(0n); // no #DB ran
+    expect(h.m.vmread('GUEST_RFLAGS') & 0x100n).toBe(0n); // the #GP stub ran with TF clear
+    expect(h.m.read64(Number(h.m.vmread('GUEST_RSP')) + 16) & 0x100n).toBe(0x100n); // TF saved in the #GP frame
+  });
   it('SYSCALL decides by the TF it leaves: FMASK clearing TF means no #DB; FMASK keeping it, a #DB at the LSTAR target at CPL 0', () => {
     for (const fmask of [0x100n, 0n]) {
       const g = guest();
