@@ -24,8 +24,9 @@ const lretq = (sel: string, extra = '') => `lea rax, [rip+t]\npush ${sel}\npush 
 
 describe.skipIf(nativeSkip)('RETF in user mode against the host (SDM Vol. 2A RET far; Vol. 3A 5.8)', () => {
   it('LRETQ to __USER_CS (0x33), as Linux returns after loading a GDT (arch/x86/kernel/head_64.S)', () => {
-    expect(agree([c(lretq('0x33')), c(lretq('0xffffffffffff0033'.replace(/.*/, '0x33'))), c(`lea rax, [rip+t]\nmov rcx, 0x1234000000000033\npush rcx\npush rax\nlretq\nt: add rbx, 1`)]))
-      .toEqual(['end', 'end', 'end']);
+    // The popped CS is the low 16 bits of its 8-byte slot.
+    expect(agree([c(lretq('0x33')), c(`lea rax, [rip+t]\nmov rcx, 0x1234000000000033\npush rcx\npush rax\nlretq\nt: add rbx, 1`)]))
+      .toEqual(['end', 'end']);
   });
   it('RETF imm16 releases the parameters; 32-bit RETF pops 4-byte EIP and CS; 66 RETF 16-bit', () => {
     expect(agree([
@@ -44,7 +45,7 @@ describe.skipIf(nativeSkip)('RETF in user mode against the host (SDM Vol. 2A RET
     expect(agree([
       c('mov rax, 0x0000800000000000\npush 0x33\npush rax\nlretq'),
       c('lretq', { rsp: DATA + 0x10000 - 8 }),
-    ])).toEqual(['exception:13:0x0', 'exception:14:0x6'.replace('0x6', '0x4')]);
+    ])).toEqual(['exception:13:0x0', 'exception:14:0x4']);
   });
 });
 
@@ -69,7 +70,7 @@ describe.skipIf(nativeSkip)('far JMP / CALL m16:32 in user mode against the host
       'exception:13:0x88', 'exception:14:0x6', 'exception:14:0x7']);
   });
   it('register forms (FF D8, FF E8) are #UD', () => {
-    expect(agree([c('.byte 0xff, 0xd8'), c('.byte 0xff, 0xe8')])).toEqual(['exception:6:0x0', 'exception:6:0x0'].map((s) => s.replace(':0x0', ':undefined')));
+    expect(agree([c('.byte 0xff, 0xd8'), c('.byte 0xff, 0xe8')])).toEqual(['exception:6:undefined', 'exception:6:undefined']);
   });
 });
 
