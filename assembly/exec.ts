@@ -552,11 +552,13 @@ function execString(e: usize, op: i32, size: i32): void {
   const seg = load<u8>(e, D.D_SEG);
   const srcBase: u64 = seg != 0 ? segBaseOf(seg) : 0;
   let n: u64 = 0;
+  // Single-stepping (RFLAGS.TF) traps after each iteration (SDM Vol. 3B 17.3.1.4): one per run.
+  const chunk: u64 = (rflagsRest & F_TF) != 0 ? 1 : REP_CHUNK;
   while (true) {
     if (rep) {
       const c = gpr(RCX) & amask;
       if (c == 0) return;
-      if (n == REP_CHUNK) { nrip = rip; partial = true; return; } // resume here later
+      if (n == chunk) { nrip = rip; partial = true; return; } // resume here later
     }
     const si = gpr(RSI) & amask, di = gpr(RDI) & amask;
     switch (op) {

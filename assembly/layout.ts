@@ -34,6 +34,11 @@ export { FX_FCW, FX_FSW, FX_FTW, FX_FOP, FX_FIP, FX_FDP, FX_MXCSR, FX_MXCSR_MASK
 export const SSE_TMP: usize = 0x00108a00;
 export const SSE_TMP_BYTES: usize = 64;
 
+/** Where FXSAVE/FXRSTOR stage the 512-byte image between the x87/SSE state and guest memory
+ *  (assembly/sse/state-ops.ts): a fault leaves both sides untouched. */
+export const FX_TMP: usize = 0x00108c00;
+export const FX_TMP_BYTES: usize = 512;
+
 // ---- the VMCS ---------------------------------------------------------------------------------
 export const VMCS: usize = 0x00110000;          // 8192 x u64 field slots (see vmcs.ts)
 export const VMCS_BYTES: usize = 8192 * 8;

@@ -54,6 +54,11 @@ export let msrMiscEnable: u64 = 1;
 // bit 1 blocking by MOV SS. Set by the instruction, cleared after the next one.
 export let intrShadow: u32 = 0;
 export let shadowAge: i32 = 0;
+/** A single-step #DB held back to the next instruction boundary: DR6.BS (bit 14) when set -- by MOV SS /
+ *  POP SS (SDM Vol. 3A 6.8.3), or by a monitor-trap-flag exit that preempted it. It is the VMCS's
+ *  pending-debug-exceptions field while the guest runs (SDM Vol. 3C 25.4.2, 28.3.4, 27.7.3). */
+export let pendingDbg: u64 = 0;
+export const DR6_BS: u64 = 0x4000;
 /** Activity state HLT (SDM 25.4.2): HLT without HLT exiting, or loaded from the VMCS at VM entry. */
 export let halted: bool = false;
 

@@ -103,6 +103,10 @@ const ENCODINGS: [string, number, number[]][] = [
   ['EMMS', O.OP_EMMS, [0x0f, 0x77]],
 
   // FXSAVE/FXRSTOR, LDMXCSR/STMXCSR, CLFLUSH, far transfers (assembly/sse/state-ops.ts, assembly/far.ts):
+  ['FXSAVE [rax]', O.OP_FXSAVE, [0x0f, 0xae, 0x00]], ['FXRSTOR64 [rax]', O.OP_FXRSTOR, [0x48, 0x0f, 0xae, 0x08]],
+  ['LDMXCSR [rax]', O.OP_LDMXCSR, [0x0f, 0xae, 0x10]], ['STMXCSR [rax]', O.OP_STMXCSR, [0x0f, 0xae, 0x18]],
+  ['CLFLUSH [rax]', O.OP_CLFLUSH, [0x0f, 0xae, 0x38]],
+  ['LRETQ', O.OP_RETF, [0x48, 0xcb]], ['JMP FAR [rax]', O.OP_JMPF, [0xff, 0x28]], ['CALL FAR [rax]', O.OP_CALLF, [0xff, 0x18]],
 
   // x87 (assembly/x87/):
 
@@ -112,8 +116,6 @@ const ENCODINGS: [string, number, number[]][] = [
 const NOT_YET: number[] = [
   // SSE/SSE2 floating point:
   O.OP_SSE_MOVF, O.OP_SSE_FARITH, O.OP_SSE_FLOGIC, O.OP_SSE_FCMP, O.OP_SSE_CVT, O.OP_SSE_SHUFF,
-  // state and far transfers:
-  O.OP_FXSAVE, O.OP_FXRSTOR, O.OP_LDMXCSR, O.OP_STMXCSR, O.OP_CLFLUSH, O.OP_RETF, O.OP_JMPF, O.OP_CALLF,
   // x87:
   O.OP_X87_LOAD, O.OP_X87_STORE, O.OP_X87_ARITH, O.OP_X87_CMP, O.OP_X87_TRANS, O.OP_X87_CTRL, O.OP_X87_ENV, O.OP_FWAIT,
 ];

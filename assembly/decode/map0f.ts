@@ -17,7 +17,7 @@ import {
   OP_INVLPG, OP_SYSCALL, OP_CLTS, OP_SYSRET, OP_INVD, OP_WBINVD, OP_UD2, OP_MOV_R_CR, OP_MOV_CR_R, OP_MOV_R_DR,
   OP_MOV_DR_R, OP_WRMSR, OP_RDTSC, OP_RDMSR, OP_PUSH_SREG, OP_POP_SREG, OP_CPUID, OP_BT_EG, OP_BT_EI, OP_SHLD,
   OP_SHRD, OP_IMUL_GE, OP_CMPXCHG, OP_MOVZX, OP_MOVSX, OP_POPCNT, OP_TZCNT, OP_BSF, OP_LZCNT, OP_BSR, OP_XADD,
-  OP_CMPXCHGB,
+  OP_CMPXCHGB, OP_FXSAVE, OP_FXRSTOR, OP_LDMXCSR, OP_STMXCSR, OP_CLFLUSH,
 } from "../ops";
 
 /** Decodes the operation after the 0F escape. */
@@ -115,10 +115,25 @@ export function map0f(e: usize, osz: i32, osz64: i32): void {
     case 0xac: modrm(e, osz, osz); store<u64>(e, imm8s() & 0xff, D_IMM); setOp(e, OP_SHRD, osz); return;
     case 0xad: modrm(e, osz, osz); store<u64>(e, 1, D_IMM2); setOp(e, OP_SHRD, osz); return;
     case 0xae: {
-      const d = digitNext();
-      modrm(e, osz, osz);
-      if (!isMem && d >= 5) { setOp(e, OP_NOP, 0); return; }  // LFENCE, MFENCE, SFENCE
-      if (isMem && d == 7 && simdPrefix() == MP_NONE) { setOp(e, OP_NOP, 0); return; } // CLFLUSH
+      // Group 15 (SDM Vol. 2D Table A-6, 0F AE). Memory forms without a mandatory prefix: /0 FXSAVE
+      // (REX.W: FXSAVE64), /1 FXRSTOR(64), /2 LDMXCSR, /3 STMXCSR, /7 CLFLUSH (sse/state-ops.ts).
+      // /4 XSAVE, /5 XRSTOR, /6 XSAVEOPT need CPUID.01H:ECX.XSAVE[26], which src/cpuid.ts does not
+      // report: #UD. With 66 (CLFLUSHOPT, CLWB) or F3 (PTWRITE) the memory forms name features not
+      // reported either (CPUID.07H:EBX bits 23, 24; leaf 14H): #UD. Register forms: /5 /6 /7 without
+      // prefix are LFENCE, MFENCE, SFENCE -- one vCPU retires in order, so they order nothing more
+      // than a NOP; F3 /0-/3 are RDFSBASE/RDGSBASE/WRFSBASE/WRGSBASE, #UD without
+      // CPUID.07H:EBX.FSGSBASE[0] (not reported).
+      const mp = simdPrefix();
+      const d = modrm(e, 4, 4);
+      if (!isMem) { setOp(e, mp == MP_NONE && d >= 5 ? OP_NOP : OP_UD, 0); return; }
+      if (mp != MP_NONE) { setOp(e, OP_UD, 0); return; }
+      switch (d) {
+        case 0: setOp(e, OP_FXSAVE, (rex & 8) != 0 ? 8 : 4); return;
+        case 1: setOp(e, OP_FXRSTOR, (rex & 8) != 0 ? 8 : 4); return;
+        case 2: setOp(e, OP_LDMXCSR, 4); return;
+        case 3: setOp(e, OP_STMXCSR, 4); return;
+        case 7: setOp(e, OP_CLFLUSH, 1); return;
+      }
       setOp(e, OP_UD, 0); return;
     }
     case 0xaf: modrm(e, osz, osz); setOp(e, OP_IMUL_GE, osz); return;

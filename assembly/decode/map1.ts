@@ -15,7 +15,7 @@ import {
   OP_JCC, OP_JMP, OP_CALL, OP_RET, OP_JMP_E, OP_CALL_E, OP_PUSH_R, OP_POP_R, OP_PUSH_E, OP_POP_E, OP_PUSH_I,
   OP_PUSHF, OP_POPF, OP_LAHF, OP_SAHF, OP_CLC, OP_STC, OP_CMC, OP_CLD, OP_STD, OP_MOVS, OP_CMPS, OP_STOS,
   OP_LODS, OP_SCAS, OP_LEAVE, OP_NOP, OP_PAUSE, OP_XLAT, OP_LOOP, OP_ENTER, OP_HLT, OP_CLI, OP_STI, OP_IN,
-  OP_OUT, OP_INT, OP_INT3, OP_IRET, OP_MOV_SREG_E, OP_MOV_E_SREG, OP_INS, OP_OUTS,
+  OP_OUT, OP_INT, OP_INT3, OP_IRET, OP_MOV_SREG_E, OP_MOV_E_SREG, OP_INS, OP_OUTS, OP_RETF, OP_JMPF, OP_CALLF,
 } from "../ops";
 
 /** Decodes the operation whose first opcode byte is `b` (prefixes already read). */
@@ -106,6 +106,9 @@ export function map1(e: usize, b: u32, osz: i32, osz64: i32): void {
     case 0xc6: { const d = modrm(e, 1, 1); store<u64>(e, imm8s() & 0xff, D_IMM); setOp(e, d == 0 ? OP_MOV_EI : OP_UD, 1); return; }
     case 0xc7: { const d = modrm(e, osz, osz); store<u64>(e, immZ(osz), D_IMM); setOp(e, d == 0 ? OP_MOV_EI : OP_UD, osz); return; }
     case 0xc9: setOp(e, OP_LEAVE, osz64); return;
+    // RETF imm16 / RETF: operand size 32 by default in 64-bit mode, REX.W 64 (LRETQ), 66 16 (far.ts).
+    case 0xca: store<u64>(e, imm16(), D_IMM); setOp(e, OP_RETF, osz); return;
+    case 0xcb: store<u64>(e, 0, D_IMM); setOp(e, OP_RETF, osz); return;
     case 0xc8: store<u64>(e, imm16(), D_IMM); store<u64>(e, <u64>nb(), D_IMM2); setOp(e, OP_ENTER, osz64); return;
     case 0xd7: setOp(e, OP_XLAT, 1); return;
     case 0x6c: setOp(e, OP_INS, 1); return;
@@ -158,6 +161,9 @@ export function map1(e: usize, b: u32, osz: i32, osz64: i32): void {
         case 2: setOp(e, OP_CALL_E, 8); return;
         case 4: setOp(e, OP_JMP_E, 8); return;
         case 6: setOp(e, OP_PUSH_E, osz64); return;
+        // CALL/JMP m16:16, m16:32, m16:64 (REX.W, Intel): memory operands only (far.ts).
+        case 3: setOp(e, isMem ? OP_CALLF : OP_UD, osz); return;
+        case 5: setOp(e, isMem ? OP_JMPF : OP_UD, osz); return;
       }
       setOp(e, OP_UD, osz); return;
     }

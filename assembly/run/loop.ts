@@ -13,7 +13,7 @@ import { stop, faultVec, faultErr, faultHasErr, faultType, faultCr2, exitReq, ex
 import { execute, partial } from "../exec";
 import { tlbX, tlbBias, translate, ACC_FETCH } from "../mmu";
 import { codeEpoch, B_TAG } from "../codepages";
-import { getRflags } from "../flags";
+import { getRflags, rflagsRest } from "../flags";
 import { exitReasonOut, vmExit, saveGuestState } from "../vmx/exit";
 import { vmEntry, timerDeadline, ENTRY_FAILED, ENTRY_RUN } from "../vmx/entry";
 import { deliver } from "../vmx/deliver";
@@ -147,27 +147,34 @@ function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
       if (debugStopHere(r, load<u16>(h, DENTRY + D.D_OP) == D.OP_VMFUNC)) { exitReasonOut = V.DEBUG_STOP; return true; }
     }
     let n = load<u32>(h, B_COUNT);
+    // Single-step (RFLAGS.TF): a block that starts with TF set, or with a trap held back by MOV SS,
+    // runs one instruction; with TF clear this test is the whole cost, once per block.
+    const step = (rflagsRest & S.F_TF) != 0 || S.pendingDbg != 0;
     // Near the budget or the timer, run only what fits, so exits land on the exact instruction.
     if (S.insnsRetired + <u64>n > sliceEnd || S.vcycles + load<u64>(h, B_COST) > timerDeadline) n = 1;
     // While boundary checks are armed, or an interrupt shadow runs out, step one instruction at a time.
-    if (needChecks || S.intrShadow != 0 || pendingExtInt >= 0) n = 1;
+    if (needChecks || S.intrShadow != 0 || pendingExtInt >= 0 || step) n = 1;
     let e = h + DENTRY;
+    let completed = true; // the (single-stepped) instruction or REP iteration ran: no event, no exit
     for (let i: u32 = 0; i < n; i++) {
       const cur = S.rip;
       const next = cur + <u64>load<u8>(e, D.D_LEN);
       S.nrip = next;
       execute(e);
       if (stop) {
+        // A VM exit keeps a held-back #DB pending (saved in the VMCS); a delivered event drops it.
         if (handleStop(<u32>load<u8>(e, D.D_LEN), timerDeadline)) return true;
+        completed = false; S.pendingDbg = 0;
         break;
       }
       S.rip = S.nrip;
-      if (partial) { partial = false; break; }
+      if (partial) { partial = false; break; } // under TF an iteration of REP: it traps too
       S.insnsRetired++;
       S.vcycles += <u64>load<u32>(e, D.D_COST);
       if (S.nrip != next || codeEpoch != ce) break; // branch taken, or code/TLB changed
       e += DENTRY;
     }
+    if (step && completed && singleStepTrap(<i32>load<u16>(h, DENTRY + D.D_OP), needChecks)) return true;
     // Interrupt shadows: STI and MOV SS end a block, and a block that starts in a
     // shadow runs one instruction, so one step per block ages the shadow exactly.
     if (S.intrShadow != 0) {
@@ -176,6 +183,40 @@ function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
     if (needChecks || pendingExtInt >= 0) { if (boundaryChecks()) return true; }
   }
   return false;
+}
+
+/**
+ * The single-step trap after an instruction that began with RFLAGS.TF = 1 (SDM Vol. 3B 17.3.1.4
+ * "Single-Step Exception Condition"): #DB, vector 1, trap class (the saved RIP is the next
+ * instruction), DR6.BS = 1 (17.2.3). Not after an instruction that faulted, delivered INT n, or
+ * VM-exited (the VMM completes that one: Xen's update_guest_eip, src/xen/vcpu.ts); not after MOV SS /
+ * POP SS, which hold it back to the next instruction boundary (Vol. 3A 6.8.3); SYSCALL decides by the
+ * TF it leaves, which FMASK normally clears (Xen x86_emulate "SYSCALL (unlike most instructions)
+ * evaluates its singlestep action based on the resulting EFLAGS.TF", XTF test-xsa-204). POPF or IRET
+ * that set TF trap only after the next instruction: the block began with TF clear. With the monitor
+ * trap flag armed, the MTF VM exit comes first (it has priority over trap-class #DBs) and the #DB
+ * stays pending in the VMCS (Vol. 3C 28.3.4), delivered after the next VM entry (vmx/entry.ts).
+ * A REP string instruction traps after each iteration, RIP still at it (exec.ts runs one per call under TF).
+ * Returns true when a VM exit resulted.
+ */
+function singleStepTrap(op: i32, needChecks: bool): bool {
+  const held = S.pendingDbg != 0; // MOV SS held the previous instruction's trap back to here
+  if (op == D.OP_SYSCALL && (rflagsRest & S.F_TF) == 0 && !held) return false;
+  if ((S.intrShadow & 2) != 0 && S.shadowAge == 2) { S.pendingDbg = S.DR6_BS; return false; } // MOV SS / POP SS
+  if (needChecks && mtfPending && (V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL) & V.CPU_BASED_MONITOR_TRAP_FLAG) != 0) {
+    S.pendingDbg = S.DR6_BS;
+    return false;
+  }
+  S.pendingDbg = 0;
+  return deliverSingleStep();
+}
+
+/** Delivers the single-step #DB at the current RIP (a trap); sets DR6.BS unless it VM-exits. */
+export function deliverSingleStep(): bool {
+  // A #DB that VM-exits leaves DR6 alone and reports BS in the exit qualification (Vol. 3C 27.1).
+  const exited = deliver(1, 3, 0, false, S.rip, 0, S.DR6_BS);
+  if (!exited) S.dr6 |= S.DR6_BS;
+  return exited;
 }
 
 /** An instruction stopped early: a VM exit it requested, or an exception to deliver. */

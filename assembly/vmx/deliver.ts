@@ -41,7 +41,8 @@ export function deliver(vec0: i32, type0: u32, err0: u32, hasErr0: bool, retRip:
     if (isException && checkBitmap && exceptionExits(vec, err)) {
       V.vmcsSet(V.VM_EXIT_INTR_INFO, <u64>(<u32>vec | (type << 8) | (hasErr ? V.INTR_INFO_DELIVER_CODE_MASK : 0) | V.INTR_INFO_VALID_MASK));
       V.vmcsSet(V.VM_EXIT_INTR_ERROR_CODE, <u64>err);
-      vmExit(V.EXIT_REASON_EXCEPTION_NMI, vec == 14 ? faultAddr : 0, type == 6 || type == 5 ? instrLen : 0);
+      // The exit qualification: CR2's value for #PF, the DR6 bits for #DB (passed as cr2val; SDM 28.2.1).
+      vmExit(V.EXIT_REASON_EXCEPTION_NMI, vec == 14 || vec == 1 ? faultAddr : 0, type == 6 || type == 5 ? instrLen : 0);
       return true;
     }
     if (vec == 14 && type == 3) S.cr2 = faultAddr;

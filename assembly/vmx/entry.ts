@@ -43,6 +43,7 @@ export function loadGuestState(): void {
   S.msrSysenterEip = V.vmcsGet(V.GUEST_SYSENTER_EIP);
   const intr = V.vmcsGet32(V.GUEST_INTERRUPTIBILITY_INFO);
   S.intrShadow = intr & 3; S.shadowAge = S.intrShadow != 0 ? 1 : 0;
+  S.pendingDbg = V.vmcsGet(V.GUEST_PENDING_DBG_EXCEPTIONS) & S.DR6_BS; // only BS is modelled
   setCpl(<i32>((S.segAr(S.SS) >> 5) & 3));
 }
 
@@ -86,6 +87,18 @@ export function vmEntry(): i32 {
     V.vmcsSet(V.VM_EXIT_REASON, <u64>exitReasonOut);
     return ENTRY_FAILED;
   }
+  // Pending debug exceptions (SDM 26.3.1.5): with blocking by STI or MOV SS, or activity state HLT,
+  // BS must be 1 when RFLAGS.TF = 1 and IA32_DEBUGCTL.BTF = 0, and 0 otherwise. Only BS is modelled.
+  const intr = V.vmcsGet32(V.GUEST_INTERRUPTIBILITY_INFO);
+  const bs = (V.vmcsGet(V.GUEST_PENDING_DBG_EXCEPTIONS) & S.DR6_BS) != 0;
+  if ((intr & 3) != 0 || V.vmcsGet32(V.GUEST_ACTIVITY_STATE) == 1) {
+    const stepping = (getRflags() & S.F_TF) != 0 && (V.vmcsGet(V.GUEST_IA32_DEBUGCTL) & 2) == 0;
+    if (stepping != bs) {
+      exitReasonOut = V.VMX_EXIT_REASONS_FAILED_VMENTRY | V.EXIT_REASON_INVALID_GUEST_STATE;
+      V.vmcsSet(V.VM_EXIT_REASON, <u64>exitReasonOut);
+      return ENTRY_FAILED;
+    }
+  }
   S.halted = V.vmcsGet32(V.GUEST_ACTIVITY_STATE) == 1;
   tlbSelect();
   const prim = V.vmcsGet32(V.CPU_BASED_VM_EXEC_CONTROL);
@@ -96,7 +109,18 @@ export function vmEntry(): i32 {
   // The preemption timer counts down at the TSC rate (IA32_VMX_MISC[4:0] = 0: no divider), so a
   // hypervisor can arm it for an exact virtual time and re-arm it without rounding.
   timerDeadline = timerOn ? S.vcycles + <u64>V.vmcsGet32(V.VMX_PREEMPTION_TIMER_VALUE) : 0xffffffffffffffff;
+  // An injected event goes first; the pending single-step #DB is then dropped (the event's handler
+  // runs with TF clear). Otherwise a pending #DB is delivered right after entry, before the first
+  // instruction -- unless MOV SS blocks it, when it comes after that instruction (SDM 27.7.3).
+  if ((V.vmcsGet32(V.VM_ENTRY_INTR_INFO_FIELD) & V.INTR_INFO_VALID_MASK) != 0) S.pendingDbg = 0;
   if (injectOnEntry()) { S.halted = false; return ENTRY_EXITED; }
+  if (S.pendingDbg != 0 && (intr & 2) == 0) {
+    S.pendingDbg = 0;
+    S.halted = false; // the #DB ends the HLT state
+    const exited = deliver(1, 3, 0, false, S.rip, 0, S.DR6_BS);
+    if (exited) return ENTRY_EXITED;
+    S.dr6 |= S.DR6_BS;
+  }
   if (S.halted && (V.vmcsGet32(V.VM_ENTRY_INTR_INFO_FIELD) & V.INTR_INFO_VALID_MASK) == 0) {
     // HLT activity state: time passes until the preemption timer fires.
     if (timerOn && timerDeadline > S.vcycles) S.vcycles = timerDeadline;

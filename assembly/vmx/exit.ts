@@ -44,5 +44,6 @@ export function saveGuestState(): void {
   V.vmcsSet(V.GUEST_SYSENTER_ESP, S.msrSysenterEsp);
   V.vmcsSet(V.GUEST_SYSENTER_EIP, S.msrSysenterEip);
   V.vmcsSet(V.GUEST_INTERRUPTIBILITY_INFO, <u64>S.intrShadow);
+  V.vmcsSet(V.GUEST_PENDING_DBG_EXCEPTIONS, S.pendingDbg); // a held-back single-step #DB (28.3.4)
   V.vmcsSet(V.GUEST_ACTIVITY_STATE, S.halted ? 1 : 0);
 }
