@@ -80,7 +80,8 @@ export class Domain {
   readonly profile: CostProfile;
   readonly io = new PortIoBus();
   /** MMIO handlers (register_mmio_handler); src/xen/vmexit/ept.ts brings the guest's accesses here. */
-  readonly mmio = new MmioBus((message) => this.crash(message));
+  readonly mmio = new MmioBus((message) => this.crash(message),
+    (line) => this.log(`d${this.id}v${(this.sched?.current ?? this.vcpus?.[0])?.id ?? 0} ${line}`));
   readonly uart: Uart16550;
   readonly veInfoGpa: number;
   readonly veEnabled: boolean;
