@@ -176,6 +176,20 @@ describe('the p2m pool (hap_alloc_p2m_page; libxl_get_required_shadow_memory)', 
     expectOwnFramesOnly(d);
   });
 
+  it('-ENOMEM half-way (the view\'s table fitted, the mirror\'s did not) puts the view back: view and mirror map alike', () => {
+    const probe = new Domain({ memMiB: 8 });
+    new VmiTrigger(probe, { views: 2 });
+    const used = probe.p2mPool.used;
+    const d = new Domain({ memMiB: 8, p2mPoolPages: used + 1 });        // one table left
+    const mech = new VmiTrigger(d, { views: 2 });
+    expect(d.p2mPool.available).toBe(1);
+    const alt = mech.altp2m;
+    // gfn 0x345 lies in a 2 MiB page: restricting it splits view 1 (the last table) and then mirror 11 (none left).
+    expect(mech.altp2mOp(d.vcpus[0], op(HVMOP_altp2m_set_mem_access, { view: 1, u16: 1, a: 0x345n }))).toBe(ENOMEM);
+    expect(alt.view(1)!.lookup(0x345000n)! & 7n).toBe(7n);
+    expect(alt.view(1)!.lookup(0x345000n)).toBe(alt.view(11)!.lookup(0x345000n));
+  });
+
   it('change_gfn on arbitrary gfns cannot drain anything (the 312-call exhaustion of the issue): -ESRCH, no table', () => {
     const { d, call } = domain(8);
     const used = d.p2mPool.used;

@@ -156,19 +156,36 @@ export class Altp2m {
     return e !== undefined && (e & 7n) !== 0n ? e : undefined;
   }
 
-  /** Runs a table edit; an empty p2m pool turns into -ENOMEM (ept_set_entry's GUEST_TABLE_MAP_FAILED). */
-  private edit(f: () => void): number {
-    try { f(); } catch (e) { if (e instanceof P2mPoolExhausted) return -ENOMEM; throw e; }
-    this.m.invept();
-    return 0;
-  }
-
   /** The view and its mirror, which maps like it. */
   private pair(index: number): EptTable[] {
     const out = [this.tables.get(index)!];
     const mirror = this.tables.get(index + VMI_MIRROR_BASE);
     if (this.opts.mirrors && mirror) out.push(mirror);
     return out;
+  }
+
+  /**
+   * Edits the leaf for `gfn` in the view and its mirror. An empty p2m pool is -ENOMEM (ept_set_entry's
+   * GUEST_TABLE_MAP_FAILED); if it strikes at the mirror, the view's leaf is put back (its path
+   * exists by then, so that needs no table), so the two keep mapping alike.
+   */
+  private editPair(index: number, gfn: bigint, f: (t: EptTable) => void): number {
+    const gpa = gfn << 12n;
+    const done: [EptTable, bigint][] = [];
+    try {
+      for (const t of this.pair(index)) {
+        const before = t.lookup(gpa) ?? EPT_SUPPRESS_VE;
+        f(t);
+        done.push([t, before]);
+      }
+    } catch (e) {
+      if (!(e instanceof P2mPoolExhausted)) throw e;
+      for (const [t, before] of done) t.setLeaf(gpa, before);
+      this.m.invept();
+      return -ENOMEM;
+    }
+    this.m.invept();
+    return 0;
   }
 
   // ---- HVMOP_altp2m operations: 0 or -errno, in Xen's order of checks ----------------------------
@@ -221,9 +238,9 @@ export class Altp2m {
     if (host === undefined) {
       if (index !== 0) return 0;
       if (gfn >> EPT_GFN_BITS) return -EINVAL;
-      return this.edit(() => { for (const t of this.pair(index)) t.setLeaf(gfn << 12n, EPT_SUPPRESS_VE); });
+      return this.editPair(index, gfn, (t) => t.setLeaf(gfn << 12n, EPT_SUPPRESS_VE));
     }
-    return this.edit(() => { for (const t of this.pair(index)) t.setAccess(gfn << 12n, perms, suppressVe); });
+    return this.editPair(index, gfn, (t) => t.setAccess(gfn << 12n, perms, suppressVe));
   }
 
   /**
@@ -236,11 +253,11 @@ export class Altp2m {
     if (newGfn === INVALID_GFN) {
       const host = this.hostLeaf(oldGfn);
       if (host === undefined) return 0;
-      return this.edit(() => { for (const t of this.pair(index)) t.setLeaf(oldGfn << 12n, host); });
+      return this.editPair(index, oldGfn, (t) => t.setLeaf(oldGfn << 12n, host));
     }
     if (this.hostLeaf(oldGfn) === undefined || this.hostLeaf(newGfn) === undefined) return -ESRCH;
     const target = this.tables.get(index)!.lookup(newGfn << 12n)!;
-    return this.edit(() => { for (const t of this.pair(index)) t.setLeaf(oldGfn << 12n, target); });
+    return this.editPair(index, oldGfn, (t) => t.setLeaf(oldGfn << 12n, target));
   }
 
   /** set_suppress_ve (p2m_set_suppress_ve): -EINVAL for a bad view; -ESRCH for a gfn without RAM outside view 0. */
@@ -251,11 +268,9 @@ export class Altp2m {
     if (host === undefined) {
       if (index !== 0) return -ESRCH;
       if (gfn >> EPT_GFN_BITS) return -EINVAL;
-      return this.edit(() => { for (const t of this.pair(index)) t.setLeaf(gfn << 12n, suppress ? EPT_SUPPRESS_VE : 0n); });
+      return this.editPair(index, gfn, (t) => t.setLeaf(gfn << 12n, suppress ? EPT_SUPPRESS_VE : 0n));
     }
-    return this.edit(() => {
-      for (const t of this.pair(index)) t.setAccess(gfn << 12n, t.lookup(gfn << 12n)! & 7n, suppress);
-    });
+    return this.editPair(index, gfn, (t) => t.setAccess(gfn << 12n, t.lookup(gfn << 12n)! & 7n, suppress));
   }
 
   /** get_suppress_ve (p2m_get_suppress_ve): the bit, or -EINVAL / -ESRCH. */
