@@ -76,6 +76,7 @@ function altp2mStruct(r: Rng): { s: Uint8Array; what: string } {
 
 /** The seeded plan: `n` random calls, then `flood` set_mem_access calls on view 0, one per GiB. */
 export function hostilePlan(seed: number, n: number, flood: number): HostilePlan {
+  if (n + flood > (STRUCTS - CALLS) / 32) throw new RangeError(`at most ${(STRUCTS - CALLS) / 32} calls fit the guest's call list`);
   const r = new Rng(seed, 12);
   const calls: HostileCall[] = [];
   const structAddr = (i: number) => BigInt(STRUCTS + i * 80);
