@@ -23,14 +23,22 @@ const EXIT0 = 'xor eax, eax\nmov dx, 0x501\nout dx, eax\n';
 
 interface IoRun { s: RunSummary; d: Domain; log: string[]; console: string; u64(off: number): bigint; bytes(gpa: number, n: number): number[] }
 
-function runAsm(src: string, memMiB = 3): IoRun {
+interface IoExit { qual: bigint; gla: bigint; info: bigint }
+
+function runAsm(src: string, memMiB = 3, exits?: IoExit[]): IoRun {
   const file = join(dir, `g${seq++}.elf`);
   writeFileSync(file, makeElf(0x100000, [{ paddr: 0x100000, data: asm(src, 0x100000) }]));
   let d: Domain | undefined;
   const log: string[] = [];
   let console = '';
   const s = runImage({ image: file, systemMap: false, memMiB, maxInsns: 1_000_000n, onLog: (l) => log.push(l),
-    onConsole: (b) => { console += Buffer.from(b).toString('latin1'); }, beforeRun: (dom) => { d = dom; } });
+    onConsole: (b) => { console += Buffer.from(b).toString('latin1'); },
+    beforeRun: (dom) => {
+      d = dom;
+      dom.vcpus[0].exitHooks.push((v, reason) => {
+        if ((reason & 0xffff) === 30) exits?.push({ qual: v.m.vmread('EXIT_QUALIFICATION'), gla: v.m.vmread('GUEST_LINEAR_ADDRESS'), info: v.m.vmread('VMX_INSTRUCTION_INFO') });
+      });
+    } });
   return { s, d: d!, log, console, u64: (off) => new DataView(d!.readGuestPhys(OUT + off, 8)!.buffer).getBigUint64(0, true),
     bytes: (gpa, n) => [...d!.readGuestPhys(gpa, n)!] };
 }
@@ -149,6 +157,32 @@ describe.skipIf(!haveAssembler())('INS/OUTS emulation (vmx_vmexit_handler -> hvm
     expect(r.s.exit).toMatchObject({ kind: 'shutdown', status: 0 });
     expect(r.console).toBe('fs!');
     expect(r.u64(8)).toBe(3n);
+  });
+
+  it('the exit records what SDM 28.2.1 / 28.2.5 say: qualification (size, IN, string, REP, port), linear address, address size and segment', () => {
+    const exits: IoExit[] = [];
+    const r = runAsm(`
+      mov rax, ${0x208000}
+      xor edx, edx
+      mov ecx, 0xc0000101
+      wrmsr                             # GS base = 0x208000
+      mov esi, 0x10
+      mov rdi, ${BUF}
+      mov dx, 0x1234
+      mov ecx, 1
+      .byte 0x65, 0xf3, 0x66, 0x6f      # rep outsw gs:[rsi]
+      .byte 0x67, 0x6d                  # insd (addr32): [edi]
+      ${EXIT0}`, 3, exits);
+    expect(r.s.exit).toMatchObject({ kind: 'shutdown', status: 0 });
+    expect(exits.length).toBe(3);
+    // OUTSW: size 2 (bits 2:0 = 1), OUT, string (bit 4), REP (bit 5), port 0x1234 in bits 31:16.
+    expect(exits[0].qual).toBe(0x1n | 0x10n | 0x20n | (0x1234n << 16n));
+    expect(exits[0].gla).toBe(0x208010n);                      // GS base + RSI
+    expect(exits[0].info).toBe((2n << 7n) | (5n << 15n));      // 64-bit address size, GS
+    // INSD: size 4, IN (bit 3), string, no REP; 32-bit address size; the segment is undefined for INS.
+    expect(exits[1].qual).toBe(0x3n | 0x8n | 0x10n | (0x1234n << 16n));
+    expect(exits[1].gla).toBe(BigInt(BUF));
+    expect(exits[1].info & (7n << 7n)).toBe(1n << 7n);
   });
 
   it('a #PF in the middle of REP INSB: delivered with CR2 at the unmapped page and RCX/RDI at the iterations done', () => {
