@@ -190,6 +190,19 @@ describe('the p2m pool (hap_alloc_p2m_page; libxl_get_required_shadow_memory)', 
     expect(alt.view(1)!.lookup(0x345000n)).toBe(alt.view(11)!.lookup(0x345000n));
   });
 
+  it('a snapshot that needs a table from an empty pool crashes the domain cleanly (no host exception)', () => {
+    const probe = new Domain({ memMiB: 8 });
+    new VmiTrigger(probe, { views: 2 });
+    const d = new Domain({ memMiB: 8, p2mPoolPages: probe.p2mPool.used });   // not one table left
+    new VmiTrigger(d, { views: 2 });
+    expect(d.p2mPool.available).toBe(0);
+    expect(d.takeSnapshot()).toBeDefined();
+    // A hypervisor write into a restricted 2 MiB page: copy-before-write must split it.
+    expect(() => d.writeGuestPhys(0x300000, new Uint8Array([1]))).not.toThrow();
+    expect(d.shutdownInfo).toMatchObject({ reason: 'crash' });
+    expect(d.shutdownInfo!.message).toMatch(/p2m pool exhausted/);
+  });
+
   it('change_gfn on arbitrary gfns cannot drain anything (the 312-call exhaustion of the issue): -ESRCH, no table', () => {
     const { d, call } = domain(8);
     const used = d.p2mPool.used;
