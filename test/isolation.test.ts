@@ -214,6 +214,58 @@ describe('the p2m pool (hap_alloc_p2m_page; libxl_get_required_shadow_memory)', 
 
 describe.skipIf(!haveAssembler())('memory outside RAM with views (ept_set_middle_entry suppress_ve; hvmemul_do_io null_handler)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vmvmi-iso-'));
+  it('the guest\'s own set_mem_access clears suppress-#VE in view 1 (p2m_set_altp2m_mem_access: sve = current->domain != d): its write there is a #VE', () => {
+    const OUT = 0x200000, OP = 0x210000, IDT = 0x220000, PAGE = 0x280000;
+    const code = asm(`
+      lea rax, [rip + ve]
+      mov word ptr [${IDT + 20 * 16}], ax
+      mov word ptr [${IDT + 20 * 16 + 2}], 0x08
+      mov word ptr [${IDT + 20 * 16 + 4}], 0x8e00
+      shr rax, 16
+      mov word ptr [${IDT + 20 * 16 + 6}], ax
+      mov dword ptr [${IDT + 20 * 16 + 8}], 0
+      lidt [rip + idtr]
+      mov dword ptr [${OP}], 1                 # version
+      mov dword ptr [${OP + 4}], 7             # set_mem_access
+      mov word ptr [${OP + 8}], 0x7ff0         # DOMID_SELF
+      mov word ptr [${OP + 16}], 1             # view 1
+      mov word ptr [${OP + 18}], 1             # XENMEM_access_r
+      mov qword ptr [${OP + 24}], ${PAGE >> 12}
+      mov eax, 34
+      mov edi, 25
+      mov esi, ${OP}
+      vmcall
+      mov [${OUT}], rax
+      xor eax, eax
+      mov ecx, 1
+      vmfunc                                   # view 1
+      mov byte ptr [${PAGE}], 1
+      hlt
+    idtr: .word 0xfff
+      .quad ${IDT}
+    ve:
+      mov rax, [0x4000 + 24]                   # #VE information: guest-physical address
+      mov [${OUT + 8}], rax
+      mov eax, [0x4000]
+      mov [${OUT + 16}], rax
+      xor eax, eax
+      mov dx, 0x501
+      out dx, eax`, 0x100000);
+    const file = join(dir, 've.elf');
+    writeFileSync(file, makeElf(0x100000, [{ paddr: 0x100000, data: code }]));
+    let d: Domain | undefined;
+    const s = runImage({ image: file, systemMap: false, memMiB: 4, maxInsns: 100_000n, vmi: { views: 2 }, beforeRun: (dom) => { d = dom; } });
+    expect(s.exit).toMatchObject({ kind: 'shutdown', status: 0 });
+    const u64 = (a: number) => new DataView(d!.readGuestPhys(a, 8)!.buffer).getBigUint64(0, true);
+    expect(u64(OUT)).toBe(0n);
+    expect(u64(OUT + 8)).toBe(BigInt(PAGE));
+    expect(u64(OUT + 16) & 0xffffffffn).toBe(48n);
+    const alt = d!.trigger!.altp2m;
+    expect(alt.view(1)!.lookup(BigInt(PAGE))! & EPT_SUPPRESS_VE).toBe(0n);
+    expect(alt.view(1)!.lookup(BigInt(PAGE))! & 7n).toBe(1n);
+    expect(alt.view(0)!.lookup(BigInt(PAGE))! & 7n).toBe(7n);
+  });
+
   it('a read beyond RAM with #VE on is MMIO, not #VE: all ones, the write dropped, the guest goes on; logged once per page', () => {
     const OUT = 0x200000, HOLE = 3 * MIB;   // 3 MiB of RAM; the loader maps linear [0, 4 MiB)
     const code = asm(`

@@ -10,6 +10,8 @@
 // set_mem_access_multi is preemptible as in Xen (p2m_set_mem_access_multi with mask 0x3f): after
 // every 64 entries it stores its progress in `opaque` and the hypercall is restarted (ERESTART), so
 // one exit never does more than 64 entries of work, whatever `nr` says.
+// The guest calls on itself (current->domain == d), so set_mem_access(_multi) and change_gfn clear
+// suppress-#VE on the leaves they write in views 1..9, as Xen's sve argument does; view 0 keeps it.
 // Not supported (-EOPNOTSUPP): vcpu_enable/disable_notify (the #VE page is fixed at domain build,
 // firmware/README.md), set_suppress_ve_multi, get_p2m_idx, set_visibility.
 import type { Vcpu } from './vcpu.js';
@@ -50,6 +52,9 @@ export function altp2mOpHeaderCheck(op: DataView): number {
   return 0;
 }
 
+/** The sve argument Xen passes for a guest's call on itself: 0 in an altp2m view, -1 (keep) in view 0. */
+const selfSve = (view: number): boolean | 'keep' => (view === 0 ? 'keep' : false);
+
 /** do_altp2m_op after the domain lookup. `op` holds the guest's structure (at least 48 bytes for the multi op). */
 export function doAltp2mOp(st: Altp2mState, v: Vcpu | undefined, op: DataView): Altp2mOpResult {
   const done = (rc: number, copyBack = false): Altp2mOpResult => ({ rc, copyBack });
@@ -85,11 +90,11 @@ export function doAltp2mOp(st: Altp2mState, v: Vcpu | undefined, op: DataView): 
     case HVMOP_altp2m_set_mem_access:
       // struct xen_hvm_altp2m_mem_access { u16 view; u16 access; u32 pad; u64 gfn; }
       if (op.getUint32(20, true) !== 0) return done(-EINVAL);
-      return done(alt.setMemAccess(view, op.getBigUint64(24, true), op.getUint16(18, true)));
+      return done(alt.setMemAccess(view, op.getBigUint64(24, true), op.getUint16(18, true), selfSve(view)));
     case HVMOP_altp2m_change_gfn:
       // struct xen_hvm_altp2m_change_gfn { u16 view; u16 pad1; u32 pad2; u64 old_gfn; u64 new_gfn; }
       if (op.getUint16(18, true) !== 0 || op.getUint32(20, true) !== 0) return done(-EINVAL);
-      return done(alt.changeGfn(view, op.getBigUint64(24, true), op.getBigUint64(32, true)));
+      return done(alt.changeGfn(view, op.getBigUint64(24, true), op.getBigUint64(32, true), false));
     case HVMOP_altp2m_set_suppress_ve: {
       // struct xen_hvm_altp2m_suppress_ve { u16 view; u8 suppress_ve; u8 pad1; u32 pad2; u64 gfn; }
       if (op.getUint8(19) !== 0 || op.getUint32(20, true) !== 0) return done(-EINVAL);
@@ -136,7 +141,7 @@ function setMemAccessMulti(alt: Altp2m, v: Vcpu | undefined, op: DataView): Altp
     const gfn = new DataView(pb.buffer, pb.byteOffset, 8).getBigUint64(0, true);
     const access = ab[0];
     if (xenmemAccessToEpt(access, alt.defaultAccess) === undefined) return { rc: -EINVAL, copyBack: false };
-    const rc = alt.setMemAccess(view, gfn, access);
+    const rc = alt.setMemAccess(view, gfn, access, selfSve(view));
     if (rc) return { rc, copyBack: false };
     s++;
     if (s < nr && s % SET_MEM_ACCESS_MULTI_STRIDE === 0) {

@@ -12,9 +12,10 @@
 // entry -- and every table comes from the domain's p2m pool (src/xen/p2m-pool.ts), so a guest that
 // asks for tables without end gets -ENOMEM and hurts nobody else. The argument checks of the
 // HVMOP_altp2m structure are in src/xen/altp2m-op.ts; the operations here return 0 or -errno.
-// Left out: a change to view 0 is not propagated to the other views (p2m_altp2m_propagate_change),
-// and an operation from the guest itself keeps suppress-#VE set (Xen clears it when
-// current->domain == d).
+// Suppress-#VE of an edited leaf: the callers choose. Xen's p2m_set_altp2m_mem_access and
+// p2m_change_altp2m_gfn pass sve = (current->domain != d): the guest restricting its own view gets
+// the bit cleared (its violations become #VE), the toolstack gets it set; view 0 keeps its bit.
+// Left out: a change to view 0 is not propagated to the other views (p2m_altp2m_propagate_change).
 import type { Machine } from '../machine.js';
 import { FrameAllocator, PAGE_SIZE, type FrameSource } from './frames.js';
 import { EptTable, EPT_RWX, EPT_SUPPRESS_VE, EPT_GFN_BITS } from './ept.js';
@@ -228,7 +229,7 @@ export class Altp2m {
    * view 0 it gets a not-present entry (ept_set_entry with INVALID_MFN), which costs tables, and a gfn
    * beyond the EPT's width is -EINVAL.
    */
-  setMemAccess(index: number, gfn: bigint, access: number, suppressVe = true): number {
+  setMemAccess(index: number, gfn: bigint, access: number, suppressVe: boolean | 'keep' = true): number {
     if (index !== 0 && !this.isValidView(index)) return -EINVAL;
     if (!this.tables.has(index)) return -EINVAL;
     const perms = xenmemAccessToEpt(access, this.defaultAccess);
@@ -240,7 +241,7 @@ export class Altp2m {
       if (gfn >> EPT_GFN_BITS) return -EINVAL;
       return this.editPair(index, gfn, (t) => t.setLeaf(gfn << 12n, EPT_SUPPRESS_VE));
     }
-    return this.editPair(index, gfn, (t) => t.setAccess(gfn << 12n, perms, suppressVe));
+    return this.editPair(index, gfn, (t) => t.setAccess(gfn << 12n, perms, suppressVe === 'keep' ? undefined : suppressVe));
   }
 
   /**
@@ -248,7 +249,7 @@ export class Altp2m {
    * -EINVAL for a bad view; new_gfn INVALID_GFN drops the remapping (the host's entry again); either
    * gfn without RAM -ESRCH (altp2m_get_effective_entry); -ENOMEM if a superpage split finds no table.
    */
-  changeGfn(index: number, oldGfn: bigint, newGfn: bigint): number {
+  changeGfn(index: number, oldGfn: bigint, newGfn: bigint, suppressVe?: boolean): number {
     if (!this.isValidView(index)) return -EINVAL;
     if (newGfn === INVALID_GFN) {
       const host = this.hostLeaf(oldGfn);
@@ -256,7 +257,8 @@ export class Altp2m {
       return this.editPair(index, oldGfn, (t) => t.setLeaf(oldGfn << 12n, host));
     }
     if (this.hostLeaf(oldGfn) === undefined || this.hostLeaf(newGfn) === undefined) return -ESRCH;
-    const target = this.tables.get(index)!.lookup(newGfn << 12n)!;
+    let target = this.tables.get(index)!.lookup(newGfn << 12n)!;
+    if (suppressVe !== undefined) target = suppressVe ? target | EPT_SUPPRESS_VE : target & ~EPT_SUPPRESS_VE;
     return this.editPair(index, oldGfn, (t) => t.setLeaf(oldGfn << 12n, target));
   }
 
