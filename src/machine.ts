@@ -61,6 +61,9 @@ export interface MmioAccess {
   claims(gpa: bigint): boolean;
   read(gpa: bigint, size: number): bigint;
   write(gpa: bigint, size: number, value: bigint): void;
+  /** Port reads and writes of an emulated INS/OUTS (size 1, 2 or 4); without them a port reads all ones. */
+  portRead?(port: number, size: number): number;
+  portWrite?(port: number, size: number, value: number): void;
 }
 
 /** What became of an emulated instruction (Xen's X86EMUL_OKAY / X86EMUL_EXCEPTION, or an exit it needs). */
@@ -131,6 +134,8 @@ export class Machine {
         mmio_claims: (gpa: bigint) => (host.mmio?.claims(BigInt.asUintN(64, gpa)) ? 1 : 0),
         mmio_read: (gpa: bigint, size: number) => host.mmio!.read(BigInt.asUintN(64, gpa), size),
         mmio_write: (gpa: bigint, size: number, value: bigint) => host.mmio!.write(BigInt.asUintN(64, gpa), size, BigInt.asUintN(64, value)),
+        io_read: (port: number, size: number) => host.mmio?.portRead?.(port, size) ?? -1,
+        io_write: (port: number, size: number, value: number) => host.mmio?.portWrite?.(port, size, value >>> 0),
       },
     });
     const cpu = instance.exports as unknown as CpuExports;

@@ -65,9 +65,9 @@ describe.skipIf(!haveAssembler())('VMI trigger: VMFUNC + RDTSC emulation', () =>
     expect(alt.view(11)!.leaf(0x300000n) & 7n).toBe(1n);
     alt.changeGfn(1, 0x300n, 0x301n);
     expect(alt.view(1)!.leaf(0x300000n) & ~0xfffn).toBe(alt.view(0)!.leaf(0x301000n) & ~0xfffn);
-    alt.destroyP2m(1);
+    expect(alt.destroyP2m(1)).toBe(0);
     expect(g.m.read64(alt.listAddr + 8)).toBe(INVALID_EPTP);
-    expect(() => alt.destroyP2m(0)).toThrow();
+    expect(alt.destroyP2m(0)).toBe(-16); // -EBUSY: view 0 is the host p2m (Xen's p2m_destroy_altp2m_by_id)
   });
 });
 
@@ -96,9 +96,12 @@ describe('HVMOP_altp2m on a domain (public/hvm/hvm_op.h xen_hvm_altp2m_op)', () 
     expect(mech.altp2mOp(d.vcpus[0], op(HVMOP_altp2m_switch_p2m, view))).toBe(0);
     expect(d.machine.vmread('EPT_POINTER')).toBe(mech.altp2m.eptp(2));
     expect(mech.altp2mOp(d.vcpus[0], op(HVMOP_altp2m_switch_p2m, 12))).toBe(-22); // mirrors are not switchable views
-    expect(mech.altp2mOp(d.vcpus[0], op(HVMOP_altp2m_destroy_p2m, 0))).toBe(-22); // the host view stays
+    expect(mech.altp2mOp(d.vcpus[0], op(HVMOP_altp2m_destroy_p2m, 0))).toBe(-16); // -EBUSY: the host view stays (p2m_destroy_altp2m_by_id)
     const bad = op(HVMOP_altp2m_create_p2m); bad.setUint32(0, 2, true);
-    expect(mech.altp2mOp(d.vcpus[0], bad)).toBe(-95); // interface version mismatch
+    expect(mech.altp2mOp(d.vcpus[0], bad)).toBe(-22); // interface version mismatch: -EINVAL (do_altp2m_op)
+    // A view in use cannot be destroyed (-EBUSY, p2m->active_vcpus): switch back to view 0 first.
+    expect(mech.altp2mOp(d.vcpus[0], op(HVMOP_altp2m_destroy_p2m, 2))).toBe(-16);
+    expect(mech.altp2mOp(d.vcpus[0], op(HVMOP_altp2m_switch_p2m, 0))).toBe(0);
     expect(mech.altp2mOp(d.vcpus[0], op(HVMOP_altp2m_destroy_p2m, 2))).toBe(0);
     expect(mech.altp2m.isRequestIndex(12)).toBe(false);
     // set_mem_access on one gfn of a view mapped with 2 MiB pages splits the superpage (and its mirror's).

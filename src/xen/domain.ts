@@ -5,6 +5,7 @@
 // (gpaToMachine walks the EPT) and the CPU's API.
 import { Machine } from '../machine.js';
 import { FrameAllocator, PAGE_SIZE } from './frames.js';
+import { P2mPool, defaultP2mPoolPages } from './p2m-pool.js';
 import { EptTable, EPT_RWX } from './ept.js';
 import { Vcpu } from './vcpu.js';
 import { TimerQueue } from './timer.js';
@@ -39,8 +40,10 @@ export interface DomainConfig {
   /** Periodic timer: period in TSC cycles (default tscKhz * 1000 / DEFAULT_HZ) and vector. */
   timerPeriod?: bigint;
   timerVector?: number;
-  /** Machine memory beyond guest RAM for the hypervisor's own frames (EPT tables, bitmaps, ...). */
+  /** Machine memory beyond guest RAM for the hypervisor's own frames (bitmaps, trace buffers, ...), besides the p2m pool. */
   xenHeapMiB?: number;
+  /** The p2m pool's size in 4 KiB pages (Xen's paging pool, `xl` shadow_memory): every EPT table of the domain comes from it. Default: libxl's (src/xen/p2m-pool.ts). */
+  p2mPoolPages?: number;
   /** EPT page size for guest RAM: 2 MiB superpages (Xen's default where aligned) or 4 KiB. */
   p2mPageSize?: '2m' | '4k';
   /** Enable EPT-violation #VE (secondary control bit 18) with the information page at veInfoGpa. */
@@ -80,12 +83,15 @@ export class Domain {
   readonly memBytes: number;
   readonly ramBase: number;       // machine address of guest-physical 0 (guest RAM is contiguous)
   readonly p2m: EptTable;         // EPT view 0
+  /** The frames the domain's EPT tables come from (src/xen/p2m-pool.ts). */
+  readonly p2mPool: P2mPool;
   readonly tscKhz: number;
   readonly costs: XenCosts;
   readonly profile: CostProfile;
   readonly io = new PortIoBus();
   /** MMIO handlers (register_mmio_handler); src/xen/vmexit/ept.ts brings the guest's accesses here. */
-  readonly mmio = new MmioBus((message) => this.crash(message));
+  readonly mmio = new MmioBus((message) => this.crash(message),
+    (line) => this.log(`d${this.id}v${(this.sched?.current ?? this.vcpus?.[0])?.id ?? 0} ${line}`));
   readonly uart: Uart16550;
   readonly veInfoGpa: number;
   readonly veEnabled: boolean;
@@ -125,7 +131,11 @@ export class Domain {
     this.costs = cfg.costs ?? xenCosts(this.profile);
     this.consoleSink = cfg.console ?? (() => {});
     this.logSink = cfg.log ?? (() => {});
-    const heapMiB = cfg.xenHeapMiB ?? 8;
+    const nrVcpus = 1;
+    const poolPages = cfg.p2mPoolPages ?? defaultP2mPoolPages(memMiB, nrVcpus);
+    if (!Number.isInteger(poolPages) || poolPages < 1) throw new RangeError(`p2m pool must be a whole number of pages >= 1 (got ${poolPages})`);
+    // The heap holds the hypervisor's own frames and, set aside, the p2m pool.
+    const heapMiB = (cfg.xenHeapMiB ?? 8) + Math.ceil(poolPages / 256);
     // Machine memory: [0, 2 MiB) unused, guest RAM at 2 MiB (aligned for superpage mappings), then
     // the hypervisor's heap, handed out by the frame allocator. Guest RAM is carved out before the
     // allocator's range rather than allocated from it: fresh Wasm memory is already zero, and
@@ -135,9 +145,10 @@ export class Domain {
     this.ramBase = GUEST_RAM_BASE_MIB << 20;
     applyInsnCosts(this.machine, this.profile);
     this.frames = new FrameAllocator(this.machine, (this.ramBase + this.memBytes) / PAGE_SIZE);
+    this.p2mPool = new P2mPool(this.frames, (a, n) => this.machine.fillPhys(a, n, 0), poolPages);
 
     // The p2m: guest-physical RAM -> machine frames, read/write/execute, write-back.
-    this.p2m = new EptTable(this.machine, this.frames);
+    this.p2m = new EptTable(this.machine, this.p2mPool);
     const big = (cfg.p2mPageSize ?? '2m') === '2m' ? Math.floor(this.memBytes / (2 << 20)) * (2 << 20) : 0;
     if (big) this.p2m.map(0n, BigInt(this.ramBase), BigInt(big), EPT_RWX, '2m');
     if (this.memBytes > big) this.p2m.map(BigInt(big), BigInt(this.ramBase + big), BigInt(this.memBytes - big), EPT_RWX, '4k');
@@ -162,7 +173,6 @@ export class Domain {
       reason: 'poweroff', status, source: 'exit-port', message: `exit port 0x${EXIT_PORT.toString(16)}: status ${status}`,
     })));
     const period = cfg.timerPeriod ?? BigInt(Math.round(this.tscKhz * 1000 / DEFAULT_HZ));
-    const nrVcpus = 1;
     this.sched = new Scheduler(this, nrVcpus);
     this.vcpus = [];
     for (let id = 0; id < nrVcpus; id++) {

@@ -1,8 +1,13 @@
 // EPT page tables as Xen's p2m-ept.c builds them (SDM Vol. 3C 29.3.2): a
 // 4-level table of 8-byte entries, R/W/X in bits 2:0, memory type in 5:3,
 // ignore-PAT 6, large page 7, accessed 8, dirty 9, suppress-#VE 63.
+// Every table is created with suppress-#VE set in all 512 entries, as Xen's
+// ept_set_middle_entry and ept_p2m_init do: a guest-physical address with
+// nothing behind it exits to the hypervisor (MMIO, src/xen/vmexit/ept.ts)
+// instead of raising #VE in the guest. Tables come from a FrameSource (the
+// domain's p2m pool, src/xen/p2m-pool.ts) and go back to it on destroy().
 import type { Machine } from '../machine.js';
-import { FrameAllocator, PAGE_SIZE } from './frames.js';
+import { PAGE_SIZE, type FrameSource } from './frames.js';
 
 export const EPT_R = 1n, EPT_W = 2n, EPT_X = 4n, EPT_RWX = 7n;
 export const EPT_MT_WB = 6n << 3n;
@@ -12,14 +17,36 @@ export const EPT_ACCESSED = 1n << 8n;
 export const EPT_DIRTY = 1n << 9n;
 export const EPT_SUPPRESS_VE = 1n << 63n;
 const ADDR_MASK = 0x00003ffffffff000n;
+/** Xen's EPT walk width: 4 levels of 9 bits above the page offset, so a gfn must be below 2^36 (ept_set_entry). */
+export const EPT_GFN_BITS = 36n;
 
 export type PageSize = '4k' | '2m' | '1g';
 
 /** One EPT hierarchy (one "view" in altp2m terms). */
 export class EptTable {
   readonly root: number; // machine address of the PML4
-  constructor(private readonly m: Machine, private readonly frames: FrameAllocator) {
-    this.root = frames.alloc() * PAGE_SIZE;
+  /** Machine addresses of this hierarchy's tables (root first), for destroy(). */
+  private readonly tableFrames: number[] = [];
+  constructor(private readonly m: Machine, private readonly frames: FrameSource) {
+    this.root = this.newTable();
+  }
+
+  /** A table from the frame source with suppress-#VE in every entry (Xen's ept_set_middle_entry). */
+  private newTable(): number {
+    const t = this.frames.alloc() * PAGE_SIZE;
+    this.tableFrames.push(t);
+    const dv = new DataView(this.m.mem.buffer, this.m.mem.byteOffset + t, PAGE_SIZE);
+    for (let i = 0; i < 512; i++) dv.setBigUint64(i * 8, EPT_SUPPRESS_VE, true);
+    return t;
+  }
+
+  /** Tables this hierarchy holds. */
+  get tables(): number { return this.tableFrames.length; }
+
+  /** Gives every table back to the frame source (p2m_teardown); the object must not be used afterwards. */
+  destroy(): void {
+    if (this.frames.free) for (const t of this.tableFrames) this.frames.free(t / PAGE_SIZE);
+    this.tableFrames.length = 0;
   }
 
   // Table edits go straight to memory; callers of the public methods get one INVEPT at the end.
@@ -38,13 +65,13 @@ export class EptTable {
       let e = this.m.read64(a);
       if ((e & 7n) === 0n) {
         if (!create) return undefined;
-        const t = this.frames.alloc() * PAGE_SIZE;
+        const t = this.newTable();
         e = BigInt(t) | EPT_RWX;
         this.put(a, e);
       } else if (e & EPT_LARGE) {
         if (!create) return undefined;
         // Split the superpage into 512 entries of the next level with the same rights (as Xen's ept_split_super_page).
-        const t = this.frames.alloc() * PAGE_SIZE;
+        const t = this.newTable();
         const step = 1n << BigInt(12 + 9 * (l - 2));
         const base = e & ADDR_MASK, keep = e & ~ADDR_MASK & ~(l - 1 > 1 ? 0n : EPT_LARGE);
         for (let i = 0; i < 512; i++) this.put(t + i * 8, (base + BigInt(i) * step) | keep);
@@ -66,6 +93,26 @@ export class EptTable {
       this.put(a, (hpa + off) | flags | EPT_MT_WB | (level > 1 ? EPT_LARGE : 0n));
     }
     this.m.invept();
+  }
+
+  /**
+   * The entry that maps `gpa`, as a 4 KiB leaf (a superpage's frame plus the page's offset in it, the
+   * large-page bit dropped), without creating anything; undefined where the walk meets a not-present entry.
+   */
+  lookup(gpa: bigint): bigint | undefined {
+    let table = this.root;
+    for (let l = 4; l >= 1; l--) {
+      const shift = BigInt(12 + 9 * (l - 1));
+      const e = this.m.read64(table + Number((gpa >> shift) & 511n) * 8);
+      if ((e & 7n) === 0n) return l === 1 ? e : undefined;
+      if (l === 1) return e;
+      if (l <= 3 && (e & EPT_LARGE)) {
+        const off = gpa & ((1n << shift) - 1n) & ~0xfffn;
+        return ((e & ADDR_MASK) + off) | (e & ~ADDR_MASK & ~EPT_LARGE);
+      }
+      table = Number(e & ADDR_MASK);
+    }
+    return undefined;
   }
 
   /** Reads or replaces the leaf entry for a 4 KiB-mapped gpa. */

@@ -9,8 +9,9 @@ import {
   __HYPERVISOR_console_io, __HYPERVISOR_sched_op, __HYPERVISOR_hvm_op, __HYPERVISOR_xen_version,
   CONSOLEIO_write, CONSOLEIO_read, XENVER_version, XENVER_extraversion, XEN_MAJOR, XEN_MINOR,
   SCHEDOP_yield, SCHEDOP_block, SCHEDOP_shutdown, SCHEDOP_shutdown_code, SHUTDOWN_NAMES, SHUTDOWN_crash,
-  SHUTDOWN_watchdog, HVMOP_vmi_trigger, HVMOP_altp2m, DOMID_SELF, EPERM, ESRCH, EFAULT, EINVAL, ENOSYS,
+  SHUTDOWN_watchdog, HVMOP_vmi_trigger, HVMOP_altp2m, DOMID_SELF, EPERM, ESRCH, EFAULT, EINVAL, ENOSYS, ERESTART,
 } from './public.js';
+import { XEN_HVM_ALTP2M_OP_SIZE, altp2mOpHeaderCheck } from './altp2m-op.js';
 
 export type HypercallFn = (v: Vcpu, a: bigint[]) => bigint;
 export type HvmOpFn = (v: Vcpu, arg: bigint) => bigint;
@@ -88,19 +89,22 @@ function hvmopVmiTrigger(v: Vcpu, arg: bigint): bigint {
 }
 
 /**
- * HVMOP_altp2m: the xen_hvm_altp2m_op structure (40 bytes) is read from the
- * guest, handled by the domain's mechanism (src/xen/trigger.ts), and written back.
+ * HVMOP_altp2m (do_altp2m_op): the xen_hvm_altp2m_op structure (80 bytes) is read from the guest,
+ * checked and handled (src/xen/altp2m-op.ts) by the domain's mechanism (src/xen/trigger.ts), and
+ * written back by the sub-ops that return something in it. -ERESTART restarts the hypercall.
  */
 function hvmopAltp2m(v: Vcpu, arg: bigint): bigint {
   const mech = v.domain.trigger;
   if (!mech) return err(ENOSYS);
-  const dv = readGuest(v, arg, 40);
+  const dv = readGuest(v, arg, XEN_HVM_ALTP2M_OP_SIZE);
   if (!dv) return err(EFAULT);
+  const head = altp2mOpHeaderCheck(dv);
+  if (head) return BigInt(head);
   const domid = dv.getUint16(8, true);
   if (domid !== DOMID_SELF && domid !== v.domain.id) return err(ESRCH);
-  const rc = mech.altp2mOp(v, dv);
-  if (!v.domain.copyToGuestVirt(arg, new Uint8Array(dv.buffer, dv.byteOffset, 40))) return err(EFAULT);
-  return rc < 0 ? BigInt.asUintN(64, BigInt(rc)) : 0n;
+  const r = mech.altp2mOpFull(v, dv);
+  if (r.copyBack && !v.domain.copyToGuestVirt(arg, new Uint8Array(dv.buffer, dv.byteOffset, XEN_HVM_ALTP2M_OP_SIZE))) return err(EFAULT);
+  return BigInt(r.rc);
 }
 
 /** hvm_op sub-operations. */
@@ -118,16 +122,25 @@ export const hypercallTable = new Map<number, HypercallFn>([
   [__HYPERVISOR_hvm_op, doHvmOp],
 ]);
 
-/** hvm_hypercall(): returns with RAX set; the caller advances RIP. */
-export function hvmHypercall(v: Vcpu): void {
+/** A hypercall's -ERESTART: Xen's HVM_HCALL_preempted, the VMCALL runs again with the same registers. */
+export const HCALL_PREEMPTED = BigInt(-ERESTART);
+
+/**
+ * hvm_hypercall(): returns with RAX set; the caller advances RIP unless the call was preempted
+ * (returns 'preempted': RAX and RIP untouched, so the guest issues it again, as a continuation does).
+ */
+export function hvmHypercall(v: Vcpu): 'done' | 'preempted' {
   const m = v.m;
   const cpl = Number((m.vmread('GUEST_SS_AR_BYTES') >> 5n) & 3n);
-  if (cpl !== 0) { v.setGpr('rax', err(EPERM)); return; }
+  if (cpl !== 0) { v.setGpr('rax', err(EPERM)); return 'done'; }
   const nr = m.gpr('rax');
   // Counted by number, whatever it is (exact up to 2^53); only the table's numbers have names.
   const n = Number(nr);
   v.stats.hypercalls.set(n, (v.stats.hypercalls.get(n) ?? 0) + 1);
   const fn = hypercallTable.get(n);
   const args = [m.gpr('rdi'), m.gpr('rsi'), m.gpr('rdx'), m.gpr('r10'), m.gpr('r8')];
-  v.setGpr('rax', fn ? fn(v, args) : err(ENOSYS));
+  const rc = fn ? fn(v, args) : err(ENOSYS);
+  if (rc === HCALL_PREEMPTED) return 'preempted';
+  v.setGpr('rax', rc);
+  return 'done';
 }

@@ -49,7 +49,9 @@ export const HVMOP_vmi_trigger = 0x4001;
 export const DOMID_SELF = 0x7ff0;
 
 // Linux/Xen errno values (xen/include/public/errno.h), returned negated in RAX.
-export const EPERM = 1, ENOENT = 2, ESRCH = 3, EFAULT = 14, EINVAL = 22, ENOSYS = 38, EOPNOTSUPP = 95;
+export const EPERM = 1, ENOENT = 2, ESRCH = 3, ENOMEM = 12, EFAULT = 14, EBUSY = 16, EINVAL = 22, ENOSYS = 38, EOPNOTSUPP = 95;
+/** Xen's internal "restart this hypercall" (xen/include/xen/errno.h ERESTART): never seen by the guest. */
+export const ERESTART = 85;
 
 // xen/include/public/arch-x86/cpuid.h
 export const XEN_CPUID_FIRST_LEAF = 0x40000000;

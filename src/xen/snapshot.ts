@@ -26,6 +26,7 @@ import type { Machine } from '../machine.js';
 import type { EptTable } from './ept.js';
 import { EPT_W, EPT_LARGE, EPT_SUPPRESS_VE } from './ept.js';
 import { PAGE_SIZE } from './frames.js';
+import { P2mPoolExhausted } from './p2m-pool.js';
 import type { Domain } from './domain.js';
 
 const ADDR_MASK = 0x000ffffffffff000n;
@@ -148,7 +149,16 @@ export class MemSnapshot {
       const base = gpa & ~((1n << BigInt(12 + 9 * (level - 1))) - 1n);
       const o = orig.get(`${level}:${base}`);
       if (o === undefined) continue;
-      const addr = v.entryAddr(gpa, 1)!;   // splits the superpage, its 512 entries keeping the restriction
+      let addr: number;
+      try {
+        addr = v.entryAddr(gpa, 1)!;   // splits the superpage, its 512 entries keeping the restriction
+      } catch (e) {
+        // The split needs a table from the domain's p2m pool (src/xen/p2m-pool.ts), which the guest
+        // may have used up: as when Xen's p2m_set_entry fails in the mem_access path, the domain is crashed.
+        if (!(e instanceof P2mPoolExhausted)) throw e;
+        this.d.crash(`p2m pool exhausted (${e.pages} pages): cannot split the superpage at gpa 0x${gpa.toString(16)} for the snapshot`);
+        return;
+      }
       this.m.write64(addr, (this.m.read64(addr) & ~PROTECT_BITS) | (o & PROTECT_BITS));
       return;
     }

@@ -5,9 +5,8 @@
 // request, or stock Xentrace's VIRQ_TBUF at half full (with the daemon's poll).
 import type { Domain } from './domain.js';
 import type { Vcpu } from './vcpu.js';
-import { Altp2m, VMI_MIRROR_BASE, HVMOP_altp2m_get_domain_state, HVMOP_altp2m_set_domain_state,
-  HVMOP_altp2m_create_p2m, HVMOP_altp2m_destroy_p2m, HVMOP_altp2m_switch_p2m, HVMOP_altp2m_set_mem_access,
-  HVMOP_altp2m_change_gfn, HVMOP_ALTP2M_INTERFACE_VERSION } from './altp2m.js';
+import { Altp2m } from './altp2m.js';
+import { doAltp2mOp, type Altp2mOpResult } from './altp2m-op.js';
 import { EptTable, EPT_RWX } from './ept.js';
 import { TraceBuffers } from './trace.js';
 import * as E from './trace-events.js';
@@ -39,7 +38,8 @@ export class VmiTrigger {
   readonly requests: VmiRequest[] = [];
   /** Dom0's event channel: called with the VIRQ and the virtual time it was sent. */
   onVirq: ((virq: number, at: bigint) => void) | undefined;
-  private altp2mActive = true;
+  /** d->arch.altp2m_active (HVMOP_altp2m set_domain_state). */
+  active = true;
 
   constructor(private readonly d: Domain, opts: VmiTriggerOptions = {}) {
     const m = d.machine;
@@ -51,7 +51,7 @@ export class VmiTrigger {
       if (big) t.map(0n, BigInt(d.ramBase), BigInt(big), EPT_RWX, '2m');
       if (d.memBytes > big) t.map(BigInt(big), BigInt(d.ramBase + big), BigInt(d.memBytes - big), EPT_RWX, '4k');
     };
-    this.altp2m = new Altp2m(m, d.frames, fill, { views: opts.views ?? 2, mirrors: true });
+    this.altp2m = new Altp2m(m, d.frames, fill, { views: opts.views ?? 2, mirrors: true, pool: d.p2mPool, host: d.p2m });
     this.trace = new TraceBuffers(m, d.frames, {
       pagesPerCpu: opts.tracePages ?? 32, domid: d.id,
       onHighWater: () => { if (this.notify === 'tbuf') this.onVirq?.(VIRQ_TBUF, m.vcycles); },
@@ -85,7 +85,7 @@ export class VmiTrigger {
   onRdtsc(v: Vcpu, tsc: bigint): void {
     const m = this.d.machine;
     this.record(E.TRC_HVM_RDTSC, undefined, [Number(tsc & 0xffffffffn), Number(tsc >> 32n)]);
-    if (!this.altp2mActive) return;
+    if (!this.active) return;
     const req = checkVmiRequest(m, this.altp2m, this.d.id, v.id, m.vcycles);
     if (!req) return;
     this.requests.push(req);
@@ -95,30 +95,9 @@ export class VmiTrigger {
   }
 
   /**
-   * HVMOP_altp2m (public/hvm/hvm_op.h struct xen_hvm_altp2m_op: u32 version, u32 cmd, u16 domain,
-   * u16 pad1, u32 pad2, then the union at offset 16). Returns Xen's 0 / -errno.
+   * HVMOP_altp2m after the domain lookup (src/xen/altp2m-op.ts: struct xen_hvm_altp2m_op, Xen's
+   * checks and errno order). Returns 0 / -errno; altp2mOpFull also says whether to copy it back.
    */
-  altp2mOp(v: Vcpu, op: DataView): number {
-    const EINVAL = -22, EOPNOTSUPP = -95;
-    if (op.getUint32(0, true) !== HVMOP_ALTP2M_INTERFACE_VERSION) return EOPNOTSUPP;
-    const cmd = op.getUint32(4, true);
-    const view = op.getUint16(16, true);
-    try {
-      switch (cmd) {
-        case HVMOP_altp2m_get_domain_state: op.setUint8(16, this.altp2mActive ? 1 : 0); return 0;
-        case HVMOP_altp2m_set_domain_state: this.altp2mActive = op.getUint8(16) !== 0; return 0;
-        case HVMOP_altp2m_create_p2m: op.setUint16(16, this.altp2m.createP2m(), true); return 0;
-        case HVMOP_altp2m_destroy_p2m: this.altp2m.destroyP2m(view); return 0;
-        case HVMOP_altp2m_switch_p2m: {
-          const eptp = this.altp2m.eptp(view);
-          if (eptp === undefined || view >= VMI_MIRROR_BASE) return EINVAL;
-          v.m.vmwrite('EPT_POINTER', eptp); v.m.vmwrite('EPTP_INDEX', view);
-          return 0;
-        }
-        case HVMOP_altp2m_set_mem_access: this.altp2m.setMemAccess(view, op.getBigUint64(24, true), op.getUint16(18, true)); return 0;
-        case HVMOP_altp2m_change_gfn: this.altp2m.changeGfn(view, op.getBigUint64(24, true), op.getBigUint64(32, true)); return 0;
-      }
-    } catch { return EINVAL; }
-    return EOPNOTSUPP;
-  }
+  altp2mOp(v: Vcpu, op: DataView): number { return this.altp2mOpFull(v, op).rc; }
+  altp2mOpFull(v: Vcpu, op: DataView): Altp2mOpResult { return doAltp2mOp(this, v, op); }
 }

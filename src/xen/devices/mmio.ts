@@ -7,6 +7,10 @@
 // (hvm/emulate.c: null_read returns all ones, null_write drops the value).
 // Accesses arrive here from the EPT-violation path (src/xen/vmexit/ept.ts) one chunk at a time:
 // 1, 2, 4 or 8 bytes inside one page, as hvmemul_phys_mmio_access splits them.
+// An access the null handler serves is logged once per page with hvmemul_do_io's message
+// ("unhandled memory read from %#lx size %u" / "write to"), which Xen prints for the hardware
+// domain only (gdprintk); we print it for every domain, once per page and for at most
+// MMIO_LOG_PAGES pages, so a guest sweeping its address space cannot flood the log.
 
 export type MmioSize = 1 | 2 | 4 | 8;
 
@@ -27,6 +31,8 @@ export interface MmioDevice extends MmioOps {
 
 /** Xen's NR_IO_HANDLERS: the handler slots a domain has (port and MMIO handlers share them in Xen). */
 export const NR_IO_HANDLERS = 32;
+/** Pages whose unhandled accesses are logged; later pages are counted only. */
+export const MMIO_LOG_PAGES = 1024;
 
 const allOnes = (size: MmioSize): bigint => (1n << BigInt(size * 8)) - 1n;
 
@@ -43,8 +49,13 @@ export class MmioBus {
   /** Accesses no handler claimed (served by the null handler). */
   unclaimed = 0;
 
-  /** `crash` is domain_crash: Xen's answer to an access a handler accepts only in part. */
-  constructor(private readonly crash: (message: string) => void) {}
+  private readonly loggedPages = new Set<number>();
+
+  /**
+   * `crash` is domain_crash: Xen's answer to an access a handler accepts only in part. `log` gets
+   * the unhandled-access lines (without the domain/vCPU prefix).
+   */
+  constructor(private readonly crash: (message: string) => void, private readonly log: (line: string) => void = () => {}) {}
 
   /** register_mmio_handler(): ranges may not overlap, as two handlers claiming one byte would be ambiguous. */
   registerMmioHandler(dev: MmioDevice): void {
@@ -67,15 +78,24 @@ export class MmioBus {
    * handler. If that handler's range ends inside the access the domain is crashed, as
    * hvm_mmio_accept does, and the handler still gets the access.
    */
-  hvmFindIoHandler(gpa: number, size: MmioSize): MmioOps {
+  hvmFindIoHandler(gpa: number, size: MmioSize, dir: 'read' | 'write' = 'read'): MmioOps {
     const h = this.handlers.find((d) => claims(d.range, gpa));
-    if (!h) { this.unclaimed++; return nullHandler; }
+    if (!h) {
+      this.unclaimed++;
+      const page = Math.floor(gpa / 4096);
+      if (this.loggedPages.size < MMIO_LOG_PAGES && !this.loggedPages.has(page)) {
+        this.loggedPages.add(page);
+        this.log(`unhandled memory ${dir === 'read' ? 'read from' : 'write to'} 0x${gpa.toString(16)} size ${size}` +
+          (this.loggedPages.size === MMIO_LOG_PAGES ? ` (further pages not logged)` : ''));
+      }
+      return nullHandler;
+    }
     if (!claims(h.range, gpa + size - 1)) {
       this.crash(`MMIO access 0x${gpa.toString(16)}+${size} runs past the end of ${h.name}'s range`);
     }
     return h;
   }
 
-  read(gpa: number, size: MmioSize): bigint { return this.hvmFindIoHandler(gpa, size).read(gpa, size) & allOnes(size); }
-  write(gpa: number, size: MmioSize, value: bigint): void { this.hvmFindIoHandler(gpa, size).write(gpa, size, value & allOnes(size)); }
+  read(gpa: number, size: MmioSize): bigint { return this.hvmFindIoHandler(gpa, size, 'read').read(gpa, size) & allOnes(size); }
+  write(gpa: number, size: MmioSize, value: bigint): void { this.hvmFindIoHandler(gpa, size, 'write').write(gpa, size, value & allOnes(size)); }
 }

@@ -44,12 +44,17 @@ export function isMmio(d: Domain, gpa: bigint): boolean {
   return d.mmio.hvmMmioInternal(a) || d.gpaToMachine(a) === undefined;
 }
 
-/** The device side the CPU's emulation calls into: this domain's MMIO classification and handlers. */
-function mmioAccess(d: Domain): MmioAccess {
+/**
+ * The device side the CPU's emulation calls into: this domain's MMIO classification and handlers,
+ * and its port I/O for an emulated INS/OUTS (src/xen/vmexit/io-string.ts).
+ */
+function emulationDevices(d: Domain): MmioAccess {
   return {
     claims: (gpa) => isMmio(d, gpa),
     read: (gpa, size) => d.mmio.read(Number(gpa), size as MmioSize),
     write: (gpa, size, value) => d.mmio.write(Number(gpa), size as MmioSize, value),
+    portRead: (port, size) => d.io.read(port, size as 1 | 2 | 4),
+    portWrite: (port, size, value) => d.io.write(port, size as 1 | 2 | 4, value),
   };
 }
 
@@ -66,9 +71,18 @@ function handleMmioWithTranslation(v: Vcpu, gpa: bigint): void {
     d.crash(`MMIO access at gpa ${hex(gpa)} while delivering vector ${idtv & 0xff} at RIP ${hex(m.vmread(F.GUEST_RIP))}`);
     return;
   }
+  hvmEmulateOne(v);
+}
+
+/**
+ * hvm_emulate_one as both exits use it (MMIO here, INS/OUTS in io-string.ts): the CPU runs the
+ * instruction at RIP once more with MMIO and port accesses served by the domain's devices.
+ */
+export function hvmEmulateOne(v: Vcpu): void {
+  const m = v.m, d = v.domain;
   const rip = m.vmread(F.GUEST_RIP);
   const singlestep = (m.vmread(F.GUEST_RFLAGS) & BigInt(X86_EFLAGS_TF)) !== 0n;
-  const r = m.emulateMmio(mmioAccess(d));
+  const r = m.emulateMmio(emulationDevices(d));
   switch (r.kind) {
     case 'done':
       if (singlestep && m.vmread(F.GUEST_RIP) !== rip) v.injectHwException(X86_EXC_DB);

@@ -1,17 +1,19 @@
 // EXIT_REASON_IO_INSTRUCTION: decode the qualification (SDM Table 28-5) and
 // hand the access to the port's device (the device model: serial console,
-// exit port). String I/O (INS/OUTS) is not supported by this CPU.
+// exit port). String I/O (INS/OUTS) is emulated as Xen does it: io-string.ts.
 import type { Vcpu } from '../vcpu.js';
 import { hex } from '../../util/format.js';
 import { VMCS_FIELDS as F } from '../../vmcs.js';
+import { vmxIoStringInstruction, IO_QUAL_STRING } from './io-string.js';
 
 export function vmxIoInstruction(v: Vcpu): void {
   const m = v.m;
   const q = Number(m.vmread(F.EXIT_QUALIFICATION));
   const size = ((q & 7) + 1) as 1 | 2 | 4;
-  const isIn = (q & 8) !== 0, isString = (q & 16) !== 0;
+  const isIn = (q & 8) !== 0;
   const port = (q >>> 16) & 0xffff;
-  if (isString || (size !== 1 && size !== 2 && size !== 4)) {
+  if (q & IO_QUAL_STRING) { vmxIoStringInstruction(v); return; }
+  if (size !== 1 && size !== 2 && size !== 4) {
     v.domain.crash(`Unsupported I/O exit: qualification ${hex(q)} at RIP ${hex(m.vmread(F.GUEST_RIP))}`);
     return;
   }
