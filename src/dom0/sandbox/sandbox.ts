@@ -262,7 +262,6 @@ export class Sandbox {
       // 'vtime': the watchdog runs only while the program does (from its start, between calls).
       const armWatchdog = () => { timer = setTimeout(timeLimit, Math.max(o.timeLimitMs, VTIME_WATCHDOG_MIN_MS)); };
 
-      if (!clock) timer = setTimeout(timeLimit, o.timeLimitMs);
 
       worker.on('error', (e: Error) => {
         const oom = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
@@ -294,9 +293,13 @@ export class Sandbox {
           finish({ exitCode: null, errorKind: 'sandbox', error: `cannot hand the program to the sandbox: ${(e as Error).message}` });
           return;
         }
+        // The time limit runs from the program's start (the thread has started and has the job), so
+        // that a loaded host's slow thread start-up is not charged to the program.
+        const started = process.hrtime.bigint();
         if (clock) armWatchdog();
+        else timer = setTimeout(timeLimit, o.timeLimitMs);
         // 'vtime': waits for the next call without end (the watchdog or the program's end stops it).
-        rpc.serve(onCall, clock ? () => Infinity : () => o.timeLimitMs - since() / 1e6);
+        rpc.serve(onCall, clock ? () => Infinity : () => o.timeLimitMs - Number(process.hrtime.bigint() - started) / 1e6);
       });
     });
   }
