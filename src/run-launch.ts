@@ -162,6 +162,9 @@ export async function runImageWithLaunches(opts: LaunchRunOptions = {}): Promise
   if (p.dom0) p.dom0.respondOnRead = false;
   opts.beforeRun?.(p.d, p.layout);
   const stop = launch.vtime ? await runOnVirtualTime(p, launch.vtime, opts) : await runInSlices(p, launch, mode, opts);
+  // Dom0's last read of the trace buffers first: requests raised just before the guest stopped
+  // get their programs too, and are waited for with the rest.
+  p.dom0?.flush();
   await launch.close();
   const summary = summarizeRun(p, opts, stop);
   const programs: VmiProgramSummary[] = launch.launches.map((l) => ({

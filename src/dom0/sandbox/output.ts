@@ -10,8 +10,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The shared output buffer: Int32 [LEN + s] bytes kept and [DROPPED + s] bytes dropped of stream s (0 stdout, 1 stderr); stream s's bytes at DATA_BYTE + s * size. */
-export const OUT_LAYOUT = { LEN: 0, DROPPED: 2, DATA_BYTE: 64 } as const;
+/**
+ * The shared output buffer: Int32 [LEN + s] bytes kept of stream s (0 stdout, 1 stderr); BigInt64
+ * [s] from DROPPED_BYTE the bytes dropped (a flood passes 2^31 bytes within seconds); stream s's
+ * bytes at DATA_BYTE + s * size.
+ */
+export const OUT_LAYOUT = { LEN: 0, DROPPED_BYTE: 32, DATA_BYTE: 64 } as const;
 
 const td = new TextDecoder();
 
@@ -23,15 +27,17 @@ function withDropNote(text: string, dropped: number): string {
 export class SharedOutput {
   readonly buffer: SharedArrayBuffer;
   private readonly ctl: Int32Array;
+  private readonly dropped: BigInt64Array;
 
   constructor(readonly size: number) {
     this.buffer = new SharedArrayBuffer(OUT_LAYOUT.DATA_BYTE + 2 * size);
     this.ctl = new Int32Array(this.buffer, 0, 8);
+    this.dropped = new BigInt64Array(this.buffer, OUT_LAYOUT.DROPPED_BYTE, 2);
   }
 
   /** Stream `s` (0 stdout, 1 stderr) as text, with the dropped-bytes note. */
   text(s: number): string {
-    const n = Atomics.load(this.ctl, OUT_LAYOUT.LEN + s), dropped = Atomics.load(this.ctl, OUT_LAYOUT.DROPPED + s);
+    const n = Atomics.load(this.ctl, OUT_LAYOUT.LEN + s), dropped = Number(Atomics.load(this.dropped, s));
     return withDropNote(td.decode(new Uint8Array(this.buffer, OUT_LAYOUT.DATA_BYTE + s * this.size, n).slice()), dropped);
   }
 }

@@ -116,7 +116,7 @@ export function warmUp() {
 
 /**
  * Runs one program to completion in a fresh instance.
- * opts: { module, argv, env, abi, callHost, out(fd, bytes), maxChunk, maxFileBytes, collectOut }
+ * opts: { module, argv, env, abi, callHost, out(fd, bytes), maxChunk, maxFileBytes, collectOut, onStart() }
  * Returns { exitCode (null if it did not exit), error?: { kind: 'trap' | 'error', message }, files: [{ name, data }] }.
  */
 export function runProgram(opts) {
@@ -193,6 +193,8 @@ export function runProgram(opts) {
       }
     }
     const libvmi = buildLibvmiImports(opts.abi, opts.callHost, () => memory, opts.maxChunk);
+    // The program's own code runs from here on (a start section runs at instantiation).
+    opts.onStart?.();
     const instance = new WebAssembly.Instance(opts.module, { ...imports, libvmi });
     memory = instance.exports.memory;
     // The injected instruction counter (insn-counter.ts), read by the caller at each libvmi call.

@@ -270,7 +270,14 @@ export class Sandbox {
       worker.on('exit', (code: number) => {
         finish({ exitCode: null, errorKind: 'sandbox', error: `the sandbox exited unexpectedly (code ${code})` });
       });
+      // When the program's own code starts to run (worker.mjs 'started'), the time limit starts afresh.
+      let started = process.hrtime.bigint();
       worker.on('message', (m: { type?: string; exitCode: number | null; error?: { kind: string; message: string }; files?: Array<{ name: string; data: Uint8Array }>; insns?: bigint }) => {
+        if (m?.type === 'started' && !finished) {
+          started = process.hrtime.bigint();
+          if (!clock) { clearTimeout(timer); timer = setTimeout(timeLimit, o.timeLimitMs); }
+          return;
+        }
         if (m?.type !== 'done') return;
         if (m.insns !== undefined) insns = Number(m.insns);
         const kind: SandboxErrorKind | undefined = m.error ? (m.error.kind === 'trap' ? 'trap' : 'error') : undefined;
@@ -293,9 +300,9 @@ export class Sandbox {
           finish({ exitCode: null, errorKind: 'sandbox', error: `cannot hand the program to the sandbox: ${(e as Error).message}` });
           return;
         }
-        // The time limit runs from the program's start (the thread has started and has the job), so
-        // that a loaded host's slow thread start-up is not charged to the program.
-        const started = process.hrtime.bigint();
+        // The time limit runs from the hand-over of the job (and afresh from the program's start,
+        // above), so that a loaded host's slow thread start-up is not charged to the program.
+        started = process.hrtime.bigint();
         if (clock) armWatchdog();
         else timer = setTimeout(timeLimit, o.timeLimitMs);
         // 'vtime': waits for the next call without end (the watchdog or the program's end stops it).
