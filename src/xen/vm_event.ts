@@ -13,7 +13,8 @@
 // Ours, not Xen's: a per-domain rate limit in virtual time (a token bucket
 // holding one second's worth, refilled continuously), so that a guest
 // cannot keep Dom0 launching programs at the rate its exits allow. Xen has
-// no rate on vm_event; the admission order is rate first, then a slot.
+// no rate on vm_event; the admission order is rate first (every request
+// within the rate spends a token), then a slot.
 //
 // A slot is held from the request's raising until Dom0 answers: by the VMI
 // program's end when the launch module runs one (src/dom0/launch.ts), at
@@ -72,9 +73,9 @@ export class VmEventRing {
       }
       this.lastRefill = now;
       if (this.tokens < 1) { this.droppedRate++; return VMI_DROP_RATE; }
+      this.tokens -= 1;       // the rate counts the requests raised, whether the ring then takes them or not
     }
     if (this.inUse >= this.slots) { this.droppedFull++; return VMI_DROP_RING_FULL; }
-    if (Number.isFinite(this.ratePerSec)) this.tokens -= 1;
     this.inUse++;
     return 0;
   }
