@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { endQuietlyOnEpipe } from '../src/util/epipe.js';
 import { readInputFile, INPUT_CAPS } from '../src/util/files.js';
+import { runInSandbox } from '../src/dom0/sandbox/index.js';
+import type { Vmi } from '../src/dom0/libvmi/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'harden-'));
 const fifo = join(dir, 'fifo');
@@ -80,6 +82,7 @@ describe('input files: regular files only, with a cap', () => {
   it.each([
     [['run', fifo]], [['run', '/dev/zero']], [['run', '--system-map', '/dev/zero']],
     [['run', '--vmi-config', fifo]], [['trace', fifo]], [['trace', '/dev/zero']],
+    [['run', '--vmi-config', '/dev/zero']], [['run', '--system-map', fifo]],
     [['debug', '--script', fifo]], [['exec', '--batch', fifo]],
   ])('%j fails at once, naming the file', async (args) => {
     const r = await runCli(args as string[]);
@@ -95,6 +98,22 @@ describe('input files: regular files only, with a cap', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/over the 256 MiB limit/);
     expect(() => readInputFile(big, 'image')).toThrow(/over the 256 MiB limit/);
+  });
+});
+
+describe('VMI programs named by a launch configuration: regular files only, with a cap', () => {
+  const vmi = {} as Vmi;   // never reached: the program is refused before it runs
+  it.each([[fifo], ['/dev/zero'], [dir]])('%s is refused at load, naming it', async (path) => {
+    const r = await runInSandbox(path, vmi);
+    expect(r).toMatchObject({ exitCode: null, errorKind: 'load' });
+    expect(r.error).toMatch(new RegExp(`^${path}: .*not a (regular )?file`));
+  });
+  it('a program over the cap is refused without being read', async () => {
+    const big = join(dir, 'big.wasm'); writeFileSync(big, '');
+    truncateSync(big, INPUT_CAPS['VMI program'] + 1);
+    const r = await runInSandbox(big, vmi);
+    expect(r.errorKind).toBe('load');
+    expect(r.error).toMatch(/over the 64 MiB limit/);
   });
 });
 

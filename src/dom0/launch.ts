@@ -18,7 +18,8 @@
 // {"name": ..., "snapshot": true}, it reads memory as of the launch instant
 // while the guest runs on; released at the program's end. Pause mode takes
 // none (the guest waits anyway).
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readInputFile, InputFileError } from '../util/files.js';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Domain } from '../xen/domain.js';
 import type { HandledRequest } from './dom0.js';
@@ -61,7 +62,8 @@ export const DEFAULT_LAUNCH_CONFIG: LaunchConfig = {
 /** Reads a launch configuration (JSON); errors name the file and the field. */
 export function loadLaunchConfig(path: string): LaunchConfig {
   let raw: unknown;
-  try { raw = JSON.parse(readFileSync(path, 'utf8')); } catch (e) {
+  try { raw = JSON.parse(Buffer.from(readInputFile(path, 'launch configuration', 'the launch configuration')).toString('utf8')); } catch (e) {
+    if (e instanceof InputFileError) throw new LaunchConfigError(e.message);
     throw new LaunchConfigError(`${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new LaunchConfigError(`${path}: expected a JSON object`);

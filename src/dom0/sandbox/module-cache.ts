@@ -5,6 +5,7 @@
 // Wasm module compiles once and goes to every sandbox thread. Nothing of a
 // program's run is cached: each launch instantiates afresh.
 import { readFileSync, statSync } from 'node:fs';
+import { readInputFile } from '../../util/files.js';
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { join, resolve as resolvePath } from 'node:path';
@@ -46,7 +47,10 @@ export function compileProgram(program: string | Uint8Array | WebAssembly.Module
   }
   const hit = moduleCache.get(key);
   if (hit) return hit;
-  bytes ??= readFileSync(program as string);
+  // Read after a stat, regular files only, with a cap (src/util/files.ts): a FIFO or a huge file is refused.
+  if (bytes === undefined) {
+    try { bytes = readInputFile(program as string, 'VMI program', 'the VMI program'); } catch (e) { throw new Error((e as Error).message); }
+  }
   const label = typeof program === 'string' ? `${program}: ` : '';
   let patched: Uint8Array;
   try {
