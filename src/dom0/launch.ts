@@ -10,8 +10,15 @@
 // thread on Dom0's virtual time (vtime.ts): deterministic, the guest runs
 // meanwhile by the model; 'worker' runs it on host time, racing the guest
 // (what the guest does meanwhile depends on the host's load: for
-// experiments); 'pause' runs it on Dom0's thread to its end while the guest
-// waits ('inline' is its old name).
+// experiments); 'pause' runs it in its sandbox thread to its end while the
+// guest waits, one program at a time ('inline' is its old name). Every mode
+// keeps the same limits (the sandbox's, src/dom0/sandbox/limits.ts).
+//
+// Requests are bounded per domain: each holds a slot of the hypervisor's
+// request ring (src/xen/vm_event.ts) until its program ends -- the launch
+// module answers then (VmiTrigger.vmEventResponse) -- and at most
+// `concurrency` programs run at once; the other requests wait here, in the
+// order Dom0 read them.
 //
 // A program may run on a copy-before-write snapshot of the guest's RAM taken
 // at its launch (src/xen/snapshot.ts): configured per program as
@@ -149,7 +156,7 @@ export class LaunchModule {
     this.mode = launchMode(mode);
     this.concurrency = this.mode === 'pause' ? 1 : cfg.concurrency ?? DEFAULT_VMI_CONCURRENCY;
     // A spare sandbox thread (the WASI library loaded, no program) cuts a launch from ~100 ms to ~10 ms.
-    this.sandbox = new Sandbox({ prewarm: this.mode !== 'pause' });
+    this.sandbox = new Sandbox({ prewarm: true });
     if (this.mode === 'vtime') this.vtime = new Dom0Vtime(vmiProgramCosts(d.profile), d.tscKhz);
     this.prof = profile ?? defaultProfile();
     this.vmi = this.newVmi();
