@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { PassThrough } from 'node:stream';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync, truncateSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, truncateSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
@@ -132,5 +132,17 @@ describe('EPIPE', () => {
   it.skipIf(!existsSync(join(import.meta.dirname, '..', 'dist', 'src', 'cli.js')))('the built CLI piped into head -c 10 exits 0 without a stack trace', () => {
     const out = execFileSync('bash', ['-c', 'node bin/vmfunc-vmi.js run --no-vmi --max-insns 2M 2>/dev/null | head -c 10 >/dev/null; echo ${PIPESTATUS[0]}'], { encoding: 'utf8', cwd: join(import.meta.dirname, '..') });
     expect(out.trim().split('\n')[0]).toMatch(/^(0|124)$/);
+  });
+  it.skipIf(!existsSync(join(import.meta.dirname, '..', 'dist', 'src', 'cli.js')))('exec and trace piped into head -c 10: exit 0, nothing on stderr', () => {
+    const trace = join(dir, 'epipe.trace');
+    const sh = (cmd: string) => execFileSync('bash', ['-c', cmd], { encoding: 'utf8', cwd: join(import.meta.dirname, '..') });
+    sh(`node bin/vmfunc-vmi.js run --max-insns 3M --trace ${trace} >/dev/null 2>&1 || true`);
+    const err = join(dir, 'epipe.err');
+    const ex = sh(`yes '{"code":"90"}' | head -n 50000 | node bin/vmfunc-vmi.js exec --batch - 2>${err} | head -c 10 >/dev/null; echo \${PIPESTATUS[2]}`);
+    expect(ex.trim()).toBe('0');
+    expect(readFileSync(err, 'utf8')).toBe('');
+    const tr = sh(`node bin/vmfunc-vmi.js trace ${trace} 2>${err} | head -c 10 >/dev/null; echo \${PIPESTATUS[0]}`);
+    expect(tr.trim()).toBe('0');
+    expect(readFileSync(err, 'utf8')).toBe('');
   });
 });
