@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import { ExecEnv } from './exec.js';
 import { runImage, parseCount, parseVtime, checkMem, RunOptionError, type RunSummary, type RunOptions } from './run.js';
 import { runImageWithLaunches } from './run-launch.js';
-import { loadLaunchConfig, LaunchConfigError, LAUNCH_MODES, type LaunchMode } from './dom0/launch.js';
+import { loadLaunchConfig, LaunchConfigError, LAUNCH_MODES, DEFAULT_VMI_CONCURRENCY, type LaunchMode } from './dom0/launch.js';
+import { DEFAULT_VMI_QUEUE, DEFAULT_VMI_RATE } from './xen/vm_event.js';
 import { ImageError } from './xen/elf.js';
 import { PROFILES, getProfile } from './xen/cost-profiles.js';
 import { benchCommand, BenchUsageError } from './bench/command.js';
@@ -44,6 +45,18 @@ interface RunArgs {
   image?: string; maxInsns?: string; maxVtime?: string; mem?: string; cmdline?: string; systemMap?: string; json?: boolean;
   vmi?: boolean; views?: string; notify?: 'immediate' | 'tbuf'; trace?: string;
   vmiMode?: LaunchMode | 'inline'; vmiConfig?: string; profile?: string; tracePages?: string;
+  vmiQueue?: string; vmiConcurrency?: string; vmiRate?: string;
+}
+
+/** --vmi-rate: requests per second of virtual time, "N" or "N/s". */
+function parseVmiRate(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^\s*(\d+)\s*(?:\/\s*s)?\s*$/.exec(text);
+  const n = m ? Number(m[1]) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > 1_000_000_000) {
+    throw new UsageError(`--vmi-rate: "${text}" is not a rate (requests per second of virtual time: an integer from 1 to 1000000000, optionally with /s)`);
+  }
+  return n;
 }
 
 /** --trace-pages: Xen's per-CPU trace buffer size in pages (xentrace -S), a power of two here. */
@@ -58,6 +71,9 @@ function parseTracePages(text: string | undefined): number | undefined {
 async function runCommand(a: RunArgs): Promise<number> {
   const { mem, views } = checkDomainArgs(a.mem, a.views);
   const tracePages = parseTracePages(a.tracePages);
+  const vmiQueue = parseIntOption(a.vmiQueue, '--vmi-queue', 1, 1_000_000, 'a number of request slots');
+  const vmiConcurrency = parseIntOption(a.vmiConcurrency, '--vmi-concurrency', 1, 1024, 'a number of programs');
+  const vmiRate = parseVmiRate(a.vmiRate);
   // Everything the run will read or write is checked before it starts.
   if (a.trace !== undefined) checkOutputFile(a.trace, 'the trace file');
   let launchConfig;
@@ -89,15 +105,22 @@ async function runCommand(a: RunArgs): Promise<number> {
     onLog: (line) => { process.stderr.write(`(XEN) ${line}\n`); },
     vmi: a.vmi === false ? false : {
       views, notify: a.notify, tracePages, traceFile: a.trace, traceHvm: a.trace !== undefined, onDom0Log: dom0Log,
+      queue: vmiQueue, rate: vmiRate,
     },
   };
   const summary: RunSummary = a.vmi === false ? runImage(opts) : await runImageWithLaunches({
     ...opts, launchMode: a.vmiMode, onLaunchLog: dom0Log,
-    launchConfig,
+    launchConfig, vmiConcurrency,
   });
   flushConsole();
   if (summary.trace && summary.trace.dropped > 0) {
     process.stderr.write(`vmfunc-vmi: warning: ${summary.trace.dropped} trace records lost (the trace buffer was full; see --trace-pages)\n`);
+  }
+  const lost = summary.vmi_requests_dropped;
+  if (lost && lost.total > 0) {
+    const why = [lost.ring_full ? `${lost.ring_full} with the request ring full (${lost.queue} slots; see --vmi-queue, --vmi-concurrency)` : '',
+      lost.rate ? `${lost.rate} over the rate (${lost.rate_per_s}/s; see --vmi-rate)` : ''].filter(Boolean).join(', ');
+    process.stderr.write(`vmfunc-vmi: warning: ${lost.total} VMI requests dropped: ${why}\n`);
   }
   if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
   else if (summary.exit.kind !== 'shutdown') process.stderr.write(`vmfunc-vmi: ${summary.exit.kind === 'limit' ? summary.exit.detail : `domain crashed: ${summary.exit.detail}`}\n`);
@@ -197,6 +220,9 @@ export async function main(argv: string[]): Promise<void> {
           .option('trace-pages', { type: 'string', describe: 'trace buffer pages per CPU, a power of two (default 32; as xentrace -S)' })
           .option('trace', { type: 'string', describe: 'write the xentrace file (HVM trace points on) to FILE' })
           .option('vmi-mode', { choices: LAUNCH_MODES, describe: 'how a VMI program runs beside the guest: vtime (default): in its sandbox thread on the guest\'s virtual time, the guest running up to each libvmi call\'s modelled instant: launch + calls x call cost + the Wasm instructions the program executed x their cost, from the cost profile; deterministic; worker: on host time, racing the guest (for experiments: depends on the host\'s load); pause (alias inline): to its end while the guest waits (deterministic)' })
+          .option('vmi-queue', { type: 'string', describe: `VMI request slots per domain (as Xen's vm_event ring): a request raised while they are all held -- queued or running -- is dropped, traced and counted (default ${DEFAULT_VMI_QUEUE})` })
+          .option('vmi-concurrency', { type: 'string', describe: `VMI programs running at once per domain; later requests wait in the queue (default ${DEFAULT_VMI_CONCURRENCY}; pause mode: 1)` })
+          .option('vmi-rate', { type: 'string', describe: `VMI requests admitted per second of virtual time per domain, "N" or "N/s"; more are dropped, traced and counted (default ${DEFAULT_VMI_RATE}/s)` })
           .option('vmi-config', { type: 'string', describe: 'launch configuration (JSON): {"programs":{"1":"process-list",...},"time_limit_ms":..,"memory_limit_mib":..,"out_dir":..}; a program as {"name":"process-list","snapshot":true} reads a copy-on-write snapshot of guest memory taken at its launch (vtime and worker modes; "snapshot_max_copies":.. bounds its copied frames, default 1024)' })
           .example('$0 run', 'boot the bundled TVM')
           .example('$0 run --json --max-vtime 50ms', 'summary of at most 50 ms of virtual time')
@@ -210,7 +236,8 @@ export async function main(argv: string[]): Promise<void> {
             vmi: a.vmi as boolean, views: a.views as string | undefined, notify: a.notify as 'immediate' | 'tbuf' | undefined,
             trace: a.trace as string | undefined, vmiMode: a.vmiMode as LaunchMode | 'inline' | undefined,
             vmiConfig: a.vmiConfig as string | undefined, profile: a.profile as string | undefined,
-            tracePages: a.tracePages as string | undefined });
+            tracePages: a.tracePages as string | undefined, vmiQueue: a.vmiQueue as string | undefined,
+            vmiConcurrency: a.vmiConcurrency as string | undefined, vmiRate: a.vmiRate as string | undefined });
         })
       .command('debug [image]', 'step-debug VM exits: an interactive console (or --script FILE), or a gdb stub (--gdb PORT)',
         (y) => domainOptions(y.positional('image', { type: 'string', describe: 'ELF64 image (default: the bundled TVM)' }))

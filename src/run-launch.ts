@@ -20,6 +20,8 @@ export interface LaunchRunOptions extends RunOptions {
   launchConfig?: LaunchConfig;
   /** 'vtime' (default): on virtual time, deterministic; 'worker': host-time race; 'pause' (alias 'inline'): the guest waits. */
   launchMode?: LaunchMode | 'inline';
+  /** Programs running at once (default: the launch configuration's, else DEFAULT_VMI_CONCURRENCY; pause mode: one). */
+  vmiConcurrency?: number;
   /** Guest instructions per slice between Dom0's turns (default 200,000). */
   sliceInsns?: bigint;
   /** The launch module's log and each program's output. */
@@ -154,9 +156,15 @@ export async function runImageWithLaunches(opts: LaunchRunOptions = {}): Promise
     vmi: { ...vmiOpts, onRequest: (h, d) => { void launch?.launch(h); vmiOpts.onRequest?.(h, d); } },
   });
   const mode = launchMode(opts.launchMode);
-  launch = new LaunchModule(p.d, opts.launchConfig ?? DEFAULT_LAUNCH_CONFIG, mode, undefined, log);
+  const cfg = opts.launchConfig ?? DEFAULT_LAUNCH_CONFIG;
+  launch = new LaunchModule(p.d, opts.vmiConcurrency !== undefined ? { ...cfg, concurrency: opts.vmiConcurrency } : cfg, mode, undefined, log);
+  // Dom0 answers each request at its program's end: the hypervisor's request ring bounds those in flight.
+  if (p.dom0) p.dom0.respondOnRead = false;
   opts.beforeRun?.(p.d, p.layout);
   const stop = launch.vtime ? await runOnVirtualTime(p, launch.vtime, opts) : await runInSlices(p, launch, mode, opts);
+  // Dom0's last read of the trace buffers first: requests raised just before the guest stopped
+  // get their programs too, and are waited for with the rest.
+  p.dom0?.flush();
   await launch.close();
   const summary = summarizeRun(p, opts, stop);
   const programs: VmiProgramSummary[] = launch.launches.map((l) => ({

@@ -12,6 +12,7 @@ import { getProfile, type CostProfile } from './xen/cost-profiles.js';
 import { parseElf64, ImageError } from './xen/elf.js';
 import { bootImage, BOOTINFO_F_VMFUNC, type BootLayout, type BootOptions } from './xen/boot.js';
 import { VmiTrigger, type VmiTriggerOptions } from './xen/trigger.js';
+import { DEFAULT_VMI_QUEUE, DEFAULT_VMI_RATE } from './xen/vm_event.js';
 import { Dom0, type HandledRequest } from './dom0/dom0.js';
 import { writeFileSync } from 'node:fs';
 import { HYPERCALL_NAMES } from './xen/public.js';
@@ -91,6 +92,8 @@ export interface RunSummary {
   halted_cycles: number;
   exit_cycles: number;
   vmi_requests: VmiRequestSummary[];
+  /** VMI requests lost because the domain's request ring was full or over its rate (src/xen/vm_event.ts); null without the mechanism. */
+  vmi_requests_dropped: { total: number; ring_full: number; rate: number; queue: number | null; rate_per_s: number | null } | null;
   trace: { records: number; dropped: number; file?: string } | null;
   console_bytes: number;
   mem_mib: number;
@@ -197,7 +200,8 @@ export function prepareRun(opts: RunOptions = {}): PreparedRun {
   const vmiOpts = opts.vmi || undefined;
   if (vmiOpts) {
     const dd = d;
-    mech = new VmiTrigger(dd, vmiOpts);
+    // `run`'s bounds on the requests a guest can raise (vmi/README.md): a ring of DEFAULT_VMI_QUEUE slots, DEFAULT_VMI_RATE a second.
+    mech = new VmiTrigger(dd, { ...vmiOpts, queue: vmiOpts.queue ?? DEFAULT_VMI_QUEUE, rate: vmiOpts.rate ?? DEFAULT_VMI_RATE });
     dom0 = new Dom0(dd, mech, (h) => {
       const ns = Number(h.dom0At - h.detectedAt) * 1e6 / tscKhz;
       vmiOpts.onDom0Log?.(`VMI request from d${h.request.domid}v${h.request.vcpu}: EPTP index ${h.request.eptpIndex} ` +
@@ -274,6 +278,10 @@ export function summarizeRun(p: PreparedRun, opts: RunOptions, stop: StopReason)
       detected_vcycles: Number(h.detectedAt), dom0_vcycles: Number(h.dom0At), woken_by: h.wokenBy,
       notify_latency_ns: Math.round(Number(h.dom0At - h.detectedAt) * 1e6 / tscKhz),
     })),
+    vmi_requests_dropped: mech ? {
+      total: mech.ring.dropped, ring_full: mech.ring.droppedFull, rate: mech.ring.droppedRate,
+      queue: Number.isFinite(mech.ring.slots) ? mech.ring.slots : null, rate_per_s: Number.isFinite(mech.ring.ratePerSec) ? mech.ring.ratePerSec : null,
+    } : null,
     trace: mech ? { records: mech.trace.written, dropped: mech.trace.dropped, file: vmiOpts?.traceFile } : null,
     console_bytes: d.consoleBytes,
     mem_mib: memMiB,

@@ -4,12 +4,14 @@
 import { describe, it, expect } from 'vitest';
 import { PassThrough } from 'node:stream';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync, truncateSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, truncateSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { endQuietlyOnEpipe } from '../src/util/epipe.js';
 import { readInputFile, INPUT_CAPS } from '../src/util/files.js';
+import { runInSandbox } from '../src/dom0/sandbox/index.js';
+import type { Vmi } from '../src/dom0/libvmi/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'harden-'));
 const fifo = join(dir, 'fifo');
@@ -80,6 +82,7 @@ describe('input files: regular files only, with a cap', () => {
   it.each([
     [['run', fifo]], [['run', '/dev/zero']], [['run', '--system-map', '/dev/zero']],
     [['run', '--vmi-config', fifo]], [['trace', fifo]], [['trace', '/dev/zero']],
+    [['run', '--vmi-config', '/dev/zero']], [['run', '--system-map', fifo]],
     [['debug', '--script', fifo]], [['exec', '--batch', fifo]],
   ])('%j fails at once, naming the file', async (args) => {
     const r = await runCli(args as string[]);
@@ -98,6 +101,22 @@ describe('input files: regular files only, with a cap', () => {
   });
 });
 
+describe('VMI programs named by a launch configuration: regular files only, with a cap', () => {
+  const vmi = {} as Vmi;   // never reached: the program is refused before it runs
+  it.each([[fifo], ['/dev/zero'], [dir]])('%s is refused at load, naming it', async (path) => {
+    const r = await runInSandbox(path, vmi);
+    expect(r).toMatchObject({ exitCode: null, errorKind: 'load' });
+    expect(r.error).toMatch(new RegExp(`^${path}: .*not a (regular )?file`));
+  });
+  it('a program over the cap is refused without being read', async () => {
+    const big = join(dir, 'big.wasm'); writeFileSync(big, '');
+    truncateSync(big, INPUT_CAPS['VMI program'] + 1);
+    const r = await runInSandbox(big, vmi);
+    expect(r.errorKind).toBe('load');
+    expect(r.error).toMatch(/over the 64 MiB limit/);
+  });
+});
+
 describe('EPIPE', () => {
   it('a closed reader ends quietly, once; other errors still throw', () => {
     const s = new PassThrough();
@@ -113,5 +132,17 @@ describe('EPIPE', () => {
   it.skipIf(!existsSync(join(import.meta.dirname, '..', 'dist', 'src', 'cli.js')))('the built CLI piped into head -c 10 exits 0 without a stack trace', () => {
     const out = execFileSync('bash', ['-c', 'node bin/vmfunc-vmi.js run --no-vmi --max-insns 2M 2>/dev/null | head -c 10 >/dev/null; echo ${PIPESTATUS[0]}'], { encoding: 'utf8', cwd: join(import.meta.dirname, '..') });
     expect(out.trim().split('\n')[0]).toMatch(/^(0|124)$/);
+  });
+  it.skipIf(!existsSync(join(import.meta.dirname, '..', 'dist', 'src', 'cli.js')))('exec and trace piped into head -c 10: exit 0, nothing on stderr', () => {
+    const trace = join(dir, 'epipe.trace');
+    const sh = (cmd: string) => execFileSync('bash', ['-c', cmd], { encoding: 'utf8', cwd: join(import.meta.dirname, '..') });
+    sh(`node bin/vmfunc-vmi.js run --max-insns 3M --trace ${trace} >/dev/null 2>&1 || true`);
+    const err = join(dir, 'epipe.err');
+    const ex = sh(`yes '{"code":"90"}' | head -n 50000 | node bin/vmfunc-vmi.js exec --batch - 2>${err} | head -c 10 >/dev/null; echo \${PIPESTATUS[2]}`);
+    expect(ex.trim()).toBe('0');
+    expect(readFileSync(err, 'utf8')).toBe('');
+    const tr = sh(`node bin/vmfunc-vmi.js trace ${trace} 2>${err} | head -c 10 >/dev/null; echo \${PIPESTATUS[0]}`);
+    expect(tr.trim()).toBe('0');
+    expect(readFileSync(err, 'utf8')).toBe('');
   });
 });

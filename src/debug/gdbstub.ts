@@ -81,7 +81,9 @@ class GdbConnection {
       if (!this.buf.length) return;
       const c = this.buf[0];
       if (c === '+') { this.buf = this.buf.slice(1); continue; }
-      if (c === '-') { this.buf = this.buf.slice(1); if (this.lastSent) this.sock.write(this.lastSent, 'latin1'); continue; }
+      // A NAK asks for the last packet again; in no-ack mode nobody acknowledges, so a stray '-' is
+      // not a NAK (gdb's "Packet Acknowledgment": neither side sends or expects + or -).
+      if (c === '-') { this.buf = this.buf.slice(1); if (this.lastSent && !this.noAck) this.sock.write(this.lastSent, 'latin1'); continue; }
       if (c === '\x03') {
         this.buf = this.buf.slice(1);
         if (this.running) this.dbg.s.interruptRequested = true;

@@ -36,11 +36,17 @@ export interface HandledRequest {
 export class Dom0 {
   readonly consumer: XentraceConsumer;
   readonly handled: HandledRequest[] = [];
+  /**
+   * Whether Dom0 answers each request as it reads it (the request's slot in the hypervisor's ring,
+   * src/xen/vm_event.ts, comes back at once). The launch module sets this false and answers at each
+   * program's end (VmiTrigger.vmEventResponse), so the ring bounds the requests in flight.
+   */
+  respondOnRead = true;
   /** VIRQ deliveries to come, one timer each. */
   private readonly virqWakes = new Set<Timer>();
   private seen = 0;
 
-  constructor(private readonly d: Domain, mech: VmiTrigger,
+  constructor(private readonly d: Domain, private readonly mech: VmiTrigger,
               private readonly onRequest: (h: HandledRequest) => void,
               costs: Dom0Costs = dom0Costs(d.profile)) {
     this.consumer = new XentraceConsumer(d.machine, mech.trace.tInfo, mech.trace.cpus);
@@ -92,6 +98,7 @@ export class Dom0 {
       const h: HandledRequest = { request, wokenBy: cause, detectedAt: request.tsc, dom0At: at };
       this.handled.push(h);
       this.onRequest(h);
+      if (this.respondOnRead) this.mech.vmEventResponse();
     }
   }
 

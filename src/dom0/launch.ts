@@ -10,21 +10,29 @@
 // thread on Dom0's virtual time (vtime.ts): deterministic, the guest runs
 // meanwhile by the model; 'worker' runs it on host time, racing the guest
 // (what the guest does meanwhile depends on the host's load: for
-// experiments); 'pause' runs it on Dom0's thread to its end while the guest
-// waits ('inline' is its old name).
+// experiments); 'pause' runs it in its sandbox thread to its end while the
+// guest waits, one program at a time ('inline' is its old name). Every mode
+// keeps the same limits (the sandbox's, src/dom0/sandbox/limits.ts).
+//
+// Requests are bounded per domain: each holds a slot of the hypervisor's
+// request ring (src/xen/vm_event.ts) until its program ends -- the launch
+// module answers then (VmiTrigger.vmEventResponse) -- and at most
+// `concurrency` programs run at once; the other requests wait here, in the
+// order Dom0 read them.
 //
 // A program may run on a copy-before-write snapshot of the guest's RAM taken
 // at its launch (src/xen/snapshot.ts): configured per program as
 // {"name": ..., "snapshot": true}, it reads memory as of the launch instant
 // while the guest runs on; released at the program's end. Pause mode takes
 // none (the guest waits anyway).
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readInputFile, InputFileError } from '../util/files.js';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Domain } from '../xen/domain.js';
 import type { HandledRequest } from './dom0.js';
 import { Vmi, eptDomainAccess } from './libvmi/index.js';
 import { loadProfile, type Profile } from './profile.js';
-import { Sandbox, type SandboxResult } from './sandbox/index.js';
+import { Sandbox, DEFAULT_VMI_LIMITS, type SandboxResult } from './sandbox/index.js';
 import { Dom0Vtime } from './vtime.js';
 import type { MemSnapshot, SnapshotStats } from '../xen/snapshot.js';
 import { vmiProgramCosts } from '../xen/cost-profiles.js';
@@ -45,18 +53,24 @@ export interface LaunchConfig {
   snapshot?: Record<string, boolean>;
   /** Bound on a snapshot's copied frames (default DEFAULT_SNAPSHOT_MAX_COPIES). */
   snapshotMaxCopies?: number;
+  /** Programs running at once (default DEFAULT_VMI_CONCURRENCY; pause mode runs one at a time); later requests wait their turn. */
+  concurrency?: number;
 }
+
+/** Programs running at once per domain by default (`run --vmi-concurrency`; vmi/README.md). */
+export const DEFAULT_VMI_CONCURRENCY = 4;
 
 export const DEFAULT_LAUNCH_CONFIG: LaunchConfig = {
   programs: { 0: 'vmi-request', 1: 'process-list', 2: 'syscall-check', 3: 'dump-memory' },
-  timeLimitMs: 5000,
-  memoryLimitMiB: 64,
+  timeLimitMs: DEFAULT_VMI_LIMITS.timeLimitMs,
+  memoryLimitMiB: DEFAULT_VMI_LIMITS.memoryLimitMiB,
 };
 
 /** Reads a launch configuration (JSON); errors name the file and the field. */
 export function loadLaunchConfig(path: string): LaunchConfig {
   let raw: unknown;
-  try { raw = JSON.parse(readFileSync(path, 'utf8')); } catch (e) {
+  try { raw = JSON.parse(Buffer.from(readInputFile(path, 'launch configuration', 'the launch configuration')).toString('utf8')); } catch (e) {
+    if (e instanceof InputFileError) throw new LaunchConfigError(e.message);
     throw new LaunchConfigError(`${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new LaunchConfigError(`${path}: expected a JSON object`);
@@ -81,10 +95,10 @@ export function loadLaunchConfig(path: string): LaunchConfig {
           cfg.programs[p] = isAbsolute(name) || name.includes('/') ? resolve(dirname(path), name) : name;
         }
         break;
-      case 'time_limit_ms': case 'memory_limit_mib': case 'max_calls': case 'snapshot_max_copies': {
+      case 'time_limit_ms': case 'memory_limit_mib': case 'max_calls': case 'snapshot_max_copies': case 'concurrency': {
         if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new LaunchConfigError(`${path}: "${k}" must be a positive integer`);
         if (k === 'time_limit_ms') cfg.timeLimitMs = v; else if (k === 'memory_limit_mib') cfg.memoryLimitMiB = v;
-        else if (k === 'max_calls') cfg.maxCalls = v; else cfg.snapshotMaxCopies = v;
+        else if (k === 'max_calls') cfg.maxCalls = v; else if (k === 'concurrency') cfg.concurrency = v; else cfg.snapshotMaxCopies = v;
         break;
       }
       case 'out_dir':
@@ -127,6 +141,11 @@ export class LaunchModule {
   /** 'vtime' mode: the programs' timelines, in lock-step with the runner (src/run-launch.ts). */
   readonly vtime?: Dom0Vtime;
   private readonly pending = new Set<Promise<void>>();
+  /** Requests waiting for a free program slot (bounded by the hypervisor's ring: each holds a slot there). */
+  private readonly waiting: HandledRequest[] = [];
+  private running = 0;
+  /** Programs at once: the configuration's, one in pause mode (the guest waits for each in turn). */
+  readonly concurrency: number;
   private readonly sandbox: Sandbox;
   private readonly vmi: Vmi;
   private readonly mode: LaunchMode;
@@ -135,8 +154,9 @@ export class LaunchModule {
               mode: LaunchMode | 'inline' = DEFAULT_LAUNCH_MODE, profile?: Profile,
               private readonly log: (line: string) => void = () => {}) {
     this.mode = launchMode(mode);
+    this.concurrency = this.mode === 'pause' ? 1 : cfg.concurrency ?? DEFAULT_VMI_CONCURRENCY;
     // A spare sandbox thread (the WASI library loaded, no program) cuts a launch from ~100 ms to ~10 ms.
-    this.sandbox = new Sandbox({ prewarm: this.mode !== 'pause' });
+    this.sandbox = new Sandbox({ prewarm: true });
     if (this.mode === 'vtime') this.vtime = new Dom0Vtime(vmiProgramCosts(d.profile), d.tscKhz);
     this.prof = profile ?? defaultProfile();
     this.vmi = this.newVmi();
@@ -169,16 +189,44 @@ export class LaunchModule {
 
   /** vmi_pause_vm() calls outstanding (the domain's pause count): the runner holds the guest while this is non-zero. */
   get paused(): number { return this.d.pauseCount; }
-  get busy(): boolean { return this.pending.size > 0; }
+  get busy(): boolean { return this.pending.size > 0 || this.waiting.length > 0; }
 
-  /** Starts the program for a request; resolves when it has finished. */
-  launch(h: HandledRequest): Promise<void> {
+  /**
+   * A request from Dom0's daemon: its program starts now if fewer than `concurrency` run, else when
+   * one ends (in vtime mode at that program's end instant). Each request's end answers the hypervisor
+   * (VmiTrigger.vmEventResponse), freeing its slot in the request ring.
+   */
+  launch(h: HandledRequest): void {
+    if (this.running < this.concurrency) this.begin(h, h.dom0At);
+    else this.waiting.push(h);
+  }
+
+  /** Starts `h`'s program at `at` (virtual time: when Dom0 got to it); when it ends, the next waiting one starts. */
+  private begin(h: HandledRequest, at: bigint): void {
+    this.running++;
+    let done = false;
+    const ended = (endAt: bigint) => {
+      if (done) return;
+      done = true;
+      this.running--;
+      this.d.trigger?.vmEventResponse();
+      const next = this.waiting.shift();
+      if (next) this.begin(next, endAt > next.dom0At ? endAt : next.dom0At);
+    };
+    const p = this.start(h, at, ended);
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  /** Starts the program for a request at `at`; calls `ended` at its end (virtual instant in vtime mode); resolves when it has finished. */
+  private start(h: HandledRequest, at: bigint, ended: (at: bigint) => void): Promise<void> {
     const key = String(h.request.parameter);
     const name = this.cfg.programs[key];
     const rec: LaunchRecord = { handled: h, program: name ?? '', args: [] };
     this.launches.push(rec);
     if (!name) {
       this.log(`no VMI program configured for parameter ${key}: request ignored`);
+      ended(at);
       return Promise.resolve();
     }
     const path = name.includes('/') ? name : bundledProgram(name);
@@ -188,6 +236,7 @@ export class LaunchModule {
       rec.result = { exitCode: null, stdout: '', stderr: '', hostNs: 0, calls: 0, files: [], pausesReleased: 0,
         error: `${path}: no such VMI program (npm run build:vmi builds the bundled ones)`, errorKind: 'load' };
       this.log(`${prog}: ${rec.result.error}`);
+      ended(at);
       return Promise.resolve();
     }
     this.log(`launching ${rec.args.join(' ')}`);
@@ -218,16 +267,17 @@ export class LaunchModule {
     if (this.vtime) {
       // The program's end is reported when the runner has brought the guest to its instant.
       const vt = this.vtime;
-      rec.startVcycles = h.dom0At;
+      rec.startVcycles = at;
       let result: SandboxResult | undefined;
-      let ended!: () => void;
-      p = new Promise<void>((res) => { ended = res; });
-      const tl = vt.begin(h.dom0At, this.cfg.timeLimitMs, (at) => {
-        rec.endVcycles = at;
+      let finished!: () => void;
+      p = new Promise<void>((res) => { finished = res; });
+      const tl = vt.begin(at, this.cfg.timeLimitMs, (endAt) => {
+        rec.endVcycles = endAt;
         result!.pausesReleased = vmi.releasePauses();   // vmi_pause_vm held to the end's instant
-        const ns = Number(at - h.dom0At) * 1e6 / this.d.tscKhz;
+        const ns = Number(endAt - at) * 1e6 / this.d.tscKhz;
         report(result!, `${fmtNs(ns)} of modelled Dom0 time (${hostTime(result!)})`);
-        ended();
+        ended(endAt);
+        finished();
       });
       void this.sandbox.run(path, vmi, { ...opts, mode: 'vtime', clock: tl }).then((r) => {
         result = r;
@@ -239,10 +289,9 @@ export class LaunchModule {
       });
     } else {
       p = this.sandbox.run(path, vmi, { ...opts, mode: this.mode === 'pause' ? 'inline' : 'worker' })
-        .then((r) => report(r, hostTime(r)), (e: Error) => { snap?.release(); throw e; });
+        .then((r) => { report(r, hostTime(r)); ended(this.d.machine.vcycles); },
+          (e: Error) => { snap?.release(); ended(this.d.machine.vcycles); throw e; });
     }
-    this.pending.add(p);
-    void p.finally(() => this.pending.delete(p));
     return p;
   }
 

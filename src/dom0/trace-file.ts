@@ -9,6 +9,7 @@ export class TraceFileError extends Error {}
 const NAMES: Record<number, string> = {
   [E.TRC_LOST_RECORDS]: 'LOST_RECORDS', [E.TRC_TRACE_WRAP_BUFFER]: 'TRACE_WRAP_BUFFER',
   [E.TRC_TRACE_CPU_CHANGE]: 'TRACE_CPU_CHANGE', [E.TRC_VMI_REQUEST]: 'VMI_REQUEST',
+  [E.TRC_VMI_REQUEST_DROPPED]: 'VMI_REQUEST_DROPPED',
   [E.TRC_HVM_VMENTRY]: 'HVM_VMENTRY', [E.TRC_HVM_VMEXIT]: 'HVM_VMEXIT', [E.TRC_HVM_VMEXIT64]: 'HVM_VMEXIT64',
   [E.TRC_HVM_INJ_EXC]: 'HVM_INJ_EXC', [E.TRC_HVM_INJ_VIRQ]: 'HVM_INJ_VIRQ', [E.TRC_HVM_CPUID]: 'HVM_CPUID',
   [E.TRC_HVM_INTR]: 'HVM_INTR', [E.TRC_HVM_VMMCALL]: 'HVM_VMMCALL', [E.TRC_HVM_HLT]: 'HVM_HLT',
@@ -70,7 +71,7 @@ export function parseTraceFile(bytes: Uint8Array): TraceRecord[] {
 export function formatRecord(r: TraceRecord): string {
   const tsc = r.tsc !== undefined ? r.tsc.toString().padStart(14) : ' '.repeat(14);
   const data = r.data.map((w) => '0x' + (w >>> 0).toString(16).padStart(8, '0')).join(' ');
-  return `CPU${r.cpu} ${tsc} ${eventName(r.event).padEnd(34)} [ ${data} ]${r.event === E.TRC_LOST_RECORDS ? lostText(r.data) : ''}`;
+  return `CPU${r.cpu} ${tsc} ${eventName(r.event).padEnd(34)} [ ${data} ]${r.event === E.TRC_LOST_RECORDS ? lostText(r.data) : r.event === E.TRC_VMI_REQUEST_DROPPED ? droppedText(r.data) : ''}`;
 }
 
 /** TRC_LOST_RECORDS' { u32 lost_records; u16 did, vid; u64 first_tsc } (xen/common/trace.c insert_lost_records), in words. */
@@ -78,4 +79,11 @@ function lostText(d: readonly number[]): string {
   if (d.length < 4) return '';
   const first = BigInt(d[2] >>> 0) | (BigInt(d[3] >>> 0) << 32n);
   return ` ${d[0] >>> 0} records lost (d${d[1] & 0xffff}v${d[1] >>> 16}), the first at TSC ${first}`;
+}
+
+/** TRC_VMI_REQUEST_DROPPED's reason word (src/xen/vm_event.ts). */
+function droppedText(d: readonly number[]): string {
+  if (d.length < 7) return '';
+  const why = d[6] === 1 ? 'the request ring was full' : d[6] === 2 ? 'over the request rate' : `reason ${d[6]}`;
+  return ` d${d[0] & 0xffff}v${d[0] >>> 16} parameter ${d[1] >>> 16} lost: ${why}`;
 }

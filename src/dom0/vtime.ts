@@ -21,7 +21,9 @@
 // src/xen/cost-profiles.ts with its source.
 //
 // Left out: contention on Dom0's CPU (each program has a timeline of its own,
-// as if Dom0 had a CPU per program); the program's wall clock (WASI
+// as if Dom0 had a CPU per program -- at most the launch module's
+// concurrency of them: a waiting request's program starts at the instant
+// the one before it ended, src/dom0/launch.ts); the program's wall clock (WASI
 // clock_time_get still reads the host's).
 import type { ProgramClock } from './sandbox/index.js';
 

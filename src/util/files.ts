@@ -14,6 +14,8 @@ export const INPUT_CAPS = {
   'trace file': 1024 * MiB,
   'debugger script': 16 * MiB,
   'exec input': 1024 * MiB,
+  /** A VMI program's WebAssembly module (the bundled ones are tens of KiB). */
+  'VMI program': 64 * MiB,
 } as const;
 export type InputKind = keyof typeof INPUT_CAPS;
 

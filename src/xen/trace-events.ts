@@ -16,6 +16,12 @@ export const TRC_TRACE_CPU_CHANGE = TRC_GEN + 3;
  * [domid:16 | vcpu:16, eptp_index:16 | parameter:16, rip lo, rip hi, cr3 lo, cr3 hi], TSC = detection time.
  */
 export const TRC_VMI_REQUEST = TRC_GEN + 0x10;
+/**
+ * Ours: a VMI request lost because the domain's request ring was full or its rate was spent
+ * (src/xen/vm_event.ts), beside TRC_VMI_REQUEST in the GEN class. Data: the request's six words
+ * as TRC_VMI_REQUEST has them, then the reason (VMI_DROP_RING_FULL 1, VMI_DROP_RATE 2); TSC = detection time.
+ */
+export const TRC_VMI_REQUEST_DROPPED = TRC_GEN + 0x11;
 
 export const TRC_SCHED_RUNSTATE_CHANGE = TRC_SCHED_MIN + 1;
 export const RUNSTATE_RUNNING = 0, RUNSTATE_RUNNABLE = 1, RUNSTATE_BLOCKED = 2, RUNSTATE_OFFLINE = 3;

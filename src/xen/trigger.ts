@@ -12,6 +12,7 @@ import { TraceBuffers } from './trace.js';
 import * as E from './trace-events.js';
 import { checkVmiRequest, vmiRequestTraceData, type VmiRequest } from './vmfunc-awareness.js';
 import { SECONDARY_EXEC_ENABLE_VMFUNC } from '../vmcs.js';
+import { VmEventRing, VMI_DROP_RATE } from './vm_event.js';
 
 export type NotifyMode = 'immediate' | 'tbuf';
 
@@ -24,6 +25,10 @@ export interface VmiTriggerOptions {
   tracePages?: number;
   /** Record the HVM trace points (VM entry/exit, RDTSC, hypercalls, injections), as `xentrace -e all` would. */
   traceHvm?: boolean;
+  /** Request slots of the domain's VMI request ring (vm_event.ts; default: unbounded, `run` passes DEFAULT_VMI_QUEUE). */
+  queue?: number;
+  /** Requests admitted per second of virtual time (default: no limit, `run` passes DEFAULT_VMI_RATE). */
+  rate?: number;
 }
 
 /** Virtual interrupt numbers (public/xen.h): VIRQ_TBUF = 4; ours for VMI requests is a spare global VIRQ. */
@@ -36,6 +41,8 @@ export class VmiTrigger {
   readonly notify: NotifyMode;
   readonly traceHvm: boolean;
   readonly requests: VmiRequest[] = [];
+  /** The domain's request ring: slots held until Dom0 answers, the rate, the lost requests' counts. */
+  readonly ring: VmEventRing;
   /** Dom0's event channel: called with the VIRQ and the virtual time it was sent. */
   onVirq: ((virq: number, at: bigint) => void) | undefined;
   /** d->arch.altp2m_active (HVMOP_altp2m set_domain_state). */
@@ -45,6 +52,7 @@ export class VmiTrigger {
     const m = d.machine;
     this.notify = opts.notify ?? 'immediate';
     this.traceHvm = opts.traceHvm ?? false;
+    this.ring = new VmEventRing({ slots: opts.queue, ratePerSec: opts.rate, cyclesPerSec: d.tscKhz * 1000 });
     // Each view maps guest RAM like the host p2m (2 MiB pages where aligned, as Domain builds view 0).
     const fill = (t: EptTable) => {
       const big = Math.floor(d.memBytes / (2 << 20)) * (2 << 20);
@@ -81,6 +89,9 @@ export class VmiTrigger {
     this.trace.trace(0, event, tsc, data);
   }
 
+  /** Dom0 has answered a request (its program ended): the slot is free again. */
+  vmEventResponse(): void { this.ring.release(); }
+
   /** From the RDTSC/RDTSCP handler (vmfuncAwarenessHook), before any view bookkeeping. */
   onRdtsc(v: Vcpu, tsc: bigint): void {
     const m = this.d.machine;
@@ -88,8 +99,18 @@ export class VmiTrigger {
     if (!this.active) return;
     const req = checkVmiRequest(m, this.altp2m, this.d.id, v.id, m.vcycles);
     if (!req) return;
+    // The request needs a slot in the ring, and cannot wait for one (vm_event.ts).
+    const why = this.ring.claim(req.tsc);
+    if (why) {
+      this.record(E.TRC_VMI_REQUEST_DROPPED, req.tsc, [...vmiRequestTraceData(req), why], true);
+      if (this.ring.dropped === 1) {
+        this.d.log(`d${this.d.id}v${v.id} VMI request lost: ${why === VMI_DROP_RATE ? `over the rate (${this.ring.ratePerSec}/s)` : `the request ring is full (${this.ring.slots} slots)`}; further losses are counted`);
+      }
+      return;
+    }
+    // A record the trace buffer drops never reaches Dom0 (LOST_RECORDS counts it): no slot is held for it.
+    if (!this.trace.trace(0, E.TRC_VMI_REQUEST, req.tsc, vmiRequestTraceData(req))) this.ring.cancel();
     this.requests.push(req);
-    this.record(E.TRC_VMI_REQUEST, req.tsc, vmiRequestTraceData(req), true);
     this.d.log(`d${this.d.id}v${v.id} VMI request: EPTP index ${req.eptpIndex} (parameter ${req.parameter}) at rip ${req.rip.toString(16)}`);
     if (this.notify === 'immediate') this.onVirq?.(VIRQ_VMI, m.vcycles);
   }

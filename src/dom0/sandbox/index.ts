@@ -7,5 +7,6 @@
 // libvmi-imports.mjs). Import the public API from here.
 export { Sandbox, runInSandbox, type SandboxRunOptions, type SandboxResult, type SandboxErrorKind, type ProgramClock } from './sandbox.js';
 export type { SandboxOptions } from './pool.js';
+export { DEFAULT_VMI_LIMITS } from './limits.js';
 export { LIBVMI_ABI, type AbiEntry, type AbiKind, type HostResult } from './abi.js';
 export { limitModuleMemory } from './rewrite.js';

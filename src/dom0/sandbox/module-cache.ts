@@ -2,18 +2,16 @@
 // (file, modification time, size) or per content hash, per memory limit
 // (the limit is written into the binary, rewrite.ts) and with or without
 // the instruction counter (insn-counter.ts); the WASI library's own
-// Wasm module compiles once and goes to every sandbox thread; the program
-// runtime (runtime.mjs) loads once on this thread for inline runs. Nothing
-// of a program's run is cached: each launch instantiates afresh.
+// Wasm module compiles once and goes to every sandbox thread. Nothing of a
+// program's run is cached: each launch instantiates afresh.
 import { readFileSync, statSync } from 'node:fs';
+import { readInputFile } from '../../util/files.js';
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { join, resolve as resolvePath } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../../util/paths.js';
 import { limitModuleMemory } from './rewrite.js';
 import { injectInsnCounter } from './insn-counter.js';
-import type { HostResult, Scalar } from './abi.js';
 
 /**
  * A plain-JavaScript file of the sandbox (worker.mjs, runtime.mjs), always
@@ -49,7 +47,10 @@ export function compileProgram(program: string | Uint8Array | WebAssembly.Module
   }
   const hit = moduleCache.get(key);
   if (hit) return hit;
-  bytes ??= readFileSync(program as string);
+  // Read after a stat, regular files only, with a cap (src/util/files.ts): a FIFO or a huge file is refused.
+  if (bytes === undefined) {
+    try { bytes = readInputFile(program as string, 'VMI program', 'the VMI program'); } catch (e) { throw new Error((e as Error).message); }
+  }
   const label = typeof program === 'string' ? `${program}: ` : '';
   let patched: Uint8Array;
   try {
@@ -85,24 +86,4 @@ export function wasiLibraryModule(): WebAssembly.Module | undefined {
     }
   }
   return wasmerModule ?? undefined;
-}
-
-/** runtime.mjs as this thread sees it (inline runs). */
-export interface RuntimeModule {
-  runProgram(opts: {
-    module: WebAssembly.Module; argv: string[]; env: Record<string, string>; abi: unknown;
-    callHost: (op: number, vals: Scalar[], input: Uint8Array | null, cap: number) => HostResult;
-    out: (fd: number, bytes: Uint8Array) => void; maxChunk: number; maxFileBytes?: number;
-  }): { exitCode: number | null; error?: { kind: string; message: string }; files: Array<{ name: string; data: Uint8Array }> };
-}
-let runtime: Promise<RuntimeModule> | undefined;
-export function loadRuntime(): Promise<RuntimeModule> {
-  runtime ??= (async () => {
-    const wasi = await import('@wasmer/wasi');
-    const lib = wasiLibraryModule();
-    if (lib) wasi.initSync(lib);
-    else await wasi.init();
-    return (await import(pathToFileURL(sandboxFile('runtime.mjs')).href)) as RuntimeModule;
-  })();
-  return runtime;
 }

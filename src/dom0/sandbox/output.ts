@@ -4,14 +4,18 @@
 // /out (held in the WASI library's memory file system during the run),
 // copied to the launch configuration's out_dir afterwards.
 //
-// A worker thread appends its output to a SharedArrayBuffer (OUT_LAYOUT,
+// The sandbox thread appends its output to a SharedArrayBuffer (OUT_LAYOUT,
 // travelling to worker.mjs with the job), so Dom0 has it even if it has to
-// stop the thread; an inline run appends to an OutputCapture.
+// stop the thread.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The shared output buffer: Int32 [LEN + s] bytes kept and [DROPPED + s] bytes dropped of stream s (0 stdout, 1 stderr); stream s's bytes at DATA_BYTE + s * size. */
-export const OUT_LAYOUT = { LEN: 0, DROPPED: 2, DATA_BYTE: 64 } as const;
+/**
+ * The shared output buffer: Int32 [LEN + s] bytes kept of stream s (0 stdout, 1 stderr); BigInt64
+ * [s] from DROPPED_BYTE the bytes dropped (a flood passes 2^31 bytes within seconds); stream s's
+ * bytes at DATA_BYTE + s * size.
+ */
+export const OUT_LAYOUT = { LEN: 0, DROPPED_BYTE: 32, DATA_BYTE: 64 } as const;
 
 const td = new TextDecoder();
 
@@ -23,41 +27,18 @@ function withDropNote(text: string, dropped: number): string {
 export class SharedOutput {
   readonly buffer: SharedArrayBuffer;
   private readonly ctl: Int32Array;
+  private readonly dropped: BigInt64Array;
 
   constructor(readonly size: number) {
     this.buffer = new SharedArrayBuffer(OUT_LAYOUT.DATA_BYTE + 2 * size);
     this.ctl = new Int32Array(this.buffer, 0, 8);
+    this.dropped = new BigInt64Array(this.buffer, OUT_LAYOUT.DROPPED_BYTE, 2);
   }
 
   /** Stream `s` (0 stdout, 1 stderr) as text, with the dropped-bytes note. */
   text(s: number): string {
-    const n = Atomics.load(this.ctl, OUT_LAYOUT.LEN + s), dropped = Atomics.load(this.ctl, OUT_LAYOUT.DROPPED + s);
+    const n = Atomics.load(this.ctl, OUT_LAYOUT.LEN + s), dropped = Number(Atomics.load(this.dropped, s));
     return withDropNote(td.decode(new Uint8Array(this.buffer, OUT_LAYOUT.DATA_BYTE + s * this.size, n).slice()), dropped);
-  }
-}
-
-/** An inline run's output, up to `max` bytes per stream. */
-export class OutputCapture {
-  private readonly chunks: Uint8Array[][] = [[], []];
-  private readonly sizes = [0, 0];
-  private readonly dropped = [0, 0];
-
-  constructor(private readonly max: number) {}
-
-  /** WASI fd_write on fd 1 or 2. */
-  write(fd: number, bytes: Uint8Array): void {
-    const s = fd === 1 ? 0 : 1;
-    const n = Math.min(bytes.length, this.max - this.sizes[s]);
-    if (n > 0) { this.chunks[s].push(bytes.slice(0, n)); this.sizes[s] += n; }
-    this.dropped[s] += bytes.length - n;
-  }
-
-  /** Stream `s` (0 stdout, 1 stderr) as text, with the dropped-bytes note. */
-  text(s: number): string {
-    const all = new Uint8Array(this.sizes[s]);
-    let p = 0;
-    for (const c of this.chunks[s]) { all.set(c, p); p += c.length; }
-    return withDropNote(td.decode(all), this.dropped[s]);
   }
 }
 

@@ -7,11 +7,12 @@
 // Each thread has its own JS heap limit and never writes to Dom0's console.
 import { Worker } from 'node:worker_threads';
 import { sandboxFile, wasiLibraryModule } from './module-cache.js';
+import { DEFAULT_VMI_LIMITS } from './limits.js';
 
 export interface SandboxOptions {
   /** Keep one spare worker with the WASI library loaded (no program), so a launch skips thread start-up. */
   prewarm?: boolean;
-  /** The worker's JS heap limit in MiB (default 128). */
+  /** The worker's JS heap limit in MiB (default DEFAULT_VMI_LIMITS.heapLimitMiB). */
   heapLimitMiB?: number;
 }
 
@@ -24,7 +25,7 @@ export class WorkerPool {
   private readonly heapMiB: number;
 
   constructor(private readonly opts: SandboxOptions = {}) {
-    this.heapMiB = opts.heapLimitMiB ?? 128;
+    this.heapMiB = opts.heapLimitMiB ?? DEFAULT_VMI_LIMITS.heapLimitMiB;
     if (opts.prewarm) this.spare = this.spawn(true);
   }
 

@@ -1,10 +1,9 @@
 // The program runtime of the sandbox: one fresh instance of a WASI command
 // module with @wasmer/wasi providing WASI (arguments, environment, clocks,
 // random, an in-memory file system with /out preopened) and the `libvmi`
-// import module (libvmi-imports.mjs) calling the host (`callHost`), which in
-// the worker is a synchronous RPC to Dom0's main thread and inline is a
-// direct call. Runs the same in a sandbox thread (worker.mjs) and, for
-// inline runs, on Dom0's thread (module-cache.ts loads it).
+// import module (libvmi-imports.mjs) calling the host (`callHost`), a
+// synchronous RPC to Dom0's main thread. Runs in a sandbox thread
+// (worker.mjs), in every mode.
 //
 // Plain JavaScript (not TypeScript) so that a worker thread can load it
 // from src/ and from dist/ alike.
@@ -13,8 +12,38 @@
 // `out(fd, bytes)` as it is written (so a program stopped for looping still
 // shows what it printed), and proc_exit unwinds with a sentinel so the exit
 // code needs no help from the WASI library.
+//
+// Paths stay inside the directory they are resolved against, as a
+// preopen-confined WASI runtime keeps them: every path_* call whose path,
+// folded ('.' and '..'), would leave its directory (a leading '..') or is
+// absolute fails with ENOTCAPABLE (76), which is what uvwasi -- Node's WASI
+// -- returns (src/path_resolver.c uvwasi__resolve_path; its test
+// test-path-resolution.c: "bar/../../test_path" against "." is
+// UVWASI_ENOTCAPABLE). The WASI library's in-memory file system would
+// otherwise resolve "../x" from /out to /x.
 import { WASI, MemFS } from '@wasmer/wasi';
 import { AbiTrap, buildLibvmiImports } from './libvmi-imports.mjs';
+
+/** WASI errno values (wasi_snapshot_preview1 `errno`). */
+const EFAULT = 21, ENOSPC = 51, ENOTCAPABLE = 76;
+
+/** Whether a WASI path escapes the directory it is resolved against (uvwasi__normalize_path, then a leading ".."), or is absolute. */
+export function pathEscapes(path) {
+  if (path.startsWith('/')) return true;
+  let depth = 0;
+  for (const seg of path.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') { if (--depth < 0) return true; } else depth++;
+  }
+  return false;
+}
+
+/** The path_* functions of WASI preview 1 and the argument positions of their (pointer, length) paths. */
+const PATH_ARGS = {
+  path_create_directory: [[1, 2]], path_filestat_get: [[2, 3]], path_filestat_set_times: [[2, 3]],
+  path_link: [[2, 3], [5, 6]], path_open: [[2, 3]], path_readlink: [[1, 2]], path_remove_directory: [[1, 2]],
+  path_rename: [[1, 2], [4, 5]], path_symlink: [[0, 1], [3, 4]], path_unlink_file: [[1, 2]],
+};
 
 class ProcExit {
   constructor(code) { this.code = code; }
@@ -87,7 +116,7 @@ export function warmUp() {
 
 /**
  * Runs one program to completion in a fresh instance.
- * opts: { module, argv, env, abi, callHost, out(fd, bytes), maxChunk, maxFileBytes, collectOut }
+ * opts: { module, argv, env, abi, callHost, out(fd, bytes), maxChunk, maxFileBytes, collectOut, onStart() }
  * Returns { exitCode (null if it did not exit), error?: { kind: 'trap' | 'error', message }, files: [{ name, data }] }.
  */
 export function runProgram(opts) {
@@ -127,7 +156,7 @@ export function runProgram(opts) {
       };
       const bounded = (f) => (fd, iovs, iovsLen, ...rest) => {
         const n = iovTotal(iovs, iovsLen);
-        if (fileBytes + n > (opts.maxFileBytes ?? 2 ** 30)) return 51; // ENOSPC
+        if (fileBytes + n > (opts.maxFileBytes ?? 2 ** 30)) return ENOSPC;
         fileBytes += n;
         return f(fd, iovs, iovsLen, ...rest);
       };
@@ -137,11 +166,11 @@ export function runProgram(opts) {
         if (fd !== 1 && fd !== 2) return fileWrite(fd, iovs, iovsLen, nwritten);
         const buf = memory.buffer;
         const dv = new DataView(buf);
-        if (iovs + iovsLen * 8 > buf.byteLength || nwritten + 4 > buf.byteLength) return 21; // EFAULT
+        if (iovs + iovsLen * 8 > buf.byteLength || nwritten + 4 > buf.byteLength) return EFAULT;
         let total = 0;
         for (let i = 0; i < iovsLen; i++) {
           const p = dv.getUint32(iovs + 8 * i, true), n = dv.getUint32(iovs + 8 * i + 4, true);
-          if (p + n > buf.byteLength) return 21;
+          if (p + n > buf.byteLength) return EFAULT;
           opts.out(fd, new Uint8Array(buf, p, n));
           total += n;
         }
@@ -149,8 +178,23 @@ export function runProgram(opts) {
         return 0;
       };
       w.proc_exit = (code) => { throw new ProcExit(code >>> 0); };
+      for (const [name, pairs] of Object.entries(PATH_ARGS)) {
+        const f = w[name];
+        if (typeof f !== 'function') continue;
+        w[name] = (...args) => {
+          const buf = memory.buffer;
+          for (const [pi, li] of pairs) {
+            const p = args[pi] >>> 0, n = args[li] >>> 0;
+            if (p + n > buf.byteLength) return EFAULT;
+            if (pathEscapes(new TextDecoder().decode(new Uint8Array(buf, p, n)))) return ENOTCAPABLE;
+          }
+          return f(...args);
+        };
+      }
     }
     const libvmi = buildLibvmiImports(opts.abi, opts.callHost, () => memory, opts.maxChunk);
+    // The program's own code runs from here on (a start section runs at instantiation).
+    opts.onStart?.();
     const instance = new WebAssembly.Instance(opts.module, { ...imports, libvmi });
     memory = instance.exports.memory;
     // The injected instruction counter (insn-counter.ts), read by the caller at each libvmi call.

@@ -1,22 +1,25 @@
 // The VMI program sandbox: runs one VMI program (a WASI command module
 // importing `libvmi`, abi.ts) to its end against a `Vmi`, in a fresh
-// instance, under limits, and reports what happened. In 'worker' mode (the
-// default) the program runs in its own thread (pool.ts, worker.mjs) and its
-// libvmi calls are synchronous RPCs served on this thread between Dom0's
-// other work (rpc.ts); in 'vtime' mode it runs in its thread the same way,
-// but each call waits for a ProgramClock (src/dom0/vtime.ts: the guest is
-// run to the call's virtual instant first) and the program's progress
-// measure is counted; in 'inline' mode it runs on this thread, to the end,
-// deterministically (tests, debugging). The paper's launcher starts a
-// LibVMI program as a process; the sandbox is that process's stand-in.
+// instance, under limits, and reports what happened. The program always
+// runs in a sandbox thread of its own (pool.ts, worker.mjs) and its libvmi
+// calls are synchronous RPCs served on this thread between Dom0's other
+// work (rpc.ts). In 'worker' mode (the default) it runs concurrently with
+// whatever this thread does; 'inline' runs are taken one at a time, in the
+// order asked, each to its end before the next starts, so that a caller
+// who waits for each (pause mode: the guest waits) sees the same run every
+// time; in 'vtime' mode each call waits for a ProgramClock (src/dom0/vtime.ts:
+// the guest is run to the call's virtual instant first) and the program's
+// progress measure is counted. The paper's launcher starts a LibVMI program
+// as a process; the sandbox is that process's stand-in.
 //
-// Limits: wall-clock time (the worker is terminated: loops end; in 'vtime'
-// mode the clock checks the limit in virtual time at each call, and a host
-// watchdog of at least VTIME_WATCHDOG_MIN_MS, counting only the time the
-// program runs, not the time it waits for Dom0, stops loops without calls), an
+// Limits, the same in every mode (DEFAULT_VMI_LIMITS): wall-clock time (the
+// thread is terminated: loops and output floods end; in 'vtime' mode the
+// clock checks the limit in virtual time at each call, and a host watchdog
+// of at least VTIME_WATCHDOG_MIN_MS, counting only the time the program
+// runs, not the time it waits for Dom0, stops loops without calls), an
 // optional number of libvmi calls, the program's linear memory (the
 // module's memory maximum is lowered to the limit before compiling,
-// rewrite.ts, so memory.grow fails past it), the worker's JS heap, and
+// rewrite.ts, so memory.grow fails past it), the thread's JS heap, and
 // captured output (output.ts). A trap (unreachable, out-of-bounds access,
 // stack exhaustion, a bad pointer passed to libvmi) is reported with its
 // message and Wasm frame. Every failure is reported in the result; the
@@ -26,11 +29,12 @@ import { basename } from 'node:path';
 import type { Vmi } from '../libvmi/index.js';
 import { ABI_DATA, LIBVMI_ABI, type HostResult } from './abi.js';
 import { WASM_PAGE_BYTES } from './rewrite.js';
-import { compileProgram, loadRuntime } from './module-cache.js';
+import { compileProgram } from './module-cache.js';
+import { DEFAULT_VMI_LIMITS } from './limits.js';
 import { INSN_COUNTER_EXPORT } from './insn-counter.js';
 import { WorkerPool, type SandboxOptions } from './pool.js';
 import { RpcServer, CTL_LAYOUT, DATA_SIZE } from './rpc.js';
-import { SharedOutput, OutputCapture, OUT_LAYOUT, writeOutFiles } from './output.js';
+import { SharedOutput, OUT_LAYOUT, writeOutFiles } from './output.js';
 
 export type SandboxErrorKind = 'trap' | 'timeout' | 'call-limit' | 'load' | 'sandbox' | 'error';
 
@@ -72,23 +76,22 @@ export interface SandboxRunOptions {
   /** The full argv, argv[0] first: e.g. ["process-list", "1", "11"] as the paper's launcher passes. Default [program name]. */
   args?: string[];
   env?: Record<string, string>;
-  /** Wall-clock limit in ms, from the call (default 10000). */
+  /** Wall-clock limit in ms, from the program's start (default DEFAULT_VMI_LIMITS.timeLimitMs). */
   timeLimitMs?: number;
   /** Maximum number of libvmi calls (default: none). */
   maxCalls?: number;
-  /** Maximum linear memory of the program in MiB (default 256). */
+  /** Maximum linear memory of the program in MiB (default DEFAULT_VMI_LIMITS.memoryLimitMiB). */
   memoryLimitMiB?: number;
-  /** Bytes of stdout and of stderr kept (default 1 MiB each). */
+  /** Bytes of stdout and of stderr kept (default DEFAULT_VMI_LIMITS.maxOutputBytes each). */
   maxOutputBytes?: number;
   /** Host directory receiving the files the program writes to its preopened /out. */
   outDir?: string;
-  /** Bytes the program may write to files in all (they are held in memory until the end; default 1 GiB). */
+  /** Bytes the program may write to files in all (they are held in memory until the end; default DEFAULT_VMI_LIMITS.maxFileBytes). */
   maxFileBytes?: number;
   /**
    * 'worker' (default): a sandbox thread, concurrent with this thread.
-   * 'inline': runs synchronously on this thread (deterministic, for tests and
-   * debugging); the limits are checked at each libvmi call, so a loop that
-   * makes no calls cannot be stopped there.
+   * 'inline': a sandbox thread too, but one inline run at a time, in the order
+   * asked (deterministic when the caller waits for it: tests, pause mode).
    * 'vtime': a sandbox thread whose calls wait for `clock` (Dom0 on virtual time).
    */
   mode?: 'worker' | 'inline' | 'vtime';
@@ -130,6 +133,8 @@ const timeLimitMessage = (ms: number) => `time limit: stopped after ${ms} ms (th
 /** Runs VMI programs; one instance serves many launches (and keeps the spare thread, if asked). */
 export class Sandbox {
   private readonly pool: WorkerPool;
+  /** The last inline run (the next waits for it). */
+  private inlineTail: Promise<unknown> = Promise.resolve();
 
   constructor(opts: SandboxOptions = {}) {
     this.pool = new WorkerPool(opts);
@@ -148,7 +153,7 @@ export class Sandbox {
     const since = () => Number(process.hrtime.bigint() - t0);
     const fail = (kind: SandboxErrorKind, error: string): SandboxResult =>
       ({ exitCode: null, stdout: '', stderr: '', hostNs: since(), calls: 0, error, errorKind: kind, files: [], pausesReleased: 0 });
-    const maxPages = Math.floor(((o.memoryLimitMiB ?? 256) * 2 ** 20) / WASM_PAGE_BYTES);
+    const maxPages = Math.floor(((o.memoryLimitMiB ?? DEFAULT_VMI_LIMITS.memoryLimitMiB) * 2 ** 20) / WASM_PAGE_BYTES);
     if (maxPages < 1) throw new RangeError('VMI launcher: memoryLimitMiB must allow at least one 64 KiB page');
     let module: WebAssembly.Module;
     try {
@@ -160,10 +165,15 @@ export class Sandbox {
     if (argv.length === 0) throw new TypeError('VMI launcher: args must contain at least the program name');
     const opts = {
       ...o, argv,
-      timeLimitMs: Math.min(o.timeLimitMs ?? 10_000, 2 ** 31 - 1),        // setTimeout's range
-      maxOutputBytes: Math.max(1, Math.floor(o.maxOutputBytes ?? 1 << 20)),
+      timeLimitMs: Math.min(o.timeLimitMs ?? DEFAULT_VMI_LIMITS.timeLimitMs, 2 ** 31 - 1),        // setTimeout's range
+      maxOutputBytes: Math.max(1, Math.floor(o.maxOutputBytes ?? DEFAULT_VMI_LIMITS.maxOutputBytes)),
+      maxFileBytes: o.maxFileBytes ?? DEFAULT_VMI_LIMITS.maxFileBytes,
     };
-    return opts.mode === 'inline' ? this.runInline(module, vmi, opts, t0) : this.runWorker(module, vmi, opts, t0);
+    if (opts.mode !== 'inline') return this.runWorker(module, vmi, opts, t0);
+    // One inline run at a time: this one starts (and its time limit runs) when the one before has ended.
+    const r = this.inlineTail.then(() => this.runWorker(module, vmi, opts, process.hrtime.bigint()));
+    this.inlineTail = r.catch(() => {});
+    return r;
   }
 
   private async runWorker(module: WebAssembly.Module, vmi: Vmi,
@@ -252,7 +262,6 @@ export class Sandbox {
       // 'vtime': the watchdog runs only while the program does (from its start, between calls).
       const armWatchdog = () => { timer = setTimeout(timeLimit, Math.max(o.timeLimitMs, VTIME_WATCHDOG_MIN_MS)); };
 
-      if (!clock) timer = setTimeout(timeLimit, o.timeLimitMs);
 
       worker.on('error', (e: Error) => {
         const oom = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
@@ -261,7 +270,14 @@ export class Sandbox {
       worker.on('exit', (code: number) => {
         finish({ exitCode: null, errorKind: 'sandbox', error: `the sandbox exited unexpectedly (code ${code})` });
       });
+      // When the program's own code starts to run (worker.mjs 'started'), the time limit starts afresh.
+      let started = process.hrtime.bigint();
       worker.on('message', (m: { type?: string; exitCode: number | null; error?: { kind: string; message: string }; files?: Array<{ name: string; data: Uint8Array }>; insns?: bigint }) => {
+        if (m?.type === 'started' && !finished) {
+          started = process.hrtime.bigint();
+          if (!clock) { clearTimeout(timer); timer = setTimeout(timeLimit, o.timeLimitMs); }
+          return;
+        }
         if (m?.type !== 'done') return;
         if (m.insns !== undefined) insns = Number(m.insns);
         const kind: SandboxErrorKind | undefined = m.error ? (m.error.kind === 'trap' ? 'trap' : 'error') : undefined;
@@ -284,49 +300,15 @@ export class Sandbox {
           finish({ exitCode: null, errorKind: 'sandbox', error: `cannot hand the program to the sandbox: ${(e as Error).message}` });
           return;
         }
+        // The time limit runs from the hand-over of the job (and afresh from the program's start,
+        // above), so that a loaded host's slow thread start-up is not charged to the program.
+        started = process.hrtime.bigint();
         if (clock) armWatchdog();
+        else timer = setTimeout(timeLimit, o.timeLimitMs);
         // 'vtime': waits for the next call without end (the watchdog or the program's end stops it).
-        rpc.serve(onCall, clock ? () => Infinity : () => o.timeLimitMs - since() / 1e6);
+        rpc.serve(onCall, clock ? () => Infinity : () => o.timeLimitMs - Number(process.hrtime.bigint() - started) / 1e6);
       });
     });
-  }
-
-  private async runInline(module: WebAssembly.Module, vmi: Vmi,
-    o: SandboxRunOptions & { argv: string[]; timeLimitMs: number; maxOutputBytes: number }, t0: bigint): Promise<SandboxResult> {
-    const since = () => Number(process.hrtime.bigint() - t0);
-    const rt = await loadRuntime();
-    let calls = 0;
-    let launchNs: number | undefined;
-    let stop: { kind: SandboxErrorKind; message: string } | undefined;
-    const output = new OutputCapture(o.maxOutputBytes);
-    const r = rt.runProgram({
-      module, argv: o.argv, env: o.env ?? {}, abi: ABI_DATA, maxChunk: DATA_SIZE, maxFileBytes: o.maxFileBytes,
-      out: (fd, bytes) => output.write(fd, bytes),
-      callHost: (op, vals, input, cap) => {
-        calls++;
-        if (calls === 1) launchNs = since();
-        if (o.maxCalls !== undefined && calls > o.maxCalls) {
-          stop = { kind: 'call-limit', message: callLimitMessage(calls, o.maxCalls) };
-        } else if (since() / 1e6 > o.timeLimitMs) {
-          stop = { kind: 'timeout', message: timeLimitMessage(o.timeLimitMs) };
-        }
-        if (stop) throw Object.assign(new Error(stop.message), { vmiAbort: true });
-        return LIBVMI_ABI[op].host(vmi, vals, input, cap);
-      },
-    });
-    const pausesReleased = vmi.releasePauses();
-    const res: SandboxResult = { exitCode: r.exitCode, stdout: output.text(0), stderr: output.text(1), hostNs: 0, calls, files: [], pausesReleased };
-    if (launchNs !== undefined) res.launchNs = launchNs;
-    if (stop) { res.error = stop.message; res.errorKind = stop.kind; res.exitCode = null; }
-    else if (r.error) { res.error = r.error.message; res.errorKind = r.error.kind === 'trap' ? 'trap' : 'error'; }
-    try {
-      res.files = writeOutFiles(r.files, o.outDir);
-    } catch (e) {
-      res.error ??= `cannot write the program's files: ${(e as Error).message}`;
-      res.errorKind ??= 'error';
-    }
-    res.hostNs = since();
-    return res;
   }
 }
 

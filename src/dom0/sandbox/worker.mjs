@@ -23,11 +23,12 @@ parentPort.postMessage({ type: 'ready' });
 
 parentPort.once('message', (job) => {
   const { REQ, RESP, OP, NARGS, INLEN, CAP, OUTLEN, STATUS, ARGS_BYTE, INSN_SLOT, RET_SLOT, VALUE_SLOT, DATA_BYTE, ST_ABORT } = job.ctlLayout;
-  const { LEN, DROPPED, DATA_BYTE: OUT_DATA_BYTE } = job.outLayout;
+  const { LEN, DROPPED_BYTE, DATA_BYTE: OUT_DATA_BYTE } = job.outLayout;
   const ctl = new Int32Array(job.ctl, 0, 16);
   const big = new BigInt64Array(job.ctl, ARGS_BYTE, 8);
   const data = new Uint8Array(job.ctl, DATA_BYTE, job.dataSize);
   const outCtl = new Int32Array(job.out, 0, 8);
+  const outDropped = new BigInt64Array(job.out, DROPPED_BYTE, 2);
   const outBytes = [new Uint8Array(job.out, OUT_DATA_BYTE, job.outSize), new Uint8Array(job.out, OUT_DATA_BYTE + job.outSize, job.outSize)];
 
   // The program's instruction count (Dom0 on virtual time: insn-counter.ts), sent with each call.
@@ -61,13 +62,15 @@ parentPort.once('message', (job) => {
     const n = Math.min(room, bytes.length);
     if (n > 0) outBytes[s].set(bytes.subarray(0, n), len);
     Atomics.store(outCtl, LEN + s, len + n);
-    if (n < bytes.length) Atomics.add(outCtl, DROPPED + s, bytes.length - n);
+    if (n < bytes.length) Atomics.add(outDropped, s, BigInt(bytes.length - n));
   };
 
   const r = runProgram({
     module: job.module, argv: job.argv, env: job.env, abi: job.abi, callHost, out,
     maxChunk: job.dataSize, maxFileBytes: job.maxFileBytes,
     insnCounter: job.insnCounter, onInsnCounter: (get) => { insns = get; },
+    // Dom0 starts the program's time limit afresh now: its thread's start-up is not the program's time.
+    onStart: () => parentPort.postMessage({ type: 'started' }),
   });
   const files = r.files.map((f) => ({ name: f.name, data: f.data }));
   parentPort.postMessage({ type: 'done', exitCode: r.exitCode, error: r.error, files, insns: insns() }, files.map((f) => f.data.buffer));
