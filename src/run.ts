@@ -281,7 +281,7 @@ export function summarizeRun(p: PreparedRun, opts: RunOptions, stop: StopReason)
     for (const [r, n] of v.stats.exits) exits.set(r, (exits.get(r) ?? 0) + n);
     for (const [h, n] of v.stats.hypercalls) calls.set(h, (calls.get(h) ?? 0) + n);
     halted += v.stats.haltedCycles; exitCycles += v.stats.exitCycles;
-    injected += v.timer.injected; missed += v.timer.missed;
+    injected += v.timer?.injected ?? 0; missed += v.timer?.missed ?? 0;
   }
   const byReason = exitHistogram(exits);
   const hypercalls: Record<string, number> = {};
@@ -296,7 +296,7 @@ export function summarizeRun(p: PreparedRun, opts: RunOptions, stop: StopReason)
     first_user_process: firstUser(),
     exits: { total: Object.values(byReason).reduce((a, b) => a + b, 0), by_reason: byReason },
     hypercalls,
-    timer: { vector: timer.vector, period_cycles: Number(timer.period), ticks_injected: injected, ticks_missed: missed },
+    timer: { vector: timer?.vector ?? 0, period_cycles: Number(timer?.period ?? 0n), ticks_injected: injected, ticks_missed: missed },
     halted_cycles: Number(halted),
     exit_cycles: Number(exitCycles),
     vmi_requests: (dom0?.handled ?? []).map((h) => ({

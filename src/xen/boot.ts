@@ -125,9 +125,9 @@ export function bootImage(d: Domain, img: ElfImage, opts: BootOptions = {}): Boo
   bi.setBigUint64(0x20, BigInt(sysmapGpa), true);
   bi.setBigUint64(0x28, BigInt(sysmapLen), true);
   bi.setBigUint64(0x30, BigInt(d.veInfoGpa), true);
-  bi.setUint32(0x38, d.vcpus[0].timer.vector, true);
+  bi.setUint32(0x38, d.vcpus[0].timer?.vector ?? 0, true);
   bi.setUint32(0x3c, opts.eptpViews ?? 0, true);
-  bi.setBigUint64(0x40, d.vcpus[0].timer.period, true);
+  bi.setBigUint64(0x40, d.vcpus[0].timer?.period ?? 0n, true);
   bi.setBigUint64(0x48, BigInt(d.tscKhz), true);
   bi.setBigUint64(0x50, BigInt(imageStart), true);
   bi.setBigUint64(0x58, BigInt(imageEnd), true);

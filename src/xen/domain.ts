@@ -9,12 +9,14 @@ import { EptTable, EPT_RWX } from './ept.js';
 import { Vcpu } from './vcpu.js';
 import { TimerQueue } from './timer.js';
 import { Scheduler } from './sched.js';
-import { HvmIrq } from './hvm/irq.js';
+import { HvmIrq, type InterruptController } from './hvm/irq.js';
+import { PcPlatform, type PcPlatformOptions } from './hvm/pc.js';
 import { PortIoBus } from './devices/portio.js';
 import { MmioBus } from './devices/mmio.js';
 import { Uart16550 } from './devices/uart16550.js';
 import { DebugExit, EXIT_PORT } from './devices/debugexit.js';
 import type { XenCosts } from './cost.js';
+import { MSR_IA32_APIC_BASE } from '../../assembly/shared/msr-index.js';
 import { getProfile, xenCosts, applyInsnCosts, type CostProfile } from './cost-profiles.js';
 import type { ShutdownReason } from './public.js';
 import { vcpuShowRegisters } from './dump.js';
@@ -48,6 +50,14 @@ export interface DomainConfig {
   profile?: string | CostProfile;
   /** Overrides the profile's hypervisor costs. */
   costs?: XenCosts;
+  /**
+   * The platform devices: 'tvm' (default; the TVM mini-OS's: vectors wired straight to a periodic
+   * timer) or 'pc' (src/xen/hvm/pc.ts: 8259A PICs, 8254 PIT, MC146818 RTC, the 16550 with its
+   * interrupt on IRQ4, as Xen gives an HVM guest without an APIC).
+   */
+  platform?: 'tvm' | 'pc';
+  /** Options of the 'pc' platform (RTC start time, local APIC). */
+  pc?: PcPlatformOptions;
   /** Guest console output (serial and console_io), byte by byte in order. */
   console?: (bytes: Uint8Array) => void;
   /** Hypervisor log lines (Xen's console), without the "(XEN) " prefix. */
@@ -82,7 +92,12 @@ export class Domain {
   /** The one virtual-time event queue (src/xen/timer.ts), the scheduler on it, the interrupt controller. */
   readonly timers = new TimerQueue();
   readonly sched: Scheduler;
-  readonly irq = new HvmIrq();
+  readonly irq: InterruptController;
+  readonly platform: 'tvm' | 'pc';
+  /** The TVM platform's controller (lines wired straight to vectors); undefined on 'pc'. */
+  readonly tvmIrq: HvmIrq | undefined;
+  /** The PC platform's devices; undefined on 'tvm'. */
+  readonly pc: PcPlatform | undefined;
   /** d->vcpu[]: one vCPU today. */
   readonly vcpus: Vcpu[];
   /** d->pause_count (domain_pause). */
@@ -131,6 +146,18 @@ export class Domain {
     this.veEnabled = cfg.ve ?? false;
     this.uart = new Uart16550(COM1, (b) => this.consoleOut(new Uint8Array([b])));
     this.io.register(COM1, 8, this.uart);
+    this.platform = cfg.platform ?? 'tvm';
+    if (this.platform === 'pc') {
+      const m = this.machine, hz = BigInt(this.tscKhz) * 1000n;
+      this.pc = new PcPlatform({ timers: this.timers, cpu: 0, hz, now: () => m.vcycles }, this.io, this.uart, cfg.pc,
+        { mmio: this.mmio, apicBase: () => m.rdmsr(MSR_IA32_APIC_BASE) });
+      this.irq = this.pc.irq;
+      this.tvmIrq = undefined;
+    } else {
+      this.tvmIrq = new HvmIrq();
+      this.irq = this.tvmIrq;
+      this.pc = undefined;
+    }
     this.io.register(EXIT_PORT, 2, new DebugExit((status) => this.shutdown({
       reason: 'poweroff', status, source: 'exit-port', message: `exit port 0x${EXIT_PORT.toString(16)}: status ${status}`,
     })));

@@ -57,7 +57,8 @@ export class Vcpu {
   /** The physical CPU it runs on (v->processor): its timers are that CPU's. */
   readonly processor: number;
   readonly m: Machine;
-  readonly timer: PeriodicTimer;
+  /** The TVM platform's periodic timer (undefined on the 'pc' platform, whose PIT raises IRQ0 instead). */
+  readonly timer: PeriodicTimer | undefined;
   /** v->runstate.state (RUNSTATE_*), v->pause_flags (VPF_*), v->pause_count, v->vm_event_pause_count: the scheduler's. */
   runstate = RUNSTATE_RUNNABLE;
   pauseFlags = 0;
@@ -78,7 +79,7 @@ export class Vcpu {
     this.m = domain.machine;
     this.id = opts.id;
     this.processor = opts.id;
-    this.timer = new PeriodicTimer(domain.timers, domain.irq,
+    this.timer = domain.tvmIrq && new PeriodicTimer(domain.timers, domain.tvmIrq,
       { period: opts.timerPeriod, vector: opts.timerVector, vcpu: this.id, cpu: this.processor, start: this.m.vcycles });
     this.constructVmcs();
   }
@@ -198,8 +199,10 @@ export class Vcpu {
     if (!intack) { this.setIntrWindowExiting(false); return; }
     if (Number(m.vmread(F.VM_ENTRY_INTR_INFO_FIELD)) & INTR_INFO_VALID_MASK) { this.setIntrWindowExiting(true); return; }
     const rflags = m.vmread(F.GUEST_RFLAGS), intr = m.vmread(F.GUEST_INTERRUPTIBILITY_INFO);
-    if ((rflags & BigInt(X86_EFLAGS_IF)) && (intr & 3n) === 0n && irq.hvmVcpuAckPendingIrq(this, intack)) {
-      m.vmwrite(F.VM_ENTRY_INTR_INFO_FIELD, (INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | intack.vector) >>> 0);
+    // hvm_vcpu_ack_pending_irq() answers the vector to inject (the PIC's comes from its INTA cycle).
+    const acked = (rflags & BigInt(X86_EFLAGS_IF)) && (intr & 3n) === 0n ? irq.hvmVcpuAckPendingIrq(this, intack) : undefined;
+    if (acked) {
+      m.vmwrite(F.VM_ENTRY_INTR_INFO_FIELD, (INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | acked.vector) >>> 0);
       this.setIntrWindowExiting(false);
     } else {
       this.setIntrWindowExiting(true);

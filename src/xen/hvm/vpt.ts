@@ -42,3 +42,19 @@ export class PeriodicTimer {
     this.timers.setTimer(this.timer, this.next + n * this.period);
   }
 }
+
+/**
+ * The guest's clock as platform devices see it (Xen's hvm_get_guest_time): the one virtual clock
+ * (TSC cycles, Machine.vcycles) at `hz` cycles a second, and the timer queue of the CPU the
+ * devices' timers run on (the vCPU's, so the VMX-preemption timer stops the guest for them).
+ * A device catches up with this clock when it is touched and sets timers for the events it must
+ * raise on its own (an interrupt line's edge).
+ */
+export interface GuestClock {
+  readonly timers: TimerQueue;
+  readonly cpu: number;
+  /** TSC cycles a second. */
+  readonly hz: bigint;
+  /** Now, in TSC cycles. */
+  now(): bigint;
+}
