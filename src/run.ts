@@ -213,7 +213,8 @@ export function prepareRun(opts: RunOptions = {}): PreparedRun {
   };
   d = new Domain({
     // With the mechanism the domain also gets EPT-violation #VE, as the paper's TVM has it.
-    memMiB, tscKhz, profile, timerPeriod: opts.timerPeriod, ...(opts.vmi ? { ve: true } : {}), ...opts.domain,
+    // A Linux kernel gets the PC platform (8259 PICs, 8254 PIT, CMOS RTC, 16550A); our own images the TVM's.
+    memMiB, tscKhz, profile, timerPeriod: opts.timerPeriod, ...(opts.vmi ? { ve: true } : {}), ...(bz ? { platform: 'pc' as const } : {}), ...opts.domain,
     console, log: opts.onLog,
   });
   let mech: VmiTrigger | undefined;
