@@ -15,9 +15,10 @@ def members(vmlinux, struct):
     out = subprocess.run(['pahole', '--hex', '-C', struct, vmlinux], check=True,
                          capture_output=True, text=True).stdout
     found = {}
-    # Top-level members only: "\t<type> <name>;   /* 0xOFF 0xSIZE */" at one tab of indentation.
+    # Members: "\t<type> <name>;   /* 0xOFF 0xSIZE */". pahole expands only anonymous structs and
+    # unions inline (mm_struct's members sit in one), with offsets from the start of `struct`.
     for line in out.splitlines():
-        m = re.match(r'^\t(?!\t)(.*?)(\w+)(\[\d*\])?(:\d+)?;\s*/\*\s*(0x[0-9a-f]+|\d+)', line)
+        m = re.match(r'^\t+(.*?)(\w+)(\[\d*\])?(:\d+)?;\s*/\*\s*(0x[0-9a-f]+|\d+)', line)
         if m:
             found.setdefault(m.group(2), int(m.group(5), 0))
     if not found:
