@@ -42,7 +42,7 @@ async function execCommand(batch: string): Promise<number> {
 }
 
 interface RunArgs {
-  image?: string; maxInsns?: string; maxVtime?: string; mem?: string; cmdline?: string; systemMap?: string; json?: boolean;
+  image?: string; initrd?: string; maxInsns?: string; maxVtime?: string; mem?: string; cmdline?: string; systemMap?: string; json?: boolean;
   vmi?: boolean; views?: string; notify?: 'immediate' | 'tbuf'; trace?: string;
   vmiMode?: LaunchMode | 'inline'; vmiConfig?: string; profile?: string; tracePages?: string;
   vmiQueue?: string; vmiConcurrency?: string; vmiRate?: string;
@@ -95,8 +95,9 @@ async function runCommand(a: RunArgs): Promise<number> {
   const dom0Log = (line: string) => { process.stderr.write(`(dom0) ${line}\n`); };
   const opts: RunOptions = {
     image: a.image,
+    initrd: a.initrd,
     memMiB: mem,
-    cmdline: a.cmdline ?? '',
+    cmdline: a.cmdline,
     maxInsns: a.maxInsns === undefined ? undefined : parseCount(a.maxInsns, '--max-insns'),
     profile: a.profile,
     maxVtime: a.maxVtime === undefined ? undefined : parseVtime(a.maxVtime, getProfile(a.profile ?? 'placeholder').freqKhz.value),
@@ -177,11 +178,19 @@ function checkProfile(p: string | undefined): string | undefined {
   return p;
 }
 
+/** --kernel FILE is the image given another way; both at once is ambiguous. */
+function kernelOrImage(kernel: string | undefined, image: string | undefined): string | undefined {
+  if (kernel !== undefined && image !== undefined) throw new UsageError(`--kernel ${kernel} and the image ${image}: give one of them`);
+  return kernel ?? image;
+}
+
 /** The options `run` and `debug` share: how the domain is built and booted. */
 function domainOptions<T>(y: Argv<T>) {
   return y
     .option('mem', { type: 'string', describe: 'guest memory in MiB (default 64)' })
-    .option('cmdline', { type: 'string', describe: 'kernel command line (in the boot information)' })
+    .option('cmdline', { type: 'string', describe: 'kernel command line (in the boot information; for Linux default "console=ttyS0 nolapic")' })
+    .option('kernel', { type: 'string', describe: 'a Linux bzImage to boot (the same as giving it as the image)' })
+    .option('initrd', { type: 'string', describe: 'initial ramdisk (cpio) for a Linux kernel (default for `linux`: firmware/linux/initramfs.cpio)' })
     .option('system-map', { type: 'string', describe: 'System.map to place in guest memory (default: System.map beside the image, if any; "none" for none)' })
     .option('vmi', { type: 'boolean', default: true, describe: 'the VMI trigger mechanism: altp2m views, VMFUNC, trace buffers, Dom0 (--no-vmi: plain boot)' })
     .option('views', { type: 'string', describe: 'normal EPT views, each with a VMI mirror at 10+k (default 2)' })
@@ -212,8 +221,8 @@ export async function main(argv: string[]): Promise<void> {
           if (!src) throw new UsageError('exec: --batch FILE (or - for stdin) is required');
           code = await execCommand(src);
         })
-      .command('run [image]', 'boot an ELF64 image headlessly (default: the bundled TVM); the serial console streams to stdout and the exit status is the guest\'s',
-        (y) => domainOptions(y.positional('image', { type: 'string', describe: 'ELF64 image following the boot protocol (firmware/README.md)' }))
+      .command('run [image]', 'boot an ELF64 image or a Linux bzImage headlessly (default: the bundled TVM; `linux`: the bundled Linux); the serial console streams to stdout and the exit status is the guest\'s',
+        (y) => domainOptions(y.positional('image', { type: 'string', describe: 'ELF64 image following the boot protocol (firmware/README.md), a Linux bzImage, or `tvm` / `linux` for the bundled ones' }))
           .option('max-insns', { type: 'string', describe: 'stop after N guest instructions (k, M, G suffixes)' })
           .option('max-vtime', { type: 'string', describe: 'stop at this virtual time: TSC cycles, or a number with ns, us, ms or s' })
           .option('json', { type: 'boolean', describe: 'print a JSON summary on stdout (the console goes to stderr)' })
@@ -230,7 +239,8 @@ export async function main(argv: string[]): Promise<void> {
             '125 when the domain crashed, 1 for a bad image, 2 for bad options.'),
         async (a) => {
           checkProfile(a.profile as string | undefined);
-          code = await runCommand({ image: a.image as string | undefined, maxInsns: a.maxInsns as string | undefined,
+          code = await runCommand({ image: kernelOrImage(a.kernel as string | undefined, a.image as string | undefined),
+            initrd: a.initrd as string | undefined, maxInsns: a.maxInsns as string | undefined,
             maxVtime: a.maxVtime as string | undefined, mem: a.mem as string | undefined, cmdline: a.cmdline as string | undefined,
             systemMap: a.systemMap as string | undefined, json: a.json as boolean | undefined,
             vmi: a.vmi as boolean, views: a.views as string | undefined, notify: a.notify as 'immediate' | 'tbuf' | undefined,
@@ -254,7 +264,8 @@ export async function main(argv: string[]): Promise<void> {
           const gdb = parseIntOption(a.gdb as string | undefined, '--gdb', 0, 65535, 'a TCP port');
           const sm = a.systemMap as string | undefined;
           code = await debugCommand({
-            image: a.image as string | undefined, memMiB: mem, cmdline: (a.cmdline as string | undefined) ?? '',
+            image: kernelOrImage(a.kernel as string | undefined, a.image as string | undefined), initrd: a.initrd as string | undefined,
+            memMiB: mem, cmdline: a.cmdline as string | undefined,
             systemMap: sm === undefined ? undefined : sm === 'none' ? false : sm,
             vmi: a.vmi === false ? false : { views, notify: a.notify as 'immediate' | 'tbuf' | undefined },
             script: a.script as string | undefined, gdbPort: gdb, quiet: a.quiet === true, profile: a.profile as string | undefined,

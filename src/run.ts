@@ -11,6 +11,8 @@ import { Domain, CRASH_STATUS, type DomainConfig } from './xen/domain.js';
 import { getProfile, type CostProfile } from './xen/cost-profiles.js';
 import { parseElf64, ImageError } from './xen/elf.js';
 import { bootImage, BOOTINFO_F_VMFUNC, type BootLayout, type BootOptions } from './xen/boot.js';
+import { isBzImage, parseBzImage } from './xen/bzimage.js';
+import { bootLinux, type LinuxBootLayout } from './xen/boot-linux.js';
 import { VmiTrigger, type VmiTriggerOptions } from './xen/trigger.js';
 import { DEFAULT_VMI_QUEUE, DEFAULT_VMI_RATE } from './xen/vm_event.js';
 import { Dom0, type HandledRequest } from './dom0/dom0.js';
@@ -28,8 +30,14 @@ export const FIRST_USER_MARKER = /Run \/\S+ as init process/;
 export class RunOptionError extends Error {}
 
 export interface RunOptions {
-  /** ELF64 image; default: the bundled TVM (firmware/tvm/tvm.elf). */
+  /**
+   * ELF64 image following our boot protocol, or a Linux bzImage (told apart by content); the short
+   * names `tvm` (the default, firmware/tvm/tvm.elf) and `linux` (firmware/linux/bzImage with its
+   * initramfs and command line) name the bundled guests.
+   */
   image?: string;
+  /** Initial ramdisk for a bzImage (default for `linux`: firmware/linux/initramfs.cpio). */
+  initrd?: string;
   memMiB?: number;
   cmdline?: string;
   maxInsns?: bigint;
@@ -102,6 +110,14 @@ export interface RunSummary {
 
 export function defaultImagePath(): string { return join(packageRoot(), 'firmware', 'tvm', 'tvm.elf'); }
 
+/** The bundled Linux guest (firmware/linux/README.md). */
+export function bundledLinux(): { kernel: string; initrd: string; cmdline: string } {
+  const dir = join(packageRoot(), 'firmware', 'linux');
+  return { kernel: join(dir, 'bzImage'), initrd: join(dir, 'initramfs.cpio'), cmdline: LINUX_DEFAULT_CMDLINE };
+}
+/** The bundled Linux's command line: the 16550 console; the PIT and PIC as timer and interrupt controller. */
+export const LINUX_DEFAULT_CMDLINE = 'console=ttyS0 nolapic';
+
 function readInput(file: string, kind: InputKind, what: string): Uint8Array {
   try { return readInputFile(file, kind, what); } catch (e) {
     if (e instanceof InputFileError) throw new ImageError(file, e.detail);
@@ -144,6 +160,8 @@ export interface PreparedRun {
   tscKhz: number;
   d: Domain;
   layout: BootLayout;
+  /** Where a bzImage's kernel, boot_params and initrd went (undefined for an ELF image). */
+  linux: LinuxBootLayout | undefined;
   mech: VmiTrigger | undefined;
   dom0: Dom0 | undefined;
   /** The System.map placed in guest memory, if any. */
@@ -156,12 +174,18 @@ export interface PreparedRun {
 
 /** Reads the image, creates the domain (with the mechanism and Dom0 when opts.vmi), boots the image. */
 export function prepareRun(opts: RunOptions = {}): PreparedRun {
-  const image = opts.image ?? defaultImagePath();
+  const bundled = opts.image === 'linux' ? bundledLinux() : undefined;
+  const image = bundled?.kernel ?? (opts.image === undefined || opts.image === 'tvm' ? defaultImagePath() : opts.image);
   const memMiB = checkMem(opts.memMiB ?? 64);
   const profile = getProfile(opts.profile ?? 'placeholder');
   const tscKhz = opts.tscKhz ?? profile.freqKhz.value;
   const bytes = readInput(image, 'image', 'the image');
-  const elf = parseElf64(bytes, image);
+  const bz = isBzImage(bytes) ? parseBzImage(bytes, image) : undefined;
+  const elf = bz ? undefined : parseElf64(bytes, image);
+  const initrdPath = opts.initrd ?? bundled?.initrd;
+  if (initrdPath !== undefined && !bz) throw new RunOptionError(`--initrd: ${image} is not a Linux bzImage (an initrd goes with a kernel)`);
+  const initrd = initrdPath !== undefined ? readInput(initrdPath, 'image', 'the initrd') : undefined;
+  const cmdline = opts.cmdline ?? bundled?.cmdline ?? (bz ? LINUX_DEFAULT_CMDLINE : '');
   let systemMap: Uint8Array | undefined;
   if (opts.systemMap !== false) {
     const beside = join(dirname(image), 'System.map');
@@ -192,7 +216,8 @@ export function prepareRun(opts: RunOptions = {}): PreparedRun {
   };
   d = new Domain({
     // With the mechanism the domain also gets EPT-violation #VE, as the paper's TVM has it.
-    memMiB, tscKhz, profile, timerPeriod: opts.timerPeriod, ...(opts.vmi ? { ve: true } : {}), ...opts.domain,
+    // A Linux kernel gets the PC platform (8259 PICs, 8254 PIT, CMOS RTC, 16550A); our own images the TVM's.
+    memMiB, tscKhz, profile, timerPeriod: opts.timerPeriod, ...(opts.vmi ? { ve: true } : {}), ...(bz ? { platform: 'pc' as const } : {}), ...opts.domain,
     console, log: opts.onLog,
   });
   let mech: VmiTrigger | undefined;
@@ -210,12 +235,19 @@ export function prepareRun(opts: RunOptions = {}): PreparedRun {
       vmiOpts.onRequest?.(h, dd);
     });
   }
-  const layout = bootImage(d, elf, {
-    cmdline: opts.cmdline ?? '', systemMap,
-    ...(mech ? { flags: BOOTINFO_F_VMFUNC, eptpViews: mech.altp2m.viewCount } : {}),
-    ...opts.boot,
-  });
-  return { image, memMiB, tscKhz, d, layout, mech, dom0, systemMap, t0, firstUser: () => firstUser };
+  let layout: BootLayout, linux: LinuxBootLayout | undefined;
+  if (bz) {
+    linux = bootLinux(d, bz, { cmdline, initrd, initrdFile: initrdPath });
+    layout = { entry: linux.entry, bootInfoGpa: linux.bootParamsGpa, imageStart: linux.kernelStart, imageEnd: linux.kernelEnd,
+      sysmapGpa: 0, sysmapLen: 0, freeStart: linux.kernelEnd };
+  } else {
+    layout = bootImage(d, elf!, {
+      cmdline, systemMap,
+      ...(mech ? { flags: BOOTINFO_F_VMFUNC, eptpViews: mech.altp2m.viewCount } : {}),
+      ...opts.boot,
+    });
+  }
+  return { image, memMiB, tscKhz, d, layout, linux, mech, dom0, systemMap, t0, firstUser: () => firstUser };
 }
 
 export function runImage(opts: RunOptions = {}): RunSummary {

@@ -111,22 +111,7 @@ export function bootImage(d: Domain, img: ElfImage, opts: BootOptions = {}): Boo
   const tssBytes = new Uint8Array(104);
   new DataView(tssBytes.buffer).setUint16(102, 104, true);   // no I/O permission bitmap
   put(TSS_GPA, tssBytes);
-  const mapped = Math.min(alignUp(d.memBytes, 2 << 20), 4 * 2 ** 30);
-  const nPd = Math.ceil(mapped / 2 ** 30);
-  const pml4 = new DataView(new ArrayBuffer(PAGE_SIZE)), pdpt = new DataView(new ArrayBuffer(PAGE_SIZE));
-  pml4.setBigUint64(0, BigInt(PDPT_GPA) | 3n, true);
-  for (let i = 0; i < nPd; i++) {
-    pdpt.setBigUint64(i * 8, BigInt(PD_GPA + i * PAGE_SIZE) | 3n, true);
-    const pd = new DataView(new ArrayBuffer(PAGE_SIZE));
-    for (let j = 0; j < 512; j++) {
-      const pa = i * 2 ** 30 + j * (2 << 20);
-      if (pa >= mapped) break;
-      pd.setBigUint64(j * 8, BigInt(pa) | 0x83n, true);   // present, writable, 2 MiB
-    }
-    put(PD_GPA + i * PAGE_SIZE, new Uint8Array(pd.buffer));
-  }
-  put(PML4_GPA, new Uint8Array(pml4.buffer));
-  put(PDPT_GPA, new Uint8Array(pdpt.buffer));
+  identityMap(d, put);
 
   // The boot information block.
   const bi = new DataView(new ArrayBuffer(BOOTINFO_SIZE));
@@ -153,12 +138,36 @@ export function bootImage(d: Domain, img: ElfImage, opts: BootOptions = {}): Boo
   bi.setUint32(0x74, EXIT_PORT, true);
   put(BOOT_INFO_GPA, new Uint8Array(bi.buffer));
 
-  setInitialState(d, img.entry);
+  setInitialState(d, img.entry, { cs: BOOT_CS, ds: BOOT_DS, tr: BOOT_TR, gdtLimit: 39, bootReg: 'rdi', bootArg: BOOT_INFO_GPA });
   return { entry: img.entry, bootInfoGpa: BOOT_INFO_GPA, imageStart, imageEnd, sysmapGpa, sysmapLen, freeStart };
 }
 
-/** The protocol's initial register state: 64-bit mode, the loader's GDT and page tables, RDI = boot info. */
-function setInitialState(d: Domain, entry: bigint): void {
+
+/** Identity page tables at PML4_GPA: 2 MiB pages over RAM, at most 4 GiB (both boot protocols). */
+export function identityMap(d: Domain, put: (gpa: number, data: Uint8Array) => void): void {
+  const mapped = Math.min(alignUp(d.memBytes, 2 << 20), 4 * 2 ** 30);
+  const nPd = Math.ceil(mapped / 2 ** 30);
+  const pml4 = new DataView(new ArrayBuffer(PAGE_SIZE)), pdpt = new DataView(new ArrayBuffer(PAGE_SIZE));
+  pml4.setBigUint64(0, BigInt(PDPT_GPA) | 3n, true);
+  for (let i = 0; i < nPd; i++) {
+    pdpt.setBigUint64(i * 8, BigInt(PD_GPA + i * PAGE_SIZE) | 3n, true);
+    const pd = new DataView(new ArrayBuffer(PAGE_SIZE));
+    for (let j = 0; j < 512; j++) {
+      const pa = i * 2 ** 30 + j * (2 << 20);
+      if (pa >= mapped) break;
+      pd.setBigUint64(j * 8, BigInt(pa) | 0x83n, true);   // present, writable, 2 MiB
+    }
+    put(PD_GPA + i * PAGE_SIZE, new Uint8Array(pd.buffer));
+  }
+  put(PML4_GPA, new Uint8Array(pml4.buffer));
+  put(PDPT_GPA, new Uint8Array(pdpt.buffer));
+}
+
+/** Segment selectors, GDT limit and the register that carries the boot structure's address. */
+export interface EntryState { cs: number; ds: number; tr: number; gdtLimit: number; bootReg: 'rdi' | 'rsi'; bootArg: number }
+
+/** The protocol's initial register state: 64-bit mode, the loader's GDT and page tables, the boot structure in a register. */
+export function setInitialState(d: Domain, entry: bigint, st: EntryState): void {
   const m = d.machine;
   const w = (f: string, v: bigint | number) => m.vmwrite(f, v);
   w('GUEST_CR0', BOOT_CR0);
@@ -171,12 +180,12 @@ function setInitialState(d: Domain, entry: bigint): void {
   const seg = (s: string, sel: number, ar: number, base = 0, limit = 0xffffffff) => {
     w(`GUEST_${s}_SELECTOR`, sel); w(`GUEST_${s}_AR_BYTES`, ar); w(`GUEST_${s}_BASE`, base); w(`GUEST_${s}_LIMIT`, limit);
   };
-  seg('CS', BOOT_CS, 0xa09b);
-  for (const s of ['SS', 'DS', 'ES']) seg(s, BOOT_DS, 0xc093);
+  seg('CS', st.cs, 0xa09b);
+  for (const s of ['SS', 'DS', 'ES']) seg(s, st.ds, 0xc093);
   seg('FS', 0, 0x10000); seg('GS', 0, 0x10000);
   seg('LDTR', 0, 0x10000, 0, 0);
-  seg('TR', BOOT_TR, 0x8b, TSS_GPA, 0x67);
-  w('GUEST_GDTR_BASE', GDT_GPA); w('GUEST_GDTR_LIMIT', 39);
+  seg('TR', st.tr, 0x8b, TSS_GPA, 0x67);
+  w('GUEST_GDTR_BASE', GDT_GPA); w('GUEST_GDTR_LIMIT', st.gdtLimit);
   w('GUEST_IDTR_BASE', 0); w('GUEST_IDTR_LIMIT', 0);
   w('GUEST_DR7', 0x400);
   w('GUEST_RIP', entry);
@@ -185,6 +194,6 @@ function setInitialState(d: Domain, entry: bigint): void {
   w('GUEST_INTERRUPTIBILITY_INFO', 0);
   w('GUEST_ACTIVITY_STATE', 0);
   w('GUEST_SYSENTER_CS', 0); w('GUEST_SYSENTER_ESP', 0); w('GUEST_SYSENTER_EIP', 0);
-  for (const r of GPR_NAMES) if (r !== 'rsp' && r !== 'rdi') m.setGpr(r, 0); // RSP lives in the VMCS
-  m.setGpr('rdi', BOOT_INFO_GPA);
+  for (const r of GPR_NAMES) if (r !== 'rsp') m.setGpr(r, 0); // RSP lives in the VMCS
+  m.setGpr(st.bootReg, st.bootArg);
 }
