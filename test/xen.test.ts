@@ -227,6 +227,38 @@ describe.skipIf(!haveAssembler())('Xen exit handlers', () => {
     expect(r.log[1]).toMatch(/Triple fault/);
   });
 
+  it('MSRs Xen answers from its guest policy (xen/arch/x86/msr.c guest_rdmsr/guest_wrmsr): microcode revision, feature control, platform info, CPUID faulting', () => {
+    const r = runAsm(`
+      mov ecx, 0x8b
+      xor eax, eax
+      xor edx, edx
+      wrmsr
+      rdmsr
+      mov [${OUT}], eax
+      mov [${OUT + 4}], edx
+      mov ecx, 0x3a
+      rdmsr
+      mov [${OUT + 8}], eax
+      mov ecx, 0xce
+      rdmsr
+      mov [${OUT + 12}], eax
+      mov ecx, 0x140
+      mov eax, 1
+      xor edx, edx
+      wrmsr
+      rdmsr
+      mov [${OUT + 16}], eax
+      mov eax, 2
+      wrmsr
+      hlt`);
+    expect(r.u64(0)).toBe(0n);                                 // IA32_UCODE_REV: the write of 0 is allowed, no revision
+    expect(r.u32(8)).toBe(1);                                  // IA32_FEATURE_CONTROL: locked, VMX off
+    expect(r.u32(12)).toBe(0x80000000);                        // PLATFORM_INFO: CPUID faulting available
+    expect(r.u32(16)).toBe(1);                                 // MISC_FEATURES_ENABLES: faulting on
+    expect(r.log[0]).toMatch(/WRMSR 0x00000140 val 0x2 refused/);   // reserved bit: #GP
+    expect(r.s.exit.kind).toBe('crash');
+  });
+
   it('CR4: the host-owned bits exit; MCE is the guest\'s to set, VMXE is refused with #GP', () => {
     const r = runAsm(`
       mov rax, cr4

@@ -5,6 +5,10 @@
 export const MSR_IA32_TSC: u32 = 0x10;
 export const MSR_IA32_APIC_BASE: u32 = 0x1b;
 export const MSR_IA32_FEATURE_CONTROL: u32 = 0x3a;
+/** The microcode revision (Linux: MSR_IA32_UCODE_REV; Intel and AMD share the index). */
+export const MSR_AMD_PATCHLEVEL: u32 = 0x8b;
+export const MSR_INTEL_PLATFORM_INFO: u32 = 0xce;
+export const MSR_INTEL_MISC_FEATURES_ENABLES: u32 = 0x140;
 export const MSR_IA32_SYSENTER_CS: u32 = 0x174;
 export const MSR_IA32_SYSENTER_ESP: u32 = 0x175;
 export const MSR_IA32_SYSENTER_EIP: u32 = 0x176;

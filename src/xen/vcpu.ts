@@ -67,6 +67,8 @@ export class Vcpu {
   /** Cached VMCS controls, as Xen keeps v->arch.hvm.vmx.exec_control. */
   execControl = 0;
   secondaryExecControl = 0;
+  /** CPUID faulting on (MSR_INTEL_MISC_FEATURES_ENABLES bit 0, src/xen/vmexit/msr.ts). */
+  cpuidFaulting = false;
   readonly stats: VcpuStats = { exits: new Map(), hypercalls: new Map(), haltedCycles: 0n, exitCycles: 0n };
   /** Called on every exit before dispatch (tracing hooks: TRC_HVM_VMEXIT lands here). */
   readonly exitHooks: ((v: Vcpu, reason: number) => void)[] = [];

@@ -4,6 +4,7 @@
 // hypercall-page MSR, the time leaf and the HVM leaf with vCPU and domain ids.
 import type { Vcpu } from '../vcpu.js';
 import { nativeCpuid, type CpuidResult } from '../../cpuid.js';
+import { X86_EXC_GP } from '../../../assembly/shared/x86-defns.js';
 import {
   XEN_CPUID_FIRST_LEAF, XEN_CPUID_MAX_NUM_LEAVES, XEN_CPUID_SIGNATURE_EBX, XEN_CPUID_SIGNATURE_ECX,
   XEN_CPUID_SIGNATURE_EDX, XEN_MAJOR, XEN_MINOR, XEN_HYPERCALL_PAGE_MSR, XEN_HVM_CPUID_IOMMU_MAPPINGS,
@@ -37,6 +38,8 @@ export function xenCpuidLeaves(v: Vcpu, leaf: number, subleaf: number): CpuidRes
 }
 
 export function vmxCpuid(v: Vcpu): void {
+  // CPUID faulting (MSR_INTEL_MISC_FEATURES_ENABLES bit 0; Xen's vmx_cpuid_intercept -> #GP(0) at CPL > 0).
+  if (v.cpuidFaulting && (v.m.vmread('GUEST_SS_AR_BYTES') & 0x60n) !== 0n) { v.injectHwException(X86_EXC_GP, 0); return; }
   const leaf = Number(v.gpr('rax') & 0xffffffffn), subleaf = Number(v.gpr('rcx') & 0xffffffffn);
   const r = leaf >= XEN_CPUID_FIRST_LEAF && leaf < XEN_CPUID_FIRST_LEAF + 0x100
     ? xenCpuidLeaves(v, leaf, subleaf) : nativeCpuid(leaf, subleaf);

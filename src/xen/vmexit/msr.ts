@@ -3,8 +3,11 @@
 // FS/GS base) are emulated through their guest-state fields; those the CPU
 // keeps (STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE, TSC_AUX, APIC base)
 // through the CPU's MSR interface; IA32_TSC through TSC_OFFSET; Xen's
-// hypercall-page MSR installs the hypercall page. Anything else raises
-// #GP(0) in the guest, as Xen 4.15+ does for unknown MSRs.
+// hypercall-page MSR installs the hypercall page; the few read-mostly MSRs
+// Xen's guest MSR policy answers itself (xen/arch/x86/msr.c guest_rdmsr /
+// guest_wrmsr: microcode revision, feature control, platform info, CPUID
+// faulting) as Xen answers them. Anything else raises #GP(0) in the guest, as
+// Xen 4.15+ does for unknown MSRs.
 import type { Vcpu } from '../vcpu.js';
 import { X86_EXC_GP } from '../../../assembly/shared/x86-defns.js';
 import { XEN_HYPERCALL_PAGE_MSR, __HYPERVISOR_iret } from '../public.js';
@@ -15,6 +18,7 @@ import {
   MSR_IA32_TSC, MSR_IA32_APIC_BASE, MSR_IA32_MISC_ENABLE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
   MSR_IA32_SYSENTER_EIP, MSR_IA32_CR_PAT, MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_FS_BASE,
   MSR_GS_BASE, MSR_SHADOW_GS_BASE, MSR_TSC_AUX, EFER_SCE, EFER_LME, EFER_LMA, EFER_NXE,
+  MSR_IA32_FEATURE_CONTROL, MSR_AMD_PATCHLEVEL, MSR_INTEL_PLATFORM_INFO, MSR_INTEL_MISC_FEATURES_ENABLES,
 } from '../../../assembly/shared/msr-index.js';
 const EFER_KNOWN = BigInt(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE), LME = BigInt(EFER_LME), LMA = BigInt(EFER_LMA);
 
@@ -28,6 +32,19 @@ const VMCS_MSRS: Record<number, string> = {
 const CPU_MSRS = new Set([MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_SHADOW_GS_BASE, MSR_TSC_AUX,
   MSR_IA32_APIC_BASE, MSR_IA32_MISC_ENABLE]);
 
+// Xen's guest MSR policy for an HVM guest (xen/arch/x86/msr.c, include/asm/msr.h):
+/** IA32_FEATURE_CONTROL: locked, VMX off (no nested virtualisation), no LMCE. */
+const FEATURE_CONTROL_LOCKED = 1n;
+/** MSR_INTEL_PLATFORM_INFO.CPUID_FAULTING (bit 31): Xen offers CPUID faulting to HVM guests (it sees every CPUID). */
+const PLATFORM_INFO_CPUID_FAULTING = 1n << 31n;
+/** MSR_INTEL_MISC_FEATURES_ENABLES.CPUID_FAULTING (bit 0): CPUID at CPL > 0 raises #GP(0). */
+const MISC_FEATURES_CPUID_FAULTING = 1n;
+/**
+ * The microcode revision: Xen forwards the host's last loaded revision; this virtual CPU has none.
+ * Intel's "write 0, CPUID, read" sequence is allowed (the write is ignored).
+ */
+const UCODE_REV = 0n;
+
 const canonical = (v: bigint) => { const top = v >> 47n; return top === 0n || top === 0x1ffffn; };
 
 function msrRead(v: Vcpu, msr: number): bigint | undefined {
@@ -35,6 +52,12 @@ function msrRead(v: Vcpu, msr: number): bigint | undefined {
   if (msr === MSR_IA32_TSC) return BigInt.asUintN(64, m.vcycles + m.vmread('TSC_OFFSET'));
   if (VMCS_MSRS[msr]) return m.vmread(VMCS_MSRS[msr]);
   if (CPU_MSRS.has(msr)) return m.rdmsr(msr);
+  switch (msr) {
+    case MSR_IA32_FEATURE_CONTROL: return FEATURE_CONTROL_LOCKED;
+    case MSR_AMD_PATCHLEVEL: return UCODE_REV;
+    case MSR_INTEL_PLATFORM_INFO: return PLATFORM_INFO_CPUID_FAULTING;
+    case MSR_INTEL_MISC_FEATURES_ENABLES: return v.cpuidFaulting ? MISC_FEATURES_CPUID_FAULTING : 0n;
+  }
   return undefined;
 }
 
@@ -59,6 +82,11 @@ function msrWrite(v: Vcpu, msr: number, val: bigint): boolean {
     case MSR_IA32_SYSENTER_CS: m.vmwrite('GUEST_SYSENTER_CS', val & 0xffffffffn); return true;
     case MSR_IA32_CR_PAT: m.vmwrite('GUEST_IA32_PAT', val); return true;
     case XEN_HYPERCALL_PAGE_MSR: return installHypercallPage(v, val);
+    case MSR_AMD_PATCHLEVEL: return true;                       // Intel: ignored (Xen guest_wrmsr)
+    case MSR_INTEL_MISC_FEATURES_ENABLES:
+      if (val & ~MISC_FEATURES_CPUID_FAULTING) return false;
+      v.cpuidFaulting = (val & MISC_FEATURES_CPUID_FAULTING) !== 0n;
+      return true;
   }
   if (CPU_MSRS.has(msr)) return m.wrmsr(msr, val);
   return false;
