@@ -79,6 +79,8 @@ export function propagateNaN(se1: u32, sig1: u64, se2: u32, sig2: u64): void {
   if (isSNaN80(se1, sig1) || isSNaN80(se2, sig2)) sfRaise(SF_INVALID);
   const q1 = sig1 | 0x4000000000000000, q2 = sig2 | 0x4000000000000000;
   if (n1 && n2) {
+    const s1 = isSNaN80(se1, sig1), s2 = isSNaN80(se2, sig2);
+    if (s1 != s2) { if (s1) setResult(se2, q2); else setResult(se1, q1); return; } // SNaN and QNaN: the QNaN
     if (q1 > q2) { setResult(se1, q1); return; }
     if (q2 > q1) { setResult(se2, q2); return; }
     setResult(se1 < se2 ? se1 : se2, q1); return;
@@ -185,6 +187,10 @@ export function divSig(a: u64, b: u64): u64 {
 
 /** a / b at precision p. */
 export function f80Div(se1: u32, sig1: u64, se2: u32, sig2: u64, p: i32): void {
+  // x / 0 is ZE alone, even for a denormal x (the host; Bochs extF80_div checks the divisor first)
+  if (!isUnsupported80(se1, sig1) && !isNaN80(se1, sig1) && isZero80(se2, sig2) && isDenormal80(se1, sig1)) {
+    sfRaise(SF_DIVBYZERO); setResult(((se1 ^ se2) & 0x8000) | 0x7fff, J); return;
+  }
   if (specials2(se1, sig1, se2, sig2)) return;
   const sign = ((se1 ^ se2) & 0x8000) != 0;
   const inf1 = isInf80(se1, sig1), inf2 = isInf80(se2, sig2);
@@ -253,7 +259,6 @@ export let intResult: i64 = 0;
 export function f80ToInt(se: u32, sig: u64, bits: i32): bool {
   if (isUnsupported80(se, sig) || (se & 0x7fff) == 0x7fff) { sfRaise(SF_INVALID); return false; }
   if (isZero80(se, sig)) { intResult = 0; f80Up = false; return true; }
-  if (isDenormal80(se, sig)) sfRaise(SF_DENORMAL);
   unpackA(se, sig);
   let m: u64;
   let inexact = false, up = false;
@@ -262,11 +267,10 @@ export function f80ToInt(se: u32, sig: u64, bits: i32): bool {
     m = aSig;
   } else {
     m = roundBits(aSig, 0, 63 - aE, aSign); inexact = rInexact; up = rIncr;
-    if (m == 0 && up == false && aE == 62 && false) m = 0;
   }
   // range: m <= 2^(bits-1) - 1, or m == 2^(bits-1) when negative
   const lim: u64 = <u64>1 << <u64>(bits - 1);
-  if (m > lim || (m == lim && !aSign) || (aE == 63 && m == 0)) { sfRaise(SF_INVALID); return false; }
+  if (m > lim || (m == lim && !aSign)) { sfRaise(SF_INVALID); return false; }
   if (inexact) sfRaise(SF_INEXACT);
   f80Up = up;
   intResult = aSign ? -(<i64>m) : <i64>m;
@@ -282,12 +286,17 @@ export function f80FromInt(v: i64): void {
   setResult(s | <u32>(BIAS + 63 - lz), m << <u64>lz);
 }
 
-/** Converts single-precision bits exactly (FLD m32): DE for a denormal, IE for an SNaN (made quiet). */
-export function f80FromF32(v: u32): void {
+/**
+ * Converts single-precision bits exactly (FLD m32): DE for a denormal, IE for an SNaN (made quiet).
+ * `keepSNaN`: an SNaN stays signalling and raises nothing here (an arithmetic operand: the operation
+ * applies the NaN rules with the operand still an SNaN).
+ */
+export function f80FromF32(v: u32, keepSNaN: bool = false): void {
   const s: u32 = (v >> 31) << 15, ex = (v >> 23) & 0xff;
   const frac = <u64>(v & 0x7fffff);
   if (ex == 0xff) {
     if (frac == 0) { setResult(s | 0x7fff, J); return; }
+    if (keepSNaN) { setResult(s | 0x7fff, J | (frac << 40)); return; }
     if ((frac & 0x400000) == 0) sfRaise(SF_INVALID);
     setResult(s | 0x7fff, J | 0x4000000000000000 | (frac << 40)); return;
   }
@@ -301,11 +310,12 @@ export function f80FromF32(v: u32): void {
 }
 
 /** Converts double-precision bits exactly (FLD m64). */
-export function f80FromF64(v: u64): void {
+export function f80FromF64(v: u64, keepSNaN: bool = false): void {
   const s: u32 = <u32>(v >> 63) << 15, ex = <u32>((v >> 52) & 0x7ff);
   const frac = v & 0xfffffffffffff;
   if (ex == 0x7ff) {
     if (frac == 0) { setResult(s | 0x7fff, J); return; }
+    if (keepSNaN) { setResult(s | 0x7fff, J | (frac << 11)); return; }
     if ((frac & 0x8000000000000) == 0) sfRaise(SF_INVALID);
     setResult(s | 0x7fff, J | 0x4000000000000000 | (frac << 11)); return;
   }

@@ -39,13 +39,13 @@ export function x87Arith(e: usize, esc: u32, m: u32): void {
     const la = ea(e);
     let ys: u32 = 0, ym: u64 = 0;
     switch (x) {
-      case 0: { const v = <u32>readMem(la, 4); if (stop) return; f80FromF32(v); break; }
-      case 4: { const v = readMem(la, 8); if (stop) return; f80FromF64(v); break; }
+      case 0: { const v = <u32>readMem(la, 4); if (stop) return; f80FromF32(v, true); break; }
+      case 4: { const v = readMem(la, 8); if (stop) return; f80FromF64(v, true); break; }
       case 2: { const v = readMem(la, 4); if (stop) return; f80FromInt(<i64><i32><u32>v); break; }
       default: { const v = readMem(la, 2); if (stop) return; f80FromInt(<i64><i16><u16>v); break; }
     }
     ys = f80Se; ym = f80Sig;
-    if (stEmpty(0)) { if (stackUnderflow()) setSt(0, QNAN_SE, QNAN_SIG); return; }
+    if (stEmpty(0)) { fpBegin(); if (stackUnderflow()) setSt(0, QNAN_SE, QNAN_SIG); return; }
     binop(d, stSe(0), stSig(0), ys, ym, p);
     const flags = sfFlags;
     if (!fpFlags(flags)) return;
@@ -81,7 +81,6 @@ function unary(m: u32): void {
     }
     if (stackUnderflow()) {
       setSt(0, QNAN_SE, QNAN_SIG);
-      if (m == 0xf5 || m == 0xf8) setFsw(fsw() & ~(FSW_C2 | 0x4100)); // FPREM: C0 C2 C3 cleared? (C1 = 0 from the underflow)
     }
     return;
   }
@@ -167,7 +166,7 @@ function fprem(s0: u32, m0: u64, s1: u32, m1: u64, ieee: bool): void {
   if (res) {
     const flags = sfFlags;
     if (!fpFlags(flags)) return;
-    setSt(0, f80Se, f80Sig); setCC(0); // C2 = 0; C0 C1 C3 cleared as the quotient is not defined
+    setSt(0, f80Se, f80Sig); // the condition codes stay as they were (the host)
     return;
   }
   if (isDenormal80(s0, m0) || isDenormal80(s1, m1)) sfRaise(SF_DENORMAL);

@@ -9,7 +9,7 @@ import { readMem } from "../mmu";
 import { stop } from "../fault";
 import { sfFlags } from "../softfloat/status";
 import { f80Compare, f80FromF32, f80FromF64, f80FromInt, f80Se, f80Sig, isNaN80, isInf80, isZero80, isDenormal80, isUnsupported80 } from "../softfloat/f80";
-import { fpBegin, fpFlags, setCC, stEmpty, stSe, stSig, pop, stackUnderflow, FSW_IE, fcw } from "./stack";
+import { fpBegin, fpFlags, setCC, setC1, stEmpty, stSe, stSig, pop, stackUnderflow, FSW_IE, fcw } from "./stack";
 import { materialize, rflagsRest } from "../flags";
 import { F_CF, F_PF, F_ZF, F_OF, F_SF, F_AF } from "../state";
 
@@ -34,8 +34,8 @@ export function x87Compare(e: usize, esc: u32, m: u32): void {
     // D8/DC/DA/DE /2 FCOM(FICOM), /3 FCOMP(FICOMP)
     const la = ea(e);
     switch (x) {
-      case 0: { const v = <u32>readMem(la, 4); if (stop) return; f80FromF32(v); break; }
-      case 4: { const v = readMem(la, 8); if (stop) return; f80FromF64(v); break; }
+      case 0: { const v = <u32>readMem(la, 4); if (stop) return; f80FromF32(v, true); break; }
+      case 4: { const v = readMem(la, 8); if (stop) return; f80FromF64(v, true); break; }
       case 2: { const v = readMem(la, 4); if (stop) return; f80FromInt(<i64><i32><u32>v); break; }
       default: { const v = readMem(la, 2); if (stop) return; f80FromInt(<i64><i16><u16>v); break; }
     }
@@ -65,7 +65,8 @@ export function x87Compare(e: usize, esc: u32, m: u32): void {
   if (stEmpty(0) || stEmpty(i)) {
     if (eflags) {
       const masked = stackUnderflow();
-      if (masked) { setEflags(3); if (popN != 0) pop(); }
+      setEflags(3);
+      if (masked && popN != 0) pop();
       return;
     }
     underflowCC(popN); return;
@@ -84,7 +85,7 @@ function underflowCC(popN: i32): void {
 function finish(r: i32, popN: i32, eflags: bool): void {
   const flags = sfFlags;
   const ok = fpFlags(flags);
-  if (eflags) { setCC(0); if (!ok && (flags & ~fcw() & FSW_IE) != 0) return; setEflags(r); }
+  if (eflags) setEflags(r); // FCOMI leaves C1 as it was (the host)
   else setCC(ccOf(r));
   if (!ok) return;
   for (let k = 0; k < popN; k++) pop();

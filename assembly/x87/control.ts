@@ -58,15 +58,14 @@ export function x87Control(e: usize, esc: u32, m: u32): void {
         if (stackUnderflow()) setSt(0, QNAN_SE, QNAN_SIG);
         return;
       }
-      setC1(false);
-      if (c) setSt(0, stSe(i), stSig(i));
+      if (c) setSt(0, stSe(i), stSig(i)); // C1 unchanged (the host)
       return;
     }
     case 5:
       if (d == 0) { freeSt(i); return; }                   // FFREE
       fxch(i); return;                                     // DD C8+i alias
     default: // DF
-      if (d == 0) { freeSt(i); setTop(top() + 1); return; } // FFREEP
+      if (d == 0) { freeSt(i); freeSt(0); setTop(top() + 1); setC1(false); return; } // FFREEP: FFREE ST(i), then pop
       if (d == 1) { fxch(i); return; }                     // DF C8+i alias
       store<u16>(REGS, <u16>fsw()); return;                // FNSTSW AX
   }

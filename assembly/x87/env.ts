@@ -117,5 +117,5 @@ export function x87Env(e: usize, esc: u32, m: u32, osz: i32): void {
   }
   writeOut(la, full ? n + 80 : n); if (stop) return;
   if (full) fxFninit();
-  else store<u16>(FXSTATE + FX_FCW, <u16>(fcw() | 0x3f));
+  else { store<u16>(FXSTATE + FX_FCW, <u16>(fcw() | 0x3f)); recomputeEs(); }
 }

@@ -7,6 +7,8 @@
 // (x87/stack.ts), the image ST(i) = R((TOP + i) mod 8); the abridged tag byte is per physical
 // register in both (SDM Vol. 1 Table 10-2).
 import { FXSTATE } from "../layout";
+/** FCS and FDS live at FXSTATE + 464 (x87/stack.ts FX_FCS, FX_FDS), past the image's used bytes. */
+const FX_X87_SEL: usize = 464;
 import { FX_ST, FX_FCW, FX_FSW, FX_FTW, FX_FOP, FX_FIP, FX_FDP, FX_MXCSR, FX_MXCSR_MASK, FX_IMAGE_USED, FCW_DEFAULT, MXCSR_DEFAULT, MXCSR_MASK } from "../shared/fxsave";
 
 /** Writes the standard image of the live state to Wasm memory [dst, dst+416) (bytes FXSAVE writes). */
@@ -38,6 +40,7 @@ export function fxrstorImage(src: usize): void {
 /** Power-on state (SDM Vol. 3A 10.1.1 / 9.1.2, Table 9-1): FCW 0x40, empty stack, MXCSR 0x1f80, XMM 0. */
 export function fxPowerOn(): void {
   memory.fill(FXSTATE, 0, FX_IMAGE_USED);
+  store<u32>(FXSTATE + FX_X87_SEL, 0);
   store<u16>(FXSTATE + FX_FCW, 0x40);
   store<u32>(FXSTATE + FX_MXCSR, MXCSR_DEFAULT);
   store<u32>(FXSTATE + FX_MXCSR_MASK, MXCSR_MASK);
@@ -51,4 +54,5 @@ export function fxFninit(): void {
   store<u16>(FXSTATE + FX_FOP, 0);
   store<u64>(FXSTATE + FX_FIP, 0);
   store<u64>(FXSTATE + FX_FDP, 0);
+  store<u32>(FXSTATE + FX_X87_SEL, 0);
 }

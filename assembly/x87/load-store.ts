@@ -10,14 +10,16 @@ import { readMem, writeMem } from "../mmu";
 import { stop } from "../fault";
 import { sfFlags, sfRound, sfRaise, SF_RN, SF_RU, SF_INVALID } from "../softfloat/status";
 import { f80FromF32, f80FromF64, f80FromInt, f80ToF32, f80ToF64, f80ToInt, f80Se, f80Sig, intResult, J, BIAS } from "../softfloat/f80";
-import { fpBegin, fpBeginNoWrap, fpFlags, fpFlagsMem, fpRoundedC1, setC1, stEmpty, stSe, stSig, setSt, push, pop, stackUnderflow, stackOverflowPush, QNAN_SE, QNAN_SIG } from "./stack";
+import { fcw, fpBegin, fpBeginNoWrap, fpFlags, fpFlagsMem, fpRoundedC1, setC1, stEmpty, stSe, stSig, setSt, push, pop, stackUnderflow, stackOverflowPush, QNAN_SE, QNAN_SIG } from "./stack";
 import { readM80, writeM80, m80Se, probeWrite } from "./memory";
 import { bcdToInt, intToBcd, bcdHi } from "./bcd";
 
 /** Pushes a loaded value after the stack-overflow check (C1 = 0 unless overflow). */
 function pushChecked(se: u32, sig: u64, flags: u32): void {
   if (!stEmpty(7)) { stackOverflowPush(); return; }
-  if (!fpFlags(flags)) return;
+  fpFlags(flags);
+  // an unmasked IE (SNaN source) stops the load; an unmasked DE does not (the host pushes the value)
+  if ((flags & ~fcw() & SF_INVALID) != 0) return;
   setC1(false);
   push(se, sig);
 }
@@ -46,11 +48,11 @@ export function x87Load(e: usize, esc: u32, m: u32): void {
     }
     // FLD ST(i)
     const i = m & 7;
-    if (!stEmpty(7)) { stackOverflowPush(); return; }
-    if (stEmpty(i)) {
+    if (stEmpty(i)) { // underflow is checked before overflow (C1 = 0 when both, as the host)
       if (stackUnderflow()) push(QNAN_SE, QNAN_SIG);
       return;
     }
+    if (!stEmpty(7)) { stackOverflowPush(); return; }
     const se = stSe(i), sig = stSig(i);
     setC1(false); push(se, sig);
     return;
@@ -79,8 +81,12 @@ export function x87Store(e: usize, esc: u32, m: u32): void {
     const i = m & 7;
     const popAfter = !(x == 5 && d == 2);
     if (stEmpty(0)) {
-      if (!stackUnderflow()) return;
-      setSt(i, QNAN_SE, QNAN_SIG);
+      // D9 D8+i (the undocumented alias, "FSTPNCE") checks nothing: it pops. The others are stack
+      // underflow, with the QNaN indefinite stored when IE is masked.
+      if (x != 1) {
+        if (!stackUnderflow()) return;
+        setSt(i, QNAN_SE, QNAN_SIG);
+      }
     } else {
       setC1(false);
       setSt(i, stSe(0), stSig(0));
@@ -122,11 +128,11 @@ export function x87Store(e: usize, esc: u32, m: u32): void {
       case 1: v = f80ToF64(se, sig); break;
       case 2: v = sig; vhi = se; break;
       case 6: {
-        if (!f80ToInt(se, sig, 64) || (intResult < 0 ? -intResult : intResult) > 999999999999999999) {
+        if (!f80ToInt(se, sig, 64) || (intResult < 0 ? <u64>0 - <u64>intResult : <u64>intResult) > 999999999999999999) {
           sfRaise(SF_INVALID);
           v = 0xc000000000000000; vhi = 0xffff;
         } else {
-          v = intToBcd(<u64>(intResult < 0 ? -intResult : intResult));
+          v = intToBcd(intResult < 0 ? <u64>0 - <u64>intResult : <u64>intResult);
           vhi = bcdHi | ((se & 0x8000) != 0 ? 0x8000 : 0);
         }
         break;

@@ -84,6 +84,9 @@ export function fpBeginNoWrap(): void {
  * 8.5: the operands are left unchanged and the handler runs at the next waiting instruction).
  */
 export function fpFlags(flags: u32): bool {
+  // an unmasked invalid-operand, denormal or divide-by-zero exception stops the operation before it
+  // computes: the post-computation flags (OE, UE, PE) are not reported
+  if ((flags & ~fcw() & (FSW_IE | FSW_DE | FSW_ZE)) != 0) flags &= FSW_IE | FSW_DE | FSW_ZE | FSW_SF;
   let s = fsw() | (flags & 0x7f);
   if ((flags & ~fcw() & 0x3f) != 0) s |= FSW_ES | FSW_B;
   setFsw(s);
@@ -91,6 +94,7 @@ export function fpFlags(flags: u32): bool {
 }
 /** Like fpFlags for an operation whose result goes to memory: unmasked OE/UE stop the store too (SDM Vol. 1 8.5.4, 8.5.5). */
 export function fpFlagsMem(flags: u32): bool {
+  if ((flags & ~fcw() & (FSW_OE | FSW_UE)) != 0) flags &= ~FSW_PE; // nothing is stored: no inexact result
   fpFlags(flags);
   return (flags & ~fcw() & (FSW_IE | FSW_DE | FSW_ZE | FSW_OE | FSW_UE)) == 0;
 }
