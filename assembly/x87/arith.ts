@@ -45,8 +45,14 @@ export function x87Arith(e: usize, esc: u32, m: u32): void {
       default: { const v = readMem(la, 2); if (stop) return; f80FromInt(<i64><i16><u16>v); break; }
     }
     ys = f80Se; ym = f80Sig;
-    if (stEmpty(0)) { fpBegin(); if (stackUnderflow()) setSt(0, QNAN_SE, QNAN_SIG); return; }
-    binop(d, stSe(0), stSig(0), ys, ym, p);
+    const convDE = sfFlags & SF_DENORMAL;
+    fpBegin();
+    if (stEmpty(0)) { if (stackUnderflow()) setSt(0, QNAN_SE, QNAN_SIG); return; }
+    const xs = stSe(0), xm = stSig(0);
+    // a single/double denormal operand (normal once converted) is DE unless the other operand
+    // decides the result first: a NaN or unsupported ST(0), or x / 0 (the host's order)
+    if (convDE != 0 && !isNaN80(ys, ym) && !isNaN80(xs, xm) && !isUnsupported80(xs, xm) && !((d == 7) && isZero80(xs, xm))) sfRaise(SF_DENORMAL);
+    binop(d, xs, xm, ys, ym, p);
     const flags = sfFlags;
     if (!fpFlags(flags)) return;
     setSt(0, f80Se, f80Sig); fpRoundedC1(flags);
@@ -79,9 +85,8 @@ function unary(m: u32): void {
       if (!stEmpty(7)) { stackOverflowPush(); return; }
       push(QNAN_SE, QNAN_SIG); return;
     }
-    if (stackUnderflow()) {
-      setSt(0, QNAN_SE, QNAN_SIG);
-    }
+    if (stackUnderflow()) setSt(0, QNAN_SE, QNAN_SIG);
+    if (m == 0xf5 || m == 0xf8) setFsw(fsw() & ~FSW_C2);
     return;
   }
   const se = stSe(0), sig = stSig(0);
@@ -166,7 +171,7 @@ function fprem(s0: u32, m0: u64, s1: u32, m1: u64, ieee: bool): void {
   if (res) {
     const flags = sfFlags;
     if (!fpFlags(flags)) return;
-    setSt(0, f80Se, f80Sig); // the condition codes stay as they were (the host)
+    setSt(0, f80Se, f80Sig); setFsw(fsw() & ~FSW_C2); // C2 = 0, C0 C1 C3 as they were (the host)
     return;
   }
   if (isDenormal80(s0, m0) || isDenormal80(s1, m1)) sfRaise(SF_DENORMAL);

@@ -7,7 +7,7 @@
 import { ea } from "../operand";
 import { readMem } from "../mmu";
 import { stop } from "../fault";
-import { sfFlags } from "../softfloat/status";
+import { sfFlags, sfRaise, SF_DENORMAL } from "../softfloat/status";
 import { f80Compare, f80FromF32, f80FromF64, f80FromInt, f80Se, f80Sig, isNaN80, isInf80, isZero80, isDenormal80, isUnsupported80 } from "../softfloat/f80";
 import { fpBegin, fpFlags, setCC, setC1, stEmpty, stSe, stSig, pop, stackUnderflow, FSW_IE, fcw } from "./stack";
 import { materialize, rflagsRest } from "../flags";
@@ -40,9 +40,13 @@ export function x87Compare(e: usize, esc: u32, m: u32): void {
       default: { const v = readMem(la, 2); if (stop) return; f80FromInt(<i64><i16><u16>v); break; }
     }
     const ys = f80Se, ym = f80Sig;
+    const convDE = sfFlags & SF_DENORMAL;
+    fpBegin();
     const popN = d == 3 ? 1 : 0;
     if (stEmpty(0)) { underflowCC(popN); return; }
-    const r = f80Compare(stSe(0), stSig(0), ys, ym, false);
+    const xs = stSe(0), xm = stSig(0);
+    if (convDE != 0 && !isNaN80(ys, ym) && !isNaN80(xs, xm) && !isUnsupported80(xs, xm)) sfRaise(SF_DENORMAL);
+    const r = f80Compare(xs, xm, ys, ym, false);
     finish(r, popN, false);
     return;
   }

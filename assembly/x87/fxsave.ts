@@ -35,6 +35,7 @@ export function fxrstorImage(src: usize): void {
     store<u64>(d, load<u64>(s)); store<u64>(d, load<u64>(s, 8), 8);
   }
   store<u32>(FXSTATE + FX_MXCSR_MASK, MXCSR_MASK);
+  store<u32>(FXSTATE + FX_X87_SEL, 0); // FCS, FDS: not in the 64-bit image
 }
 
 /** Power-on state (SDM Vol. 3A 10.1.1 / 9.1.2, Table 9-1): FCW 0x40, empty stack, MXCSR 0x1f80, XMM 0. */
