@@ -8,13 +8,13 @@
 import { ea } from "../operand";
 import { readMem } from "../mmu";
 import { stop } from "../fault";
-import { sfFlags, sfRaise, SF_INVALID, SF_DENORMAL, SF_DIVBYZERO } from "../softfloat/status";
+import { sfFlags, sfRaise, sfRound, sfSetRound as setRound, SF_RZ, SF_INVALID, SF_DENORMAL, SF_DIVBYZERO, SF_OVERFLOW } from "../softfloat/status";
 import {
   f80Add, f80Mul, f80Div, f80Sqrt, f80RoundToInt, f80FromF32, f80FromF64, f80FromInt, f80Se, f80Sig, packF80, propagateNaN,
   isNaN80, isInf80, isZero80, isDenormal80, isUnsupported80, unpackA, unpackB, aSign, aE, aSig, bSign, bE, bSig, f80Wrap,
-  J, BIAS, QNAN_SE, QNAN_SIG, setResult,
+  J, BIAS, QNAN_SE, QNAN_SIG, setResult, f80Up,
 } from "../softfloat/f80";
-import { fpBegin, fpFlags, fpRoundedC1, precision, setC1, setCC, stEmpty, stSe, stSig, setSt, push, pop, stackUnderflow, stackOverflowPush, fsw, setFsw, FSW_C2 } from "./stack";
+import { fcw, ieMasked, fpBegin, fpFlags, fpRoundedC1, precision, setC1, setCC, stEmpty, stSe, stSig, setSt, push, pop, stackUnderflow, stackOverflowPush, fsw, setFsw, FSW_C2, FSW_C1 } from "./stack";
 
 /** The binary operation `d` on x = (xs, xm), y = (ys, ym) into f80Se/f80Sig. */
 function binop(d: u32, xs: u32, xm: u64, ys: u32, ym: u64, p: i32): void {
@@ -126,7 +126,13 @@ function fscale(s0: u32, m0: u64, s1: u32, m1: u64): void {
   if (bSig != 0 && bE >= 0) n = bE > 30 ? 0x10000 : <i32>(bSig >> <u64>(63 - bE));
   if (bSign) n = -n;
   unpackA(s0, m0);
-  packF80(aSign, aE + n, aSig, 0, 64, f80Wrap);
+  // the host answers an unmasked overflow/underflow of FSCALE with the masked result (no exponent
+  // wrap), except that an unmasked overflow gives the infinity whatever the rounding
+  // and an unmasked underflow a denormal result truncated toward zero
+  const e = aE + n;
+  if (e < 1 - BIAS && (fcw() & 16) == 0) { const rc = sfRound; setRound(SF_RZ); packF80(aSign, e, aSig, 0, 64, 0); setRound(rc); f80Up = false; }
+  else packF80(aSign, e, aSig, 0, 64, 0);
+  if ((sfFlags & SF_OVERFLOW) != 0 && (fcw() & 8) == 0) { f80Se |= 0x7fff; f80Sig = J; f80Up = true; }
 }
 
 @inline function setQ(): void { setResult(QNAN_SE, QNAN_SIG); }
@@ -134,7 +140,11 @@ function fscale(s0: u32, m0: u64, s1: u32, m1: u64): void {
 
 /** FXTRACT: ST(0) = exponent of x as a value, then push its significand with exponent 0 (biased 0x3FFF). */
 function fxtract(se: u32, sig: u64): void {
-  if (!stEmpty(7)) { stackOverflowPush(); return; }
+  if (!stEmpty(7)) { // stack overflow: with IE masked both results are the indefinite
+    stackOverflowPush();
+    if (ieMasked()) setSt(1, QNAN_SE, QNAN_SIG);
+    return;
+  }
   let es: u32 = 0, em: u64 = 0, ss: u32 = 0, sm: u64 = 0;
   if (isUnsupported80(se, sig)) { sfRaise(SF_INVALID); es = QNAN_SE; em = QNAN_SIG; ss = QNAN_SE; sm = QNAN_SIG; }
   else if (isNaN80(se, sig)) { propagateNaN(se, sig, se, sig); es = f80Se; em = f80Sig; ss = f80Se; sm = f80Sig; }
@@ -164,14 +174,11 @@ function fprem(s0: u32, m0: u64, s1: u32, m1: u64, ieee: bool): void {
   let res = false;
   if (isUnsupported80(s0, m0) || isUnsupported80(s1, m1)) { sfRaise(SF_INVALID); setQ(); res = true; }
   else if (isNaN80(s0, m0) || isNaN80(s1, m1)) { propagateNaN(s0, m0, s1, m1); res = true; }
-  else if (isInf80(s0, m0) || isZero80(s1, m1)) {
-    if (isDenormal80(s0, m0) || isDenormal80(s1, m1)) sfRaise(SF_DENORMAL);
-    sfRaise(SF_INVALID); setQ(); res = true;
-  }
+  else if (isInf80(s0, m0) || isZero80(s1, m1)) { sfRaise(SF_INVALID); setQ(); res = true; } // no DE (the host)
   if (res) {
     const flags = sfFlags;
     if (!fpFlags(flags)) return;
-    setSt(0, f80Se, f80Sig); setFsw(fsw() & ~FSW_C2); // C2 = 0, C0 C1 C3 as they were (the host)
+    setSt(0, f80Se, f80Sig); setFsw(fsw() & ~(FSW_C2 | FSW_C1)); // C1 = C2 = 0, C0 C3 as they were (the host)
     return;
   }
   if (isDenormal80(s0, m0) || isDenormal80(s1, m1)) sfRaise(SF_DENORMAL);

@@ -62,7 +62,7 @@ export function x87Control(e: usize, esc: u32, m: u32): void {
       return;
     }
     case 5:
-      if (d == 0) { freeSt(i); return; }                   // FFREE
+      if (d == 0) { freeSt(i); setC1(false); return; }     // FFREE (C1 cleared, as the host)
       fxch(i); return;                                     // DD C8+i alias
     default: // DF
       if (d == 0) { freeSt(i); freeSt(0); setTop(top() + 1); setC1(false); return; } // FFREEP: FFREE ST(i), then pop

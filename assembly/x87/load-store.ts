@@ -8,7 +8,7 @@ import { D_SUB } from "../decode/entry";
 import { ea } from "../operand";
 import { readMem, writeMem } from "../mmu";
 import { stop } from "../fault";
-import { sfFlags, sfRound, sfRaise, SF_RN, SF_RU, SF_INVALID } from "../softfloat/status";
+import { sfFlags, sfRound, sfRaise, sfClear, SF_RN, SF_RU, SF_INVALID } from "../softfloat/status";
 import { f80FromF32, f80FromF64, f80FromInt, f80ToF32, f80ToF64, f80ToInt, f80Se, f80Sig, intResult, J, BIAS } from "../softfloat/f80";
 import { fcw, fpBegin, fpBeginNoWrap, fpFlags, fpFlagsMem, fpRoundedC1, setC1, stEmpty, stSe, stSig, setSt, push, pop, stackUnderflow, stackOverflowPush, QNAN_SE, QNAN_SIG } from "./stack";
 import { readM80, writeM80, m80Se, probeWrite } from "./memory";
@@ -86,7 +86,7 @@ export function x87Store(e: usize, esc: u32, m: u32): void {
       if (x != 1) {
         if (!stackUnderflow()) return;
         setSt(i, QNAN_SE, QNAN_SIG);
-      }
+      } else setC1(false);
     } else {
       setC1(false);
       setSt(i, stSe(0), stSig(0));
@@ -129,7 +129,7 @@ export function x87Store(e: usize, esc: u32, m: u32): void {
       case 2: v = sig; vhi = se; break;
       case 6: {
         if (!f80ToInt(se, sig, 64) || (intResult < 0 ? <u64>0 - <u64>intResult : <u64>intResult) > 999999999999999999) {
-          sfRaise(SF_INVALID);
+          sfClear(); sfRaise(SF_INVALID); // IE alone (no PE from the rounding), as the host
           v = 0xc000000000000000; vhi = 0xffff;
         } else {
           v = intToBcd(intResult < 0 ? <u64>0 - <u64>intResult : <u64>intResult);
