@@ -101,6 +101,9 @@ const ENCODINGS: [string, number, number[]][] = [
   // FXSAVE/FXRSTOR, LDMXCSR/STMXCSR, CLFLUSH, far transfers (assembly/sse/state-ops.ts, assembly/far.ts):
 
   // x87 (assembly/x87/):
+  ['FLD1', O.OP_X87_LOAD, [0xd9, 0xe8]], ['FSTP st(1)', O.OP_X87_STORE, [0xdd, 0xd9]], ['FADD st, st(1)', O.OP_X87_ARITH, [0xd8, 0xc1]],
+  ['FCOMPP', O.OP_X87_CMP, [0xde, 0xd9]], ['FSIN', O.OP_X87_TRANS, [0xd9, 0xfe]], ['FXCH', O.OP_X87_CTRL, [0xd9, 0xc9]],
+  ['FNSTENV [rax]', O.OP_X87_ENV, [0xd9, 0x30]], ['FWAIT', O.OP_FWAIT, [0x9b]],
 
 ];
 
@@ -112,8 +115,6 @@ const NOT_YET: number[] = [
   O.OP_SSE_MOVI, O.OP_SSE_IARITH, O.OP_SSE_ISHIFT, O.OP_SSE_ICMP, O.OP_SSE_PACK, O.OP_SSE_ILOGIC, O.OP_EMMS,
   // state and far transfers:
   O.OP_FXSAVE, O.OP_FXRSTOR, O.OP_LDMXCSR, O.OP_STMXCSR, O.OP_CLFLUSH, O.OP_RETF, O.OP_JMPF, O.OP_CALLF,
-  // x87:
-  O.OP_X87_LOAD, O.OP_X87_STORE, O.OP_X87_ARITH, O.OP_X87_CMP, O.OP_X87_TRANS, O.OP_X87_CTRL, O.OP_X87_ENV, O.OP_FWAIT,
 ];
 
 describe('blocks end exactly where the table says (the run loop\'s decoder, Machine.decodeBlock)', () => {
