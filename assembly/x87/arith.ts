@@ -54,7 +54,7 @@ export function x87Arith(e: usize, esc: u32, m: u32): void {
     if (convDE != 0 && !isNaN80(ys, ym) && !isNaN80(xs, xm) && !isUnsupported80(xs, xm) && !((d == 7) && isZero80(xs, xm))) sfRaise(SF_DENORMAL);
     binop(d, xs, xm, ys, ym, p);
     const flags = sfFlags;
-    if (!fpFlags(flags)) return;
+    if (!fpFlags(flags)) { setC1(false); return; } // an unmasked IE/DE/ZE: C1 cleared all the same (the host)
     setSt(0, f80Se, f80Sig); fpRoundedC1(flags);
     return;
   }
@@ -69,7 +69,7 @@ export function x87Arith(e: usize, esc: u32, m: u32): void {
   }
   binop(d, stSe(0), stSig(0), stSe(i), stSig(i), p);
   const flags = sfFlags;
-  if (!fpFlags(flags)) return;
+  if (!fpFlags(flags)) { setC1(false); return; } // an unmasked IE/DE/ZE: C1 cleared all the same (the host)
   setSt(dest, f80Se, f80Sig); fpRoundedC1(flags);
   if (popAfter) pop();
 }
@@ -100,7 +100,7 @@ function unary(m: u32): void {
     default: fprem(se, sig, stSe(1), stSig(1), m == 0xf5); return;
   }
   const flags = sfFlags;
-  if (!fpFlags(flags)) return;
+  if (!fpFlags(flags)) { setC1(false); return; } // an unmasked IE/DE/ZE: C1 cleared all the same (the host)
   setSt(0, f80Se, f80Sig); fpRoundedC1(flags);
 }
 
@@ -157,7 +157,7 @@ function fxtract(se: u32, sig: u64): void {
     ss = (se & 0x8000) | <u32>BIAS; sm = aSig;
   }
   const flags = sfFlags;
-  if (!fpFlags(flags)) return;
+  if (!fpFlags(flags)) { setC1(false); return; } // an unmasked IE/DE/ZE: C1 cleared all the same (the host)
   setC1(false);
   setSt(0, es, em);
   push(ss, sm);
@@ -177,14 +177,14 @@ function fprem(s0: u32, m0: u64, s1: u32, m1: u64, ieee: bool): void {
   else if (isInf80(s0, m0) || isZero80(s1, m1)) { sfRaise(SF_INVALID); setQ(); res = true; } // no DE (the host)
   if (res) {
     const flags = sfFlags;
-    if (!fpFlags(flags)) return;
+    if (!fpFlags(flags)) { setC1(false); return; } // an unmasked IE/DE/ZE: C1 cleared all the same (the host)
     setSt(0, f80Se, f80Sig); setFsw(fsw() & ~(FSW_C2 | FSW_C1)); // C1 = C2 = 0, C0 C3 as they were (the host)
     return;
   }
   if (isDenormal80(s0, m0) || isDenormal80(s1, m1)) sfRaise(SF_DENORMAL);
   if (isZero80(s0, m0) || isInf80(s1, m1)) {
     const flags = sfFlags;
-    if (!fpFlags(flags)) return;
+    if (!fpFlags(flags)) { setC1(false); return; } // an unmasked IE/DE/ZE: C1 cleared all the same (the host)
     setCC(0); // ST(0) unchanged, quotient 0
     return;
   }
@@ -218,7 +218,7 @@ function fprem(s0: u32, m0: u64, s1: u32, m1: u64, ieee: bool): void {
   if (r == 0) setResult(neg ? 0x8000 : 0, 0);
   else packF80(sign, rE, r, 0, 64, f80Wrap);
   const flags = sfFlags;
-  if (!fpFlags(flags)) return;
+  if (!fpFlags(flags)) { setC1(false); return; } // an unmasked IE/DE/ZE: C1 cleared all the same (the host)
   setSt(0, f80Se, f80Sig);
   if (partial) setCC(4);
   else setCC(<u32>(((q >> 2) & 1) | ((q & 1) << 1) | (((q >> 1) & 1) << 3)));
