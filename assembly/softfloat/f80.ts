@@ -11,7 +11,7 @@
 // indefinite (sign 1, exponent 0x7FFF, significand 0xC000000000000000, Table 4-3).
 // The x87 unmasked overflow/underflow response (exponent wrapped by 24576) is `f80Wrap`.
 import { sfRound, sfRaise, SF_RD, SF_INVALID, SF_DENORMAL, SF_DIVBYZERO } from "./status";
-import { roundPack, roundBits, rSig, rExp, rUp, rInexact, rIncr } from "./round";
+import { roundPack, roundBits, clearTiny, rSig, rExp, rUp, rInexact, rIncr } from "./round";
 import { SF_INEXACT } from "./status";
 
 export const BIAS: i32 = 16383;
@@ -331,7 +331,7 @@ export function f80FromF64(v: u64, keepSNaN: bool = false): void {
 /** Rounds to single precision by sfRound (FST m32); f80Up is C1. Returns the bits. */
 export function f80ToF32(se: u32, sig: u64): u32 {
   const s: u32 = (se & 0x8000) << 16;
-  f80Up = false;
+  f80Up = false; clearTiny();
   if (isUnsupported80(se, sig)) { sfRaise(SF_INVALID); return 0xffc00000; }
   if (isNaN80(se, sig)) {
     if (isSNaN80(se, sig)) sfRaise(SF_INVALID);
@@ -349,7 +349,7 @@ export function f80ToF32(se: u32, sig: u64): u32 {
 /** Rounds to double precision by sfRound (FST m64). */
 export function f80ToF64(se: u32, sig: u64): u64 {
   const s: u64 = <u64>(se & 0x8000) << 48;
-  f80Up = false;
+  f80Up = false; clearTiny();
   if (isUnsupported80(se, sig)) { sfRaise(SF_INVALID); return 0xfff8000000000000; }
   if (isNaN80(se, sig)) {
     if (isSNaN80(se, sig)) sfRaise(SF_INVALID);

@@ -108,3 +108,6 @@ export function roundBits(sig: u64, extra: u64, d: i32, sign: bool): u64 {
   }
   return m;
 }
+
+/** Forgets the last rounding's tininess (for conversions that return without rounding). */
+export function clearTiny(): void { rTiny = false; }

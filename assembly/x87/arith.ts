@@ -82,8 +82,8 @@ function unary(m: u32): void {
     if (m == 0xf4) { // FXTRACT: both results become the indefinite
       if (!stackUnderflow()) return;
       setSt(0, QNAN_SE, QNAN_SIG);
-      if (!stEmpty(7)) { stackOverflowPush(); return; }
-      push(QNAN_SE, QNAN_SIG); return;
+      push(QNAN_SE, QNAN_SIG); // over ST(7) even when it is full, unreported (the host)
+      return;
     }
     if (stackUnderflow()) setSt(0, QNAN_SE, QNAN_SIG);
     if (m == 0xf5 || m == 0xf8) setFsw(fsw() & ~FSW_C2);
@@ -183,9 +183,12 @@ function fprem(s0: u32, m0: u64, s1: u32, m1: u64, ieee: bool): void {
   }
   if (isDenormal80(s0, m0) || isDenormal80(s1, m1)) sfRaise(SF_DENORMAL);
   if (isZero80(s0, m0) || isInf80(s1, m1)) {
+    // ST(0) keeps its value, re-encoded (a pseudo-denormal becomes normal); quotient 0
+    if (isZero80(s0, m0)) setResult(s0, m0);
+    else { unpackA(s0, m0); packF80(aSign, aE, aSig, 0, 64, 0); }
     const flags = sfFlags;
-    if (!fpFlags(flags)) { setC1(false); return; } // an unmasked IE/DE/ZE: C1 cleared all the same (the host)
-    setCC(0); // ST(0) unchanged, quotient 0
+    if (!fpFlags(flags)) { setC1(false); return; }
+    setSt(0, f80Se, f80Sig); setCC(0);
     return;
   }
   unpackA(s0, m0); unpackB(s1, m1);

@@ -8,6 +8,8 @@ import { D_SUB } from "../decode/entry";
 import { ea } from "../operand";
 import { readMem, writeMem } from "../mmu";
 import { stop } from "../fault";
+import { rTiny } from "../softfloat/round";
+import { SF_UNDERFLOW } from "../softfloat/status";
 import { sfFlags, sfRound, sfRaise, sfClear, SF_RN, SF_RU, SF_INVALID } from "../softfloat/status";
 import { f80FromF32, f80FromF64, f80FromInt, f80ToF32, f80ToF64, f80ToInt, f80Se, f80Sig, intResult, J, BIAS } from "../softfloat/f80";
 import { fcw, fpBegin, fpBeginNoWrap, fpFlags, fpFlagsMem, fpRoundedC1, setC1, stEmpty, stSe, stSig, setSt, push, pop, stackUnderflow, stackOverflowPush, QNAN_SE, QNAN_SIG } from "./stack";
@@ -19,8 +21,8 @@ function pushChecked(se: u32, sig: u64, flags: u32): void {
   if (!stEmpty(7)) { stackOverflowPush(); return; }
   fpFlags(flags);
   // an unmasked IE (SNaN source) stops the load; an unmasked DE does not (the host pushes the value)
-  if ((flags & ~fcw() & SF_INVALID) != 0) return;
   setC1(false);
+  if ((flags & ~fcw() & SF_INVALID) != 0) return;
   push(se, sig);
 }
 
@@ -144,7 +146,9 @@ export function x87Store(e: usize, esc: u32, m: u32): void {
       }
     }
     flags = sfFlags;
-    if (!fpFlagsMem(flags)) return;
+    // an unmasked underflow is reported for a tiny result even when exact (SDM Vol. 1 8.5.5)
+    if ((kind == 0 || kind == 1) && rTiny && (fcw() & SF_UNDERFLOW) == 0) flags |= SF_UNDERFLOW;
+    if (!fpFlagsMem(flags)) { setC1(false); return; } // nothing stored; C1 cleared (the host)
     fpRoundedC1(flags);
   }
   switch (bytes) {
