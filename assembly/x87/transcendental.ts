@@ -181,7 +181,8 @@ function f2xm1(): void {
   else {
     if (isDenormal80(se, sig)) sfRaise(SF_DENORMAL);
     unpackA(se, sig);
-    if (aE < -900) { f80Mul(se, sig, 0x3ffe, 0xb17217f7d1cf79ac, 64); sfRaise(SF_INEXACT); }
+    if (se == BIAS && sig == J) { setResult(BIAS, J); f80Up = true; sfRaise(SF_INEXACT); } // 2^1 - 1: the host reports 1.0 rounded up
+    else if (aE < -900) { f80Mul(se, sig, 0x3ffe, 0xb17217f7d1cf79ac, 64); sfRaise(SF_INEXACT); }
     else if (aE > 0) { // |x| > 1: outside the domain; computed as 2^x - 1 all the same (x < 2^16 here)
       toDD(aSign, aE > 10 ? 10 : aE, aSig, 0);
       ddMul(ddHi, ddLo, LN2_H, LN2_L);
