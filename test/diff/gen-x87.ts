@@ -136,7 +136,8 @@ function insn(r: Rng): string {
       const t = -16; return mem(0xd9, 7, t) + '0fb746' + hex8(t) + '80cc0c' + '668946' + hex8(t - 2) + mem(0xd9, 5, t - 2) + mem(0xdf, 7, d) + mem(0xd9, 5, t); }
     case 29: { const e = pick(r, [0xd8, 0xdc, 0xde]); return reg(e, 0xc0 | (pick(r, [0, 1, 4, 5, 6, 7]) << 3) | 1); }
     case 30: return reg(pick(r, [0xdb, 0xdf]), pick(r, [0xe8, 0xf0]) + 1) + reg(pick(r, [0xda, 0xdb]), 0xc0 + int(r, 32)); // fucomi + fcmov
-    case 31: { const d = out() & ~0x1f; return pick(r, [mem(0xd9, 6, d), mem(0xd9, 4, d)]); } // fnstenv / fldenv of what is there
+    case 31: { const d = out() & ~0x1f; // fnstenv / fldenv (32- and 16-bit), fnsave / frstor of what is there
+      return pick(r, [mem(0xd9, 6, d), mem(0xd9, 4, d), '66' + mem(0xd9, 6, d), '66' + mem(0xd9, 4, d), mem(0xdd, 6, 0), mem(0xdd, 4, 0), '66' + mem(0xdd, 6, 0), mem(0xdd, 6, 0) + mem(0xdd, 4, 0)]); }
     case 32: return pick(r, [reg(0xd9, 0xd8 + sti()), reg(0xdd, 0xc8 + sti()), reg(0xdf, 0xc8 + sti()), reg(0xde, 0xd0 + sti()), reg(0xdf, 0xd0 + int(r, 16))]); // the undocumented aliases
     default: return reg(0xdd, 0xd8 + sti());                                                   // fstp st(i)
   }
