@@ -6,7 +6,10 @@
 // 8.7; Vol. 3A 6.15 "Interrupt 16"; with CR0.NE = 1, the native mode) -- the non-waiting FNINIT,
 // FNCLEX, FNSTCW, FNSTSW, FNSTENV, FNSAVE (and FNENI/FNDISI/FNSETPM) do not check.
 // The last non-control instruction's opcode, instruction pointer and data pointer are kept as the
-// host keeps them (SDM Vol. 1 8.1.8-8.1.10: FOP, FIP/FCS, FDP/FDS; FDP changes only with a memory operand).
+// host keeps them (SDM Vol. 1 8.1.8-8.1.10: FOP, FIP/FCS, FDP/FDS; FDP changes only with a memory
+// operand). The host reports neither FDP_EXCPTN_ONLY nor the FCS/FDS deprecation (CPUID.(7,0):EBX
+// bits 6 and 13 clear), so FDP/FDS are updated by every memory-operand x87 instruction and FCS/FDS
+// are stored, as FNSTENV shows there.
 import { D_IMM2, D_OSZ, D_RM, RM_MEM, D_SEG, D_SSDEF } from "../decode/entry";
 import { OP_X87_LOAD, OP_X87_STORE, OP_X87_ARITH, OP_X87_CMP, OP_X87_TRANS, OP_X87_CTRL, OP_X87_ENV, OP_FWAIT } from "../ops";
 import { raise, stop } from "../fault";
