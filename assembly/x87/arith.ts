@@ -104,7 +104,7 @@ function unary(m: u32): void {
   setSt(0, f80Se, f80Sig); fpRoundedC1(flags);
 }
 
-/** FSCALE: ST(0) * 2^trunc(ST(1)) (SDM Vol. 2A FSCALE, Table 3-xx special cases). */
+/** FSCALE: ST(0) * 2^trunc(ST(1)) (SDM Vol. 2A FSCALE and its results table). */
 function fscale(s0: u32, m0: u64, s1: u32, m1: u64): void {
   if (isUnsupported80(s0, m0) || isUnsupported80(s1, m1)) { sfRaise(SF_INVALID); setQ(); return; }
   if (isNaN80(s0, m0) || isNaN80(s1, m1)) { propagateNaN(s0, m0, s1, m1); return; }

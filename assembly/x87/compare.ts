@@ -95,7 +95,7 @@ function finish(r: i32, popN: i32, eflags: bool): void {
   for (let k = 0; k < popN; k++) pop();
 }
 
-/** FXAM (SDM Vol. 2A FXAM, Table 3-xx): C3 C2 C0 class, C1 sign; an empty register reads "empty". */
+/** FXAM (SDM Vol. 2A FXAM, its class table): C3 C2 C0 class, C1 sign; an empty register reads "empty". */
 function fxam(): void {
   const se = stSe(0), sig = stSig(0);
   const c1: u32 = (se & 0x8000) != 0 ? 2 : 0;

@@ -289,7 +289,7 @@ function computeYl2x(xs: u32, xm: u64, ys: u32, ym: u64, plus1: bool): void {
 
 // ---- FPATAN -----------------------------------------------------------------------------------
 
-/** D9 F3 FPATAN: ST(1) = atan2(ST(1), ST(0)), pop (SDM Vol. 2A FPATAN Table 3-29: the C atan2 cases). */
+/** D9 F3 FPATAN: ST(1) = atan2(ST(1), ST(0)), pop (SDM Vol. 2A FPATAN results table: the C atan2 cases). */
 function fpatan(): void {
   if (stEmpty(0) || stEmpty(1)) { if (stackUnderflow()) { setSt(1, QNAN_SE, QNAN_SIG); pop(); } return; }
   const xs = stSe(0), xm = stSig(0), ys = stSe(1), ym = stSig(1);
