@@ -57,12 +57,24 @@ export function roundPack(sign: bool, exp: i32, sig: u64, extra: u64, p: i32, bi
     if (d == 0) { m = <u64>1 << 63; uExp++; }
     else if (p < 64 && (m >> <u64>p) != 0) { m >>= 1; uExp++; }
   }
-  if (rTiny && (wrap & WRAP_UNDER) != 0) { sfRaise(SF_UNDERFLOW); rSig = m; rExp = uExp + (p - 1) + bias + WRAP; return true; }
+  if (rTiny && (wrap & WRAP_UNDER) != 0) {
+    sfRaise(SF_UNDERFLOW);
+    const w = uExp + (p - 1) + bias + WRAP;
+    // still below the range after the wrap: a signed zero (what the host gives)
+    if (w < 1) { sfRaise(SF_INEXACT); rSig = 0; rExp = 0; rUp = false; return true; }
+    rSig = m; rExp = w; return true;
+  }
   if (rTiny && rInexact) sfRaise(SF_UNDERFLOW);
   // the result is m * 2^uExp; its unbiased exponent when normal:
   let eRes = uExp + (p - 1);
   const normal = m >= (<u64>1 << <u64>(p - 1));
-  if ((wrap & WRAP_OVER) != 0 && eRes + bias > emaxField) { sfRaise(SF_OVERFLOW); rSig = m; rExp = eRes + bias - WRAP; return true; }
+  if ((wrap & WRAP_OVER) != 0 && eRes + bias > emaxField) {
+    sfRaise(SF_OVERFLOW);
+    const w = eRes + bias - WRAP;
+    // still above the range after the wrap: the infinity, rounded up (what the host gives)
+    if (w > emaxField) { sfRaise(SF_INEXACT); rSig = <u64>1 << <u64>(p - 1); rExp = emaxField + 1; rUp = true; return false; }
+    rSig = m; rExp = w; return true;
+  }
   if (eRes + bias > emaxField) {
     sfRaise(SF_OVERFLOW | SF_INEXACT);
     const toInf = sfRound == SF_RN || (sfRound == SF_RU && !sign) || (sfRound == SF_RD && sign);

@@ -126,13 +126,7 @@ function fscale(s0: u32, m0: u64, s1: u32, m1: u64): void {
   if (bSig != 0 && bE >= 0) n = bE > 30 ? 0x10000 : <i32>(bSig >> <u64>(63 - bE));
   if (bSign) n = -n;
   unpackA(s0, m0);
-  // the host answers an unmasked overflow/underflow of FSCALE with the masked result (no exponent
-  // wrap), except that an unmasked overflow gives the infinity whatever the rounding
-  // and an unmasked underflow a denormal result truncated toward zero
-  const e = aE + n;
-  if (e < 1 - BIAS && (fcw() & 16) == 0) { const rc = sfRound; setRound(SF_RZ); packF80(aSign, e, aSig, 0, 64, 0); setRound(rc); f80Up = false; }
-  else packF80(aSign, e, aSig, 0, 64, 0);
-  if ((sfFlags & SF_OVERFLOW) != 0 && (fcw() & 8) == 0) { f80Se |= 0x7fff; f80Sig = J; f80Up = true; }
+  packF80(aSign, aE + n, aSig, 0, 64, f80Wrap);
 }
 
 @inline function setQ(): void { setResult(QNAN_SE, QNAN_SIG); }
@@ -185,7 +179,7 @@ function fprem(s0: u32, m0: u64, s1: u32, m1: u64, ieee: bool): void {
   if (isZero80(s0, m0) || isInf80(s1, m1)) {
     // ST(0) keeps its value, re-encoded (a pseudo-denormal becomes normal); quotient 0
     if (isZero80(s0, m0)) setResult(s0, m0);
-    else { unpackA(s0, m0); packF80(aSign, aE, aSig, 0, 64, 0); }
+    else { unpackA(s0, m0); packF80(aSign, aE, aSig, 0, 64, f80Wrap); }
     const flags = sfFlags;
     if (!fpFlags(flags)) { setC1(false); return; }
     setSt(0, f80Se, f80Sig); setCC(0);
