@@ -171,7 +171,7 @@ function fprem(s0: u32, m0: u64, s1: u32, m1: u64, ieee: bool): void {
   else if (isInf80(s0, m0) || isZero80(s1, m1)) { sfRaise(SF_INVALID); setQ(); res = true; } // no DE (the host)
   if (res) {
     const flags = sfFlags;
-    if (!fpFlags(flags)) { setC1(false); return; } // an unmasked IE/DE/ZE: C1 cleared all the same (the host)
+    if (!fpFlags(flags)) { setFsw(fsw() & ~(FSW_C1 | FSW_C2)); return; } // blocked: C1 = C2 = 0 (the host)
     setSt(0, f80Se, f80Sig); setFsw(fsw() & ~(FSW_C2 | FSW_C1)); // C1 = C2 = 0, C0 C3 as they were (the host)
     return;
   }
@@ -181,7 +181,7 @@ function fprem(s0: u32, m0: u64, s1: u32, m1: u64, ieee: bool): void {
     if (isZero80(s0, m0)) setResult(s0, m0);
     else { unpackA(s0, m0); packF80(aSign, aE, aSig, 0, 64, f80Wrap); }
     const flags = sfFlags;
-    if (!fpFlags(flags)) { setC1(false); return; }
+    if (!fpFlags(flags)) { setFsw(fsw() & ~(FSW_C1 | FSW_C2)); return; }
     setSt(0, f80Se, f80Sig); setCC(0);
     return;
   }
@@ -215,7 +215,7 @@ function fprem(s0: u32, m0: u64, s1: u32, m1: u64, ieee: bool): void {
   if (r == 0) setResult(neg ? 0x8000 : 0, 0);
   else packF80(sign, rE, r, 0, 64, f80Wrap);
   const flags = sfFlags;
-  if (!fpFlags(flags)) { setC1(false); return; } // an unmasked IE/DE/ZE: C1 cleared all the same (the host)
+  if (!fpFlags(flags)) { setFsw(fsw() & ~(FSW_C1 | FSW_C2)); return; } // blocked by an unmasked DE: C1 = C2 = 0 (the host)
   setSt(0, f80Se, f80Sig);
   if (partial) setCC(4);
   else setCC(<u32>(((q >> 2) & 1) | ((q & 1) << 1) | (((q >> 1) & 1) << 3)));
