@@ -33,6 +33,9 @@ export { FX_FCW, FX_FSW, FX_FTW, FX_FOP, FX_FIP, FX_FDP, FX_MXCSR, FX_MXCSR_MASK
 /** Where SSE/MMX instructions stage a memory source operand (assembly/sse/operand.ts): 64 bytes. */
 export const SSE_TMP: usize = 0x00108a00;
 export const SSE_TMP_BYTES: usize = 64;
+/** Where x87 FRSTOR/FLDENV stage the memory image before loading it (assembly/x87/env.ts): 112 bytes. */
+export const X87_TMP: usize = 0x00108a40;
+export const X87_TMP_BYTES: usize = 112;
 
 /** Where FXSAVE/FXRSTOR stage the 512-byte image between the x87/SSE state and guest memory
  *  (assembly/sse/state-ops.ts): a fault leaves both sides untouched. */

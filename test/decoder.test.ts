@@ -58,6 +58,32 @@ interface CapstoneQuirk {
 
 const CAPSTONE_QUIRKS: CapstoneQuirk[] = [
   {
+    // SDM Vol. 2A 2.2.1.7: Jcc rel32 (0F 80-8F) ignores 66 in 64-bit mode and F3 does not apply;
+    // capstone rejects the prefix combination F3 + 66 before 0F 8x (reached by the mutation stream).
+    what: 'F3 and 66 before Jcc rel32 (0F 80-8F)',
+    when: 'rejects',
+    sdmLength: (b) => {
+      const i = skipPrefixes(b);
+      const pf = Array.from(b.subarray(0, i));
+      if (!pf.includes(0xf3) || !pf.includes(0x66) || b[i] !== 0x0f || b[i + 1] < 0x80 || b[i + 1] > 0x8f) return null;
+      return i + 6;
+    },
+  },
+  {
+    // Vol. 2D Tables A-19..A-22 leave these x87 register forms blank, but the processors execute
+    // them as aliases (FCOM/FCOMP: DC D0-DF, DE D0-D7; FXCH: DD C8-CF, DF C8-CF; FSTP: DF D0-DF),
+    // checked against the host by test/x87-gen.test.ts; capstone rejects them.
+    what: 'x87 register-form aliases (DC D0-DF, DD C8-CF, DE D0-D7, DF C8-DF)',
+    when: 'rejects',
+    sdmLength: (b) => {
+      const i = skipPrefixes(b);
+      const o = b[i], m = b[i + 1];
+      const alias = (o === 0xdc && m >= 0xd0 && m <= 0xdf) || ((o === 0xdd || o === 0xdf) && m >= 0xc8 && m <= 0xcf)
+        || (o === 0xde && m >= 0xd0 && m <= 0xd7) || (o === 0xdf && m >= 0xd0 && m <= 0xdf);
+      return alias ? i + 2 : null;
+    },
+  },
+  {
     // SDM Vol. 2B LFENCE/MFENCE/SFENCE: "the processor ignores the r/m field of
     // the ModR/M byte", so 0F AE E8-EF / F0-F7 / F8-FF are all fences.
     what: 'fences with r/m != 0 (0F AE E9-EF, F1-F7, F9-FF)',
@@ -299,6 +325,7 @@ const WITH_MODRM: number[][] = [
   [0xc6], [0xc7], // MOV Eb,Ib / Ev,Iz (and XABORT/XBEGIN)
   [0xf6], [0xf7], // TEST/NOT/NEG/MUL/IMUL/DIV/IDIV
   [0xfe], [0xff], // INC/DEC/CALL/JMP/PUSH
+  ...range(0xd8, 0xdf).map((o) => [o]), // x87 escapes (Vol. 2D A.5 Tables A-7..A-22)
   [0x0f, 0x00], // SLDT/STR/LLDT/LTR/VERR/VERW
   [0x0f, 0x01], // SGDT/SIDT/LGDT/LIDT/SMSW/LMSW/INVLPG + VMCALL, VMFUNC, SWAPGS, RDTSCP...
   [0x0f, 0x0d], // PREFETCH
@@ -510,9 +537,21 @@ describe('decoder instruction lengths vs capstone (SDM Vol. 2A ch. 2)', () => {
     // 66 0F 38 80/81: INVEPT / INVVPID (memory operand only); without 66, #UD.
     expect(len('66 0f 38 80 08')).toBe(5);
     expect(len('0f 38 80 08')).toBe(-1);
-    // The x87 escapes and the 0F 3A map have no operation yet: #UD.
-    expect(len('d9 c0')).toBe(-1);
+    // The 0F 3A map has no operation yet: #UD.
     expect(len('66 0f 3a 0f c1 08')).toBe(-1);
+    // x87 (Vol. 2D A.5): register forms are 2 bytes, memory forms ModR/M + SIB + displacement;
+    // WAIT/FWAIT (9B) is one byte; the reserved D9 D1 and FISTTP (SSE3, not advertised) are #UD.
+    expect(len('d9 c0')).toBe(2);
+    expect(len('de d9')).toBe(2);
+    expect(len('db 6e 80')).toBe(3);
+    expect(len('dd 84 24 00 01 00 00')).toBe(7);
+    expect(len('66 d9 36')).toBe(3);
+    expect(len('9b')).toBe(1);
+    expect(len('d9 d1')).toBe(-1);
+    expect(len('db 08')).toBe(-1);
+    expect(len('dd 08')).toBe(-1);
+    expect(len('df 08')).toBe(-1);
+    expect(len('f0 d8 c0')).toBe(-1);
   });
 
   test('corpus: every opcode form, ModR/M/SIB/displacement, prefixes (66, 67, REX, segment, LOCK, REP)', () => {

@@ -109,6 +109,9 @@ const ENCODINGS: [string, number, number[]][] = [
   ['LRETQ', O.OP_RETF, [0x48, 0xcb]], ['JMP FAR [rax]', O.OP_JMPF, [0xff, 0x28]], ['CALL FAR [rax]', O.OP_CALLF, [0xff, 0x18]],
 
   // x87 (assembly/x87/):
+  ['FLD1', O.OP_X87_LOAD, [0xd9, 0xe8]], ['FSTP st(1)', O.OP_X87_STORE, [0xdd, 0xd9]], ['FADD st, st(1)', O.OP_X87_ARITH, [0xd8, 0xc1]],
+  ['FCOMPP', O.OP_X87_CMP, [0xde, 0xd9]], ['FSIN', O.OP_X87_TRANS, [0xd9, 0xfe]], ['FXCH', O.OP_X87_CTRL, [0xd9, 0xc9]],
+  ['FNSTENV [rax]', O.OP_X87_ENV, [0xd9, 0x30]], ['FWAIT', O.OP_FWAIT, [0x9b]],
 
 ];
 
@@ -116,8 +119,6 @@ const ENCODINGS: [string, number, number[]][] = [
 const NOT_YET: number[] = [
   // SSE/SSE2 floating point:
   O.OP_SSE_MOVF, O.OP_SSE_FARITH, O.OP_SSE_FLOGIC, O.OP_SSE_FCMP, O.OP_SSE_CVT, O.OP_SSE_SHUFF,
-  // x87:
-  O.OP_X87_LOAD, O.OP_X87_STORE, O.OP_X87_ARITH, O.OP_X87_CMP, O.OP_X87_TRANS, O.OP_X87_CTRL, O.OP_X87_ENV, O.OP_FWAIT,
 ];
 
 describe('blocks end exactly where the table says (the run loop\'s decoder, Machine.decodeBlock)', () => {

@@ -8,7 +8,7 @@ import { rex, lockOk, bySimd } from "./prefix";
 import { modrm, opReg, isMem, isMemNext, digitNext } from "./modrm";
 import { setOp, D_SUB, D_RM, D_REG, D_IMM, D_IMM2, D_ASZ, D_BASE, B_ABS } from "./entry";
 import { map0f } from "./map0f";
-import { x87 } from "./x87";
+import { x87, fwait } from "./x87";
 import {
   OP_UD, OP_ALU_EG, OP_ALU_GE, OP_ALU_EI, OP_TEST_EG, OP_TEST_EI, OP_MOV_EG, OP_MOV_GE, OP_MOV_EI, OP_LEA,
   OP_MOVSX, OP_XCHG, OP_INC, OP_DEC, OP_NEG, OP_NOT, OP_SHIFT, OP_MULDIV, OP_IMUL_GEI, OP_CONV_A, OP_CONV_D,
@@ -72,6 +72,7 @@ export function map1(e: usize, b: u32, osz: i32, osz64: i32): void {
       return;
     case 0x98: setOp(e, OP_CONV_A, osz); return;
     case 0x99: setOp(e, OP_CONV_D, osz); return;
+    case 0x9b: fwait(e); return;
     case 0x9c: setOp(e, OP_PUSHF, osz64); return;
     case 0x9d: setOp(e, OP_POPF, osz64); return;
     case 0x9e: setOp(e, OP_SAHF, 1); return;

@@ -30,3 +30,5 @@ export let sfDaz: bool = false;
 export function sfSetMode(round: u32, ftz: bool, daz: bool): void { sfRound = round; sfFtz = ftz; sfDaz = daz; sfFlags = 0; }
 @inline export function sfRaise(flags: u32): void { sfFlags |= flags; }
 export function sfClear(): void { sfFlags = 0; }
+/** Changes the rounding mode alone (keeps the flags). */
+export function sfSetRound(round: u32): void { sfRound = round; }

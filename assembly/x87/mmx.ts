@@ -3,9 +3,9 @@
 // Word"): MMi is the low 64 bits (significand) of physical register Ri; every MMX instruction but
 // EMMS sets TOP = 0 and all tags valid; a write to MMi sets Ri's exponent field (bits 64-79) to all
 // ones; EMMS sets all tags empty. The MMX unit (assembly/sse/int/) goes only through these
-// functions, so the x87 unit's choice of register order stays its own: today FXSTATE holds the
-// FXSAVE image (ST(i) at FX_ST + 16*i, abridged tags at FX_FTW, TOP in FSW bits 11-13), and with
-// TOP = 0 after mmxEnter, physical Ri is ST(i).
+// functions, so the x87 unit's choice of register order stays its own: FXSTATE holds physical
+// register Ri at FX_ST + 16*i (x87/stack.ts; fxsave.ts rotates to the ST-relative image), the
+// abridged tags (bit i = Ri) at FX_FTW, TOP in FSW bits 11-13.
 import { FXSTATE, FX_ST, FX_FSW, FX_FTW } from "../layout";
 
 /** Wasm address of MMi (8 bytes); valid after mmxEnter. */
