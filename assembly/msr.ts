@@ -31,6 +31,19 @@ export function execRdtscp(): void {
   setGpr(RAX, t & 0xffffffff); setGpr(RDX, t >> 32); setGpr(RCX, S.msrTscAux & 0xffffffff);
 }
 
+/**
+ * RDPMC (SDM Vol. 2B RDPMC): at CPL > 0 without CR4.PCE, #GP(0); a privilege fault comes before the
+ * RDPMC-exiting VM exit (Vol. 3C 26.1.1, 26.1.3). Then the counter ECX names must exist: this CPU
+ * reports no performance monitoring (CPUID.0AH is all zero and CPUID.01H:ECX.PDCM[15] is clear,
+ * src/cpuid.ts), so it has no counters and every index is #GP(0).
+ */
+export function execRdpmc(): void {
+  if (cpl != 0 && (S.cr4 & CR4_PCE) == 0) { raiseGP(0); return; }
+  if ((primary() & V.CPU_BASED_RDPMC_EXITING) != 0) { requestExit(V.EXIT_REASON_RDPMC, 0); return; }
+  raiseGP(0);
+}
+const CR4_PCE: u64 = 1 << 8; // performance-monitoring counter enable (SDM Vol. 3A 2.5)
+
 // ---- MSRs (SDM 25.6.9 MSR bitmaps) ------------------------------------------
 function msrExits(msr: u32, write: bool): bool {
   if ((primary() & V.CPU_BASED_USE_MSR_BITMAPS) == 0) return true;

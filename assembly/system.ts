@@ -20,6 +20,9 @@ import { execMovSreg, execMovFromSreg, execPushSreg, execPopSreg, execLoadDescTa
 import { execSyscall, execSysret, execSwapgs } from "./syscall";
 import { execIret } from "./events";
 import { execVmfunc } from "./vmfunc";
+import { execVerrw, execLar, execLsl } from "./descriptor-check";
+import { execSysenter, execSysexit } from "./sysenter";
+import { execRdpmc } from "./msr";
 
 export function execSystem(e: usize, op: i32, size: i32): void {
   switch (op) {
@@ -81,6 +84,17 @@ export function execSystem(e: usize, op: i32, size: i32): void {
     case D.OP_MOV_E_SREG: execMovFromSreg(e, size); return;
     case D.OP_PUSH_SREG: execPushSreg(e, size); return;
     case D.OP_POP_SREG: execPopSreg(e, size); return;
+    case D.OP_VERRW: execVerrw(e); return;
+    case D.OP_LAR: execLar(e, size); return;
+    case D.OP_LSL: execLsl(e, size); return;
+    case D.OP_SYSENTER: execSysenter(); return;
+    case D.OP_SYSEXIT: execSysexit(e); return;
+    case D.OP_RDPMC: execRdpmc(); return;
+    // INT1 (ICEBP, F1; SDM Vol. 2A "INT n/INTO/INT3/INT1"): #DB as a privileged software exception,
+    // VMX interruption type 5 (Vol. 3C 25.8.3, 28.2.2): a trap after the instruction, no gate-DPL
+    // check, EXT = 1 in a nested error code (events.ts), DR6 not written; it VM-exits through the
+    // exception bitmap's bit 1 with the instruction length saved (vmx/deliver.ts).
+    case D.OP_INT1: raiseSoft(1, 5); return;
   }
   raiseUD();
 }

@@ -2,7 +2,8 @@
 // so that any harness can run the same case natively and compare.
 //   code  at 0x10000000, 64 KiB, user read/execute
 //   data  at 0x20000000, 64 KiB, user read/write/no-execute, byte i = (i*131+7) & 255
-//   CPL 3, nothing else mapped. Exceptions end the run (exception bitmap = all ones).
+//   CPL 3 (CS 0x33, SS 0x2b), nothing else user-accessible; Linux's GDT (LINUX_GDT below) at its
+//   cpu_entry_area address, supervisor read-only. Exceptions end the run (exception bitmap = all ones).
 //   CR0.NE and MP set, CR0.TS and EM clear, CR4.OSFXSR and OSXMMEXCPT set: SSE and the x87 usable,
 //   unmasked exceptions fault as #XM (19) and #MF (16).
 // The SIMD/FPU state (optional in a case, always in a result): "xmm" XMM0-15 as 128-bit hex numbers
@@ -30,6 +31,23 @@ const DEFAULT_FP: ExecFpState = { xmm: new Array<bigint>(16).fill(0n), mxcsr: MX
 
 // Machine-physical layout of the environment.
 const PML4 = 0x1000, PDPT = 0x2000, PD = 0x3000, PT_CODE = 0x4000, PT_DATA = 0x5000;
+// The GDT, as Linux lays it out (arch/x86/include/asm/segment.h GDT_ENTRY_*, 16 entries) and where it
+// maps it for CPU 0 (the cpu_entry_area's GDT page, 0xfffffe0000001000 with 4-level paging), supervisor
+// read-only: a far transfer (LRETQ to __USER_CS 0x33, ...) checks the same descriptors as on the host.
+const PDPT_HI = 0x6000, PD_HI = 0x7000, PT_HI = 0x8000, GDT_PA = 0x9000;
+export const GDT_VA = 0xfffffe0000001000n;
+const GDT_LIMIT = 16 * 8 - 1;
+export const LINUX_GDT: readonly bigint[] = [
+  0n,                    // 0x00 null
+  0x00cf9b000000ffffn,   // 0x08 __KERNEL32_CS
+  0x00af9b000000ffffn,   // 0x10 __KERNEL_CS
+  0x00cf93000000ffffn,   // 0x18 __KERNEL_DS
+  0x00cffb000000ffffn,   // 0x23 __USER32_CS (compatibility mode)
+  0x00cff3000000ffffn,   // 0x2b __USER_DS
+  0x00affb000000ffffn,   // 0x33 __USER_CS
+  0n,                    // 0x38 unused
+  0x00008b0000000067n, 0n, // 0x40 TSS (16 bytes, busy, base 0 as TR says)
+];
 const CODE_PA = 0x100000, DATA_PA = 0x200000;
 const MEM_MIB = 4;
 
@@ -235,7 +253,7 @@ export class ExecEnv {
   private setup(code: Uint8Array): void {
     const m = this.machine;
     const mem = m.mem;
-    mem.fill(0, 0, 0x6000);
+    mem.fill(0, 0, GDT_PA + 0x1000);
     const dv = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
     const put = (a: number, v: bigint) => dv.setBigUint64(a, v, true);
     // PML4[0] -> PDPT, PDPT[0] -> PD, PD[128] (0x10000000) -> PT_CODE, PD[256] (0x20000000) -> PT_DATA.
@@ -247,6 +265,13 @@ export class ExecEnv {
       put(PT_CODE + i * 8, BigInt(CODE_PA + i * 0x1000) | 5n);                         // P, U, read-only, executable
       put(PT_DATA + i * 8, BigInt(DATA_PA + i * 0x1000) | 7n | (1n << 63n));           // P, RW, U, NX
     }
+    // PML4[508] -> PDPT_HI[0] -> PD_HI[0] -> PT_HI[1] = the GDT page (P, read-only, supervisor, NX).
+    const hi = (shift: bigint) => Number((GDT_VA >> shift) & 511n) * 8;
+    put(PML4 + hi(39n), BigInt(PDPT_HI) | 3n);
+    put(PDPT_HI + hi(30n), BigInt(PD_HI) | 3n);
+    put(PD_HI + hi(21n), BigInt(PT_HI) | 3n);
+    put(PT_HI + hi(12n), BigInt(GDT_PA) | 1n | (1n << 63n));
+    LINUX_GDT.forEach((d, i) => put(GDT_PA + i * 8, d));
     mem.fill(0, CODE_PA, CODE_PA + WINDOW);
     mem.set(code, CODE_PA);
     mem[CODE_PA + code.length] = 0x0f; mem[CODE_PA + code.length + 1] = 0x0b; // UD2 sentinel at the end
@@ -268,7 +293,7 @@ export class ExecEnv {
       w(`GUEST_${s}_SELECTOR`, 0); w(`GUEST_${s}_AR_BYTES`, 0x10000); w(`GUEST_${s}_BASE`, 0); w(`GUEST_${s}_LIMIT`, 0);
     }
     w('GUEST_TR_SELECTOR', 0x40); w('GUEST_TR_AR_BYTES', 0x8b); w('GUEST_TR_BASE', 0); w('GUEST_TR_LIMIT', 0x67);
-    w('GUEST_GDTR_BASE', 0); w('GUEST_GDTR_LIMIT', 0); w('GUEST_IDTR_BASE', 0); w('GUEST_IDTR_LIMIT', 0);
+    w('GUEST_GDTR_BASE', GDT_VA); w('GUEST_GDTR_LIMIT', GDT_LIMIT); w('GUEST_IDTR_BASE', 0); w('GUEST_IDTR_LIMIT', 0);
     w('GUEST_RSP', regs[4]);
     w('GUEST_RIP', CODE_VA);
     // Only the status flags, TF-free: DF, and the arithmetic flags come from the case.
