@@ -8,6 +8,7 @@
 // while delivering it (Vol. 3A 6.13; INT3's is 0).
 import { describe, it, expect } from 'vitest';
 import { TestGuest, KCODE, UCODE, IDT } from './helpers/guest.js';
+import { runCases, nativeSkip } from './diff/diffcase.js';
 import { haveAssembler } from './helpers/asm.js';
 import { nativeCpuid } from '../src/cpuid.js';
 import * as R from '../assembly/shared/exit-reasons.js';
@@ -103,5 +104,19 @@ describe.skipIf(!haveAssembler())('INT1 / ICEBP (F1) (SDM Vol. 2A INT n/INTO/INT
     };
     expect(np('.byte 0xf1', 1)).toMatchObject({ vector: 11, error: (1n << 3n) | 3n });
     expect(np('int3', 3)).toMatchObject({ vector: 11, error: (3n << 3n) | 2n });
+  });
+});
+
+// At CPL 3 both can run on the host (Linux leaves CR4.PCE clear for a task without a perf mmap).
+// SYSENTER/SYSEXIT cannot: AMD processors make them #UD in long mode, and the SDM's Intel behaviour
+// is what sysenter.test.ts checks.
+describe.skipIf(nativeSkip)('RDPMC and INT1 at CPL 3 against the host (exec environment)', () => {
+  it('RDPMC without CR4.PCE is #GP(0) for any ECX; INT1 is a #DB trap (RIP after it), registers and flags kept', () => {
+    const cs = [0, 1, 0x40000000].map((ecx) => ({ code: '0f33', regs: { rcx: ecx, rax: 5, rdx: 6 }, rflags: 0x8d5 }));
+    cs.push({ code: 'f1', regs: { rcx: 1, rax: 5, rdx: 6 }, rflags: 0x8d5 }, { code: '90f190', regs: { rcx: 0, rax: 0, rdx: 0 }, rflags: 0 });
+    const r = runCases(cs);
+    r.forEach((x) => expect(x.diffs, JSON.stringify(x.exec)).toEqual([]));
+    expect(r.map((x) => [x.nat.vector, x.nat.rip])).toEqual([
+      [13, '0x10000000'], [13, '0x10000000'], [13, '0x10000000'], [1, '0x10000001'], [1, '0x10000002']]);
   });
 });
