@@ -1,8 +1,9 @@
 // System instructions and the instructions that VM-exit in VMX non-root operation (SDM Vol. 3C
 // 26.1-26.2: unconditional and conditional exits; faults such as #UD and privilege #GP take
 // priority over the exit). This file dispatches them and keeps the one-line ones (CPUID, VMCALL,
-// INVD, HLT, CLI/STI, INT n, INVLPG, WBINVD); each larger group lives in the file named for its
-// SDM chapter: msr.ts, io.ts, crdr.ts, segment.ts, syscall.ts, vmfunc.ts, events.ts (IRET).
+// INVD, HLT, CLI/STI, INT n, INT1, INVLPG, WBINVD); each larger group lives in the file named for its
+// SDM chapter: msr.ts (with RDPMC), io.ts, crdr.ts, segment.ts, descriptor-check.ts (VERR/VERW, LAR,
+// LSL), syscall.ts, sysenter.ts, vmfunc.ts, events.ts (IRET).
 import * as D from "./decode";
 import * as S from "./state";
 import * as V from "./vmcs";
@@ -12,7 +13,7 @@ import { ea } from "./operand";
 import { tlbFlushPage } from "./mmu";
 import { rflagsRest, iopl } from "./flags";
 import { primary, secondary } from "./vmx/controls";
-import { execRdtsc, execRdtscp, execMsr } from "./msr";
+import { execRdtsc, execRdtscp, execMsr, execRdpmc } from "./msr";
 import { execIo, execStringIo } from "./io";
 import { execMovCr, execMovDr, execClts, execSmsw, execLmsw, execXsetbv, execXgetbv } from "./crdr";
 import { execMovSreg, execMovFromSreg, execPushSreg, execPopSreg, execLoadDescTable, execStoreDescTable,
@@ -22,7 +23,6 @@ import { execIret } from "./events";
 import { execVmfunc } from "./vmfunc";
 import { execVerrw, execLar, execLsl } from "./descriptor-check";
 import { execSysenter, execSysexit } from "./sysenter";
-import { execRdpmc } from "./msr";
 
 export function execSystem(e: usize, op: i32, size: i32): void {
   switch (op) {
