@@ -9,6 +9,12 @@
 import { describe, it, expect } from 'vitest';
 import { TestGuest, KCODE, UCODE, IDT } from './helpers/guest.js';
 import { runCases, nativeSkip } from './diff/diffcase.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { runImage } from '../src/run.js';
+import { asm } from './helpers/asm.js';
+import { makeElf } from './helpers/elf.js';
 import { haveAssembler } from './helpers/asm.js';
 import { nativeCpuid } from '../src/cpuid.js';
 import * as R from '../assembly/shared/exit-reasons.js';
@@ -118,5 +124,49 @@ describe.skipIf(nativeSkip)('RDPMC and INT1 at CPL 3 against the host (exec envi
     r.forEach((x) => expect(x.diffs, JSON.stringify(x.exec)).toEqual([]));
     expect(r.map((x) => [x.nat.vector, x.nat.rip])).toEqual([
       [13, '0x10000000'], [13, '0x10000000'], [13, '0x10000000'], [1, '0x10000001'], [1, '0x10000002']]);
+  });
+});
+
+// Under Xen, which intercepts #DB for every HVM guest (HVM_TRAP_MASK), the INT1 exit goes back into the
+// guest as Xen's vmx_propagate_intr() sends it (src/xen/vmexit/exception.ts): same type, instruction
+// length, so the guest's handler sees the trap once, with RIP after the INT1.
+describe('INT1 in a guest under Xen (the #DB intercept re-injects a privileged software exception)', () => {
+  it('the guest\'s #DB handler runs once and returns after the INT1', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'vmvmi-int1-')), 'g.elf');
+    const src = `
+      lea rax, [rip + handler]
+      lea rdi, [rip + idt]
+      mov word ptr [rdi + 0x10], ax
+      mov word ptr [rdi + 0x12], 0x08
+      mov word ptr [rdi + 0x14], 0x8e00
+      shr rax, 16
+      mov word ptr [rdi + 0x16], ax
+      lea rax, [rip + idtr]
+      mov qword ptr [rax + 2], rdi
+      lidt [rax]
+      xor ebx, ebx
+      .byte 0xf1
+    after:
+      lea rax, [rip + after]
+      cmp rax, r12
+      jne 1f
+      add ebx, 100
+    1: mov eax, ebx
+      mov dx, 0x501
+      out dx, eax
+    handler:
+      inc ebx
+      mov r12, [rsp]
+      iretq
+      .balign 16
+    idtr: .word 0x1f
+      .quad 0
+      .balign 16
+    idt: .skip 0x20`;
+    writeFileSync(file, makeElf(0x100000, [{ paddr: 0x100000, data: asm(src, 0x100000) }]));
+    const s = runImage({ image: file, systemMap: false, maxInsns: 1_000_000n, onConsole: () => {}, onLog: () => {} });
+    expect(s.exit.kind).not.toBe('crash');
+    expect(s.exit.status).toBe(101); // one #DB, whose frame RIP was the instruction after INT1
+    expect(s.exits.by_reason.EXCEPTION_NMI).toBe(1);
   });
 });
