@@ -22,8 +22,8 @@ export let vectoringErr: u32 = 0;
  * double-fault rules.
  */
 export function idtDeliver(vec: i32, type: u32, err: u32, hasErr: bool, retRip: u64): void {
-  const soft = type == 4 || type == 5 || type == 6;
-  const ext: u32 = soft ? 0 : 1;
+  // EXT is clear only for INT n and INT3/INTO (SDM Vol. 3A 6.13); INT1 (type 5) sets it.
+  const ext: u32 = type == 4 || type == 6 ? 0 : 1;
   const gateErr = (<u32>vec << 3) | 2 | ext;
   if ((<u32>vec << 4) + 15 > idtrLimit) { raise(13, gateErr, true); return; }
   const lo = readSys(idtrBase + (<u64>vec << 4), 8);

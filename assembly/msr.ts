@@ -1,6 +1,6 @@
 // Model-specific registers and the time-stamp counter: RDMSR/WRMSR with the MSR bitmaps that decide
 // whether they VM-exit (SDM Vol. 3C 25.6.9, 26.1.3), the MSRs this CPU implements itself (SDM
-// Vol. 4 ch. 2), and RDTSC/RDTSCP with TSC offsetting (SDM Vol. 3B 18.17, Vol. 3C 25.6.5).
+// Vol. 4 ch. 2), RDTSC/RDTSCP with TSC offsetting (SDM Vol. 3B 18.17, Vol. 3C 25.6.5), and RDPMC.
 import * as S from "./state";
 import * as V from "./vmcs";
 import { gpr, setGpr, RAX, RCX, RDX, cpl } from "./state";
@@ -29,6 +29,20 @@ export function execRdtscp(): void {
   if ((primary() & V.CPU_BASED_RDTSC_EXITING) != 0) { requestExit(V.EXIT_REASON_RDTSCP, 0); return; }
   const t = guestTsc();
   setGpr(RAX, t & 0xffffffff); setGpr(RDX, t >> 32); setGpr(RCX, S.msrTscAux & 0xffffffff);
+}
+
+const CR4_PCE: u64 = 1 << 8; // performance-monitoring counter enable (SDM Vol. 3A 2.5)
+
+/**
+ * RDPMC (SDM Vol. 2B RDPMC): at CPL > 0 without CR4.PCE, #GP(0); a privilege fault comes before the
+ * RDPMC-exiting VM exit (Vol. 3C 26.1.1, 26.1.3). Then the counter ECX names must exist: this CPU
+ * reports no performance monitoring (CPUID.0AH is all zero and CPUID.01H:ECX.PDCM[15] is clear,
+ * src/cpuid.ts), so it has no counters and every index is #GP(0).
+ */
+export function execRdpmc(): void {
+  if (cpl != 0 && (S.cr4 & CR4_PCE) == 0) { raiseGP(0); return; }
+  if ((primary() & V.CPU_BASED_RDPMC_EXITING) != 0) { requestExit(V.EXIT_REASON_RDPMC, 0); return; }
+  raiseGP(0);
 }
 
 // ---- MSRs (SDM 25.6.9 MSR bitmaps) ------------------------------------------

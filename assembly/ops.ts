@@ -64,8 +64,13 @@ export const OP_CALLF: i32 = 136; export const OP_CLFLUSH: i32 = 137;
 export const OP_X87_LOAD: i32 = 138; export const OP_X87_STORE: i32 = 139; export const OP_X87_ARITH: i32 = 140;
 export const OP_X87_CMP: i32 = 141; export const OP_X87_TRANS: i32 = 142; export const OP_X87_CTRL: i32 = 143;
 export const OP_X87_ENV: i32 = 144; export const OP_FWAIT: i32 = 145;
+// Descriptor checks, fast system calls through the SYSENTER MSRs, RDPMC and INT1 (assembly/descriptor-check.ts,
+// assembly/sysenter.ts, msr.ts, system.ts). VERR/VERW share a row: D_SUB is the ModRM digit (4 VERR, 5 VERW).
+export const OP_VERRW: i32 = 146; export const OP_LAR: i32 = 147; export const OP_LSL: i32 = 148;
+export const OP_SYSENTER: i32 = 149; export const OP_SYSEXIT: i32 = 150; export const OP_RDPMC: i32 = 151;
+export const OP_INT1: i32 = 152;
 /** One more than the largest id: the size of every per-operation table (costs included). */
-export const OP_COUNT: i32 = 146;
+export const OP_COUNT: i32 = 153;
 
 // ---- attributes ---------------------------------------------------------------------------
 // Unit: which part of the CPU executes the operation (Bochs groups its handlers the same way).
@@ -167,6 +172,10 @@ op(OP_X87_LOAD, "X87_LOAD", UNIT_X87, 0); op(OP_X87_STORE, "X87_STORE", UNIT_X87
 op(OP_X87_ARITH, "X87_ARITH", UNIT_X87, 0); op(OP_X87_CMP, "X87_CMP", UNIT_X87, 0);
 op(OP_X87_TRANS, "X87_TRANS", UNIT_X87, 0); op(OP_X87_CTRL, "X87_CTRL", UNIT_X87, 0);
 op(OP_X87_ENV, "X87_ENV", UNIT_X87, 0); op(OP_FWAIT, "FWAIT", UNIT_X87, 0);
+op(OP_VERRW, "VERRW", UNIT_SYSTEM, ENDS_BLOCK); op(OP_LAR, "LAR", UNIT_SYSTEM, ENDS_BLOCK);
+op(OP_LSL, "LSL", UNIT_SYSTEM, ENDS_BLOCK); op(OP_SYSENTER, "SYSENTER", UNIT_SYSTEM, ENDS_BLOCK);
+op(OP_SYSEXIT, "SYSEXIT", UNIT_SYSTEM, ENDS_BLOCK); op(OP_RDPMC, "RDPMC", UNIT_SYSTEM, ENDS_BLOCK);
+op(OP_INT1, "INT1", UNIT_SYSTEM, ENDS_BLOCK);
 
 // ---- readers ------------------------------------------------------------------------------
 /** The operation's name (the OP_ constant without its prefix). */

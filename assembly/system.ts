@@ -1,8 +1,9 @@
 // System instructions and the instructions that VM-exit in VMX non-root operation (SDM Vol. 3C
 // 26.1-26.2: unconditional and conditional exits; faults such as #UD and privilege #GP take
 // priority over the exit). This file dispatches them and keeps the one-line ones (CPUID, VMCALL,
-// INVD, HLT, CLI/STI, INT n, INVLPG, WBINVD); each larger group lives in the file named for its
-// SDM chapter: msr.ts, io.ts, crdr.ts, segment.ts, syscall.ts, vmfunc.ts, events.ts (IRET).
+// INVD, HLT, CLI/STI, INT n, INT1, INVLPG, WBINVD); each larger group lives in the file named for its
+// SDM chapter: msr.ts (with RDPMC), io.ts, crdr.ts, segment.ts, descriptor-check.ts (VERR/VERW, LAR,
+// LSL), syscall.ts, sysenter.ts, vmfunc.ts, events.ts (IRET).
 import * as D from "./decode";
 import * as S from "./state";
 import * as V from "./vmcs";
@@ -12,7 +13,7 @@ import { ea } from "./operand";
 import { tlbFlushPage } from "./mmu";
 import { rflagsRest, iopl } from "./flags";
 import { primary, secondary } from "./vmx/controls";
-import { execRdtsc, execRdtscp, execMsr } from "./msr";
+import { execRdtsc, execRdtscp, execMsr, execRdpmc } from "./msr";
 import { execIo, execStringIo } from "./io";
 import { execMovCr, execMovDr, execClts, execSmsw, execLmsw, execXsetbv, execXgetbv } from "./crdr";
 import { execMovSreg, execMovFromSreg, execPushSreg, execPopSreg, execLoadDescTable, execStoreDescTable,
@@ -20,6 +21,8 @@ import { execMovSreg, execMovFromSreg, execPushSreg, execPopSreg, execLoadDescTa
 import { execSyscall, execSysret, execSwapgs } from "./syscall";
 import { execIret } from "./events";
 import { execVmfunc } from "./vmfunc";
+import { execVerrw, execLar, execLsl } from "./descriptor-check";
+import { execSysenter, execSysexit } from "./sysenter";
 
 export function execSystem(e: usize, op: i32, size: i32): void {
   switch (op) {
@@ -81,6 +84,17 @@ export function execSystem(e: usize, op: i32, size: i32): void {
     case D.OP_MOV_E_SREG: execMovFromSreg(e, size); return;
     case D.OP_PUSH_SREG: execPushSreg(e, size); return;
     case D.OP_POP_SREG: execPopSreg(e, size); return;
+    case D.OP_VERRW: execVerrw(e); return;
+    case D.OP_LAR: execLar(e, size); return;
+    case D.OP_LSL: execLsl(e, size); return;
+    case D.OP_SYSENTER: execSysenter(); return;
+    case D.OP_SYSEXIT: execSysexit(e); return;
+    case D.OP_RDPMC: execRdpmc(); return;
+    // INT1 (ICEBP, F1; SDM Vol. 2A "INT n/INTO/INT3/INT1"): #DB as a privileged software exception,
+    // VMX interruption type 5 (Vol. 3C 25.8.3, 28.2.2): a trap after the instruction, no gate-DPL
+    // check, EXT = 1 in a nested error code (events.ts), DR6 not written; it VM-exits through the
+    // exception bitmap's bit 1 with the instruction length saved (vmx/deliver.ts).
+    case D.OP_INT1: raiseSoft(1, 5); return;
   }
   raiseUD();
 }

@@ -19,8 +19,10 @@ export function nativeCpuid(leaf: number, subleaf: number): CpuidResult {
       // SEP(11), PGE(13), CMOV(15), PAT(16).
       return { eax: 0x000306c3, ebx: 0x00010800, ecx: (1 << 23) | (1 << 13) | 0x80000000,
         edx: (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 13) | (1 << 15) | (1 << 16) };
-    // BMI1, SMEP; bit 13: FPU CS and DS deprecated -- FXSAVE stores them as 0000H (assembly/sse/state-ops.ts).
-    case 7: return subleaf === 0 ? { eax: 0, ebx: (1 << 3) | (1 << 7) | (1 << 13), ecx: 0, edx: 0 } : { eax: 0, ebx: 0, ecx: 0, edx: 0 };
+    // EBX: SMEP(7); bit 13: FPU CS and DS deprecated -- FXSAVE stores them as 0000H (assembly/sse/state-ops.ts).
+    // Not BMI1(3) (X86_FEATURE_BMI1): ANDN, BEXTR, BLSI, BLSMSK, BLSR are VEX-encoded and the decoder has no
+    // VEX (C4/C5 are #UD); TZCNT (F3 0F BC) still decodes, as on any BMI1 part.
+    case 7: return subleaf === 0 ? { eax: 0, ebx: (1 << 7) | (1 << 13), ecx: 0, edx: 0 } : { eax: 0, ebx: 0, ecx: 0, edx: 0 };
     case 0x80000000: return { eax: 0x80000008, ebx: 0, ecx: 0, edx: 0 };
     case 0x80000001: return { eax: 0, ebx: 0, ecx: (1 << 5), edx: (1 << 11) | (1 << 20) | (1 << 27) | (1 << 29) }; // LZCNT; SYSCALL, NX, RDTSCP, LM
     case 0x80000002: case 0x80000003: case 0x80000004: {

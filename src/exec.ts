@@ -333,8 +333,8 @@ export class ExecEnv {
         extra = { vector };
         if (info & (1 << 11)) extra.error_code = hex(m.vmread('VM_EXIT_INTR_ERROR_CODE'));
         if (vector === X86_EXC_PF) extra.cr2 = hex(m.vmread('EXIT_QUALIFICATION'));
-        // INT3/INTO are traps: the SDM leaves RIP after the instruction once delivered.
-        if (type === 6) m.vmwrite('GUEST_RIP', rip + m.vmread('VM_EXIT_INSTRUCTION_LEN'));
+        // INT3/INTO (type 6) and INT1 (type 5) are traps: the SDM leaves RIP after the instruction once delivered.
+        if (type === 6 || type === 5) m.vmwrite('GUEST_RIP', rip + m.vmread('VM_EXIT_INSTRUCTION_LEN'));
         break;
       }
       if (reason === EXIT_REASON_CPUID) { // CPUID: emulate as a hypervisor would, then resume

@@ -482,6 +482,10 @@ const MUST_ACCEPT: [string, string][] = [
   ['nop', '90'], ['nop dword [rax+rax]', '0f 1f 44 00 00'], ['nop word cs:[rax+rax]', '66 2e 0f 1f 84 00 00 00 00 00'],
   ['pause', 'f3 90'], ['ud2', '0f 0b'], ['lfence', '0f ae e8'], ['mfence', '0f ae f0'], ['sfence', '0f ae f8'],
   ['mov rax, cr3', '0f 20 d8'], ['mov cr3, rax', '0f 22 d8'], ['lgdt [rax]', '0f 01 10'], ['lidt [rax]', '0f 01 18'],
+  // Descriptor checks, SYSENTER/SYSEXIT, RDPMC, INT1 (Linux: VERW in mds_clear_cpu_buffers, LSL in the vDSO's getcpu).
+  ['verw [rip+0]', '0f 00 2d 00 00 00 00'], ['verr ax', '0f 00 e0'], ['lar eax, ecx', '0f 02 c1'], ['lar rax, word [rsi]', '48 0f 02 06'],
+  ['lar ax, cx', '66 0f 02 c1'], ['lsl eax, eax', '0f 03 c0'], ['lsl r8, r9d', '4d 0f 03 c1'], ['sysenter', '0f 34'], ['sysexitq', '48 0f 35'],
+  ['sysexit', '0f 35'], ['rdpmc', '0f 33'], ['int1', 'f1'],
   ['ltr ax', '0f 00 d8'], ['rdmsr', '0f 32'], ['wrmsr', '0f 30'], ['syscall', '0f 05'], ['sysretq', '48 0f 07'],
   ['swapgs', '0f 01 f8'], ['int 0x80', 'cd 80'], ['int3', 'cc'], ['iretq', '48 cf'], ['cli', 'fa'], ['sti', 'fb'],
   ['hlt', 'f4'], ['in al, 0x60', 'e4 60'], ['out dx, al', 'ee'], ['in eax, dx', 'ed'], ['out 0x80, al', 'e6 80'],
@@ -519,6 +523,16 @@ describe('decoder instruction lengths vs capstone (SDM Vol. 2A ch. 2)', () => {
     }
     expect(wrong).toEqual([]);
     expect(rejected).toEqual([]);
+  });
+
+  test('LAR and LSL (0F 02, 0F 03; SDM Vol. 2A): every ModR/M byte under every prefix set', () => {
+    const rand = mulberry32(0x1a5);
+    const t = new Tally();
+    const full = allModrm();
+    for (const pfx of PREFIX_SETS) for (const op of [[0x0f, 0x02], [0x0f, 0x03]]) for (const m of full) check(t, padded(rand, pfx, op, m), 'LAR/LSL');
+    t.report('LAR/LSL');
+    expect(t.mismatchCount, 'see the MISMATCH lines above').toBe(0);
+    expect(t.matched).toBeGreaterThan(2 * 256 * 20);
   });
 
   test('mandatory prefixes select the map entry (SDM Vol. 2A 2.1.2; Vol. 2D Tables A-3, A-4)', () => {

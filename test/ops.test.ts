@@ -94,6 +94,10 @@ const ENCODINGS: [string, number, number[]][] = [
   ['XSETBV', O.OP_XSETBV, [0x0f, 0x01, 0xd1]], ['SMSW', O.OP_SMSW, [0x0f, 0x01, 0xe0]], ['LMSW', O.OP_LMSW, [0x0f, 0x01, 0xf0]],
   ['PUSH fs', O.OP_PUSH_SREG, [0x0f, 0xa0]], ['POP fs', O.OP_POP_SREG, [0x0f, 0xa1]], ['INVD', O.OP_INVD, [0x0f, 0x08]],
   ['INSB', O.OP_INS, [0x6c]], ['OUTSB', O.OP_OUTS, [0x6e]],
+  // Descriptor checks, SYSENTER/SYSEXIT, RDPMC, INT1 (assembly/descriptor-check.ts, sysenter.ts, msr.ts, system.ts):
+  ['VERW [rax]', O.OP_VERRW, [0x0f, 0x00, 0x28]], ['LAR eax, ecx', O.OP_LAR, [0x0f, 0x02, 0xc1]], ['LSL eax, ecx', O.OP_LSL, [0x0f, 0x03, 0xc1]],
+  ['SYSENTER', O.OP_SYSENTER, [0x0f, 0x34]], ['SYSEXITQ', O.OP_SYSEXIT, [0x48, 0x0f, 0x35]], ['RDPMC', O.OP_RDPMC, [0x0f, 0x33]],
+  ['INT1', O.OP_INT1, [0xf1]],
   // SSE/SSE2 floating point (assembly/sse/float/):
 
   // SSE2 integer and MMX (assembly/sse/int/):

@@ -19,6 +19,7 @@ import {
   OP_SHRD, OP_IMUL_GE, OP_CMPXCHG, OP_MOVZX, OP_MOVSX, OP_POPCNT, OP_TZCNT, OP_BSF, OP_LZCNT, OP_BSR, OP_XADD,
   OP_CMPXCHGB, OP_FXSAVE, OP_FXRSTOR, OP_LDMXCSR, OP_STMXCSR, OP_CLFLUSH,
 } from "../ops";
+import { OP_VERRW, OP_LAR, OP_LSL, OP_RDPMC, OP_SYSENTER, OP_SYSEXIT } from "../ops";
 
 /** Decodes the operation after the 0F escape. */
 export function map0f(e: usize, osz: i32, osz64: i32): void {
@@ -36,9 +37,14 @@ export function map0f(e: usize, osz: i32, osz64: i32): void {
   switch (b) {
     case 0x00: {
       const d = modrm(e, 2, 2);
+      // /4 VERR, /5 VERW: a 16-bit selector from a register or memory (descriptor-check.ts); /6 /7 #UD.
+      if (d == 4 || d == 5) { setOp(e, OP_VERRW, 2); return; }
       setOp(e, d == 0 ? OP_SLDT : d == 1 ? OP_STR : d == 2 ? OP_LLDT : d == 3 ? OP_LTR : OP_UD, isMem ? 2 : osz);
       return;
     }
+    // LAR / LSL Gv, Ew: the selector is 16 bits of a register or memory (descriptor-check.ts).
+    case 0x02: modrm(e, osz, 2); setOp(e, OP_LAR, osz); return;
+    case 0x03: modrm(e, osz, 2); setOp(e, OP_LSL, osz); return;
     case 0x01: {
       const m = peek();
       if ((m >> 6) == 3) {
@@ -93,6 +99,10 @@ export function map0f(e: usize, osz: i32, osz64: i32): void {
     case 0x30: setOp(e, OP_WRMSR, 0); return;
     case 0x31: setOp(e, OP_RDTSC, 0); return;
     case 0x32: setOp(e, OP_RDMSR, 0); return;
+    case 0x33: setOp(e, OP_RDPMC, 0); return;
+    // SYSENTER; SYSEXIT returns to 64-bit mode with REX.W, else to compatibility mode (sysenter.ts).
+    case 0x34: setOp(e, OP_SYSENTER, 0); return;
+    case 0x35: setOp(e, OP_SYSEXIT, osz == 8 ? 8 : 4); return;
     case 0x38: map0f38(e, osz); return;
     case 0x3a: map0f3a(e); return;
     case 0xa0: store<u8>(e, 4, D_SUB); setOp(e, OP_PUSH_SREG, osz64); return;

@@ -17,6 +17,7 @@ import {
   OP_LODS, OP_SCAS, OP_LEAVE, OP_NOP, OP_PAUSE, OP_XLAT, OP_LOOP, OP_ENTER, OP_HLT, OP_CLI, OP_STI, OP_IN,
   OP_OUT, OP_INT, OP_INT3, OP_IRET, OP_MOV_SREG_E, OP_MOV_E_SREG, OP_INS, OP_OUTS, OP_RETF, OP_JMPF, OP_CALLF,
 } from "../ops";
+import { OP_INT1 } from "../ops";
 
 /** Decodes the operation whose first opcode byte is `b` (prefixes already read). */
 export function map1(e: usize, b: u32, osz: i32, osz64: i32): void {
@@ -117,6 +118,7 @@ export function map1(e: usize, b: u32, osz: i32, osz64: i32): void {
     case 0x6e: setOp(e, OP_OUTS, 1); return;
     case 0x6f: setOp(e, OP_OUTS, osz == 2 ? 2 : 4); return;
     case 0xcc: setOp(e, OP_INT3, 8); return;
+    case 0xf1: setOp(e, OP_INT1, 0); return; // INT1 / ICEBP: #DB as a privileged software exception
     case 0xcd: store<u64>(e, imm8s() & 0xff, D_IMM); setOp(e, OP_INT, 8); return;
     case 0xcf: setOp(e, osz == 2 ? OP_UD : OP_IRET, osz); return;
     case 0xe0: case 0xe1: case 0xe2: case 0xe3:

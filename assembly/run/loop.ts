@@ -234,8 +234,8 @@ function handleStop(len: u32, timerDeadline: u64): bool {
   }
   const vec = faultVec, type = faultType, err = faultErr, hasErr = faultHasErr, cr2v = faultCr2;
   clearStop();
-  if (type == 4 || type == 6) {
-    // INT n / INT3 retire before their event is delivered.
+  if (type == 4 || type == 5 || type == 6) {
+    // INT n / INT1 / INT3 retire before their event is delivered.
     S.insnsRetired++;
     S.vcycles += <u64>opCost(D.OP_INT);
   }

@@ -4,6 +4,7 @@
 // loops, not to handle them); a machine check crashes the domain.
 import type { Vcpu } from '../vcpu.js';
 import { X86_EXC_DB, X86_EXC_AC, X86_EXC_MC } from '../../../assembly/shared/x86-defns.js';
+import { INTR_INFO_VALID_MASK, INTR_TYPE_PRIV_SW_EXCEPTION } from '../../../assembly/shared/vmx-controls.js';
 import { hex } from '../../util/format.js';
 
 export function vmxExceptionNmi(v: Vcpu): void {
@@ -16,6 +17,14 @@ export function vmxExceptionNmi(v: Vcpu): void {
   switch (vector) {
     case X86_EXC_DB:
     case X86_EXC_AC:
+      if (type === (INTR_TYPE_PRIV_SW_EXCEPTION >> 8)) {
+        // INT1 (ICEBP): vmx_propagate_intr() re-injects the event with its own type and, for types
+        // from software interrupt up, the exit's instruction length, so VM entry delivers the #DB as
+        // the trap INT1 raised (RIP after the instruction), not as a fault that would run it again.
+        m.vmwrite('VM_ENTRY_INTR_INFO_FIELD', (INTR_INFO_VALID_MASK | INTR_TYPE_PRIV_SW_EXCEPTION | vector) >>> 0);
+        m.vmwrite('VM_ENTRY_INSTRUCTION_LEN', m.vmread('VM_EXIT_INSTRUCTION_LEN'));
+        return;
+      }
       v.injectHwException(vector, error);
       return;
     case X86_EXC_MC:
