@@ -104,7 +104,7 @@ export function execLar(e: usize, size: i32): void {
   } else if (!isConformingCode(ar) && !visible(sel, ar)) { setZF(false); return; }
   // Bits 7:0 and 31:24 read as 0; 15:8 type, S, DPL, P; with a 32/64-bit operand also 23:16 (limit
   // 19:16, AVL, L, D/B, G; the SDM leaves 19:16 undefined, Intel parts return the limit bits).
-  const rights = (desc >> 32) & 0x00ffff00;
+  const rights = (desc >> 32) & 0xffff00; // bits 8-23 of the high dword (SDM Vol. 2A LAR)
   writeG(e, size, size == 2 ? rights & 0xff00 : rights);
   setZF(true);
 }
