@@ -84,8 +84,7 @@ export function sfDiv(a: u64, b: u64, is64: bool): u64 {
   if (bCls == C_INF) { denormalCheck2(); return packZero(s, is64); }
   if (bCls == C_ZERO) {
     if (aCls == C_ZERO) return invalidNaN(is64);
-    denormalCheck2();
-    sfRaise(SF_DIVBYZERO);
+    sfRaise(SF_DIVBYZERO);   // a denormal dividend raises no DE here: ZE ranks above it (Vol. 1 4.9.2)
     return packInf(s, is64);
   }
   denormalCheck2();

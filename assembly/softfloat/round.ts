@@ -108,13 +108,16 @@ export function roundPack(sign: u32, exp: i32, sig: u64, is64: bool): u64 {
       if ((m >> <u64>(F + 1)) != 0) tiny = false;
     }
     if (tiny && sfFtz && sfUnderflowMasked) { sfRaise(SF_UNDERFLOW | SF_INEXACT); return packZero(sign, is64); }
+    // Unmasked underflow: the handler would get the result with a biased exponent (not written by
+    // SSE), so PE follows rounding at full precision, and UE is raised for every tiny result.
+    if (tiny && !sfUnderflowMasked) { sfRaise(SF_UNDERFLOW | ((sig & rmask) != 0 ? SF_INEXACT : 0)); return packZero(sign, is64); }
     // Denormalize: the leading one moves to bit 62 - (1 - be), exponent field 0.
     const d = shrJam(sig, 1 - be);
     const low = d & rmask;
     let m = d >> <u64>rb;
     if (roundUp(sign, low, half, m & 1)) m++;
     if (low != 0) sfRaise(SF_INEXACT);
-    if (tiny && (low != 0 || !sfUnderflowMasked)) sfRaise(SF_UNDERFLOW);
+    if (tiny && low != 0) sfRaise(SF_UNDERFLOW);
     // m < 2^F is a denormal; m == 2^F packs as the smallest normal (exponent field 1).
     return (<u64>sign << signShift(is64)) | m;
   }

@@ -5,8 +5,8 @@
 // fewer source elements zero the rest (CVTPD2PS, CVT[T]PD2DQ: upper 64 bits); scalar forms and
 // CVTPI2PS keep the rest of the destination. m128 sources need 16-byte alignment.
 // The CVT*PI* forms use MMX registers (ModRM fields without REX, x87/mmx.ts): a form with an MMX
-// register operand puts the x87 unit in MMX state (TOP = 0, all tags valid; SDM Vol. 1 11.6.9), done
-// here after the instruction's fault checks, and a destination MMX register reads exponent all ones.
+// register operand puts the x87 unit in MMX state (TOP = 0, all tags valid; SDM Vol. 1 11.6.9) once its
+// operands are read -- before a SIMD floating-point exception, as the host does --, and a destination MMX register reads exponent all ones.
 // The #MF check for a pending unmasked x87 exception that the MMX-register forms make on hardware
 // (Vol. 2 CVTPI2PS "Exceptions": #MF) is not made: no x87 exception is ever pending across these
 // instructions in the environments we run (the x87 unit owns that state).
@@ -40,6 +40,7 @@ export function execCvt(e: usize): void {
         if (!mmSource(e)) return;
         const mmReg = !rmIsMem(e);
         const lo = <i64><i32>load<u32>(SSE_TMP), hi = <i64><i32>load<u32>(SSE_TMP, 4);
+        if (mmReg) mmxEnter();
         fpBegin();
         if (mp == MP_NONE) {
           store<u32>(RES, <u32>sfIntToF(lo, false)); fpElement();
@@ -51,7 +52,6 @@ export function execCvt(e: usize): void {
           if (!fpCommit()) return;
           memory.copy(d, RES, 16);
         }
-        if (mmReg) mmxEnter();
         return;
       }
       // CVTSI2SS / CVTSI2SD xmm, r/m32 or r/m64
@@ -79,6 +79,7 @@ export function execCvt(e: usize): void {
       // CVT[T]PS2PI mm, xmm/m64; CVT[T]PD2PI mm, xmm/m128
       const is64 = mp == MP_66;
       const s = srcE(e, is64 ? 16 : 8, true); if (stop) return;
+      mmxEnter();
       fpBegin();
       if (is64) {
         store<u32>(RES, <u32>sfFToInt(load<u64>(s), true, 32, trunc)); fpElement();
@@ -88,7 +89,6 @@ export function execCvt(e: usize): void {
         store<u32>(RES, <u32>sfFToInt(<u64>load<u32>(s, 4), false, 32, trunc), 4);
       }
       if (!fpCommit()) return;
-      mmxEnter();
       const m = <u32>load<u8>(e, D_REGNUM) & 7;
       store<u64>(mmxAddr(m), load<u64>(RES));
       mmxWrote(m);

@@ -95,7 +95,7 @@ export function f32Op(kind: i32, a: u64, b: u64): u64 {
  */
 function minMax(isMax: bool, a: u64, b: u64, is64: bool): u64 {
   const rel = sfCompare(a, b, is64, true);
-  if (rel == REL_UN) return b;
+  if (rel == REL_UN) return bCls == C_ZERO ? packZero(bSign, is64) : b;  // a DAZ-read second operand is its zero
   // sfCompare left both operands unpacked: DAZ-read zeros come back as zeros.
   const pick = isMax ? rel == REL_GT : rel == REL_LT;
   if (pick) return aCls == C_ZERO ? packZero(aSign, is64) : a;
