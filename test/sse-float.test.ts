@@ -89,6 +89,8 @@ describe.skipIf(nativeSkip)('SSE arithmetic (SDM Vol. 2 ADDPS ... SQRTSD, MINPS 
     ['0f58c1', { xmm0: '0x3f8000007f800001', xmm1: '0x3f80000000000000' }, '0x1f00'], // IE unmasked, SNaN in one lane
     ['660f58c1', { xmm0: '0x3ff0000000000000', xmm1: '0x3ca0000000000000' }, '0x0f80'], // PE unmasked
     ['f20f59c1', { xmm0: '0x7fe0000000000000', xmm1: '0x4000000000000000' }, '0x1780'], // OE unmasked
+    ['f20f58c1', { xmm0: '0x7fed417c7cfeb3a2', xmm1: '0x7fed417c7cfeb3a2' }, '0x9b80'], // OE unmasked, exact at full precision: no PE
+    ['f20f5ec1', { xmm0: '0x7fe0000000000001', xmm1: '0x3fe8000000000000' }, '0x1b80'], // OE unmasked, inexact: PE
     ['f20f59c1', { xmm0: '0x0010000000000001', xmm1: '0x3fe0000000000000' }, '0x1780'], // UE unmasked
     ['f20f59c1', { xmm0: '0x0010000000000002', xmm1: '0x3fe0000000000000' }, '0x1780'], // UE unmasked, exact
     ['f30f58c1', { xmm0: '0x00000001', xmm1: '0x3f800000' }, '0x1e80'],               // DE unmasked

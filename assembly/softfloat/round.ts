@@ -15,6 +15,9 @@ import { sfRound, sfFtz, sfDaz, sfRaise, SF_RN, SF_RD, SF_RU, SF_RZ, SF_INEXACT,
 /** MXCSR.UM: tiny results raise UE only when inexact, and FTZ applies. Set by the caller with the mode. */
 export let sfUnderflowMasked: bool = true;
 export function sfSetUnderflowMasked(m: bool): void { sfUnderflowMasked = m; }
+/** MXCSR.OM: with overflow unmasked, PE follows rounding at full precision (the handler's biased result). */
+export let sfOverflowMasked: bool = true;
+export function sfSetOverflowMasked(m: bool): void { sfOverflowMasked = m; }
 
 // Operand classes.
 export const C_ZERO: u32 = 0;
@@ -128,6 +131,7 @@ export function roundPack(sign: u32, exp: i32, sig: u64, is64: bool): u64 {
     if ((m >> <u64>(F + 1)) != 0) { m >>= 1; be++; }
   }
   if (be >= <i32>expMax(is64)) {
+    if (!sfOverflowMasked) { sfRaise(SF_OVERFLOW | (low != 0 ? SF_INEXACT : 0)); return packInf(sign, is64); }
     sfRaise(SF_OVERFLOW | SF_INEXACT);
     const toInf = sfRound == SF_RN || (sfRound == SF_RU && sign == 0) || (sfRound == SF_RD && sign != 0);
     return toInf ? packInf(sign, is64) : packMax(sign, is64);

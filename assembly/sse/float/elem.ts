@@ -16,33 +16,42 @@ export const K_MIN = 4; export const K_MAX = 5; export const K_SQRT = 6;
 
 const M52: u64 = 0xfffffffffffff;
 
+/** The fast path's verdict: it applied (else take softfloat), and whether the result is inexact. */
+export let fastOk: bool = false;
+export let fastInexact: bool = false;
+
+/** binary64 a (op) b for kind <= K_DIV in round-to-nearest, when the fast path applies (fastOk). */
+@inline export function fastF64(kind: i32, a: u64, b: u64): u64 {
+  fastOk = false;
+  const ea = <u32>(a >> 52) & 0x7ff, eb = <u32>(b >> 52) & 0x7ff;
+  if (ea - 1 >= 0x7fe || eb - 1 >= 0x7fe) return 0;
+  const x = reinterpret<f64>(a), y = reinterpret<f64>(b);
+  let r: f64; let exact: bool;
+  if (kind <= K_SUB) {
+    const yy = kind == K_ADD ? y : -y;
+    r = x + yy;
+    const bb = r - x;
+    exact = (x - (r - bb)) + (yy - bb) == 0;
+  } else {
+    r = kind == K_MUL ? x * y : x / y;
+    const ma = (a & M52) | (<u64>1 << 52), mb = (b & M52) | (<u64>1 << 52);
+    const oa = ma >> ctz<u64>(ma), ob = mb >> ctz<u64>(mb);
+    if (kind == K_MUL) {
+      const l = <i32>(128 - clz<u64>(oa) - clz<u64>(ob));
+      exact = l <= 53 || (l == 54 && (oa * ob) < (<u64>1 << 53));
+    } else exact = oa % ob == 0;
+  }
+  const rb = reinterpret<u64>(r);
+  if ((<u32>(rb >> 52) & 0x7ff) - 2 >= 0x7fd) return 0;
+  fastOk = true; fastInexact = !exact;
+  return rb;
+}
+
 /** binary64 a (op) b. */
 export function f64Op(kind: i32, a: u64, b: u64): u64 {
   if (sfRound == 0 && kind <= K_DIV) {
-    const ea = <u32>(a >> 52) & 0x7ff, eb = <u32>(b >> 52) & 0x7ff;
-    if (ea - 1 < 0x7fe && eb - 1 < 0x7fe) {
-      const x = reinterpret<f64>(a), y = reinterpret<f64>(b);
-      let r: f64; let exact: bool;
-      if (kind <= K_SUB) {
-        const yy = kind == K_ADD ? y : -y;
-        r = x + yy;
-        const bb = r - x;
-        exact = (x - (r - bb)) + (yy - bb) == 0;
-      } else {
-        r = kind == K_MUL ? x * y : x / y;
-        const ma = (a & M52) | (<u64>1 << 52), mb = (b & M52) | (<u64>1 << 52);
-        const oa = ma >> ctz<u64>(ma), ob = mb >> ctz<u64>(mb);
-        if (kind == K_MUL) {
-          const l = <i32>(128 - clz<u64>(oa) - clz<u64>(ob));
-          exact = l <= 53 || (l == 54 && (oa * ob) < (<u64>1 << 53));
-        } else exact = oa % ob == 0;
-      }
-      const rb = reinterpret<u64>(r);
-      if ((<u32>(rb >> 52) & 0x7ff) - 2 < 0x7fd) {
-        if (!exact) sfRaise(SF_INEXACT);
-        return rb;
-      }
-    }
+    const r = fastF64(kind, a, b);
+    if (fastOk) { if (fastInexact) sfRaise(SF_INEXACT); return r; }
   }
   switch (kind) {
     case K_ADD: return sfAdd(a, b, false, true);

@@ -7,7 +7,7 @@
 // computation"); otherwise the post-computation ones (OE, UE, PE) join them.
 import { FXSTATE, FX_MXCSR } from "../../layout";
 import { sfSetMode, sfFlags, sfClear } from "../../softfloat/status";
-import { sfSetUnderflowMasked } from "../../softfloat/round";
+import { sfSetUnderflowMasked, sfSetOverflowMasked } from "../../softfloat/round";
 import { raiseSimdFault } from "../avail";
 
 @inline export function mxcsr(): u32 { return load<u32>(FXSTATE + FX_MXCSR); }
@@ -22,6 +22,7 @@ export function fpBegin(): void {
   const m = mxcsr();
   sfSetMode((m >> 13) & 3, (m & 0x8000) != 0, (m & 0x40) != 0);
   sfSetUnderflowMasked((m & 0x800) != 0);
+  sfSetOverflowMasked((m & 0x400) != 0);
   fpPre = 0; fpPost = 0;
 }
 
