@@ -145,10 +145,13 @@ export function genSseFloatCase(seed: number, index: number): SseCase {
     code.push(...encode(T.find((t) => t.name === 'movu/s.stps')!, x, 0, true, disp, 0));
     listing.push(`movups [rsi+${disp}], xmm${x}`);
   }
-  const n = r.range(1, 4);
+  // Half the cases work on three or four registers, so results feed the next instruction as in
+  // compiled expressions (a product added, compared, converted back).
+  const n = r.range(1, 5);
+  const few = r.chance(0.5) ? [r.int(16), r.int(16), r.int(16), r.int(16)].slice(0, r.range(3, 4)) : undefined;
   for (let i = 0; i < n; i++) {
     const t = r.chance(0.35) ? r.pick(HOT) : r.pick(T);
-    let reg = r.int(16), rm = r.int(16);
+    let reg = few ? r.pick(few) : r.int(16), rm = few ? r.pick(few) : r.int(16);
     if (t.reg === 'g' && reg === 4) reg = 0;                   // keep RSP and RSI
     if (t.reg === 'g' && reg === 6) reg = 1;
     const mem = t.mem === 'only' || (t.mem === 'yes' && r.chance(0.3));
