@@ -7,7 +7,7 @@ import { D_IMM2 } from "../../decode/entry";
 import { MP_66, MP_F3, MP_F2 } from "../../decode/prefix";
 import { xmmG, srcE, SSE_TMP } from "../operand";
 import { fpBegin, fpElement, fpCommit, mxcsr, setMxcsr } from "./mxcsr";
-import { f32Op, f64Op, fastF64, fastOk, fastInexact, K_ADD, K_SUB, K_MUL, K_DIV, K_MIN, K_MAX, K_SQRT } from "./elem";
+import { f32Op, f64Op, fastF64, fastF32, fastOk, fastInexact, K_ADD, K_SUB, K_MUL, K_DIV, K_MIN, K_MAX, K_SQRT } from "./elem";
 import { rcp32, rsqrt32 } from "./rcp";
 
 const RES: usize = SSE_TMP + 32;
@@ -40,15 +40,15 @@ export function execFArith(e: usize): void {
     return;
   }
   const k = kindOf(opc);
-  // ADDSD/SUBSD/MULSD/DIVSD in round-to-nearest with normal operands and result (elem.ts fastF64):
+  // ADDSD/SUBSD/MULSD/DIVSD (and the SS forms) in round-to-nearest with normal operands and result (elem.ts fastF64):
   // no softfloat state, only PE to merge (or, unmasked, the general path raises #XM).
-  if (scalar && is64 && k <= K_DIV) {
+  if (scalar && k <= K_DIV) {
     const m = mxcsr();
     if ((m & 0x6000) == 0) {
-      const r = fastF64(k, load<u64>(d), load<u64>(s));
+      const r = is64 ? fastF64(k, load<u64>(d), load<u64>(s)) : fastF32(k, <u64>load<u32>(d), <u64>load<u32>(s));
       if (fastOk && (!fastInexact || (m & 0x1000) != 0)) {
         if (fastInexact && (m & 0x20) == 0) setMxcsr(m | 0x20);
-        store<u64>(d, r);
+        if (is64) store<u64>(d, r); else store<u32>(d, <u32>r);
         return;
       }
     }

@@ -63,29 +63,34 @@ export function f64Op(kind: i32, a: u64, b: u64): u64 {
   return minMax(kind == K_MAX, a, b, true);
 }
 
+/** binary32 a (op) b for kind <= K_DIV in round-to-nearest, when the fast path applies (fastOk). */
+@inline export function fastF32(kind: i32, a: u64, b: u64): u64 {
+  fastOk = false;
+  const ea = <u32>(a >> 23) & 0xff, eb = <u32>(b >> 23) & 0xff;
+  if (ea - 1 >= 0xfe || eb - 1 >= 0xfe) return 0;
+  const x = <f64>reinterpret<f32>(<u32>a), y = <f64>reinterpret<f32>(<u32>b);
+  let r: f64; let exact: bool = true;
+  if (kind <= K_SUB) {
+    const yy = kind == K_ADD ? y : -y;
+    r = x + yy;
+    const bb = r - x;
+    exact = (x - (r - bb)) + (yy - bb) == 0;
+  } else r = kind == K_MUL ? x * y : x / y;   // the product of two binary32 values is exact in f64
+  const r32 = <f32>r;
+  const rb = reinterpret<u32>(r32);
+  if (((rb >> 23) & 0xff) - 2 >= 0xfd) return 0;
+  // A quotient that survived both roundings has <= 24 bits, so r * y is exact in f64.
+  if (kind == K_DIV) exact = <f64>r32 == r && r * y == x;
+  else exact = exact && <f64>r32 == r;
+  fastOk = true; fastInexact = !exact;
+  return <u64>rb;
+}
+
 /** binary32 a (op) b (bits in the low 32). */
 export function f32Op(kind: i32, a: u64, b: u64): u64 {
   if (sfRound == 0 && kind <= K_DIV) {
-    const ea = <u32>(a >> 23) & 0xff, eb = <u32>(b >> 23) & 0xff;
-    if (ea - 1 < 0xfe && eb - 1 < 0xfe) {
-      const x = <f64>reinterpret<f32>(<u32>a), y = <f64>reinterpret<f32>(<u32>b);
-      let r: f64; let exact: bool;
-      if (kind <= K_SUB) {
-        const yy = kind == K_ADD ? y : -y;
-        r = x + yy;
-        const bb = r - x;
-        exact = (x - (r - bb)) + (yy - bb) == 0;
-      } else if (kind == K_MUL) { r = x * y; exact = true; }
-      else { r = x / y; exact = true; }
-      const r32 = <f32>r;
-      const rb = reinterpret<u32>(r32);
-      if (((rb >> 23) & 0xff) - 2 < 0xfd) {
-        if (kind == K_DIV) exact = <f64>r32 == r && r * y == x;
-        else exact = exact && <f64>r32 == r;
-        if (!exact) sfRaise(SF_INEXACT);
-        return <u64>rb;
-      }
-    }
+    const r = fastF32(kind, a, b);
+    if (fastOk) { if (fastInexact) sfRaise(SF_INEXACT); return r; }
   }
   switch (kind) {
     case K_ADD: return sfAdd(a, b, false, false);
