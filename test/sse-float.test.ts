@@ -6,9 +6,12 @@
 // instruction, a special-value matrix per arithmetic instruction, then generated sequences
 // (test/diff/gen-sse-float.ts) with a fixed seed: SSE_DIFF_CASES / SSE_DIFF_SEEDS override the count
 // and the seeds (scripts/diff-sse-float.mjs runs millions).
-// #UD for an unmasked exception with CR4.OSXMMEXCPT clear (avail.ts raiseSimdFault) is not checked
-// here: the exec environment always sets OSXMMEXCPT and user code cannot clear it.
+// The exec environment always sets CR4.OSFXSR/OSXMMEXCPT and clears CR0.TS/EM, so the availability
+// rules and #UD for an unmasked exception with OSXMMEXCPT clear run in a kernel-mode TestGuest.
 import { describe, it, expect } from 'vitest';
+import { TestGuest, KCODE } from './helpers/guest.js';
+import { haveAssembler } from './helpers/asm.js';
+import { fpImage } from '../src/exec.js';
 import { diffCases, runCases, nativeSkip, type DiffCase } from './diff/diffcase.js';
 import { genSseFloatCases } from './diff/gen-sse-float.js';
 
@@ -223,4 +226,31 @@ describe.skipIf(nativeSkip)('generated SSE floating-point sequences agree with t
     expect(bad).toEqual([]);
     expect(faults).toBeGreaterThan(0); // the unmasked-exception and alignment paths are exercised
   }, 600_000);
+});
+
+describe.skipIf(!haveAssembler())('availability and SIMD exception delivery (SDM Vol. 3A 2.5 CR0.EM/TS, CR4.OSFXSR/OSXMMEXCPT; 6.15 Interrupt 19; Vol. 1 11.5.1)', () => {
+  // DIVSD xmm0, xmm1 = 1.0 / 0 with ZE unmasked (MXCSR 0x1d80), then HLT.
+  function divByZero(cr0Extra: bigint, cr4Extra: number): { vector: number; count: number; xmm0: bigint; mxcsr: number } {
+    const g = new TestGuest();
+    g.kernel('.byte 0xf2, 0x0f, 0x5e, 0xc1\nhlt');
+    g.m.vmwrite('GUEST_CR0', 0x80050033n | cr0Extra);
+    g.m.vmwrite('GUEST_CR4', 0x20 | 0x2000 | cr4Extra);
+    const xmm = Array<bigint>(16).fill(0n); xmm[0] = 0x3ff0000000000000n;
+    g.m.fxrstor(fpImage({ fcw: 0x37f, mxcsr: 0x1d80, xmm } as never));
+    g.run();
+    const img = g.m.fxsave(), dv = new DataView(img.buffer, img.byteOffset);
+    const rec = g.record();
+    return { vector: rec.vector, count: rec.count, xmm0: dv.getBigUint64(160, true), mxcsr: dv.getUint32(24, true) };
+  }
+  it('#XM (19) with OSXMMEXCPT set, #UD (6) with it clear; ZE is flagged and XMM0 keeps its value either way', () => {
+    const xm = divByZero(0n, 0x200 | 0x400);
+    expect(xm).toMatchObject({ vector: 19, count: 1, xmm0: 0x3ff0000000000000n, mxcsr: 0x1d84 });
+    const ud = divByZero(0n, 0x200);
+    expect(ud).toMatchObject({ vector: 6, count: 1, xmm0: 0x3ff0000000000000n, mxcsr: 0x1d84 });
+  });
+  it('#UD when CR4.OSFXSR is clear or CR0.EM is set, #NM (7) when CR0.TS is set; MXCSR untouched', () => {
+    expect(divByZero(0n, 0)).toMatchObject({ vector: 6, mxcsr: 0x1d80 });
+    expect(divByZero(4n, 0x600)).toMatchObject({ vector: 6, mxcsr: 0x1d80 });
+    expect(divByZero(8n, 0x600)).toMatchObject({ vector: 7, mxcsr: 0x1d80 });
+  });
 });
