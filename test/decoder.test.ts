@@ -344,6 +344,14 @@ const WITH_MODRM: number[][] = [
   [0x0f, 0x38, 0xf0], [0x0f, 0x38, 0xf1], // MOVBE (CRC32 with F2)
 ];
 
+/** The SSE/SSE2 floating-point rows (Vol. 2D Table A-3; the prefix sets add 66/F3/F2): moves, CVT*,
+ *  COMIS*, arithmetic, logic, CMPPS/SHUFPS (imm8 from the padding), E6. Kept apart from WITH_MODRM
+ *  so the random-stream tests below draw the same streams as before. */
+const SSE_FLOAT_MODRM: number[][] = [
+  ...range(0x10, 0x17).map((o) => [0x0f, o]), ...range(0x28, 0x2f).map((o) => [0x0f, o]), ...range(0x50, 0x5f).map((o) => [0x0f, o]),
+  [0x0f, 0xc2], [0x0f, 0xc6], [0x0f, 0xe6],
+];
+
 /** Opcodes without a ModR/M byte (immediates come from the padding). */
 const NO_MODRM: number[][] = [
   ...ALU_ROWS.flatMap((r) => [[r + 4], [r + 5]]), // ALU AL,Ib / rAX,Iz
@@ -417,10 +425,10 @@ function buildCorpus(): { bytes: Uint8Array; source: string }[] {
   const out: { bytes: Uint8Array; source: string }[] = [];
   const full = allModrm();
   // 1. every opcode with every ModR/M byte, no prefix
-  for (const op of WITH_MODRM) for (const m of full) out.push({ bytes: padded(rand, op, m), source: 'modrm sweep' });
+  for (const op of [...WITH_MODRM, ...SSE_FLOAT_MODRM]) for (const m of full) out.push({ bytes: padded(rand, op, m), source: 'modrm sweep' });
   // 2. every opcode x prefix set x ModR/M shape x reg digit
   for (const pfx of PREFIX_SETS) {
-    for (const op of WITH_MODRM) {
+    for (const op of [...WITH_MODRM, ...SSE_FLOAT_MODRM]) {
       for (const shape of SHAPES) {
         for (let d = 0; d < 8; d++) out.push({ bytes: padded(rand, pfx, op, withDigit(shape, d)), source: 'prefixed' });
       }
@@ -491,6 +499,34 @@ const MUST_ACCEPT: [string, string][] = [
   ['hlt', 'f4'], ['in al, 0x60', 'e4 60'], ['out dx, al', 'ee'], ['in eax, dx', 'ed'], ['out 0x80, al', 'e6 80'],
   ['invlpg [rax]', '0f 01 38'], ['cpuid', '0f a2'], ['rdtsc', '0f 31'], ['rdtscp', '0f 01 f9'],
   ['vmcall', '0f 01 c1'], ['vmfunc', '0f 01 d4'],
+  // SSE/SSE2 floating point: one encoding per instruction form (SDM Vol. 2; gcc/clang's spellings).
+  ['movups xmm0, [rsi]', '0f 10 06'], ['movupd xmm1, xmm2', '66 0f 10 ca'], ['movss xmm0, [rax]', 'f3 0f 10 00'], ['movsd xmm8, [rip+0]', 'f2 44 0f 10 05 00 00 00 00'],
+  ['movups [rdi], xmm15', '44 0f 11 3f'], ['movupd [rdi], xmm0', '66 0f 11 07'], ['movss [rsp+4], xmm1', 'f3 0f 11 4c 24 04'], ['movsd [rax], xmm2', 'f2 0f 11 10'],
+  ['movlps xmm0, [rax]', '0f 12 00'], ['movhlps xmm0, xmm1', '0f 12 c1'], ['movlpd xmm0, [rax]', '66 0f 12 00'], ['movlps [rax], xmm0', '0f 13 00'], ['movlpd [rax], xmm0', '66 0f 13 00'],
+  ['unpcklps xmm0, xmm1', '0f 14 c1'], ['unpcklpd xmm0, [rax]', '66 0f 14 00'], ['unpckhps xmm0, xmm1', '0f 15 c1'], ['unpckhpd xmm9, xmm10', '66 45 0f 15 ca'],
+  ['movhps xmm0, [rax]', '0f 16 00'], ['movlhps xmm0, xmm1', '0f 16 c1'], ['movhpd xmm0, [rax]', '66 0f 16 00'], ['movhps [rax], xmm0', '0f 17 00'], ['movhpd [rax], xmm0', '66 0f 17 00'],
+  ['movaps xmm0, [rax]', '0f 28 00'], ['movapd xmm0, xmm1', '66 0f 28 c1'], ['movaps [rax], xmm0', '0f 29 00'], ['movapd [rax+0x10], xmm3', '66 0f 29 58 10'],
+  ['cvtpi2ps xmm0, mm1', '0f 2a c1'], ['cvtpi2pd xmm0, [rax]', '66 0f 2a 00'], ['cvtsi2ss xmm0, eax', 'f3 0f 2a c0'], ['cvtsi2sd xmm0, rax', 'f2 48 0f 2a c0'], ['cvtsi2sd xmm1, dword [rax]', 'f2 0f 2a 08'],
+  ['movntps [rax], xmm0', '0f 2b 00'], ['movntpd [rax], xmm0', '66 0f 2b 00'],
+  ['cvttps2pi mm0, xmm1', '0f 2c c1'], ['cvttpd2pi mm0, [rax]', '66 0f 2c 00'], ['cvttss2si eax, xmm0', 'f3 0f 2c c0'], ['cvttsd2si rax, xmm0', 'f2 48 0f 2c c0'],
+  ['cvtps2pi mm0, xmm1', '0f 2d c1'], ['cvtpd2pi mm0, xmm1', '66 0f 2d c1'], ['cvtss2si rax, [rax]', 'f3 48 0f 2d 00'], ['cvtsd2si eax, xmm0', 'f2 0f 2d c0'],
+  ['ucomiss xmm0, xmm1', '0f 2e c1'], ['ucomisd xmm0, [rax]', '66 0f 2e 00'], ['comiss xmm0, xmm1', '0f 2f c1'], ['comisd xmm0, xmm1', '66 0f 2f c1'],
+  ['movmskps eax, xmm0', '0f 50 c0'], ['movmskpd eax, xmm1', '66 0f 50 c1'],
+  ['sqrtps xmm0, xmm1', '0f 51 c1'], ['sqrtpd xmm0, xmm1', '66 0f 51 c1'], ['sqrtss xmm0, xmm1', 'f3 0f 51 c1'], ['sqrtsd xmm0, [rax]', 'f2 0f 51 00'],
+  ['rsqrtps xmm0, xmm1', '0f 52 c1'], ['rsqrtss xmm0, xmm1', 'f3 0f 52 c1'], ['rcpps xmm0, xmm1', '0f 53 c1'], ['rcpss xmm0, [rax]', 'f3 0f 53 00'],
+  ['andps xmm0, xmm1', '0f 54 c1'], ['andpd xmm0, xmm1', '66 0f 54 c1'], ['andnps xmm0, xmm1', '0f 55 c1'], ['andnpd xmm0, xmm1', '66 0f 55 c1'],
+  ['orps xmm0, xmm1', '0f 56 c1'], ['orpd xmm0, xmm1', '66 0f 56 c1'], ['xorps xmm0, xmm0', '0f 57 c0'], ['xorpd xmm0, [rip+0]', '66 0f 57 05 00 00 00 00'],
+  ['addps xmm0, xmm1', '0f 58 c1'], ['addpd xmm0, xmm1', '66 0f 58 c1'], ['addss xmm0, xmm1', 'f3 0f 58 c1'], ['addsd xmm0, [rax+8]', 'f2 0f 58 40 08'],
+  ['mulps xmm0, xmm1', '0f 59 c1'], ['mulpd xmm0, xmm1', '66 0f 59 c1'], ['mulss xmm0, xmm1', 'f3 0f 59 c1'], ['mulsd xmm0, xmm1', 'f2 0f 59 c1'],
+  ['cvtps2pd xmm0, xmm1', '0f 5a c1'], ['cvtpd2ps xmm0, xmm1', '66 0f 5a c1'], ['cvtss2sd xmm0, xmm1', 'f3 0f 5a c1'], ['cvtsd2ss xmm0, [rax]', 'f2 0f 5a 00'],
+  ['cvtdq2ps xmm0, xmm1', '0f 5b c1'], ['cvtps2dq xmm0, xmm1', '66 0f 5b c1'], ['cvttps2dq xmm0, xmm1', 'f3 0f 5b c1'],
+  ['subps xmm0, xmm1', '0f 5c c1'], ['subpd xmm0, xmm1', '66 0f 5c c1'], ['subss xmm0, xmm1', 'f3 0f 5c c1'], ['subsd xmm0, xmm1', 'f2 0f 5c c1'],
+  ['minps xmm0, xmm1', '0f 5d c1'], ['minpd xmm0, xmm1', '66 0f 5d c1'], ['minss xmm0, xmm1', 'f3 0f 5d c1'], ['minsd xmm0, xmm1', 'f2 0f 5d c1'],
+  ['divps xmm0, xmm1', '0f 5e c1'], ['divpd xmm0, xmm1', '66 0f 5e c1'], ['divss xmm0, xmm1', 'f3 0f 5e c1'], ['divsd xmm0, xmm1', 'f2 0f 5e c1'],
+  ['maxps xmm0, xmm1', '0f 5f c1'], ['maxpd xmm0, xmm1', '66 0f 5f c1'], ['maxss xmm0, xmm1', 'f3 0f 5f c1'], ['maxsd xmm0, xmm1', 'f2 0f 5f c1'],
+  ['cmpltps xmm0, xmm1', '0f c2 c1 01'], ['cmpeqpd xmm0, xmm1', '66 0f c2 c1 00'], ['cmpnless xmm0, xmm1', 'f3 0f c2 c1 06'], ['cmpordsd xmm0, [rax]', 'f2 0f c2 00 07'],
+  ['shufps xmm0, xmm1, 0x1b', '0f c6 c1 1b'], ['shufpd xmm0, [rax], 1', '66 0f c6 00 01'],
+  ['cvttpd2dq xmm0, xmm1', '66 0f e6 c1'], ['cvtdq2pd xmm0, xmm1', 'f3 0f e6 c1'], ['cvtpd2dq xmm0, xmm1', 'f2 0f e6 c1'],
 ];
 
 const parseHex = (s: string) => Uint8Array.from(s.split(' ').map((x) => parseInt(x, 16)));
