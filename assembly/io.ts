@@ -1,18 +1,18 @@
 // Port I/O: IN/OUT and INS/OUTS with the I/O privilege check (SDM Vol. 1 ch. 19), the I/O-bitmap
 // and unconditional I/O exiting controls (SDM Vol. 3C 25.6.4, 26.1.3), the exit qualification of
 // Table 28-5 and, for INS/OUTS, the guest-linear address and the VM-exit instruction-information
-// field (28.2.5, Table 28-8: address size, segment). No TSS I/O permission bitmap is modelled:
-// CPL > IOPL faults. Without an exit the accesses reach an empty bus, as on a PC with nothing at the
+// field (28.2.5, Table 28-8: address size, segment). With CPL > IOPL the TSS's I/O permission bit
+// map decides (SDM Vol. 1 19.5.2, ioPermitted). Without an exit the accesses reach an empty bus, as on a PC with nothing at the
 // port. While the host emulates an instruction (assembly/mmio.ts, Xen's hvm_emulate_one after an I/O
 // exit for INS/OUTS) the port accesses go to the host's device model instead of exiting, one page
 // of the memory operand per emulation, as Xen's hvmemul_rep_ins/outs clip a string to the page.
 import * as D from "./decode";
 import * as S from "./state";
 import * as V from "./vmcs";
-import { gpr, setGpr, RCX, RDX, RSI, RDI, cpl, segBase } from "./state";
+import { gpr, setGpr, RCX, RDX, RSI, RDI, cpl, segBase, segLimit, TR } from "./state";
 import { stop, raiseGP, requestExit } from "./fault";
 import { writeReg } from "./operand";
-import { readMem, readMemW, writeMem, machineSize, ssAccess } from "./mmu";
+import { readMem, readMemW, writeMem, machineSize, ssAccess, readSys } from "./mmu";
 import { mmioEmulating } from "./mmio";
 import { partial } from "./exec";
 import { rflagsRest, iopl } from "./flags";
@@ -26,10 +26,29 @@ import { primary } from "./vmx/controls";
 /** Iterations of a REP INS/OUTS per run without an exit (a later run resumes at the same RIP). */
 const IO_REP_CHUNK: u64 = 4096;
 
+/**
+ * The I/O permission check (SDM Vol. 1 19.5.1-19.5.2): with CPL <= IOPL any port; otherwise the
+ * bits for port..port+size-1 in the TSS's I/O permission bit map (base at TSS offset 66H) must all
+ * be 0. The processor reads the two bytes holding them; any byte beyond the TSS limit means #GP(0).
+ * Raises #GP(0) (or the fault of the implicit TSS read) and returns false when denied.
+ */
+function ioPermitted(port: u32, size: i32): bool {
+  if (cpl <= iopl()) return true;
+  const base = segBase(TR), limit = <u64>segLimit(TR);
+  if (limit < 0x67) { raiseGP(0); return false; }
+  const mapBase = readSys(base + 0x66, 2); if (stop) return false;
+  const off = mapBase + <u64>(port >> 3);
+  if (off + 1 > limit) { raiseGP(0); return false; }
+  const bits = readSys(base + off, 2); if (stop) return false;
+  const mask: u64 = ((<u64>1 << <u64>size) - 1) << <u64>(port & 7);
+  if ((bits & mask) != 0) { raiseGP(0); return false; }
+  return true;
+}
+
 export function execIo(e: usize, isIn: bool, size: i32): void {
   const dx = load<u8>(e, D.D_SUB) == 1;
   const port = dx ? <u32>(gpr(RDX) & 0xffff) : <u32>load<u64>(e, D.D_IMM);
-  if (cpl > iopl()) { raiseGP(0); return; } // no TSS I/O bitmap: CPL > IOPL faults
+  if (!ioPermitted(port, size)) return;
   const exits = ioExits(port, size);
   if (exits) {
     const qual: u64 = <u64>(size - 1) | (isIn ? 8 : 0) | (dx ? 0 : 64) | (<u64>port << 16);
@@ -50,7 +69,7 @@ export function execIo(e: usize, isIn: bool, size: i32): void {
  */
 export function execStringIo(e: usize, isIn: bool, size: i32): void {
   const port = <u32>(gpr(RDX) & 0xffff);
-  if (cpl > iopl()) { raiseGP(0); return; }
+  if (!ioPermitted(port, size)) return;
   ssAccess = false;
   const pfx = load<u8>(e, D.D_PFX);
   const rep = (pfx & (D.P_REP | D.P_REPNE)) != 0;

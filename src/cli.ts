@@ -188,7 +188,7 @@ function kernelOrImage(kernel: string | undefined, image: string | undefined): s
 function domainOptions<T>(y: Argv<T>) {
   return y
     .option('mem', { type: 'string', describe: 'guest memory in MiB (default 64)' })
-    .option('cmdline', { type: 'string', describe: 'kernel command line (in the boot information; for Linux default "console=ttyS0 nolapic")' })
+    .option('cmdline', { type: 'string', describe: 'kernel command line (in the boot information; for Linux default "console=ttyS0 nolapic panic=-1")' })
     .option('kernel', { type: 'string', describe: 'a Linux bzImage to boot (the same as giving it as the image)' })
     .option('initrd', { type: 'string', describe: 'initial ramdisk (cpio) for a Linux kernel (default for `linux`: firmware/linux/initramfs.cpio)' })
     .option('system-map', { type: 'string', describe: 'System.map to place in guest memory (default: System.map beside the image, if any; "none" for none)' })

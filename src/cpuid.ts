@@ -14,11 +14,13 @@ export function nativeCpuid(leaf: number, subleaf: number): CpuidResult {
   switch (leaf >>> 0) {
     case 0: return { eax: 0xd, ebx: str4(VENDOR, 0), edx: str4(VENDOR, 4), ecx: str4(VENDOR, 8) };
     case 1:
-      // Family 6 model 0x3c (Haswell, the paper's era). ECX: SSE3 off (no SSE here), POPCNT(23),
-      // hypervisor(31); EDX: FPU-less integer core with TSC(4), MSR(5), PAE(6), CX8(8), APIC(9),
-      // SEP(11), PGE(13), CMOV(15), PAT(16).
+      // Family 6 model 0x3c (Haswell, the paper's era). ECX: CX16(13), POPCNT(23), hypervisor(31) -- no
+      // SSE3 or later; EDX: the x86-64 baseline: FPU(0), TSC(4), MSR(5), PAE(6), CX8(8), APIC(9), SEP(11),
+      // PGE(13), CMOV(15), PAT(16), CLFLUSH(19, line size 8 x 8 bytes in EBX[15:8]), MMX(23), FXSR(24),
+      // SSE(25), SSE2(26). test/cpuid-advertised.test.ts checks that every one decodes.
       return { eax: 0x000306c3, ebx: 0x00010800, ecx: (1 << 23) | (1 << 13) | 0x80000000,
-        edx: (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 13) | (1 << 15) | (1 << 16) };
+        edx: (1 << 0) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 13) | (1 << 15) | (1 << 16) |
+          (1 << 19) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26) };
     // EBX: SMEP(7); bit 13: FPU CS and DS deprecated -- FXSAVE stores them as 0000H (assembly/sse/state-ops.ts).
     // Not BMI1(3) (X86_FEATURE_BMI1): ANDN, BEXTR, BLSI, BLSMSK, BLSR are VEX-encoded and the decoder has no
     // VEX (C4/C5 are #UD); TZCNT (F3 0F BC) still decodes, as on any BMI1 part.

@@ -292,7 +292,9 @@ export class ExecEnv {
     for (const s of ['DS', 'ES', 'FS', 'GS', 'LDTR']) {
       w(`GUEST_${s}_SELECTOR`, 0); w(`GUEST_${s}_AR_BYTES`, 0x10000); w(`GUEST_${s}_BASE`, 0); w(`GUEST_${s}_LIMIT`, 0);
     }
-    w('GUEST_TR_SELECTOR', 0x40); w('GUEST_TR_AR_BYTES', 0x8b); w('GUEST_TR_BASE', 0); w('GUEST_TR_LIMIT', 0x67);
+    // TR's limit 0: no I/O permission bit map can be read (SDM Vol. 1 19.5.2), so IN/OUT at CPL 3
+    // are #GP(0) without a TSS in memory, as for a Linux process without ioperm().
+    w('GUEST_TR_SELECTOR', 0x40); w('GUEST_TR_AR_BYTES', 0x8b); w('GUEST_TR_BASE', 0); w('GUEST_TR_LIMIT', 0);
     w('GUEST_GDTR_BASE', GDT_VA); w('GUEST_GDTR_LIMIT', GDT_LIMIT); w('GUEST_IDTR_BASE', 0); w('GUEST_IDTR_LIMIT', 0);
     w('GUEST_RSP', regs[4]);
     w('GUEST_RIP', CODE_VA);

@@ -15,6 +15,9 @@ import type { StopReason } from './xen/sched.js';
 import type { Domain } from './xen/domain.js';
 import { LaunchModule, DEFAULT_LAUNCH_CONFIG, launchMode, type LaunchConfig, type LaunchMode } from './dom0/launch.js';
 import type { Dom0Vtime } from './dom0/vtime.js';
+import { loadProfile, type Profile } from './dom0/profile.js';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export interface LaunchRunOptions extends RunOptions {
   launchConfig?: LaunchConfig;
@@ -26,6 +29,19 @@ export interface LaunchRunOptions extends RunOptions {
   sliceInsns?: bigint;
   /** The launch module's log and each program's output. */
   onLaunchLog?: (line: string) => void;
+  /**
+   * The LibVMI profile the programs read (src/dom0/profile.ts). Default: for a Linux bzImage, the
+   * linux.profile.json beside it (firmware/linux/profile.py writes one); otherwise the TVM's.
+   */
+  vmiProfile?: string;
+}
+
+/** The profile for a run: the one asked for, a Linux kernel's own beside it, or undefined (the TVM's). */
+function runProfile(p: PreparedRun, asked: string | undefined): Profile | undefined {
+  if (asked !== undefined) return loadProfile(asked);
+  if (!p.linux) return undefined;
+  const beside = join(dirname(p.image), 'linux.profile.json');
+  return existsSync(beside) ? loadProfile(beside) : undefined;
 }
 
 export interface VmiProgramSummary {
@@ -157,7 +173,7 @@ export async function runImageWithLaunches(opts: LaunchRunOptions = {}): Promise
   });
   const mode = launchMode(opts.launchMode);
   const cfg = opts.launchConfig ?? DEFAULT_LAUNCH_CONFIG;
-  launch = new LaunchModule(p.d, opts.vmiConcurrency !== undefined ? { ...cfg, concurrency: opts.vmiConcurrency } : cfg, mode, undefined, log);
+  launch = new LaunchModule(p.d, opts.vmiConcurrency !== undefined ? { ...cfg, concurrency: opts.vmiConcurrency } : cfg, mode, runProfile(p, opts.vmiProfile), log);
   // Dom0 answers each request at its program's end: the hypervisor's request ring bounds those in flight.
   if (p.dom0) p.dom0.respondOnRead = false;
   opts.beforeRun?.(p.d, p.layout);

@@ -115,8 +115,8 @@ export function bundledLinux(): { kernel: string; initrd: string; cmdline: strin
   const dir = join(packageRoot(), 'firmware', 'linux');
   return { kernel: join(dir, 'bzImage'), initrd: join(dir, 'initramfs.cpio'), cmdline: LINUX_DEFAULT_CMDLINE };
 }
-/** The bundled Linux's command line: the 16550 console; the PIT and PIC as timer and interrupt controller. */
-export const LINUX_DEFAULT_CMDLINE = 'console=ttyS0 nolapic';
+/** The bundled Linux's command line: the 16550 console; the PIT and PIC as timer and interrupt controller; a panic reboots (a triple fault here, which ends the run). */
+export const LINUX_DEFAULT_CMDLINE = 'console=ttyS0 nolapic panic=-1';
 
 function readInput(file: string, kind: InputKind, what: string): Uint8Array {
   try { return readInputFile(file, kind, what); } catch (e) {

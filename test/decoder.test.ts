@@ -70,6 +70,23 @@ const CAPSTONE_QUIRKS: CapstoneQuirk[] = [
     },
   },
   {
+    // SDM Vol. 2A 2.1.2 / Vol. 2D A.2.5: with 66 and F2/F3 both present before an SSE opcode, the
+    // F2/F3 selects the instruction (the host runs 66 F3 0F 58 as ADDSS, F2 66 0F 58 as ADDSD:
+    // test/sse-float.test.ts); capstone rejects some such combinations (66 F3 0F 53, RCPSS).
+    what: '66 beside F2/F3 before an SSE opcode (the F2/F3 selects)',
+    when: 'rejects',
+    sdmLength: (b) => {
+      const i = skipPrefixes(b);
+      const pfx = Array.from(b.subarray(0, i));
+      if (!pfx.includes(0x66) || !(pfx.includes(0xf2) || pfx.includes(0xf3)) || b[i] !== 0x0f) return null;
+      const kept = pfx.filter((x) => x !== 0x66);
+      const stripped = new Uint8Array(16);
+      stripped.set([...kept, ...b.subarray(i)].slice(0, 16));
+      const r = csDecode(stripped);
+      return r ? r.size + (pfx.length - kept.length) : null;
+    },
+  },
+  {
     // Vol. 2D Tables A-19..A-22 leave these x87 register forms blank, but the processors execute
     // them as aliases (FCOM/FCOMP: DC D0-DF, DE D0-D7; FXCH: DD C8-CF, DF C8-CF; FSTP: DF D0-DF),
     // checked against the host by test/x87-gen.test.ts; capstone rejects them.

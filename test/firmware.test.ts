@@ -40,3 +40,18 @@ describe.skipIf(!toolchain)('firmware/fp and firmware/bench/nbody (plain gcc -O2
     expect(Buffer.compare(readFileSync(join(out, 'nbody.bin')), readFileSync(join(src, 'nbody.bin')))).toBe(0);
   }, 60_000);
 });
+
+// The Linux guest's userland (firmware/linux/initramfs/Makefile): Debian's busybox-static, our init
+// and two programs built with plain gcc -O2 -static, packed with fixed mtimes and owners. The kernel
+// itself (firmware/linux/build.sh --check) takes minutes and is not rebuilt here.
+const busybox = toolchain && have('cpio') && have('strip') && (() => {
+  try { return execFileSync('file', ['/bin/busybox'], { encoding: 'utf8' }).includes('statically linked'); } catch { return false; }
+})();
+describe.skipIf(!busybox)('firmware/linux/initramfs.cpio', () => {
+  it('rebuilds byte-for-byte from /bin/busybox (busybox-static), init, vmireq.c and vmexit.c', () => {
+    const src = join(packageRoot(), 'firmware', 'linux', 'initramfs');
+    const out = join(mkdtempSync(join(tmpdir(), 'vmvmi-initramfs-')), 'initramfs.cpio');
+    execFileSync('make', ['-s', '-C', src, `OUT=${out}`, out], { stdio: 'pipe' });
+    expect(Buffer.compare(readFileSync(out), readFileSync(join(src, '..', 'initramfs.cpio')))).toBe(0);
+  }, 120_000);
+});

@@ -10,6 +10,7 @@
 // instructions produce is defined by the SDM (RCPPS/RSQRTPS are the host's table, rcp-table.ts).
 import { DATA_BASE, Rng } from './gen.js';
 import type { DiffCase } from './diffcase.js';
+import { GPR_NAMES } from '../../assembly/shared/regs.js';
 
 const hex = (v: bigint, digits: number): string => '0x' + v.toString(16).padStart(digits, '0');
 
@@ -118,7 +119,7 @@ function encode(t: Tmpl, reg: number, rm: number, mem: boolean, disp: number, im
   return b;
 }
 
-const GPRS = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+const GPRS: readonly string[] = GPR_NAMES;
 
 export interface SseCase extends DiffCase { listing: string[] }
 
