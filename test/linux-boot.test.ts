@@ -6,6 +6,7 @@
 // Linux's own task list with offsets from the kernel's DWARF (firmware/linux/linux.profile.json).
 import { describe, it, expect } from 'vitest';
 import { runImageWithLaunches } from '../src/run-launch.js';
+import { DEFAULT_LAUNCH_CONFIG } from '../src/dom0/launch.js';
 
 async function boot(cmdline?: string) {
   let out = '';
@@ -35,6 +36,25 @@ describe('the bundled Linux under the emulated Xen (issue 14)', () => {
     expect(pl.stdout).toMatch(/\[ +2\] kthreadd/);
     expect(pl.stdout).toMatch(/\] vmireq \(struct addr:ffff888/);
     expect(s.exit.status).toBe(0);                    // init: vmireq's status, then vmexit
+  });
+
+  it('syscall-check reads Linux\'s sys_call_table (452 entries, System.map) and reports a hooked entry', async () => {
+    // The hook: at the request, the host overwrites sys_call_table[39] (getpid) with a pointer to
+    // startup_64, as a rootkit that redirects a system call would (the TVM's rootkit scenario).
+    const cfg = { ...DEFAULT_LAUNCH_CONFIG, programs: { 1: 'syscall-check' } };
+    const TABLE_PA = 0xffffffff81601040n - 0xffffffff80000000n;   // __START_KERNEL_map maps physical 0
+    const clean = await runImageWithLaunches({ image: 'linux', maxInsns: 1_000_000_000n, launchConfig: cfg });
+    expect(clean.vmi_programs[0].stdout).toMatch(/System call table of VM d1 \(id=1\) at ffffffff81601040, 452 entries/);
+    expect(clean.vmi_programs[0].stdout).toMatch(/No hooked entries/);
+    expect(clean.vmi_programs[0].exit_code).toBe(0);
+    const hooked = await runImageWithLaunches({ image: 'linux', maxInsns: 1_000_000_000n, launchConfig: cfg,
+      vmi: { onRequest: (_h, d) => {
+        const p = new Uint8Array(8); new DataView(p.buffer).setBigUint64(0, 0xffffffff81000000n, true);
+        d.writeGuestPhys(Number(TABLE_PA) + 39 * 8, p);
+      } } });
+    expect(hooked.vmi_programs[0].stdout).toMatch(/\[ +39\] ffffffff81000000 \S+ <- HOOKED/);
+    expect(hooked.vmi_programs[0].stdout).toMatch(/1 of 452 entries hooked/);
+    expect(hooked.vmi_programs[0].exit_code).toBe(2);
   });
 
   it('run=CMD runs inside (BusyBox sh) and its exit status ends the run through the exit port', async () => {
