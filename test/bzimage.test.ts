@@ -117,3 +117,24 @@ describe.skipIf(!existsSync(BUNDLED))('the bundled kernel (firmware/linux/bzImag
     expect(img.initSize).toBeGreaterThan(img.kernel.length);
   });
 });
+
+describe.skipIf(!existsSync(BUNDLED))('the bundled kernel\'s profiles (firmware/linux/profile.py from its DWARF)', () => {
+  it('the LibVMI profile, the Volatility 3 ISF subset and System.map agree', () => {
+    const dir = join(BUNDLED, '..');
+    const prof = JSON.parse(readFileSync(join(dir, 'linux.profile.json'), 'utf8')) as Record<string, string | number>;
+    const isf = JSON.parse(readFileSync(join(dir, 'linux.isf.json'), 'utf8'));
+    const map = new Map(readFileSync(join(dir, 'System.map'), 'latin1').split('\n').filter((l) => l).map((l) => l.split(' ')).map(([a, , n]) => [n, BigInt('0x' + a)] as const));
+    // ISF addresses are JSON integers above 2^53 (Python writes them exactly): read them from the text.
+    const isfText = readFileSync(join(dir, 'linux.isf.json'), 'utf8');
+    const addr = (sym: string) => BigInt(new RegExp(`"${sym}": \\{\\s*"address": (\\d+)`).exec(isfText)![1]);
+    const task = isf.user_types.task_struct.fields, mm = isf.user_types.mm_struct.fields;
+    expect(isf.metadata.format).toBe('6.2.0');
+    expect(Number(prof.linux_tasks)).toBe(task.tasks.offset);
+    expect(Number(prof.linux_mm)).toBe(task.mm.offset);
+    expect(Number(prof.linux_pid)).toBe(task.pid.offset);
+    expect(Number(prof.linux_name)).toBe(task.comm.offset);
+    expect(Number(prof.linux_pgd)).toBe(mm.pgd.offset);
+    expect(task.comm.type).toEqual({ kind: 'array', count: 16, subtype: { kind: 'base', name: 'char' } });
+    for (const s of ['init_task', 'sys_call_table']) expect(addr(s)).toBe(map.get(s));
+  });
+});

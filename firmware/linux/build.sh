@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds vmfunc-vmi's Linux guest kernel from Debian's linux-source-6.1 package, reproducibly:
 #   apt-get install linux-source-6.1 flex bison bc libelf-dev dwarves lz4
-#   firmware/linux/build.sh            # -> bzImage, System.map, linux.profile.json (committed)
+#   firmware/linux/build.sh            # -> bzImage, System.map, config, linux.profile.json, linux.isf.json (committed)
 #   firmware/linux/build.sh --check    # rebuilds into a temporary directory and compares
 # The tree is unpacked to a fixed path ($VMFUNC_LINUX_BUILD, default /tmp/vmfunc-linux-build) so
 # that nothing path-dependent differs between builds; the timestamp, user, host and build number
@@ -42,12 +42,13 @@ cp "$tree/arch/x86/boot/bzImage" "$out/bzImage"
 cp "$tree/System.map" "$out/System.map"
 cp "$tree/.config" "$out/config"
 python3 "$here/profile.py" "$tree/vmlinux" > "$out/linux.profile.json"
+python3 "$here/profile.py" --isf "$tree/vmlinux" > "$out/linux.isf.json"
 
 if [ $check = 1 ]; then
   rc=0
-  for f in bzImage System.map config linux.profile.json; do
+  for f in bzImage System.map config linux.profile.json linux.isf.json; do
     if cmp -s "$out/$f" "$here/$f"; then echo "same: $f"; else echo "DIFFERS: $f"; rc=1; fi
   done
   rm -rf "$out"; exit $rc
 fi
-echo "built: $out/bzImage ($(stat -c %s "$out/bzImage") bytes), System.map, config, linux.profile.json"
+echo "built: $out/bzImage ($(stat -c %s "$out/bzImage") bytes), System.map, config, linux.profile.json, linux.isf.json"
