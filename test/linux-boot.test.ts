@@ -7,6 +7,11 @@
 import { describe, it, expect } from 'vitest';
 import { runImageWithLaunches } from '../src/run-launch.js';
 import { DEFAULT_LAUNCH_CONFIG } from '../src/dom0/launch.js';
+import { findXenalyze, xenalyze } from './helpers/xenalyze.js';
+import { parseTraceFile, formatRecord } from '../src/dom0/trace-file.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 
 async function boot(cmdline?: string) {
   let out = '';
@@ -55,6 +60,30 @@ describe('the bundled Linux under the emulated Xen (issue 14)', () => {
     expect(hooked.vmi_programs[0].stdout).toMatch(/\[ +39\] ffffffff81000000 \S+ <- HOOKED/);
     expect(hooked.vmi_programs[0].stdout).toMatch(/1 of 452 entries hooked/);
     expect(hooked.vmi_programs[0].exit_code).toBe(2);
+  });
+
+  it('process-list agrees with what ps inside the same guest prints (pid and name of every task both see)', async () => {
+    const { s, out } = await boot('console=ttyS0 nolapic panic=-1 run="ps -o pid,comm"');
+    const ps = new Map([...out.slice(out.indexOf('PID   COMMAND')).matchAll(/^ +(\d+) (\S+)$/gm)].map((m) => [Number(m[1]), m[2]]));
+    const pl = new Map([...s.vmi_programs[0].stdout.matchAll(/^\[ *(\d+)\] (\S+) \(struct addr/gm)].map((m) => [Number(m[1]), m[2]]));
+    const both = [...pl.keys()].filter((pid) => ps.has(pid));
+    expect(both.length).toBeGreaterThanOrEqual(13);               // init and the kernel threads at least
+    // BusyBox ps appends a kworker's workqueue ("kworker/0:0-events", cut to 15 characters).
+    for (const pid of both) expect(ps.get(pid)!.startsWith(pl.get(pid)!), `pid ${pid}: ps ${ps.get(pid)}, process-list ${pl.get(pid)}`).toBe(true);
+    expect(pl.get(1)).toBe('init');
+  });
+
+  const xa = findXenalyze();
+  it.skipIf(!xa.path)(`the trace of a Linux run: xenalyze reads it, with the VM exits and the VMI request${xa.why ? ` (skipped: ${xa.why})` : ''}`, async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'vmvmi-linux-trace-')), 'linux.trace');
+    const s = await runImageWithLaunches({ image: 'linux', maxInsns: 1_000_000_000n, vmi: { traceFile: file, traceHvm: true, tracePages: 256 } });
+    expect(s.exit.status).toBe(0);
+    const recs = parseTraceFile(readFileSync(file));
+    expect(recs.map(formatRecord).filter((l) => / VMI_REQUEST /.test(l))).toHaveLength(1);
+    const r = xenalyze(xa.path!, ['--summary'], file);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Exit reasons:[\s\S]*IO_INSTRUCTION\s+\d+/);
+    expect(r.stdout).toMatch(/RDTSC\s+\d+/);
   });
 
   it('run=CMD runs inside (BusyBox sh) and its exit status ends the run through the exit port', async () => {
