@@ -42,7 +42,7 @@ async function execCommand(batch: string): Promise<number> {
 }
 
 interface RunArgs {
-  image?: string; initrd?: string; maxInsns?: string; maxVtime?: string; mem?: string; cmdline?: string; systemMap?: string; json?: boolean;
+  image?: string; initrd?: string; add?: string[]; maxInsns?: string; maxVtime?: string; mem?: string; cmdline?: string; systemMap?: string; json?: boolean;
   vmi?: boolean; views?: string; notify?: 'immediate' | 'tbuf'; trace?: string;
   vmiMode?: LaunchMode | 'inline'; vmiConfig?: string; profile?: string; tracePages?: string;
   vmiQueue?: string; vmiConcurrency?: string; vmiRate?: string;
@@ -96,6 +96,7 @@ async function runCommand(a: RunArgs): Promise<number> {
   const opts: RunOptions = {
     image: a.image,
     initrd: a.initrd,
+    addFiles: a.add,
     memMiB: mem,
     cmdline: a.cmdline,
     maxInsns: a.maxInsns === undefined ? undefined : parseCount(a.maxInsns, '--max-insns'),
@@ -191,6 +192,7 @@ function domainOptions<T>(y: Argv<T>) {
     .option('cmdline', { type: 'string', describe: 'kernel command line (in the boot information; for Linux default "console=ttyS0 nolapic panic=-1")' })
     .option('kernel', { type: 'string', describe: 'a Linux bzImage to boot (the same as giving it as the image)' })
     .option('initrd', { type: 'string', describe: 'initial ramdisk (cpio) for a Linux kernel (default for `linux`: firmware/linux/initramfs.cpio)' })
+    .option('add', { type: 'string', array: true, describe: 'add FILE to the Linux initrd as /bin/FILE\'s name (repeatable); run it with --cmdline \'... run="/bin/NAME"\'' })
     .option('system-map', { type: 'string', describe: 'System.map to place in guest memory (default: System.map beside the image, if any; "none" for none)' })
     .option('vmi', { type: 'boolean', default: true, describe: 'the VMI trigger mechanism: altp2m views, VMFUNC, trace buffers, Dom0 (--no-vmi: plain boot)' })
     .option('views', { type: 'string', describe: 'normal EPT views, each with a VMI mirror at 10+k (default 2)' })
@@ -240,7 +242,7 @@ export async function main(argv: string[]): Promise<void> {
         async (a) => {
           checkProfile(a.profile as string | undefined);
           code = await runCommand({ image: kernelOrImage(a.kernel as string | undefined, a.image as string | undefined),
-            initrd: a.initrd as string | undefined, maxInsns: a.maxInsns as string | undefined,
+            initrd: a.initrd as string | undefined, add: a.add as string[] | undefined, maxInsns: a.maxInsns as string | undefined,
             maxVtime: a.maxVtime as string | undefined, mem: a.mem as string | undefined, cmdline: a.cmdline as string | undefined,
             systemMap: a.systemMap as string | undefined, json: a.json as boolean | undefined,
             vmi: a.vmi as boolean, views: a.views as string | undefined, notify: a.notify as 'immediate' | 'tbuf' | undefined,
@@ -265,7 +267,7 @@ export async function main(argv: string[]): Promise<void> {
           const sm = a.systemMap as string | undefined;
           code = await debugCommand({
             image: kernelOrImage(a.kernel as string | undefined, a.image as string | undefined), initrd: a.initrd as string | undefined,
-            memMiB: mem, cmdline: a.cmdline as string | undefined,
+            addFiles: a.add as string[] | undefined, memMiB: mem, cmdline: a.cmdline as string | undefined,
             systemMap: sm === undefined ? undefined : sm === 'none' ? false : sm,
             vmi: a.vmi === false ? false : { views, notify: a.notify as 'immediate' | 'tbuf' | undefined },
             script: a.script as string | undefined, gdbPort: gdb, quiet: a.quiet === true, profile: a.profile as string | undefined,

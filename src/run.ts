@@ -3,7 +3,8 @@
 // shuts down or a limit is reached, and summarise the run.
 import { statSync } from 'node:fs';
 import { readInputFile, InputFileError, type InputKind } from './util/files.js';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { newcArchive } from './util/cpio.js';
 import { performance } from 'node:perf_hooks';
 import type { StopReason } from './xen/sched.js';
 import { exitHistogram } from './xen/vcpu.js';
@@ -38,6 +39,8 @@ export interface RunOptions {
   image?: string;
   /** Initial ramdisk for a bzImage (default for `linux`: firmware/linux/initramfs.cpio). */
   initrd?: string;
+  /** Files added to the initrd as /bin/<name> (a newc archive appended to it: src/util/cpio.ts). */
+  addFiles?: string[];
   memMiB?: number;
   cmdline?: string;
   maxInsns?: bigint;
@@ -184,7 +187,14 @@ export function prepareRun(opts: RunOptions = {}): PreparedRun {
   const elf = bz ? undefined : parseElf64(bytes, image);
   const initrdPath = opts.initrd ?? bundled?.initrd;
   if (initrdPath !== undefined && !bz) throw new RunOptionError(`--initrd: ${image} is not a Linux bzImage (an initrd goes with a kernel)`);
-  const initrd = initrdPath !== undefined ? readInput(initrdPath, 'image', 'the initrd') : undefined;
+  let initrd = initrdPath !== undefined ? readInput(initrdPath, 'image', 'the initrd') : undefined;
+  if (opts.addFiles?.length) {
+    if (!initrd) throw new RunOptionError('--add: files go into a Linux kernel\'s initrd; give --initrd or boot `linux`');
+    const extra = newcArchive(opts.addFiles.map((f) => ({ name: `bin/${basename(f)}`, data: readInput(f, 'image', `--add ${f}`) })));
+    const joined = new Uint8Array(initrd.length + (4 - (initrd.length % 4)) % 4 + extra.length);
+    joined.set(initrd); joined.set(extra, joined.length - extra.length);
+    initrd = joined;
+  }
   const cmdline = opts.cmdline ?? bundled?.cmdline ?? (bz ? LINUX_DEFAULT_CMDLINE : '');
   let systemMap: Uint8Array | undefined;
   if (opts.systemMap !== false) {

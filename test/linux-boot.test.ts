@@ -10,6 +10,7 @@ import { DEFAULT_LAUNCH_CONFIG } from '../src/dom0/launch.js';
 import { findXenalyze, xenalyze } from './helpers/xenalyze.js';
 import { parseTraceFile, formatRecord } from '../src/dom0/trace-file.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -71,6 +72,20 @@ describe('the bundled Linux under the emulated Xen (issue 14)', () => {
     // BusyBox ps appends a kworker's workqueue ("kworker/0:0-events", cut to 15 characters).
     for (const pid of both) expect(ps.get(pid)!.startsWith(pl.get(pid)!), `pid ${pid}: ps ${ps.get(pid)}, process-list ${pl.get(pid)}`).toBe(true);
     expect(pl.get(1)).toBe('init');
+  });
+
+  const staticGcc = spawnSync('gcc', ['-O2', '-static', '-x', 'c', '-', '-o', '/dev/null'], { input: 'int main(void){return 0;}' }).status === 0;
+  it.skipIf(!staticGcc)('a user\'s static glibc binary (plain gcc -O2 -static: SSE2, x87, printf) added with --add prints what it prints natively', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmvmi-linux-user-'));
+    const bin = join(dir, 'hello');
+    execFileSync('gcc', ['-O2', '-static', '-o', bin, join(__dirname, 'linux', 'hello.c'), '-lm']);
+    const native = spawnSync(bin, [], { encoding: 'latin1' });
+    let out = '';
+    const s = await runImageWithLaunches({ image: 'linux', addFiles: [bin], maxInsns: 1_000_000_000n,
+      cmdline: 'console=ttyS0 nolapic panic=-1 vmireq=0 run="/bin/hello"', onConsole: (b) => { out += Buffer.from(b).toString('latin1'); } });
+    expect(native.stdout).toMatch(/^hello from a static glibc binary/);
+    expect(out).toContain(native.stdout.replace(/\n/g, '\r\n'));
+    expect(s.exit.status).toBe(native.status);           // 42
   });
 
   const xa = findXenalyze();

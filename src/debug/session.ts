@@ -41,6 +41,8 @@ export interface DebugOptions {
   /** As for `run`: an ELF image, a bzImage, or `tvm` / `linux`. */
   image?: string;
   initrd?: string;
+  /** Files added to the initrd as /bin/<name> (as `run --add`). */
+  addFiles?: string[];
   memMiB?: number;
   cmdline?: string;
   /** System.map: a path, false for none; default System.map beside the image. */
@@ -145,7 +147,7 @@ export class DebugSession {
       onDom0Log: opts.onDom0Log,
     };
     const prep = prepareRun({
-      image: opts.image ?? defaultImagePath(), initrd: opts.initrd, memMiB: opts.memMiB, cmdline: opts.cmdline, systemMap: opts.systemMap, profile: opts.profile,
+      image: opts.image ?? defaultImagePath(), initrd: opts.initrd, addFiles: opts.addFiles, memMiB: opts.memMiB, cmdline: opts.cmdline, systemMap: opts.systemMap, profile: opts.profile,
       onConsole: opts.onConsole, onLog: opts.onLog, vmi,
     });
     const symbols = prep.systemMap ? SymbolTable.parse(new TextDecoder().decode(prep.systemMap)) : SymbolTable.empty();
