@@ -356,3 +356,19 @@ describe('vmfunc-vmi debug on the command line', () => {
     expect(img.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('the debugger on the bundled Linux (issue 14): kernel symbols from its System.map, its page tables, EPT', () => {
+  it('breaks on schedule, shows the registers, walks the EPT and the guest page tables of the address', async () => {
+    const h = await harness({ image: 'linux' });
+    const r = await h.run('break schedule\ncontinue\nregs\npt schedule\nept 0x113bac1\n');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Breakpoint 1 at 0xffffffff[0-9a-f]+ <schedule>, cpl 0/);
+    expect(r.out).toMatch(/=> 0xffffffff[0-9a-f]+ <schedule>:/);
+    expect(r.out).toMatch(/cs 0x10 /);                         // __KERNEL_CS
+    // Linux maps its text with 2 MiB pages at __START_KERNEL_map + physical (arch/x86/kernel/head_64.S).
+    expect(r.out).toMatch(/Page walk of 0xffffffff8113bac1 <schedule> under cr3 0x[0-9a-f]+/);
+    expect(r.out).toMatch(/=> guest-physical 0x113bac1 \(2M page, supervisor/);
+    expect(r.out).toMatch(/EPT walk of guest-physical 0x113bac1 in the current view 0/);
+    expect(h.all()).toMatch(/Linux version 6\.1/);
+  });
+});
