@@ -88,6 +88,21 @@ describe('the bundled Linux under the emulated Xen (issue 14)', () => {
     expect(s.exit.status).toBe(native.status);           // 42
   });
 
+  it.skipIf(!staticGcc)('CPUID faulting through Linux\'s arch_prctl(ARCH_SET_CPUID): Xen\'s PLATFORM_INFO / MISC_FEATURES_ENABLES policy, #GP -> SIGSEGV', async () => {
+    // Linux: init_cpuid_fault() reads MSR_PLATFORM_INFO bit 31, set_cpuid_faulting() writes
+    // MSR_MISC_FEATURES_ENABLES bit 0 (arch/x86/kernel/cpu/common.c, process.c); Xen: guest_rdmsr /
+    // guest_wrmsr (xen/arch/x86/msr.c) and the CPUID intercept's #GP at CPL > 0.
+    const dir = mkdtempSync(join(tmpdir(), 'vmvmi-linux-cpuid-'));
+    const bin = join(dir, 'cpuid-fault');
+    execFileSync('gcc', ['-O2', '-static', '-o', bin, join(__dirname, 'linux', 'cpuid-fault.c')]);
+    let out = '';
+    await runImageWithLaunches({ image: 'linux', addFiles: [bin], maxInsns: 1_000_000_000n,
+      cmdline: 'console=ttyS0 nolapic panic=-1 vmireq=0 run="/bin/cpuid-fault"', onConsole: (b) => { out += Buffer.from(b).toString('latin1'); } });
+    const lines = [...out.matchAll(/^(ARCH_\S+ -?\d+|cpuid (?:runs|faults))\r?$/gm)].map((m) => m[1]);
+    expect(lines).toEqual(['ARCH_GET_CPUID 1', 'cpuid runs', 'ARCH_SET_CPUID(0) 0', 'ARCH_GET_CPUID 0', 'cpuid faults',
+      'ARCH_SET_CPUID(1) 0', 'cpuid runs']);
+  });
+
   const xa = findXenalyze();
   it.skipIf(!xa.path)(`the trace of a Linux run: xenalyze reads it, with the VM exits and the VMI request${xa.why ? ` (skipped: ${xa.why})` : ''}`, async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'vmvmi-linux-trace-')), 'linux.trace');
