@@ -293,11 +293,13 @@ export async function main(argv: string[]): Promise<void> {
           .option('qemu', { type: 'boolean', default: true, describe: 'mips: run it under qemu-x86_64 when installed (--no-qemu: skip)' })
           .option('ept', { type: 'boolean', describe: 'mips: also run the emulator with EPT on' })
           .option('workload', { type: 'string', choices: ['crc', 'nbody'], describe: 'mips: crc (integer C, default) or nbody (scalar double C, SSE2)' })
+          .option('guest', { type: 'string', choices: ['tvm', 'linux'], describe: 'overhead: the TVM\'s workers (default) or the bundled Linux (boot, vmireq, power-off)' })
           .option('svg', { type: 'string', describe: 'trigger, overhead: write SVG charts into this directory' })
           .option('json', { type: 'boolean', describe: 'print the results as JSON' })
           .example('$0 bench trigger', 'the table, Haswell profile, 1000 requests per row')
           .example('$0 bench trigger --profile icelake-sp --json', 'JSON for a recent server part')
           .example('$0 bench overhead --svg charts', 'the overhead table, and charts/overhead-*.svg')
+          .example('$0 bench overhead --guest linux', 'the same four configurations on the bundled Linux')
           .example('$0 bench mips --target 1', 'emulator, native and QEMU MIPS')
           .example('$0 bench torn', 'consistent, retried and torn walks per mode and profile'),
         async (a) => {
@@ -316,7 +318,7 @@ export async function main(argv: string[]): Promise<void> {
             profile: a.profile as string | undefined, json: a.json === true, svg: a.svg as string | undefined,
             requests: requests as number | undefined, rdtscLoop: rdtscLoop as number, rates: a.rates as string, pollMs: a.pollMs as string, seed: seed as number,
             iterations, target, repeat, emuRuns, native: a.native as boolean, qemu: a.qemu as boolean, ept: a.ept === true,
-            workload: a.workload as string | undefined,
+            workload: a.workload as string | undefined, guest: a.guest as 'tvm' | 'linux' | undefined,
           });
         })
       .demandCommand(1, 'name a command')

@@ -19,6 +19,8 @@ export interface BenchArgs {
   requests?: number; rdtscLoop?: number; rates?: string; pollMs?: string; seed?: number;
   // mips (passed to src/bench/mips.ts)
   iterations?: number; target?: number; repeat?: number; emuRuns?: number; native?: boolean; qemu?: boolean; ept?: boolean; workload?: string;
+  // overhead
+  guest?: 'tvm' | 'linux';
 }
 
 function list(text: string, opt: string): number[] {
@@ -68,7 +70,7 @@ export async function benchCommand(what: 'trigger' | 'overhead' | 'mips' | 'torn
   if (what === 'overhead') {
     const pollMs = a.pollMs ? list(a.pollMs, '--poll-ms')[0] : 1;
     let step = 0;
-    const b = await benchOverhead({ profile, pollMs, onProgress: (m) => prog.update(step++, 4, m) });
+    const b = await benchOverhead({ profile, pollMs, image: a.guest === 'linux' ? 'linux' : undefined, onProgress: (m) => prog.update(step++, 4, m) });
     prog.done();
     out(a.json ? JSON.stringify(b, null, 2) : formatOverheadBench(b));
     svgs(a.svg, () => overheadSvgs(b));

@@ -51,6 +51,8 @@ export interface OverheadRow {
 }
 
 export interface OverheadBench {
+  /** The guest measured: the TVM (its workers are the workload) or the bundled Linux (its boot and vmireq). */
+  guest: string;
   profile: string;
   freq_khz: number;
   poll_ms: number;
@@ -207,7 +209,11 @@ export async function benchOverhead(o: OverheadOptions = {}): Promise<OverheadBe
     `pause: each poll charges profile.vmPause = ${prof.vmPause.value} cycles (${prof.vmPause.source}); the VMI program's walk charges its libvmi calls x ${prof.libvmiCall.value * 1000 / prof.freqKhz.value} us (assumed)`,
     `an RDTSC exit costs the guest ${perExit} cycles (profile: exit round trip ${prof.vmexitRoundTrip.value} + RDTSC handler ${prof.handler.RDTSC?.value} - native RDTSC ${prof.insn.RDTSC?.value}); the runs show ${measuredPerExit} (armed - off busy time / extra RDTSC exits)`,
   ];
+  if (o.image === 'linux') {
+    notes[0] = `busy = virtual cycles not halted, over the bundled Linux's boot, vmireq and power-off (no workers: the "workers" columns do not apply); total virtual time ${[...raw.values()].map((r) => r.s.vcycles).join(', ')} cycles`;
+  }
   return {
+    guest: o.image === 'linux' ? 'linux' : o.image ?? 'tvm',
     profile: prof.name, freq_khz: prof.freqKhz.value, poll_ms: pollMs, rows,
     rdtsc_exit_cycles: perExit, rdtsc_exit_cycles_measured: measuredPerExit, rdtsc_rate_model: rdtscRateModel,
     rdtsc_per_s_at_2pct: Math.round(0.02 * f / perExit),
@@ -217,12 +223,14 @@ export async function benchOverhead(o: OverheadOptions = {}): Promise<OverheadBe
 
 export function formatOverheadBench(b: OverheadBench): string {
   const L: string[] = [];
-  L.push(`bench overhead: the TVM workload, profile ${b.profile} (${(b.freq_khz / 1e6).toFixed(2)} GHz); overhead against "off"`);
+  const what = b.guest === 'tvm' ? 'the TVM workload' : b.guest === 'linux' ? 'the bundled Linux (boot, vmireq, power-off)' : b.guest;
+  L.push(`bench overhead: ${what}, profile ${b.profile} (${(b.freq_khz / 1e6).toFixed(2)} GHz); overhead against "off"`);
   L.push('');
   const head = ['configuration', 'busy (Mcycles)', 'busy ovh', 'workers done (ms)', 'workers ovh', 'RDTSC exits', 'exits', 'pause cycles', 'VMI runs'];
   const body = b.rows.map((r) => [
     `${r.config}: ${r.describe}`, (r.busy_cycles / 1e6).toFixed(3), `${r.busy_overhead_pct.toFixed(2)} %`,
-    (r.workers_done_cycles / b.freq_khz).toFixed(4), `${r.workers_overhead_pct.toFixed(2)} %`,
+    r.workers_done_cycles ? (r.workers_done_cycles / b.freq_khz).toFixed(4) : '-',
+    Number.isFinite(r.workers_overhead_pct) ? `${r.workers_overhead_pct.toFixed(2)} %` : '-',
     String(r.rdtsc_exits), String(r.exits), String(r.pause_cycles), String(r.vmi_programs),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((x) => x[i].length)));
