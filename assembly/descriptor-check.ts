@@ -90,18 +90,28 @@ export function execVerrw(e: usize): void {
   setZF(ok);
 }
 
-/** LAR: ZF := 1 and DEST := the access rights (descriptor bits 55:40 masked as the SDM gives). */
-export function execLar(e: usize, size: i32): void {
-  const sel = <u32>readE(e, 2) & 0xffff; if (stop) return;
-  const found = fetch(sel); if (stop) return;
-  if (!found) { setZF(false); return; }
+/**
+ * The checks LAR and LSL share: the selector names a descriptor (fetched into `desc`) of a type the
+ * instruction accepts (system types: LDT, 64-bit TSS, and for LAR the 64-bit call gate, with a valid
+ * upper half) that is visible at CPL/RPL unless conforming code. False after clearing ZF, or on `stop`.
+ */
+function larLslAccepts(e: usize, callGateOk: bool): bool {
+  const sel = <u32>readE(e, 2) & 0xffff; if (stop) return false;
+  const found = fetch(sel); if (stop) return false;
+  if (!found) { setZF(false); return false; }
   const ar = arOf(desc);
   if ((ar & AR_S) == 0) {
     const type = ar & 0xf;
-    if (type != SYS_LDT && type != SYS_TSS64 && type != SYS_TSS64_BUSY && type != SYS_CALL_GATE64) { setZF(false); return; }
-    const upper = upperHalfValid(sel); if (stop) return;
-    if (!upper || !visible(sel, ar)) { setZF(false); return; }
-  } else if (!isConformingCode(ar) && !visible(sel, ar)) { setZF(false); return; }
+    if (type != SYS_LDT && type != SYS_TSS64 && type != SYS_TSS64_BUSY && !(callGateOk && type == SYS_CALL_GATE64)) { setZF(false); return false; }
+    const upper = upperHalfValid(sel); if (stop) return false;
+    if (!upper || !visible(sel, ar)) { setZF(false); return false; }
+  } else if (!isConformingCode(ar) && !visible(sel, ar)) { setZF(false); return false; }
+  return true;
+}
+
+/** LAR: ZF := 1 and DEST := the access rights (descriptor bits 55:40 masked as the SDM gives). */
+export function execLar(e: usize, size: i32): void {
+  if (!larLslAccepts(e, true)) return;
   // Bits 7:0 and 31:24 read as 0; 15:8 type, S, DPL, P; with a 32/64-bit operand also 23:16 (limit
   // 19:16, AVL, L, D/B, G; the SDM leaves 19:16 undefined, Intel parts return the limit bits).
   const rights = (desc >> 32) & 0xffff00; // bits 8-23 of the high dword (SDM Vol. 2A LAR)
@@ -111,16 +121,7 @@ export function execLar(e: usize, size: i32): void {
 
 /** LSL: ZF := 1 and DEST := the byte-granular 32-bit limit (G applied), 16 bits with a 16-bit operand. */
 export function execLsl(e: usize, size: i32): void {
-  const sel = <u32>readE(e, 2) & 0xffff; if (stop) return;
-  const found = fetch(sel); if (stop) return;
-  if (!found) { setZF(false); return; }
-  const ar = arOf(desc);
-  if ((ar & AR_S) == 0) {
-    const type = ar & 0xf;
-    if (type != SYS_LDT && type != SYS_TSS64 && type != SYS_TSS64_BUSY) { setZF(false); return; }
-    const upper = upperHalfValid(sel); if (stop) return;
-    if (!upper || !visible(sel, ar)) { setZF(false); return; }
-  } else if (!isConformingCode(ar) && !visible(sel, ar)) { setZF(false); return; }
+  if (!larLslAccepts(e, false)) return;
   const limit = <u64>limitOf(desc);
   writeG(e, size, size == 2 ? limit & 0xffff : limit);
   setZF(true);

@@ -7,22 +7,10 @@
 // --cases is per seed (default 1,000,000); --seeds replaces the fixed seed 1 (default: 1).
 // Mismatches are grouped and minimised into test/.cache/diff-report.txt. Equivalent to
 //   DIFF_CASES=1000000 DIFF_SEEDS=1,2,3 npx vitest run test/differential.test.ts -t "agree with the host"
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { options, runVitest } from './lib/vitest-run.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
-};
-if (args.includes('--help') || args.includes('-h')) {
-  console.log('usage: node scripts/diff-many.mjs [--cases N] [--seeds 1,2,3] [--exclude cat,..] [--focus cat]');
-  process.exit(0);
-}
+const opt = options('node scripts/diff-many.mjs [--cases N] [--seeds 1,2,3] [--exclude cat,..] [--focus cat]');
 const env = {
-  ...process.env,
   DIFF_CASES: opt('cases', '1000000'),
   DIFF_SEEDS: opt('seeds', '1'),
   DIFF_EXCLUDE: opt('exclude', process.env.DIFF_EXCLUDE ?? ''),
@@ -30,6 +18,4 @@ const env = {
 };
 console.log(`differential: ${env.DIFF_CASES} cases per seed, seeds ${env.DIFF_SEEDS}` +
   (env.DIFF_EXCLUDE ? `, excluding ${env.DIFF_EXCLUDE}` : '') + (env.DIFF_FOCUS ? `, focus ${env.DIFF_FOCUS}` : ''));
-const vitest = join(root, 'node_modules', '.bin', 'vitest');
-const child = spawn(vitest, ['run', 'test/differential.test.ts', '-t', 'agree with the host'], { cwd: root, env, stdio: 'inherit' });
-child.on('exit', (code, sig) => process.exit(code ?? (sig ? 1 : 0)));
+runVitest('test/differential.test.ts', 'agree with the host', env);

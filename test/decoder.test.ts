@@ -56,6 +56,22 @@ interface CapstoneQuirk {
   sdmLength: (b: Uint8Array) => number | null;
 }
 
+/**
+ * The length of `b` for a prefix byte the processor ignores there: capstone's length of the
+ * instruction without every copy of `prefix` among its legacy prefixes, plus those bytes (null when
+ * `b` has none, or capstone rejects the rest too).
+ */
+function lengthWithoutPrefix(b: Uint8Array, prefix: number): number | null {
+  const i = skipPrefixes(b);
+  const pfx = Array.from(b.subarray(0, i));
+  const kept = pfx.filter((x) => x !== prefix);
+  if (kept.length === pfx.length) return null;
+  const stripped = new Uint8Array(16);
+  stripped.set([...kept, ...b.subarray(i)].slice(0, 16));
+  const r = csDecode(stripped);
+  return r ? r.size + (pfx.length - kept.length) : null;
+}
+
 const CAPSTONE_QUIRKS: CapstoneQuirk[] = [
   {
     // SDM Vol. 2A 2.2.1.7: Jcc rel32 (0F 80-8F) ignores 66 in 64-bit mode and F3 does not apply;
@@ -79,11 +95,7 @@ const CAPSTONE_QUIRKS: CapstoneQuirk[] = [
       const i = skipPrefixes(b);
       const pfx = Array.from(b.subarray(0, i));
       if (!pfx.includes(0x66) || !(pfx.includes(0xf2) || pfx.includes(0xf3)) || b[i] !== 0x0f) return null;
-      const kept = pfx.filter((x) => x !== 0x66);
-      const stripped = new Uint8Array(16);
-      stripped.set([...kept, ...b.subarray(i)].slice(0, 16));
-      const r = csDecode(stripped);
-      return r ? r.size + (pfx.length - kept.length) : null;
+      return lengthWithoutPrefix(b, 0x66);
     },
   },
   {
@@ -138,16 +150,7 @@ const CAPSTONE_QUIRKS: CapstoneQuirk[] = [
     // The SDM length is capstone's length without the F2 bytes, plus them.
     what: 'ignored F2 prefix (F2 0F BC/BD, F2 66 0F 8x, 66 F2 3E 0F 9x, ...)',
     when: 'rejects',
-    sdmLength: (b) => {
-      const i = skipPrefixes(b);
-      const pfx = Array.from(b.subarray(0, i));
-      const kept = pfx.filter((x) => x !== 0xf2);
-      if (kept.length === pfx.length) return null;
-      const stripped = new Uint8Array(16);
-      stripped.set([...kept, ...b.subarray(i)].slice(0, 16));
-      const r = csDecode(stripped);
-      return r ? r.size + (pfx.length - kept.length) : null;
-    },
+    sdmLength: (b) => lengthWithoutPrefix(b, 0xf2),
   },
   {
     // SDM Vol. 2A Jcc: in 64-bit mode the operand size of near Jcc is fixed

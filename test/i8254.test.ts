@@ -12,7 +12,7 @@ import type { IrqLine } from '../src/xen/hvm/irq.js';
 import type { Vcpu } from '../src/xen/vcpu.js';
 import { prepareRun } from '../src/run.js';
 import { TestClock, portBus } from './helpers/pc.js';
-import { asm, haveAssembler } from './helpers/asm.js';
+import { asm, haveAssembler, tickLoop } from './helpers/asm.js';
 import { makeElf } from './helpers/elf.js';
 
 /** 1000 cycles per PIT clock: tick k begins at cycle 1000 k. */
@@ -288,42 +288,13 @@ const dir = mkdtempSync(join(tmpdir(), 'vmvmi-pc-'));
 
 describe.skipIf(!haveAssembler())('the pc platform in a domain: PIT IRQ0 through the vpic to the guest (vmx_intr_assist)', () => {
   it('a guest that programs the PICs and the PIT at 1 kHz counts ticks on vector 0x20 in STI; HLT', () => {
-    const src = `
-      lea rax, [rip + handler]
-      lea rdi, [rip + idt]
-      mov word ptr [rdi + 0x200], ax
-      mov word ptr [rdi + 0x202], 0x08
-      mov word ptr [rdi + 0x204], 0x8e00
-      shr rax, 16
-      mov word ptr [rdi + 0x206], ax
-      lea rax, [rip + idtr]
-      mov qword ptr [rax + 2], rdi
-      lidt [rax]
-      mov al, 0x11; out 0x20, al; mov al, 0x20; out 0x21, al; mov al, 4; out 0x21, al; mov al, 1; out 0x21, al
+    // 8259 init (ICW1-4: vectors 0x20-0x27, slave on IRQ2, 8086 mode), only IRQ0 unmasked; PIT
+    // channel 0 mode 2, count 0x4a9 (1 kHz); the handler sends a non-specific EOI (OCW2 0x20).
+    const src = tickLoop(20, 'xor eax, eax\nmov dx, 0x501\nout dx, eax',
+      `mov al, 0x11; out 0x20, al; mov al, 0x20; out 0x21, al; mov al, 4; out 0x21, al; mov al, 1; out 0x21, al
       mov al, 0xfe; out 0x21, al
-      mov al, 0x34; out 0x43, al; mov al, 0xa9; out 0x40, al; mov al, 0x04; out 0x40, al
-      xor ebx, ebx
-    1: sti
-      hlt
-      cli
-      cmp ebx, 20
-      jb 1b
-      xor eax, eax
-      mov dx, 0x501
-      out dx, eax
-    handler:
-      inc ebx
-      push rax
-      mov al, 0x20
-      out 0x20, al
-      pop rax
-      iretq
-      .balign 16
-    idtr: .word 0x2ff
-      .quad 0
-      .balign 16
-    idt: .fill 0x300, 1, 0
-    `;
+      mov al, 0x34; out 0x43, al; mov al, 0xa9; out 0x40, al; mov al, 0x04; out 0x40, al`,
+      'push rax\nmov al, 0x20\nout 0x20, al\npop rax');
     const file = join(dir, 'pit.elf');
     writeFileSync(file, makeElf(0x100000, [{ paddr: 0x100000, data: asm(src, 0x100000) }]));
     const p = prepareRun({ image: file, systemMap: false, domain: { platform: 'pc' } });

@@ -19,7 +19,7 @@
 //     CLFLUSH instruction is ... treated as a read access": #PF, #GP/#SS for non-canonical, EPT
 //     violations); CR0.TS/EM do not apply (it is not an SSE computation).
 import { FX_TMP, FXSTATE } from "../layout";
-import { FX_FCW, FX_FSW, FX_FIP, FX_FDP, FX_MXCSR, FX_IMAGE_USED, FX_IMAGE_BYTES, MXCSR_MASK } from "../shared/fxsave";
+import { FX_FCW, FX_FIP, FX_FDP, FX_MXCSR, FX_IMAGE_USED, FX_IMAGE_BYTES, MXCSR_MASK } from "../shared/fxsave";
 import { D_OSZ } from "../decode/entry";
 import { ea } from "../operand";
 import { readMem, writeMem, translate, ACC_READ, ACC_WRITE } from "../mmu";
@@ -29,6 +29,8 @@ import { cpl } from "../state";
 import { OP_FXSAVE, OP_FXRSTOR, OP_LDMXCSR, OP_STMXCSR } from "../ops";
 import { fxsaveImage, fxrstorImage } from "../x87/fxsave";
 import { fpuUsable } from "../x87/avail";
+import { fcwValue, recomputeEs } from "../x87/control";
+import { fcw } from "../x87/stack";
 import { sseUsable } from "./avail";
 
 /** Executes FXSAVE, FXRSTOR, LDMXCSR, STMXCSR or CLFLUSH. */
@@ -116,13 +118,10 @@ function fxrstor(la: u64, wide: bool): void {
     store<u32>(FX_TMP + FX_FIP + 4, 0);
     store<u32>(FX_TMP + FX_FDP + 4, 0);
   }
-  // The x87 control and status words as the FPU holds them (what the reference host reads back):
-  // FCW's reserved bits 7 and 13-15 read 0 and bit 6 reads 1 (Vol. 1 8.1.5, Figure 8-6); FSW.ES is
-  // the summary of the exception flags not masked in FCW, and B mirrors ES (8.1.3.1, Figure 8-4).
-  const fcw = (<u32>load<u16>(FX_TMP + FX_FCW) & 0x1f3f) | 0x40;
-  let fsw = <u32>load<u16>(FX_TMP + FX_FSW) & 0x7f7f;
-  if ((fsw & ~fcw & 0x3f) != 0) fsw |= 0x8080;
-  store<u16>(FX_TMP + FX_FCW, <u16>fcw);
-  store<u16>(FX_TMP + FX_FSW, <u16>fsw);
   fxrstorImage(FX_TMP);
+  // The x87 control and status words as the FPU holds them, as FLDCW/FLDENV/FRSTOR leave them
+  // (x87/control.ts): FCW's reserved bits 7 and 13-15 read 0 and bit 6 reads 1 (Vol. 1 8.1.5,
+  // Figure 8-6); FSW.ES summarises the unmasked exception flags and B mirrors it (8.1.3.1).
+  store<u16>(FXSTATE + FX_FCW, <u16>fcwValue(fcw()));
+  recomputeEs();
 }

@@ -8,27 +8,21 @@
 // `trace`), gdb (the GDB stub), hypercall (hypercalls and HVMOPs from a guest), vmi (hostile VMI
 // programs in every mode). Failures are printed and appended to test/.cache/fuzz-failures.txt.
 // Equivalent to: FUZZ_SEED=N FUZZ_DURATION=S npx vitest run test/fuzz/<target>.test.ts
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { options, runVitest, root } from '../lib/vitest-run.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TARGETS = ['exec', 'elf', 'trace', 'gdb', 'hypercall', 'vmi'];
-const args = process.argv.slice(2);
-const opt = (name, def) => { const i = args.indexOf(`--${name}`); return i >= 0 && i + 1 < args.length ? args[i + 1] : def; };
-if (args.includes('--help') || args.includes('-h') || !opt('target')) {
-  console.log(`usage: node scripts/fuzz/fuzz.mjs --target ${TARGETS.join('|')} [--seed N] [--duration SECONDS] [--cases N]`);
-  process.exit(args.includes('--help') || args.includes('-h') ? 0 : 2);
-}
+const usage = `node scripts/fuzz/fuzz.mjs --target ${TARGETS.join('|')} [--seed N] [--duration SECONDS] [--cases N]`;
+const opt = options(usage);
+if (!opt('target')) { console.log(`usage: ${usage}`); process.exit(2); }
 const target = opt('target');
 if (!TARGETS.includes(target)) { console.error(`fuzz: --target: "${target}" is not one of ${TARGETS.join(', ')}`); process.exit(2); }
 const num = (name, v) => { if (v !== undefined && !/^\d+$/.test(v)) { console.error(`fuzz: --${name}: "${v}" is not a non-negative integer`); process.exit(2); } return v; };
-const env = { ...process.env, FUZZ_SEED: num('seed', opt('seed', '1')) };
+const env = { FUZZ_SEED: num('seed', opt('seed', '1')) };
 const duration = num('duration', opt('duration')), cases = num('cases', opt('cases'));
 if (duration) env.FUZZ_DURATION = duration;
 if (cases) env.FUZZ_CASES = cases;
 const file = join('test', 'fuzz', `${target}.test.ts`);
 if (!existsSync(join(root, file))) { console.error(`fuzz: ${file} is missing`); process.exit(2); }
-const child = spawn(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', file], { cwd: root, env, stdio: 'inherit' });
-child.on('exit', (code) => process.exit(code ?? 1));
+runVitest(file, undefined, env);

@@ -31,9 +31,10 @@ export function asm(src: string, org = 0): Uint8Array {
 
 /**
  * A guest that installs an IDT whose vector 0x20 handler counts ticks in ebx, then loops STI; HLT
- * until `ticks` ticks have come, then runs `exit` (assembly that ends the run).
+ * until `ticks` ticks have come, then runs `exit` (assembly that ends the run). `setup` runs after
+ * LIDT (programming the interrupt controller and timer); `eoi` runs in the handler before IRETQ.
  */
-export function tickLoop(ticks: number, exit: string): string {
+export function tickLoop(ticks: number, exit: string, setup = '', eoi = ''): string {
   return `
       lea rax, [rip + handler]
       lea rdi, [rip + idt]
@@ -45,6 +46,7 @@ export function tickLoop(ticks: number, exit: string): string {
       lea rax, [rip + idtr]
       mov qword ptr [rax + 2], rdi
       lidt [rax]
+      ${setup}
       xor ebx, ebx
     1: sti
       hlt
@@ -54,6 +56,7 @@ export function tickLoop(ticks: number, exit: string): string {
       ${exit}
     handler:
       inc ebx
+      ${eoi}
       iretq
       .balign 16
     idtr: .word 0x2ff
