@@ -8,6 +8,7 @@ import * as D from "./decode";
 import * as E from "./ept";
 import * as X from "./run/debug";
 import * as M from "./mmu";
+import * as J from "./jit/cache";
 import { setMachineSize, tlbFlushAll, hostWroteMemory, hostWroteRange, invept as inveptAll } from "./mmu";
 import { vmresume as run, postExternalInterrupt as post } from "./run/loop";
 import { decodeCount, costsInit, setCost as setOpCost, decodeScratchBlock } from "./run/blocks";
@@ -122,3 +123,16 @@ export function debugBreakpointTable(): usize { return X.breakpointTable(); }
 export function debugSetBreakpoints(n: i32): void { X.setBreakpoints(n); }
 export function debugBreakOnVmfunc(on: bool): void { X.setBreakOnVmfunc(on); }
 export function debugSkipOnce(): void { X.skipBreakpointOnce(); }
+
+// ---- the JIT (assembly/jit/; the host side is src/jit/) ----
+// What a compiled region imports besides the memory: the helpers and, in emit.ts's order (g0..g13),
+// the globals it reads and writes.
+export { jitStep, jitRead, jitWrite, jitTestCC } from "./jit/helpers";
+export { insnsRetired as jit_g0, vcycles as jit_g1, rip as jit_g2, nrip as jit_g3 } from "./state";
+export { lfOp as jit_g4, lfA as jit_g5, lfB as jit_g6, lfRes as jit_g7, lfMask as jit_g8 } from "./flags";
+export { codeEpoch as jit_g9 } from "./codepages";
+export { tlbR as jit_g10, tlbW as jit_g11, tlbBias as jit_g12 } from "./mmu";
+export { stop as jit_g13 } from "./fault";
+export { setJit, jitFlush } from "./jit/cache";
+/** The JIT's counters: 0 regions compiled, 1 entries that cannot start one, 2 flushes. */
+export function jitStat(i: i32): u32 { return i == 0 ? J.regionsCompiled : i == 1 ? J.regionsRefused : J.flushes; }

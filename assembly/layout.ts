@@ -91,6 +91,16 @@ export const BLOCK_INDEX_BYTES: usize = <usize>DCACHE_ENTRIES * 8;
 export const DECODE_PROBE: usize = 0x00c90000;
 export const DECODE_PROBE_BYTES: usize = BLOCK_BYTES;
 
+// The JIT (assembly/jit/): copies of the decoded entries compiled regions hand back to the
+// interpreter (a compiled region must not point into the cache, whose slots are reused), and the
+// buffer the region's Wasm module is written into (a function body, then the whole module).
+export const JIT_ENTRIES: usize = 0x00ca0000;
+export const JIT_ENTRIES_BYTES: usize = 0x20000;  // 2048 x DENTRY
+export const JIT_BODY: usize = 0x00cc0000;
+export const JIT_BODY_BYTES: usize = 0x20000;
+export const JIT_MODULE: usize = 0x00ce0000;
+export const JIT_MODULE_BYTES: usize = 0x20000;
+
 // One bit per 4 KiB machine frame: the frame holds decoded instructions.
 export const CODEMAP: usize = 0x00d00000;       // up to 4 GiB of machine memory
 export const CODEMAP_BYTES: usize = 0x20000;

@@ -11,6 +11,7 @@ import { MAX_BREAKPOINTS } from '../assembly/shared/limits.js';
 import { GPR_NAMES } from '../assembly/shared/regs.js';
 import { MMIO_DONE, MMIO_EXCEPTION } from '../assembly/shared/mmio.js';
 import { FX_IMAGE_BYTES } from '../assembly/shared/fxsave.js';
+import { JitHost, type JitCpuExports, type JitStats } from './jit/host.js';
 
 interface CpuExports {
   memory: WebAssembly.Memory;
@@ -50,6 +51,7 @@ interface CpuExports {
   debugSkipOnce(): void;
   mmioEmulate(): number;
   mmioEventInfo(): number; mmioEventErrorCode(): number; mmioEventCr2(): bigint;
+  setJit(on: number): void;
   mmioExitReason(): number; mmioExitQualification(): bigint; mmioExitGpa(): bigint; mmioExitGla(): bigint;
 }
 
@@ -103,16 +105,21 @@ function cpuModule(): WebAssembly.Module {
   return compiled;
 }
 
-export interface MachineOptions { memMiB?: number }
+/** jit: run hot code compiled to Wasm (src/jit/, assembly/jit/); default Machine.defaultJit. */
+export interface MachineOptions { memMiB?: number; jit?: boolean }
 
 export class Machine {
   readonly memBytes: number;
   private readonly cpu: CpuExports;
   private readonly base: number;
   private readonly host: HostImports;
+  private readonly jitHost: JitHost;
+  /** Whether machines created without a `jit` option run compiled code (the CLI's --jit). */
+  static defaultJit = process.env.VMFUNC_VMI_JIT === 'on';
 
-  private constructor(cpu: CpuExports, memBytes: number, host: HostImports) {
+  private constructor(cpu: CpuExports, memBytes: number, host: HostImports, jitHost: JitHost) {
     this.cpu = cpu;
+    this.jitHost = jitHost;
     this.host = host;
     this.memBytes = memBytes;
     this.base = cpu.machineBase();
@@ -126,6 +133,7 @@ export class Machine {
       throw new RangeError(`memory size ${memMiB} MiB is out of range (1..3072)`);
     }
     const host: HostImports = { mmio: undefined };
+    const jitHost = new JitHost();
     const instance = new WebAssembly.Instance(cpuModule(), {
       env: {
         abort(_msg: number, _file: number, line: number, col: number) {
@@ -136,12 +144,16 @@ export class Machine {
         mmio_write: (gpa: bigint, size: number, value: bigint) => host.mmio!.write(BigInt.asUintN(64, gpa), size, BigInt.asUintN(64, value)),
         io_read: (port: number, size: number) => host.mmio?.portRead?.(port, size) ?? -1,
         io_write: (port: number, size: number, value: number) => host.mmio?.portWrite?.(port, size, value >>> 0),
+        ...jitHost.env,
       },
     });
     const cpu = instance.exports as unknown as CpuExports;
     const bytes = memMiB * 1024 * 1024;
     if (!cpu.init(BigInt(bytes))) throw new RangeError(`cannot allocate ${memMiB} MiB of machine memory`);
-    return new Machine(cpu, bytes, host);
+    jitHost.bind(cpu as unknown as JitCpuExports);
+    const m = new Machine(cpu, bytes, host, jitHost);
+    m.jit = opts.jit ?? Machine.defaultJit;
+    return m;
   }
 
   /**
@@ -151,6 +163,13 @@ export class Machine {
   get shared(): { buffer: SharedArrayBuffer; base: number; size: number } {
     return { buffer: this.cpu.memory.buffer as unknown as SharedArrayBuffer, base: this.base, size: this.memBytes };
   }
+
+  /** Whether hot guest code runs compiled (the JIT); switchable between runs. */
+  get jit(): boolean { return this.jitOn; }
+  set jit(on: boolean) { this.jitOn = on; this.cpu.setJit(on ? 1 : 0); }
+  private jitOn = false;
+  /** The JIT's statistics: regions compiled, refused, flushes, host compile time. */
+  get jitStats(): JitStats { return this.jitHost.stats(); }
 
   /** A view of all machine memory (host-physical address 0 at index 0). */
   get mem(): Uint8Array { return new Uint8Array(this.cpu.memory.buffer, this.base, this.memBytes); }

@@ -5,7 +5,7 @@
 // address of their first byte and dropped per page (codepages.ts); whether this view and CPL may
 // fetch them is checked on every entry (run/loop.ts).
 import * as D from "../decode";
-import { DENTRY, BLOCK_INSNS, COSTS, COSTS_BYTES, TLB_ENTRIES, DECODE_PROBE } from "../layout";
+import { DENTRY, DCACHE_ENTRIES, BLOCK_INSNS, COSTS, COSTS_BYTES, TLB_ENTRIES, DECODE_PROBE } from "../layout";
 import { stop, clearStop } from "../fault";
 import { decode } from "../decode";
 import { dgen, tlbX, tlbBias } from "../mmu";
@@ -35,6 +35,11 @@ export const B_COUNT = 8;  // u32 instructions in the block
 export const B_PAGE2 = 12; // u32 Wasm page number of the page its bytes run into (0 = none)
 export const B_COST = 16;  // u64 virtual cycles of the whole block
 export const B_LA = 24;    // u64 linear RIP it was decoded at (breakpoints split blocks by linear address)
+export const B_JIT = 32;   // u32 the JIT's compiled region entered here (jit/cache.ts): 0 none yet, JIT_NONE never
+export const B_HITS = 36;  // u32 entries counted towards compiling it
+
+/** The cache slot of the block whose first byte is at Wasm address `key` (direct-mapped). */
+@inline export function dcacheSlot(key: usize): u32 { return (<u32>key ^ <u32>(key >> 13)) & (DCACHE_ENTRIES - 1); }
 
 /** The tag of a block decoded now from the byte at Wasm address `key`. */
 @inline export function blockTag(key: usize): u64 { return <u64>key | (<u64>dgen << 32); }
@@ -98,6 +103,7 @@ export function buildBlock(h: usize, slot: u32, r: u64, key: usize, probe: bool 
   store<u64>(h, blockTag(key), B_TAG);
   store<u32>(h, page2, B_PAGE2);
   store<u64>(h, r, B_LA);
+  store<u64>(h, 0, B_JIT); // no region yet, no entries counted (B_HITS)
   return true;
 }
 

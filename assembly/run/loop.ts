@@ -8,7 +8,7 @@
 import * as V from "../vmcs";
 import * as S from "../state";
 import * as D from "../decode";
-import { DCACHE, DCACHE_ENTRIES, DENTRY, BLOCK_BYTES, TLB_ENTRIES } from "../layout";
+import { DCACHE, DENTRY, BLOCK_BYTES, TLB_ENTRIES } from "../layout";
 import { stop, faultVec, faultErr, faultHasErr, faultType, faultCr2, exitReq, exitQual, clearStop } from "../fault";
 import { execute, partial } from "../exec";
 import { tlbX, tlbBias, translate, ACC_FETCH } from "../mmu";
@@ -17,7 +17,8 @@ import { getRflags, rflagsRest } from "../flags";
 import { exitReasonOut, vmExit, saveGuestState } from "../vmx/exit";
 import { vmEntry, timerDeadline, ENTRY_FAILED, ENTRY_RUN } from "../vmx/entry";
 import { deliver } from "../vmx/deliver";
-import { B_LA, B_PAGE2, B_COUNT, B_COST, blockTag, buildBlock, opCost } from "./blocks";
+import { B_LA, B_PAGE2, B_COUNT, B_COST, B_JIT, blockTag, buildBlock, opCost, dcacheSlot } from "./blocks";
+import { jitOn, jitConsider, JIT_NONE } from "../jit/cache";
 import { nBreakpoints, breakOnVmfunc, debugStopHere } from "./debug";
 
 let pendingExtInt: i32 = -1;            // a host interrupt arriving at this physical CPU
@@ -135,7 +136,7 @@ function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
       }
       curPage = r >> 12; curBase = key - <usize>(r & 0xfff); curEpoch = ce;
     }
-    const slot = (<u32>key ^ <u32>(key >> 13)) & (DCACHE_ENTRIES - 1);
+    const slot = dcacheSlot(key);
     const h = DCACHE + <usize>slot * BLOCK_BYTES;
     if (load<u64>(h, B_TAG) != (tag0 | <u64>key) || !blockFits(h, r)) {
       if (!buildBlock(h, slot, r, key)) {
@@ -154,8 +155,25 @@ function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
     if (S.insnsRetired + <u64>n > sliceEnd || S.vcycles + load<u64>(h, B_COST) > timerDeadline) n = 1;
     // While boundary checks are armed, or an interrupt shadow runs out, step one instruction at a time.
     if (needChecks || S.intrShadow != 0 || pendingExtInt >= 0 || step) n = 1;
-    let e = h + DENTRY;
     let completed = true; // the (single-stepped) instruction or REP iteration ran: no event, no exit
+    // Compiled code (jit/): only for a block the loop runs whole, with nothing to check between
+    // instructions; it runs this block and may go on through others of its region (jit/gen.ts).
+    let j: u32 = 0;
+    if (jitOn && n == load<u32>(h, B_COUNT) && !needChecks && S.intrShadow == 0 && pendingExtInt < 0 && !step
+        && nBreakpoints == 0 && !breakOnVmfunc) {
+      j = load<u32>(h, B_JIT);
+      if (j == 0) j = jitConsider(h, key);
+      else if (j == JIT_NONE) j = 0;
+    }
+    if (j != 0) {
+      const res = call_indirect<i32>(j, sliceEnd, timerDeadline);
+      if (res != 0) {
+        if (handleStop(<u32>res & 0xff, timerDeadline)) return true;
+        completed = false; S.pendingDbg = 0;
+      }
+      n = 0;
+    }
+    let e = h + DENTRY;
     for (let i: u32 = 0; i < n; i++) {
       const cur = S.rip;
       const next = cur + <u64>load<u8>(e, D.D_LEN);

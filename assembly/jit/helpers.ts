@@ -1,0 +1,44 @@
+// The interpreter's side of compiled code: what a region (jit/gen.ts) calls when it does not do an
+// instruction inline. jitStep runs one decoded instruction exactly as the run loop's inner loop does
+// (run/loop.ts runSlice: NRIP, execute, RIP, retirement, the reasons to leave the block);
+// jitRead/jitWrite are mmu.ts's slow paths (page walk, page-crossing, faults), entered with the
+// SS-access flag ea() would have set; jitTestCC is flags.ts's condition test.
+import * as S from "../state";
+import * as D from "../decode";
+import { stop } from "../fault";
+import { execute, partial } from "../exec";
+import { readMem, readMemW, writeMem, ssAccess } from "../mmu";
+import { codeEpoch } from "../codepages";
+import { testCCFast } from "../flags";
+import { STOPPED } from "./gen";
+
+/**
+ * Runs the instruction at entry `e`, linear address `rip`: -1 when the block goes on with the next
+ * instruction; otherwise what the region returns -- 0 (RIP set: the block ends here) or
+ * STOPPED | length (a fault or exit request for the run loop's handleStop).
+ */
+export function jitStep(e: usize, rip: u64): i32 {
+  const len = <u32>load<u8>(e, D.D_LEN);
+  const next = rip + <u64>len;
+  const ce = codeEpoch;
+  S.rip = rip;
+  S.nrip = next;
+  execute(e);
+  if (stop) return STOPPED | <i32>len;
+  S.rip = S.nrip;
+  if (partial) { partial = false; return 0; }
+  S.insnsRetired++;
+  S.vcycles += <u64>load<u32>(e, D.D_COST);
+  if (S.nrip != next || codeEpoch != ce || load<u8>(e, D.D_ENDS) != 0) return 0;
+  return -1;
+}
+
+export function jitRead(la: u64, size: i32, kind: i32, ss: i32): u64 {
+  ssAccess = ss != 0;
+  return kind == 0 ? readMem(la, size) : readMemW(la, size);
+}
+export function jitWrite(la: u64, size: i32, v: u64, ss: i32): void {
+  ssAccess = ss != 0;
+  writeMem(la, size, v);
+}
+export function jitTestCC(cc: i32): i32 { return testCCFast(<u32>cc) ? 1 : 0; }

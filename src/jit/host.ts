@@ -1,0 +1,92 @@
+// The host's half of the JIT (the CPU's half is assembly/jit/): when a decoded block turns hot the
+// CPU writes a region's Wasm module into its memory and calls jit_compile; here the module is
+// compiled and instantiated synchronously (Node allows it on any thread; v86 instantiates
+// asynchronously in the browser), linked to the CPU's memory, globals and helpers, and its
+// function placed in the CPU's exported function table, where the run loop calls it with
+// call_indirect. When the table holds MAX_REGIONS the CPU drops every region (jit_flush) and the
+// indices are reused. Compile time is host time, kept for statistics only.
+
+/** The CPU exports a region imports (assembly/index.ts: the helpers, jit_g0..jit_g13). */
+export interface JitCpuExports {
+  memory: WebAssembly.Memory;
+  table: WebAssembly.Table;
+  jitStep: Function; jitRead: Function; jitWrite: Function; jitTestCC: Function;
+  setJit(on: number): void;
+  jitStat(i: number): number;
+  [global: `jit_g${number}`]: WebAssembly.Global;
+}
+
+/** Regions the table holds before a flush (v86 clears its 900-entry table the same way). */
+const MAX_REGIONS = 4000;
+const GLOBALS = 14; // assembly/jit/emit.ts GLOBAL_COUNT
+
+export interface JitStats {
+  regionsCompiled: number;
+  regionsRefused: number;
+  flushes: number;
+  compileMs: number;
+  moduleBytes: number;
+  failures: number;
+  lastError?: string;
+}
+
+export class JitHost {
+  private cpu: JitCpuExports | undefined;
+  private imports: WebAssembly.Imports | undefined;
+  private first = 1;
+  private next = 1;
+  compileMs = 0;
+  moduleBytes = 0;
+  failures = 0;
+  lastError: string | undefined;
+
+  /** The CPU's imports jit_compile and jit_flush. */
+  get env(): Record<string, Function> {
+    return {
+      jit_compile: (addr: number, len: number) => this.compile(addr >>> 0, len >>> 0),
+      jit_flush: () => { this.next = this.first; },
+    };
+  }
+
+  bind(cpu: JitCpuExports): void {
+    this.cpu = cpu;
+    const env: Record<string, unknown> = {
+      memory: cpu.memory, step: cpu.jitStep, read: cpu.jitRead, write: cpu.jitWrite, testcc: cpu.jitTestCC,
+    };
+    for (let i = 0; i < GLOBALS; i++) env[`g${i}`] = cpu[`jit_g${i}`];
+    this.imports = { env: env as WebAssembly.ModuleImports };
+    this.first = this.next = cpu.table.length;
+  }
+
+  private compile(addr: number, len: number): number {
+    const cpu = this.cpu!;
+    if (this.next - this.first >= MAX_REGIONS) return -1;
+    const t0 = performance.now();
+    try {
+      // A copy: WebAssembly.Module does not take a view of shared memory.
+      const bytes = new Uint8Array(cpu.memory.buffer, addr, len).slice();
+      const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports);
+      const idx = this.next++;
+      if (cpu.table.length <= idx) cpu.table.grow(Math.max(64, idx + 1 - cpu.table.length));
+      cpu.table.set(idx, inst.exports.f as Function);
+      this.moduleBytes += len;
+      return idx;
+    } catch (e) {
+      this.failures++;
+      this.lastError = String(e);
+      if (process.env.VMFUNC_VMI_JIT_DEBUG) process.stderr.write(`jit: ${this.lastError}\n`);
+      return 0;
+    } finally {
+      this.compileMs += performance.now() - t0;
+    }
+  }
+
+  stats(): JitStats {
+    const cpu = this.cpu!;
+    return {
+      regionsCompiled: cpu.jitStat(0), regionsRefused: cpu.jitStat(1), flushes: cpu.jitStat(2),
+      compileMs: this.compileMs, moduleBytes: this.moduleBytes, failures: this.failures,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+}
