@@ -135,4 +135,5 @@ export { tlbR as jit_g10, tlbW as jit_g11, tlbBias as jit_g12 } from "./mmu";
 export { stop as jit_g13 } from "./fault";
 export { setJit, jitFlush } from "./jit/cache";
 /** The JIT's counters: 0 regions compiled, 1 entries that cannot start one, 2 flushes. */
-export function jitStat(i: i32): u32 { return i == 0 ? J.regionsCompiled : i == 1 ? J.regionsRefused : J.flushes; }
+export function jitStat(i: i32): u32 { return i == 0 ? J.regionsCompiled : i == 1 ? J.regionsRefused : i == 2 ? J.flushes : i == 3 ? <u32>jitCalls : <u32>jitInsns; }
+import { jitCalls, jitInsns } from "./run/loop";

@@ -51,7 +51,7 @@ interface CpuExports {
   debugSkipOnce(): void;
   mmioEmulate(): number;
   mmioEventInfo(): number; mmioEventErrorCode(): number; mmioEventCr2(): bigint;
-  setJit(on: number): void;
+  setJit(on: number, threshold: number): void;
   mmioExitReason(): number; mmioExitQualification(): bigint; mmioExitGpa(): bigint; mmioExitGla(): bigint;
 }
 
@@ -116,6 +116,8 @@ export class Machine {
   private readonly jitHost: JitHost;
   /** Whether machines created without a `jit` option run compiled code (the CLI's --jit). */
   static defaultJit = process.env.VMFUNC_VMI_JIT === 'on';
+  /** The threshold new machines start with (0: the CPU's default); VMFUNC_VMI_JIT_HOT for test runs. */
+  static defaultJitThreshold = Number(process.env.VMFUNC_VMI_JIT_HOT ?? 0);
 
   private constructor(cpu: CpuExports, memBytes: number, host: HostImports, jitHost: JitHost) {
     this.cpu = cpu;
@@ -153,6 +155,7 @@ export class Machine {
     jitHost.bind(cpu as unknown as JitCpuExports);
     const m = new Machine(cpu, bytes, host, jitHost);
     m.jit = opts.jit ?? Machine.defaultJit;
+    if (Machine.defaultJitThreshold > 0) m.jitThreshold = Machine.defaultJitThreshold;
     return m;
   }
 
@@ -166,7 +169,9 @@ export class Machine {
 
   /** Whether hot guest code runs compiled (the JIT); switchable between runs. */
   get jit(): boolean { return this.jitOn; }
-  set jit(on: boolean) { this.jitOn = on; this.cpu.setJit(on ? 1 : 0); }
+  set jit(on: boolean) { this.jitOn = on; this.cpu.setJit(on ? 1 : 0, 0); }
+  /** Entries of a block before it is compiled (default 1000; tests use 1 to compile everything). */
+  set jitThreshold(n: number) { this.cpu.setJit(this.jitOn ? 1 : 0, Math.max(1, n >>> 0)); }
   private jitOn = false;
   /** The JIT's statistics: regions compiled, refused, flushes, host compile time. */
   get jitStats(): JitStats { return this.jitHost.stats(); }

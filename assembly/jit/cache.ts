@@ -1,5 +1,5 @@
 // The JIT's bookkeeping (after v86's src/rust/jit.rs: hotness counters, a table of compiled
-// entries cleared wholesale when full): a decoded block entered HOT times becomes the entry of a
+// entries cleared wholesale when full): a decoded block entered `hot` times becomes the entry of a
 // compiled region (jit/region.ts, jit/gen.ts); the host instantiates the module and places its
 // function in the CPU's function table (src/jit/), at the index the block's header keeps (B_JIT).
 // A region lives exactly as long as its entry block's header: whatever drops or rebuilds that
@@ -7,7 +7,7 @@
 // run/blocks.ts buildBlock), and every block of a region lies on the entry's page.
 import { DCACHE, DCACHE_ENTRIES, BLOCK_BYTES } from "../layout";
 import { B_JIT, B_HITS } from "../run/blocks";
-import { collect, resetEntries, entriesFull } from "./region";
+import { collect, resetEntries, entriesFull, nBlocks, blockHdr } from "./region";
 import { genRegion } from "./gen";
 import { module } from "./emit";
 import { JIT_MODULE } from "../layout";
@@ -19,21 +19,28 @@ import { JIT_MODULE } from "../layout";
 
 /** Compiled code runs (the host's --jit on). */
 export let jitOn: bool = false;
-export function setJit(on: bool): void { jitOn = on; }
+/** Entries of a block before its region is compiled (tests lower it to compile everything at once). */
+let hot: u32 = 1000;
+export function setJit(on: bool, threshold: u32): void { jitOn = on; if (threshold != 0) hot = threshold; }
 /** B_JIT of a block that cannot start a region (until it is decoded again). */
 export const JIT_NONE: u32 = 0xffffffff;
-/** Entries of a block before its region is compiled. */
-const HOT: u32 = 64;
 
 export let regionsCompiled: u32 = 0;
 export let regionsRefused: u32 = 0;
 export let flushes: u32 = 0;
 
-/** Counts an entry of block `h` (first byte at Wasm address `key`); the region's index once compiled. */
+/** B_JIT of a block in a region: the function's table index and the block's index in the region. */
+@inline export function jitTableIndex(j: u32): u32 { return j >> 7; }
+@inline export function jitEntryIndex(j: u32): i32 { return <i32>(j & 127); }
+
+/**
+ * Counts an entry of block `h` (first byte at Wasm address `key`). When it turns hot, compiles
+ * its region (jit/region.ts) and points every block of it there; returns the block's B_JIT.
+ */
 export function jitConsider(h: usize, key: usize): u32 {
   const hits = load<u32>(h, B_HITS) + 1;
   store<u32>(h, hits, B_HITS);
-  if (hits < HOT) return 0;
+  if (hits < hot) return 0;
   if (entriesFull()) jitFlush();
   let idx: i32 = 0;
   if (collect(key)) {
@@ -42,9 +49,9 @@ export function jitConsider(h: usize, key: usize): u32 {
   }
   if (idx < 0) { jitFlush(); return 0; }
   if (idx == 0) { store<u32>(h, JIT_NONE, B_JIT); regionsRefused++; return 0; }
-  store<u32>(h, <u32>idx, B_JIT);
+  for (let k = 0; k < nBlocks; k++) store<u32>(blockHdr(k), (<u32>idx << 7) | <u32>k, B_JIT);
   regionsCompiled++;
-  return <u32>idx;
+  return load<u32>(h, B_JIT);
 }
 
 /** Drops every compiled region (the table or the entry pool is full). */

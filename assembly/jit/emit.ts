@@ -86,8 +86,8 @@ export function storeI64(size: i32, offset: usize): void {
 // ---- the module around the body ------------------------------------------------------------------
 /** Imported functions, in import order: their indices in the generated code. */
 export const F_STEP: u32 = 0;    // jitStep(e: i32, rip: i64) -> i32
-export const F_READ: u32 = 1;    // jitRead(la: i64, size: i32, kind: i32, ss: i32) -> i64
-export const F_WRITE: u32 = 2;   // jitWrite(la: i64, size: i32, v: i64, ss: i32)
+export const F_READ: u32 = 1;    // jitRead(la: i64, rip: i64, packed: i32, pendingCycles: i64) -> i64
+export const F_WRITE: u32 = 2;   // jitWrite(la: i64, v: i64, rip: i64, packed: i32, pendingCycles: i64)
 export const F_TESTCC: u32 = 3;  // jitTestCC(cc: i32) -> i32
 /** Imported globals, in import order (all mutable): name and type. */
 export const G_INSNS: u32 = 0; export const G_VCYCLES: u32 = 1; export const G_RIP: u32 = 2; export const G_NRIP: u32 = 3;
@@ -115,6 +115,8 @@ function funcType(params: u32, n: i32, result: u32): void {
   for (let i = 0; i < n; i++) byte((params >> (<u32>i * 8)) & 0xff);
   if (result == 0) byte(0); else { byte(1); byte(result); }
 }
+/** (i64, i64, i64, i32, i64) -> () for jitWrite. */
+function funcType5(): void { byte(0x60); byte(5); byte(T_I64); byte(T_I64); byte(T_I64); byte(T_I32); byte(T_I64); byte(0); }
 @inline function pack(a: u32, b: u32, c: u32, d: u32): u32 { return a | (b << 8) | (c << 16) | (d << 24); }
 
 /**
@@ -125,13 +127,13 @@ export function module(bodyEnd: usize): u32 {
   const bodyLen = bodyEnd - JIT_BODY;
   pos = JIT_MODULE;
   byte(0); byte(0x61); byte(0x73); byte(0x6d); byte(1); byte(0); byte(0); byte(0);
-  // Types: 0 the region, 1-4 the helpers.
+  // Types: 0 the region (sliceEnd, timerDeadline, entry block), 1-4 the helpers.
   let s = pos; pos += 6;
   uleb(5);
-  funcType(pack(T_I64, T_I64, 0, 0), 2, T_I32);
+  funcType(pack(T_I64, T_I64, T_I32, 0), 3, T_I32);
   funcType(pack(T_I32, T_I64, 0, 0), 2, T_I32);
-  funcType(pack(T_I64, T_I32, T_I32, T_I32), 4, T_I64);
-  funcType(pack(T_I64, T_I32, T_I64, T_I32), 4, 0);
+  funcType(pack(T_I64, T_I64, T_I32, T_I64), 4, T_I64);
+  funcType5();
   funcType(pack(T_I32, 0, 0, 0), 1, T_I32);
   section(1, s);
   // Imports: four functions, the shared memory, the globals.

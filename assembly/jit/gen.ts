@@ -23,12 +23,13 @@ import { B_COUNT } from "../run/blocks";
 import { LF_ADD, LF_SUB, LF_LOGIC } from "../flags";
 import { nBlocks, blockHdr, blockOff, blockIndex, copyEntry } from "./region";
 
-// Locals: the two parameters, then four i32 and nine i64 locals.
+// Locals: the three parameters (the third, the block to start with, is then the current block),
+// then three i32 and six i64 locals.
 const P_SLICE_END: u32 = 0, P_DEADLINE: u32 = 1;
 const L_BLK: u32 = 2, L_CE: u32 = 3, L_X: u32 = 4, L_T: u32 = 5;
-const L_BASE: u32 = 6, L_A: u32 = 7, L_B: u32 = 8, L_R: u32 = 9, L_LA: u32 = 10, L_V: u32 = 11;
-const L_FA: u32 = 12, L_FB: u32 = 13, L_FR: u32 = 14;
-const N_I32: u32 = 4, N_I64: u32 = 9;
+const L_BASE: u32 = 6, L_LA: u32 = 7, L_V: u32 = 8;
+const L_FA: u32 = 9, L_FB: u32 = 10, L_FR: u32 = 11;
+const N_I32: u32 = 3, N_I64: u32 = 6;
 
 /** Status the function returns when an instruction stopped (fault or VM exit request). */
 export const STOPPED: i32 = 0x100;
@@ -120,14 +121,14 @@ function hostAddr(): void {
   E.lget(L_X); E.loadI64(8, 8); E.op(E.I32_WRAP_I64);
   E.lget(L_LA); E.op(E.I32_WRAP_I64); E.i32c(0xfff); E.op(E.I32_AND); E.op(E.I32_ADD);
 }
-/** Before a slow-path call: RIP/NRIP at the instruction, retirement exact; on a stop, leave. */
-function slowBefore(off: i64, next: i64): void {
-  setRip(off); linear(next); E.gset(E.G_NRIP);
-  addCounts(pendN, pendC, 1);
+/** The slow path's packed arguments (helpers.ts jitRead/jitWrite): access size, kind and SS flag,
+ *  the instruction's length, and the block's retired-but-uncounted instructions. */
+function packed(size: i32, kind: i32, ss: i32, len: u32): i32 {
+  return size | (kind << 4) | (ss << 6) | (<i32>len << 8) | (<i32>pendN << 16);
 }
+/** After a slow-path call: on a stop, leave with the instruction's length. */
 function slowAfter(len: u32): void {
   E.gget(E.G_STOP); E.iff(); E.i32c(STOPPED | <i32>len); E.op(E.RETURN); E.end();
-  addCounts(pendN, pendC, -1);
   touchedMemory = true;
 }
 
@@ -137,8 +138,7 @@ function memRead(size: i32, kind: i32, ss: i32, off: i64, next: i64, len: u32): 
   E.ifI64();
   hostAddr(); E.loadI64(size, 0);
   E.els();
-  slowBefore(off, next);
-  E.lget(L_LA); E.i32c(size); E.i32c(kind); E.i32c(ss); E.call(E.F_READ);
+  E.lget(L_LA); linear(off); E.i32c(packed(size, kind, ss, len)); E.i64c(<i64>pendC); E.call(E.F_READ);
   slowAfter(len);
   E.end();
 }
@@ -148,8 +148,7 @@ function memWrite(size: i32, ss: i32, off: i64, next: i64, len: u32): void {
   E.iff();
   hostAddr(); E.lget(L_V); E.storeI64(size, 0);
   E.els();
-  slowBefore(off, next);
-  E.lget(L_LA); E.i32c(size); E.lget(L_V); E.i32c(ss); E.call(E.F_WRITE);
+  E.lget(L_LA); E.lget(L_V); linear(off); E.i32c(packed(size, 1, ss, len)); E.i64c(<i64>pendC); E.call(E.F_WRITE);
   slowAfter(len);
   E.end();
 }
@@ -404,6 +403,7 @@ export function genRegion(): usize {
   E.gget(E.G_RIP); E.i64c(~0xfff); E.op(E.I64_AND); E.lset(L_BASE);
   E.gget(E.G_EPOCH); E.lset(L_CE);
   const n = nBlocks;
+  // The current block's page offset is base + offset: RIP's page is the entry block's.
   E.loop(); loopDepth = E.depth;
   for (let k = 0; k < n; k++) E.blk();
   // br_table over the blocks: label k leaves block k's wrapper, where block k's code begins.

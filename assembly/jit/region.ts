@@ -9,9 +9,11 @@
 import * as D from "../decode";
 import { DCACHE, BLOCK_BYTES, DENTRY, JIT_ENTRIES, JIT_ENTRIES_BYTES } from "../layout";
 import { B_TAG } from "../codepages";
-import { B_COUNT, B_PAGE2, blockTag, dcacheSlot } from "../run/blocks";
+import { B_COUNT, B_PAGE2, B_JIT, blockTag, dcacheSlot } from "../run/blocks";
+import { JIT_NONE } from "./cache";
 
-const MAX_BLOCKS: i32 = 64;
+/** Blocks in one region at most (the entry index travels in B_JIT's low 7 bits, cache.ts). */
+export const MAX_BLOCKS: i32 = 128;
 const hdrs = new StaticArray<usize>(MAX_BLOCKS);
 const offs = new StaticArray<u32>(MAX_BLOCKS);
 /** Blocks in the region being compiled; block 0 is its entry. */
@@ -62,10 +64,16 @@ function add(page: usize, t: i64): void {
   if (t < 0 || t >= 4096 || nBlocks >= MAX_BLOCKS || blockIndex(<u32>t) >= 0) return;
   const h = cached(page, <u32>t);
   if (h == 0) return;
+  const j = load<u32>(h, B_JIT);
+  if (j != 0 && j != JIT_NONE) return; // compiled in another region
   unchecked(hdrs[nBlocks] = h); unchecked(offs[nBlocks] = <u32>t); nBlocks++;
 }
 
-/** Gathers the region entered at the block for Wasm address `key`; false if that block cannot start one. */
+/**
+ * Gathers the region entered at the block for Wasm address `key`: that block, then the blocks of
+ * its page it reaches that no other region holds yet (so each hot block is compiled once; a branch
+ * into another region goes through the run loop); false if the block at `key` cannot be in one.
+ */
 export function collect(key: usize): bool {
   const page = key & ~(<usize>0xfff);
   nBlocks = 0;

@@ -18,9 +18,11 @@ import { exitReasonOut, vmExit, saveGuestState } from "../vmx/exit";
 import { vmEntry, timerDeadline, ENTRY_FAILED, ENTRY_RUN } from "../vmx/entry";
 import { deliver } from "../vmx/deliver";
 import { B_LA, B_PAGE2, B_COUNT, B_COST, B_JIT, blockTag, buildBlock, opCost, dcacheSlot } from "./blocks";
-import { jitOn, jitConsider, JIT_NONE } from "../jit/cache";
+import { jitOn, jitConsider, JIT_NONE, jitTableIndex, jitEntryIndex } from "../jit/cache";
 import { nBreakpoints, breakOnVmfunc, debugStopHere } from "./debug";
 
+export let jitCalls: u64 = 0;
+export let jitInsns: u64 = 0;
 let pendingExtInt: i32 = -1;            // a host interrupt arriving at this physical CPU
 let mtfPending: bool = false;
 
@@ -166,7 +168,9 @@ function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
       else if (j == JIT_NONE) j = 0;
     }
     if (j != 0) {
-      const res = call_indirect<i32>(j, sliceEnd, timerDeadline);
+      const i0 = S.insnsRetired;
+      const res = call_indirect<i32>(jitTableIndex(j), sliceEnd, timerDeadline, jitEntryIndex(j));
+      jitCalls++; jitInsns += S.insnsRetired - i0;
       if (res != 0) {
         if (handleStop(<u32>res & 0xff, timerDeadline)) return true;
         completed = false; S.pendingDbg = 0;

@@ -11,7 +11,7 @@ export interface JitCpuExports {
   memory: WebAssembly.Memory;
   table: WebAssembly.Table;
   jitStep: Function; jitRead: Function; jitWrite: Function; jitTestCC: Function;
-  setJit(on: number): void;
+  setJit(on: number, threshold: number): void;
   jitStat(i: number): number;
   [global: `jit_g${number}`]: WebAssembly.Global;
 }
