@@ -1,5 +1,6 @@
 // The command line: a thin yargs front over the library. Every command is
 // also a library call (see src/exec.ts, src/machine.ts).
+import { Machine } from './machine.js';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createReadStream } from 'node:fs';
@@ -210,6 +211,8 @@ export async function main(argv: string[]): Promise<void> {
     await yargs(argv)
       .scriptName('vmfunc-vmi')
       .usage('$0 <command> [options]\n\nAn emulator of the VMFUNC-based VMI trigger mechanism (Liu et al., 2017).')
+      .option('jit', { choices: ['on', 'off'] as const, global: true, describe: 'run hot guest code compiled to Wasm (src/jit/; default off; bench mips: on = an extra JIT row)' })
+      .middleware((a) => { if (a.jit !== undefined) Machine.defaultJit = a.jit === 'on'; })
       .command('exec [input]', 'run raw x86-64 code snippets (one JSON object a line) in a fixed user-mode environment',
         (y) => y.option('batch', { type: 'string', describe: 'JSONL file of cases, or - for stdin' })
           .positional('input', { type: 'string', hidden: true })
@@ -319,6 +322,7 @@ export async function main(argv: string[]): Promise<void> {
             requests: requests as number | undefined, rdtscLoop: rdtscLoop as number, rates: a.rates as string, pollMs: a.pollMs as string, seed: seed as number,
             iterations, target, repeat, emuRuns, native: a.native as boolean, qemu: a.qemu as boolean, ept: a.ept === true,
             workload: a.workload as string | undefined, guest: a.guest as 'tvm' | 'linux' | undefined,
+            jit: a.jit as 'on' | 'off' | undefined,
           });
         })
       .demandCommand(1, 'name a command')

@@ -18,7 +18,7 @@ export interface BenchArgs {
   // trigger
   requests?: number; rdtscLoop?: number; rates?: string; pollMs?: string; seed?: number;
   // mips (passed to src/bench/mips.ts)
-  iterations?: number; target?: number; repeat?: number; emuRuns?: number; native?: boolean; qemu?: boolean; ept?: boolean; workload?: string;
+  iterations?: number; target?: number; repeat?: number; emuRuns?: number; native?: boolean; qemu?: boolean; ept?: boolean; jit?: 'on' | 'off'; workload?: string;
   // overhead
   guest?: 'tvm' | 'linux';
 }
@@ -86,6 +86,7 @@ export async function benchCommand(what: 'trigger' | 'overhead' | 'mips' | 'torn
   if (a.native === false) argv.push('--no-native');
   if (a.qemu === false) argv.push('--no-qemu');
   if (a.ept) argv.push('--ept');
+  if (a.jit !== undefined) argv.push('--jit', a.jit);
   if (a.workload !== undefined) argv.push('--workload', a.workload);
   if (a.json) argv.push('--json');
   const { main } = await import('./mips.js');

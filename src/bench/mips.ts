@@ -28,6 +28,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ExecEnv } from '../exec.js';
+import type { JitStats } from '../jit/host.js';
 import { hexPad, grouped } from '../util/format.js';
 
 // ---------------------------------------------------------------- contract --
@@ -74,6 +75,7 @@ interface Options {
   qemu: boolean;
   json: boolean;
   ept: boolean;
+  jit: boolean;
   workload: string;
 }
 
@@ -88,6 +90,7 @@ function usage(): never {
       '  --no-native      skip building and running the native executable\n' +
       '  --no-qemu        skip QEMU even if qemu-x86_64 is installed\n' +
       '  --ept            also run the emulator with EPT on (one identity view)\n' +
+      '  --jit on|off     also run the emulator with the JIT on (default on: both rows)\n' +
       '  --workload W     crc (integer; default), nbody (scalar double, SSE2)\n' +
       '  --json           print one JSON object on stdout (progress goes to stderr)\n',
   );
@@ -95,7 +98,7 @@ function usage(): never {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { target: 3, repeat: 5, emuRuns: 2, native: true, qemu: true, json: false, ept: false, workload: 'crc' };
+  const o: Options = { target: 3, repeat: 5, emuRuns: 2, native: true, qemu: true, json: false, ept: false, jit: true, workload: 'crc' };
   const num = (i: number, name: string): number => {
     const v = Number(argv[i]);
     if (argv[i] === undefined || !Number.isFinite(v) || v <= 0) {
@@ -136,6 +139,12 @@ function parseArgs(argv: string[]): Options {
       case '--ept':
         o.ept = true;
         break;
+      case '--jit': {
+        const v = argv[++i];
+        if (v !== 'on' && v !== 'off') fail('--jit takes on or off');
+        o.jit = v === 'on';
+        break;
+      }
       case '--workload':
         o.workload = argv[++i];
         if (!(o.workload in WORKLOADS)) fail(`--workload: "${o.workload}" is not one of ${Object.keys(WORKLOADS).join(', ')}`);
@@ -280,8 +289,10 @@ function callgrindCount(root: string, exe: string, iterations: number): bigint |
 /** runBinary with named registers. */
 type RunBinary = (image: Uint8Array, regs: Record<string, string>, maxInsns: number) => ExecResult;
 
-async function loadExecEnv(ept: boolean): Promise<RunBinary> {
+async function loadExecEnv(ept: boolean, jit = false, stats?: { env?: ExecEnv }): Promise<RunBinary> {
   const env = await ExecEnv.create({ ept });
+  env.machine.jit = jit;
+  if (stats) stats.env = env;
   // Let ExecEnv normalise the registers exactly as for `exec` JSON cases.
   return (image, regs, maxInsns) => {
     const p = ExecEnv.parseCase({ code: '90', regs, rflags: '0x202', max_insns: maxInsns });
@@ -450,6 +461,36 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     rows.push({ engine: 'emulator, EPT on (1 identity view)', seconds: best!.seconds, insns: best!.insns, mips: m, speedVsEmulator: m / emuMips });
   }
 
+  let jitRow: { seconds: number; mips: number; stats: JitStats } | undefined;
+  if (opt.jit) {
+    // The same runs with the JIT on; each run loads the image afresh, which drops compiled code,
+    // so every measured run includes its compiles (host time, in the JIT's statistics).
+    const holder: { env?: ExecEnv } = {};
+    const runJit = await loadExecEnv(false, true, holder);
+    await runEmu(runJit, image, n);
+    let best: EmuRun | undefined;
+    let bestStats: JitStats | undefined;
+    for (let i = 0; i < opt.emuRuns; i++) {
+      progress(`emulator with the JIT: run ${i + 1}/${opt.emuRuns}, ${iterations} iterations`);
+      const before = holder.env!.machine.jitStats;
+      const r = await runEmu(runJit, image, iterations);
+      if (r.checksum !== emu.checksum || r.insns !== emu.insns) {
+        progressDone();
+        fail(`JIT run disagrees: ${hexPad(r.checksum)}/${r.insns} vs ${hexPad(emu.checksum)}/${emu.insns}`);
+      }
+      const after = holder.env!.machine.jitStats;
+      const st: JitStats = { ...after, regionsCompiled: after.regionsCompiled - before.regionsCompiled,
+        regionsRefused: after.regionsRefused - before.regionsRefused, flushes: after.flushes - before.flushes,
+        compileMs: after.compileMs - before.compileMs, moduleBytes: after.moduleBytes - before.moduleBytes, failures: after.failures - before.failures };
+      if (!best || r.seconds < best.seconds) { best = r; bestStats = st; }
+    }
+    const m = Number(best!.insns) / best!.seconds / 1e6;
+    jitRow = { seconds: best!.seconds, mips: m, stats: bestStats! };
+    rows.push({ engine: 'emulator, JIT on (src/jit/)', seconds: best!.seconds, insns: best!.insns, mips: m, speedVsEmulator: m / emuMips });
+    notes.push(`jit: per measured run ${bestStats!.regionsCompiled} regions compiled (${bestStats!.moduleBytes} bytes of Wasm), ` +
+      `${bestStats!.regionsRefused} refused, ${bestStats!.flushes} flushes, ${bestStats!.compileMs.toFixed(1)} ms host time in compiling (V8's lazy compilation runs at first call, outside this figure)`);
+  }
+
   // 3. Native and QEMU.
   let native: (NativeRun & { wall: number }) | undefined;
   let count: Count | undefined;
@@ -512,6 +553,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       checksum: hexPad(emu.checksum),
       checksumMatchesNative: native ? native.checksum === emu.checksum : null,
       emulator: { seconds: emu.seconds, insns: emu.insns.toString(), mips: emuMips },
+      jit: jitRow ? { seconds: jitRow.seconds, mips: jitRow.mips, speedVsEmulator: jitRow.mips / emuMips, ...jitRow.stats } : null,
       native: native && count
         ? { seconds: native.seconds, insns: count.insns.toString(), insnsMethod: count.method, mips: rowOf('native').mips, speedVsEmulator: rowOf('native').speedVsEmulator }
         : null,
