@@ -1,0 +1,107 @@
+// The JIT (assembly/jit/, src/jit/) retires exactly what the interpreter retires: the same
+// instructions, the same virtual cycles, the same registers, memory, faults and exits (issue 15,
+// "exactness is not negotiable"). Each case runs twice, JIT off and on; with the threshold at 1
+// every block is compiled on its first entry, so compiled code runs nearly everything.
+// Self-modifying code: a store into a compiled region drops it (assembly/codepages.ts, SDM Vol. 3A
+// 11.6 "Self-Modifying Code": a write to a code byte takes effect for the next fetch).
+import { describe, it, expect } from 'vitest';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { ExecEnv } from '../src/exec.js';
+import { Machine } from '../src/machine.js';
+import { runImage } from '../src/run.js';
+import { generateCase } from './diff/gen.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const WORKLOAD = readFileSync(join(ROOT, 'firmware/bench/workload.bin'));
+
+function env(jit: boolean, threshold = 1): ExecEnv {
+  const e = ExecEnv.createSync();
+  e.machine.jit = jit;
+  if (jit) e.machine.jitThreshold = threshold;
+  return e;
+}
+function runWorkload(e: ExecEnv, iterations: number, maxInsns = 2e9) {
+  const p = ExecEnv.parseCase({ code: '90', regs: { rdi: String(iterations), rsp: '0x20010000' }, rflags: '0x202', max_insns: maxInsns });
+  return e.runBinary(WORKLOAD, p.regs, p.rflags, p.maxInsns);
+}
+
+describe('JIT: identical retirement (issue 15; SDM Vol. 3C 25.5.1 for the budget as a preemption timer)', () => {
+  it('the CRC/sort/sieve bench workload: same result, instructions, registers and memory', () => {
+    const off = env(false), on = env(true), warm = env(true, 1000);
+    const a = runWorkload(off, 3), b = runWorkload(on, 3), c = runWorkload(warm, 3);
+    expect(b).toEqual(a);
+    expect(c).toEqual(a);
+    expect(on.machine.vcycles).toBe(off.machine.vcycles);
+    expect(on.machine.jitStats.regionsCompiled).toBeGreaterThan(10);
+    expect(on.machine.jitStats.failures).toBe(0);
+  });
+
+  it('a budget that runs out anywhere stops both engines at the same instruction', () => {
+    const off = env(false), on = env(true);
+    for (const limit of [1, 17, 1000, 12_345, 99_999, 250_001, 520_000]) {
+      const a = runWorkload(off, 1, limit), b = runWorkload(on, 1, limit);
+      expect(b, `limit ${limit}`).toEqual(a);
+      expect(a.stop).toBe('limit');
+      expect(on.machine.vcycles).toBe(off.machine.vcycles);
+    }
+  });
+
+  it('500 generated differential cases (test/diff/gen.ts: faults, flags, stack, strings) agree', () => {
+    const off = env(false), on = env(true);
+    for (let i = 0; i < 500; i++) {
+      const gc = generateCase(15, i);
+      expect(on.run(gc.exec), gc.meta.id).toEqual(off.run(gc.exec));
+    }
+  });
+});
+
+describe('JIT: cross-modifying code (a host write into compiled code; SDM Vol. 3A 8.1.3, 11.6)', () => {
+  // mov ecx, 1000; loop: add eax, 1; dec ecx; jnz loop. ExecEnv maps its code read-only, so the
+  // writer is the host (as DMA or the debugger would write): after 400 instructions, with the loop
+  // compiled, the add's immediate (machine address 0x100000 + 7, src/exec.ts CODE_PA) becomes 5.
+  const code = 'b9e8030000' + '83c001' + 'ffc9' + '75f9';
+  const runPatched = (e: ExecEnv) => {
+    const first = e.run({ code, max_insns: 400 });
+    expect(first.stop).toBe('limit');
+    e.machine.writePhys(0x100000 + 7, Uint8Array.of(5));
+    e.machine.vmresume(100000);
+    return { rax: e.machine.gpr('rax'), insns: e.machine.insnsRetired, vcycles: e.machine.vcycles };
+  };
+  it('the write takes effect at the next fetch of the patched instruction, as in the interpreter', () => {
+    const off = env(false), on = env(true);
+    const a = runPatched(off), b = runPatched(on);
+    // 400 instructions = mov + 133 iterations of 3; then 867 more adds of 5.
+    expect(a.rax).toBe(133n + 867n * 5n);
+    expect(b).toEqual(a);
+    // Compiled before the write, and again after it dropped the page's blocks.
+    expect(on.machine.jitStats.regionsCompiled).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('JIT: the TVM boot retires the same with --jit on and off', () => {
+  it('same instructions, virtual cycles, exits, console and trace file bytes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jit-'));
+    try {
+      const once = (jit: boolean) => {
+        const saved = Machine.defaultJit, savedHot = Machine.defaultJitThreshold;
+        Machine.defaultJit = jit;
+        Machine.defaultJitThreshold = 1; // compile every block at its first entry
+        let console = '';
+        const trace = join(dir, `${jit}.xentrace`);
+        try {
+          const s = runImage({ onConsole: (b) => { console += Buffer.from(b).toString('latin1'); }, vmi: { traceFile: trace } });
+          return { s, console, trace: readFileSync(trace) };
+        } finally { Machine.defaultJit = saved; Machine.defaultJitThreshold = savedHot; }
+      };
+      const a = once(false), b = once(true);
+      expect(b.s.insns).toBe(a.s.insns);
+      expect(b.s.vcycles).toBe(a.s.vcycles);
+      expect(b.s.exits).toEqual(a.s.exits);
+      expect(b.console).toBe(a.console);
+      expect(b.trace.equals(a.trace)).toBe(true);
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
+});
