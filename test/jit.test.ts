@@ -49,9 +49,9 @@ describe('JIT: identical retirement (issue 15; SDM Vol. 3C 25.5.1 for the budget
     }
   });
 
-  it('500 generated differential cases (test/diff/gen.ts: faults, flags, stack, strings) agree', () => {
+  it('1500 generated differential cases (test/diff/gen.ts: faults, flags, stack, strings) agree', () => {
     const off = env(false), on = env(true);
-    for (let i = 0; i < 500; i++) {
+    for (let i = 0; i < 1500; i++) {
       const gc = generateCase(15, i);
       expect(on.run(gc.exec), gc.meta.id).toEqual(off.run(gc.exec));
     }

@@ -41,6 +41,7 @@ export const SELECT: u32 = 0x1b;
 export const I32_EQZ: u32 = 0x45; export const I32_EQ: u32 = 0x46; export const I32_NE: u32 = 0x47;
 export const I32_AND: u32 = 0x71; export const I32_OR: u32 = 0x72; export const I32_XOR: u32 = 0x73;
 export const I32_ADD: u32 = 0x6a; export const I32_SHL: u32 = 0x74;
+export const I64_CLZ: u32 = 0x79; export const I64_CTZ: u32 = 0x7a; export const I64_ROTL: u32 = 0x89; export const I64_ROTR: u32 = 0x8a;
 export const I64_EQZ: u32 = 0x50; export const I64_EQ: u32 = 0x51; export const I64_NE: u32 = 0x52;
 export const I64_LT_S: u32 = 0x53; export const I64_LT_U: u32 = 0x54; export const I64_GT_S: u32 = 0x55;
 export const I64_GT_U: u32 = 0x56; export const I64_LE_S: u32 = 0x57; export const I64_LE_U: u32 = 0x58;
@@ -86,16 +87,16 @@ export function storeI64(size: i32, offset: usize): void {
 // ---- the module around the body ------------------------------------------------------------------
 /** Imported functions, in import order: their indices in the generated code. */
 export const F_STEP: u32 = 0;    // jitStep(e: i32, rip: i64) -> i32
-export const F_READ: u32 = 1;    // jitRead(la: i64, rip: i64, packed: i32, pendingCycles: i64) -> i64
-export const F_WRITE: u32 = 2;   // jitWrite(la: i64, v: i64, rip: i64, packed: i32, pendingCycles: i64)
+export const F_READ: u32 = 1;    // jitRead(la: i64, rip: i64, packed: i32) -> i64
+export const F_WRITE: u32 = 2;   // jitWrite(la: i64, v: i64, rip: i64, packed: i32)
 export const F_TESTCC: u32 = 3;  // jitTestCC(cc: i32) -> i32
 /** Imported globals, in import order (all mutable): name and type. */
 export const G_INSNS: u32 = 0; export const G_VCYCLES: u32 = 1; export const G_RIP: u32 = 2; export const G_NRIP: u32 = 3;
 export const G_LFOP: u32 = 4; export const G_LFA: u32 = 5; export const G_LFB: u32 = 6; export const G_LFRES: u32 = 7;
 export const G_LFMASK: u32 = 8; export const G_EPOCH: u32 = 9; export const G_TLBR: u32 = 10; export const G_TLBW: u32 = 11;
-export const G_TLBBIAS: u32 = 12; export const G_STOP: u32 = 13;
-const GLOBAL_TYPES: u32[] = [T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I32, T_I32, T_I32, T_I64, T_I32];
-const GLOBAL_COUNT: u32 = 14;
+export const G_TLBBIAS: u32 = 12; export const G_STOP: u32 = 13; export const G_LFCARRY: u32 = 14;
+const GLOBAL_TYPES: u32[] = [T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I32, T_I32, T_I32, T_I64, T_I32, T_I64];
+const GLOBAL_COUNT: u32 = 15;
 
 function name(s: string): void {
   uleb(<u64>s.length);
@@ -115,8 +116,6 @@ function funcType(params: u32, n: i32, result: u32): void {
   for (let i = 0; i < n; i++) byte((params >> (<u32>i * 8)) & 0xff);
   if (result == 0) byte(0); else { byte(1); byte(result); }
 }
-/** (i64, i64, i64, i32, i64) -> () for jitWrite. */
-function funcType5(): void { byte(0x60); byte(5); byte(T_I64); byte(T_I64); byte(T_I64); byte(T_I32); byte(T_I64); byte(0); }
 @inline function pack(a: u32, b: u32, c: u32, d: u32): u32 { return a | (b << 8) | (c << 16) | (d << 24); }
 
 /**
@@ -132,8 +131,8 @@ export function module(bodyEnd: usize): u32 {
   uleb(5);
   funcType(pack(T_I64, T_I64, T_I32, 0), 3, T_I32);
   funcType(pack(T_I32, T_I64, 0, 0), 2, T_I32);
-  funcType(pack(T_I64, T_I64, T_I32, T_I64), 4, T_I64);
-  funcType5();
+  funcType(pack(T_I64, T_I64, T_I32, 0), 3, T_I64);
+  funcType(pack(T_I64, T_I64, T_I64, T_I32), 4, 0);
   funcType(pack(T_I32, 0, 0, 0), 1, T_I32);
   section(1, s);
   // Imports: four functions, the shared memory, the globals.
@@ -145,7 +144,7 @@ export function module(bodyEnd: usize): u32 {
   name("env"); name("testcc"); byte(0); uleb(4);
   name("env"); name("memory"); byte(2); byte(3); uleb(1); uleb(65536);
   for (let i: u32 = 0; i < GLOBAL_COUNT; i++) {
-    // Named g0..g13 (src/jit/ supplies them in this order).
+    // Named g0..g14 (src/jit/ supplies them in this order).
     name("env"); byte(i < 10 ? 2 : 3); byte(0x67);
     if (i >= 10) byte(0x30 + i / 10);
     byte(0x30 + i % 10); byte(3); byte(unchecked(GLOBAL_TYPES[i])); byte(1);

@@ -34,33 +34,22 @@ export function jitStep(e: usize, rip: u64): i32 {
 }
 
 /**
- * The slow path of a memory access by the instruction at linear `rip` (packed, jit/gen.ts: size,
- * kind, SS flag, length, the block's instructions retired before it): RIP/NRIP and retirement as
- * the interpreter has them during that instruction, so a fault or a walk sees the same state.
+ * The slow path of a memory access by the instruction at linear `rip` (packed, jit/gen-mem.ts:
+ * size, kind, SS flag, length): RIP/NRIP as the interpreter has them during that instruction. A
+ * page walk reads neither the counters nor the flags, so the region keeps those in its locals.
  */
-@inline function enter(rip: u64, packed: i32, cycles: u64): void {
+@inline function enter(rip: u64, packed: i32): void {
   S.rip = rip;
   S.nrip = rip + <u64>((packed >> 8) & 0xff);
-  S.insnsRetired += <u64>(packed >>> 16);
-  S.vcycles += cycles;
   ssAccess = ((packed >> 6) & 1) != 0;
 }
-/** Leaves retirement to the region again unless the access stopped (then the region returns). */
-@inline function leave(packed: i32, cycles: u64): void {
-  if (stop) return;
-  S.insnsRetired -= <u64>(packed >>> 16);
-  S.vcycles -= cycles;
-}
-export function jitRead(la: u64, rip: u64, packed: i32, cycles: u64): u64 {
-  enter(rip, packed, cycles);
+export function jitRead(la: u64, rip: u64, packed: i32): u64 {
+  enter(rip, packed);
   const size = packed & 15;
-  const v = ((packed >> 4) & 3) == 0 ? readMem(la, size) : readMemW(la, size);
-  leave(packed, cycles);
-  return v;
+  return ((packed >> 4) & 3) == 0 ? readMem(la, size) : readMemW(la, size);
 }
-export function jitWrite(la: u64, v: u64, rip: u64, packed: i32, cycles: u64): void {
-  enter(rip, packed, cycles);
+export function jitWrite(la: u64, v: u64, rip: u64, packed: i32): void {
+  enter(rip, packed);
   writeMem(la, packed & 15, v);
-  leave(packed, cycles);
 }
 export function jitTestCC(cc: i32): i32 { return testCCFast(<u32>cc) ? 1 : 0; }
