@@ -5,7 +5,6 @@
 // Blink's compare-and-branch fusion); otherwise flags.ts testCCFast decides.
 import * as D from "../decode";
 import * as E from "./emit";
-import { REGS } from "../layout";
 import { LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG } from "../flags";
 import { L_A, L_B, L_R, L_V, L_LA, L_FA, L_FB, L_FR, L_FOP, L_FMASK, L_FCARRY, syncFlagsOut } from "./state";
 import { regRead, regWrite, maskOf, effAddr, ssOf, memRead, memWrite, readE, writeE, linear } from "./gen-mem";
@@ -190,7 +189,7 @@ export function inline(e: usize, op: i32, off: i64, next: i64, len: u32, last: b
     case D.OP_POP_R:
       regRead(32, 8); E.lset(L_LA);
       memRead(size, 0, 1, off, len); E.lset(L_V);
-      E.i32c(0); E.lget(L_LA); E.i64c(<i64>size); E.op(E.I64_ADD); E.storeI64(8, REGS + 32);
+      E.lget(L_LA); E.i64c(<i64>size); E.op(E.I64_ADD); E.lset(L_B); regWrite(32, 8, L_B);
       regWrite(<u32>rm, size, L_V);
       return true;
     case D.OP_JCC: {
@@ -228,7 +227,7 @@ export function inline(e: usize, op: i32, off: i64, next: i64, len: u32, last: b
       memRead(8, 0, 1, off, len); E.lset(L_V);
       E.lget(L_V); E.i64c(16); E.op(E.I64_SHL); E.i64c(16); E.op(E.I64_SHR_S); E.lget(L_V); E.op(E.I64_NE);
       if (!fallbackIf(e, off)) return false;
-      E.i32c(0); E.lget(L_LA); E.i64c(8 + load<i64>(e, D.D_IMM)); E.op(E.I64_ADD); E.storeI64(8, REGS + 32);
+      E.lget(L_LA); E.i64c(8 + load<i64>(e, D.D_IMM)); E.op(E.I64_ADD); E.lset(L_B); regWrite(32, 8, L_B);
       retire(e); flushPending();
       exitToRip(L_V);
       return true;

@@ -4,7 +4,7 @@
 // inside the function). Each instruction does what exec.ts does for it, in the same order, so a
 // fault or exit leaves the same state: the common integer operations inline (gen-int.ts), memory
 // through the TLB fast path (gen-mem.ts), everything else through jitStep, the interpreter's own
-// execute() (helpers.ts). Registers stay in the register file; the counters and the lazy flags
+// execute() (helpers.ts). The registers, the counters and the lazy flags
 // live in locals while the region runs (state.ts).
 //
 // Retirement is the run loop's (run/loop.ts): S.insnsRetired and S.vcycles grow by each retired

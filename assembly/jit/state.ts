@@ -1,9 +1,12 @@
 // The Wasm locals of a compiled region (jit/gen.ts) and the CPU state they stand for while the
-// region runs: the retirement counters (S.insnsRetired, S.vcycles) and the lazy flags (flags.ts
-// lfOp, lfA, lfB, lfRes, lfMask, lfCarry) live in locals, so an ALU operation costs register moves
-// and not stores to the CPU's globals. They are written back (syncOut) before the interpreter runs
-// an instruction and whenever the region returns, and read again (syncIn) after the interpreter ran.
+// region runs: the general-purpose registers (REGS), the retirement counters (S.insnsRetired,
+// S.vcycles) and the lazy flags (flags.ts lfOp, lfA, lfB, lfRes, lfMask, lfCarry) live in locals,
+// so an ALU operation costs register moves and not stores to the CPU's memory and globals. They
+// are written back (syncOut) before the interpreter runs an instruction and whenever the region
+// returns, and read again (syncIn) after the interpreter ran. The memory slow paths (helpers.ts
+// jitRead/jitWrite: a page walk, a fault being recorded) read none of them.
 import * as E from "./emit";
+import { REGS } from "../layout";
 
 // Locals: the three parameters (the third, the block to start with, is then the current block),
 // then N_I32 i32 locals and N_I64 i64 locals.
@@ -13,13 +16,16 @@ export const N_I32: u32 = 5;
 export const L_BASE: u32 = 8, L_LA: u32 = 9, L_V: u32 = 10, L_A: u32 = 11, L_B: u32 = 12, L_R: u32 = 13;
 export const L_FA: u32 = 14, L_FB: u32 = 15, L_FR: u32 = 16, L_FMASK: u32 = 17, L_FCARRY: u32 = 18;
 export const L_INS: u32 = 19, L_VC: u32 = 20;
-export const N_I64: u32 = 13;
+/** The general-purpose registers RAX..R15 (state.ts gpr(n) is local L_GPR + n). */
+export const L_GPR: u32 = 21;
+export const N_I64: u32 = 13 + 16;
 
 /** The locals' declaration at the head of the function body. */
 export function declareLocals(): void { E.uleb(2); E.uleb(N_I32); E.byte(E.T_I32); E.uleb(N_I64); E.byte(E.T_I64); }
 
-/** Flags and counters to the CPU's globals. */
+/** Registers, flags and counters to the CPU's memory and globals. */
 export function syncOut(): void {
+  for (let n: u32 = 0; n < 16; n++) { E.i32c(0); E.lget(L_GPR + n); E.storeI64(8, REGS + (<usize>n << 3)); }
   E.lget(L_INS); E.gset(E.G_INSNS); E.lget(L_VC); E.gset(E.G_VCYCLES);
   syncFlagsOut();
 }
@@ -27,8 +33,9 @@ export function syncFlagsOut(): void {
   E.lget(L_FOP); E.gset(E.G_LFOP); E.lget(L_FA); E.gset(E.G_LFA); E.lget(L_FB); E.gset(E.G_LFB);
   E.lget(L_FR); E.gset(E.G_LFRES); E.lget(L_FMASK); E.gset(E.G_LFMASK); E.lget(L_FCARRY); E.gset(E.G_LFCARRY);
 }
-/** Flags and counters from the CPU's globals. */
+/** Registers, flags and counters from the CPU's memory and globals. */
 export function syncIn(): void {
+  for (let n: u32 = 0; n < 16; n++) { E.i32c(0); E.loadI64(8, REGS + (<usize>n << 3)); E.lset(L_GPR + n); }
   E.gget(E.G_INSNS); E.lset(L_INS); E.gget(E.G_VCYCLES); E.lset(L_VC);
   E.gget(E.G_LFOP); E.lset(L_FOP); E.gget(E.G_LFA); E.lset(L_FA); E.gget(E.G_LFB); E.lset(L_FB);
   E.gget(E.G_LFRES); E.lset(L_FR); E.gget(E.G_LFMASK); E.lset(L_FMASK); E.gget(E.G_LFCARRY); E.lset(L_FCARRY);
