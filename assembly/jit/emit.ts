@@ -41,7 +41,7 @@ export const SELECT: u32 = 0x1b;
 export const I32_EQZ: u32 = 0x45; export const I32_EQ: u32 = 0x46; export const I32_NE: u32 = 0x47;
 export const I32_AND: u32 = 0x71; export const I32_OR: u32 = 0x72; export const I32_XOR: u32 = 0x73;
 export const I32_ADD: u32 = 0x6a; export const I32_SHL: u32 = 0x74;
-export const I64_CLZ: u32 = 0x79; export const I64_CTZ: u32 = 0x7a; export const I64_ROTL: u32 = 0x89; export const I64_ROTR: u32 = 0x8a;
+export const I64_POPCNT: u32 = 0x7b; export const I64_CLZ: u32 = 0x79; export const I64_CTZ: u32 = 0x7a; export const I64_ROTL: u32 = 0x89; export const I64_ROTR: u32 = 0x8a;
 export const I64_EQZ: u32 = 0x50; export const I64_EQ: u32 = 0x51; export const I64_NE: u32 = 0x52;
 export const I64_LT_S: u32 = 0x53; export const I64_LT_U: u32 = 0x54; export const I64_GT_S: u32 = 0x55;
 export const I64_GT_U: u32 = 0x56; export const I64_LE_S: u32 = 0x57; export const I64_LE_U: u32 = 0x58;
@@ -95,8 +95,9 @@ export const G_INSNS: u32 = 0; export const G_VCYCLES: u32 = 1; export const G_R
 export const G_LFOP: u32 = 4; export const G_LFA: u32 = 5; export const G_LFB: u32 = 6; export const G_LFRES: u32 = 7;
 export const G_LFMASK: u32 = 8; export const G_EPOCH: u32 = 9; export const G_TLBR: u32 = 10; export const G_TLBW: u32 = 11;
 export const G_TLBBIAS: u32 = 12; export const G_STOP: u32 = 13; export const G_LFCARRY: u32 = 14;
-const GLOBAL_TYPES: u32[] = [T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I32, T_I32, T_I32, T_I64, T_I32, T_I64];
-const GLOBAL_COUNT: u32 = 15;
+export const G_RFLAGS: u32 = 15;
+const GLOBAL_TYPES: u32[] = [T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I32, T_I32, T_I32, T_I64, T_I32, T_I64, T_I64];
+const GLOBAL_COUNT: u32 = 16;
 
 function name(s: string): void {
   uleb(<u64>s.length);
@@ -144,7 +145,7 @@ export function module(bodyEnd: usize): u32 {
   name("env"); name("testcc"); byte(0); uleb(4);
   name("env"); name("memory"); byte(2); byte(3); uleb(1); uleb(65536);
   for (let i: u32 = 0; i < GLOBAL_COUNT; i++) {
-    // Named g0..g14 (src/jit/ supplies them in this order).
+    // Named g0..g15 (src/jit/ supplies them in this order).
     name("env"); byte(i < 10 ? 2 : 3); byte(0x67);
     if (i >= 10) byte(0x30 + i / 10);
     byte(0x30 + i % 10); byte(3); byte(unchecked(GLOBAL_TYPES[i])); byte(1);

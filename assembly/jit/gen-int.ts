@@ -5,7 +5,8 @@
 // Blink's compare-and-branch fusion); otherwise flags.ts testCCFast decides.
 import * as D from "../decode";
 import * as E from "./emit";
-import { LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG } from "../flags";
+import { STATUS_FLAGS } from "../state";
+import { LF_NONE, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG } from "../flags";
 import { L_A, L_B, L_R, L_V, L_LA, L_FA, L_FB, L_FR, L_FOP, L_FMASK, L_FCARRY, syncFlagsOut } from "./state";
 import { regRead, regWrite, maskOf, effAddr, ssOf, memRead, memWrite, readE, writeE, linear } from "./gen-mem";
 import { flagsKind, flagsSize, setFlagsKnown, retire, flushPending, goTo, epochCheck, exitToRip, fallbackIf } from "./gen";
@@ -92,6 +93,43 @@ function alu(kind: u32, size: i32): void {
   setLazy(kind == 0 ? LF_ADD : kind == 5 || kind == 7 ? LF_SUB : LF_LOGIC, size);
 }
 
+/**
+ * SHL/SAL, SHR, SAR of L_A by a constant count `c` (1..31, or ..63 at 64 bits) as alu.ts shift():
+ * L_R, and the six status flags made concrete (setStatus: AF clear), the lazy record emptied.
+ */
+function shift(kind: u32, size: i32, c: u32): void {
+  const bits = <u32>size * 8;
+  const m = maskOf(size);
+  if (kind == 4 || kind == 6) {
+    if (c >= bits) E.i64c(0); else { E.lget(L_A); E.i64c(<i64>c); E.op(E.I64_SHL); E.i64c(m); E.op(E.I64_AND); }
+    E.lset(L_R);
+    if (c > bits) E.i64c(0); else { E.lget(L_A); E.i64c(<i64>(bits - c)); E.op(E.I64_SHR_U); E.i64c(1); E.op(E.I64_AND); }
+    E.lset(L_B); // CF
+    E.lget(L_R); E.i64c(<i64>(bits - 1)); E.op(E.I64_SHR_U); E.lget(L_B); E.op(E.I64_XOR); E.i64c(1); E.op(E.I64_AND);
+  } else if (kind == 5) {
+    if (c >= bits) E.i64c(0); else { E.lget(L_A); E.i64c(<i64>c); E.op(E.I64_SHR_U); }
+    E.lset(L_R);
+    if (c > bits) E.i64c(0); else { E.lget(L_A); E.i64c(<i64>(c - 1)); E.op(E.I64_SHR_U); E.i64c(1); E.op(E.I64_AND); }
+    E.lset(L_B);
+    E.lget(L_A); E.i64c(<i64>(bits - 1)); E.op(E.I64_SHR_U); E.i64c(1); E.op(E.I64_AND);
+  } else {
+    const sc = c >= bits ? bits - 1 : c;
+    E.lget(L_A); sext(size); E.i64c(<i64>sc); E.op(E.I64_SHR_S); E.i64c(m); E.op(E.I64_AND); E.lset(L_R);
+    E.lget(L_A); sext(size); E.i64c(<i64>(sc == c ? c - 1 : bits - 1)); E.op(E.I64_SHR_S); E.i64c(1); E.op(E.I64_AND);
+    E.lset(L_B);
+    E.i64c(0);
+  }
+  // Status: OF (on the stack) << 11 | CF | PF | ZF | SF, into rflagsRest; lfOp = LF_NONE.
+  E.i64c(11); E.op(E.I64_SHL); E.lget(L_B); E.op(E.I64_OR);
+  E.lget(L_R); E.i64c(0xff); E.op(E.I64_AND); E.op(E.I64_POPCNT); E.i64c(1); E.op(E.I64_AND); E.i64c(1); E.op(E.I64_XOR);
+  E.i64c(2); E.op(E.I64_SHL); E.op(E.I64_OR);
+  E.lget(L_R); E.op(E.I64_EQZ); E.op(E.I64_EXTEND_I32_U); E.i64c(6); E.op(E.I64_SHL); E.op(E.I64_OR);
+  E.lget(L_R); E.i64c(<i64>(bits - 1)); E.op(E.I64_SHR_U); E.i64c(1); E.op(E.I64_AND); E.i64c(7); E.op(E.I64_SHL); E.op(E.I64_OR);
+  E.gget(E.G_RFLAGS); E.i64c(~<i64>STATUS_FLAGS); E.op(E.I64_AND); E.op(E.I64_OR); E.gset(E.G_RFLAGS);
+  E.i32c(LF_NONE); E.lset(L_FOP);
+  setFlagsKnown(LF_NONE, size);
+}
+
 /** Emits instruction `e` at page offset `off` inline; false when the interpreter must run it. */
 export function inline(e: usize, op: i32, off: i64, next: i64, len: u32, last: bool): bool {
   const size = <i32>load<u8>(e, D.D_OSZ);
@@ -166,6 +204,31 @@ export function inline(e: usize, op: i32, off: i64, next: i64, len: u32, last: b
       }
       E.lget(L_R); E.lset(L_V);
       writeE(e, size, true, off, next, len);
+      return true;
+    }
+    case D.OP_SHIFT: {
+      const kind = <u32>load<u8>(e, D.D_SUB);
+      if (load<u8>(e, D.D_IMM2) != 0 || kind < 4) return false; // by CL, or a rotate: the interpreter
+      readE(e, size, L_A, 1, off, next, len);
+      const c = <u32>(load<u64>(e, D.D_IMM) & (size == 8 ? 63 : 31));
+      if (c != 0) shift(kind, size, c); else { E.lget(L_A); E.lset(L_R); }
+      E.lget(L_R); E.lset(L_V);
+      writeE(e, size, true, off, next, len);
+      return true;
+    }
+    case D.OP_BSWAP: {
+      if (size != 4 && size != 8) return false;
+      // Byte i moves to byte size-1-i (exec.ts OP_BSWAP).
+      regRead(<u32>rm, size); E.lset(L_A);
+      E.i64c(0);
+      for (let i = 0; i < size; i++) {
+        E.lget(L_A); if (i != 0) { E.i64c(<i64>(i * 8)); E.op(E.I64_SHR_U); } E.i64c(0xff); E.op(E.I64_AND);
+        const to = (size - 1 - i) * 8;
+        if (to != 0) { E.i64c(<i64>to); E.op(E.I64_SHL); }
+        E.op(E.I64_OR);
+      }
+      E.lset(L_V);
+      regWrite(<u32>rm, size, L_V);
       return true;
     }
     case D.OP_SETCC:

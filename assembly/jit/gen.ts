@@ -31,6 +31,8 @@ let pendN: u32 = 0;          // instructions retired in this block and not yet a
 let pendC: u64 = 0;          // their cycles
 let loopDepth: i32 = 0;      // E.depth inside the region's loop
 let exitDepth: i32 = 0;      // E.depth inside the block the region leaves through
+let selfDepth: i32 = 0;      // E.depth inside the current block's own loop (a branch to its start)
+let selfK: i32 = -1;         // the current block
 // What the lazy flags' locals hold: the last inline flag-setting operation of this block (LF_*), 0 = unknown.
 export let flagsKind: i32 = 0;
 export let flagsSize: i32 = 0;
@@ -65,11 +67,14 @@ export function goTo(t: i64): void {
     const n = load<u32>(h, B_COUNT);
     let cost: u64 = 0;
     for (let i: u32 = 0; i < n; i++) cost += <u64>load<u32>(h + DENTRY + <usize>i * DENTRY, D.D_COST);
-    // insns + n <= sliceEnd && vcycles < deadline && vcycles + cost <= deadline (run/loop.ts).
+    // insns + n <= sliceEnd && vcycles < deadline && vcycles + cost <= deadline (run/loop.ts; with a
+    // cost above 0 the last implies the second).
     E.lget(L_INS); E.i64c(<i64>n); E.op(E.I64_ADD); E.lget(P_SLICE_END); E.op(E.I64_LE_U);
-    E.lget(L_VC); E.lget(P_DEADLINE); E.op(E.I64_LT_U); E.op(E.I32_AND);
+    if (cost == 0) { E.lget(L_VC); E.lget(P_DEADLINE); E.op(E.I64_LT_U); E.op(E.I32_AND); }
     E.lget(L_VC); E.i64c(<i64>cost); E.op(E.I64_ADD); E.lget(P_DEADLINE); E.op(E.I64_LE_U); E.op(E.I32_AND);
-    E.iff(); E.i32c(k); E.lset(L_BLK); E.br(loopDepth); E.end();
+    // A block branching to its own start loops in place; others go through the br_table.
+    if (k == selfK) { E.iff(); E.br(selfDepth); E.end(); }
+    else { E.iff(); E.i32c(k); E.lset(L_BLK); E.br(loopDepth); E.end(); }
   }
   exitAt(t);
 }
@@ -116,6 +121,7 @@ function block(k: i32): bool {
   const n = load<u32>(h, B_COUNT);
   let off = <i64>blockOff(k);
   pendN = 0; pendC = 0; flagsKind = 0; touchedMemory = false;
+  E.loop(); selfDepth = E.depth; selfK = k; // ends unreached: every path below branches or leaves
   let e = h + DENTRY;
   for (let i: u32 = 0; i < n; i++) {
     if (E.full()) return false;
@@ -125,12 +131,12 @@ function block(k: i32): bool {
     const last = i == n - 1;
     const ends = load<u8>(e, D.D_ENDS) != 0;
     if (inline(e, op, off, next, len, last)) {
-      if (ends) { E.op(E.UNREACHABLE); return true; } // a branch: it left or looped
+      if (ends) { E.op(E.UNREACHABLE); E.end(); return true; } // a branch: it left or looped
       retire(e);
       epochCheck(next);
     } else {
       if (!fallback(e, off, last && ends)) return false;
-      if (last && ends) return true;
+      if (last && ends) { E.end(); return true; }
     }
     off = next;
     e += DENTRY;
@@ -139,6 +145,7 @@ function block(k: i32): bool {
   flushPending();
   goTo(off);
   E.op(E.UNREACHABLE);
+  E.end();
   return true;
 }
 

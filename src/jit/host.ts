@@ -6,7 +6,7 @@
 // call_indirect. When the table holds MAX_REGIONS the CPU drops every region (jit_flush) and the
 // indices are reused. Compile time is host time, kept for statistics only.
 
-/** The CPU exports a region imports (assembly/index.ts: the helpers, jit_g0..jit_g14). */
+/** The CPU exports a region imports (assembly/index.ts: the helpers, jit_g0..jit_g15). */
 export interface JitCpuExports {
   memory: WebAssembly.Memory;
   table: WebAssembly.Table;
@@ -18,7 +18,7 @@ export interface JitCpuExports {
 
 /** Regions the table holds before a flush (v86 clears its 900-entry table the same way). */
 const MAX_REGIONS = 4000;
-const GLOBALS = 15; // assembly/jit/emit.ts GLOBAL_COUNT
+const GLOBALS = 16; // assembly/jit/emit.ts GLOBAL_COUNT
 
 export interface JitStats {
   regionsCompiled: number;
