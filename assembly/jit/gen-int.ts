@@ -119,8 +119,14 @@ function shift(kind: u32, size: i32, c: u32): void {
     E.lset(L_B);
     E.i64c(0);
   }
-  // Status: OF (on the stack) << 11 | CF | PF | ZF | SF, into rflagsRest; lfOp = LF_NONE.
   E.i64c(11); E.op(E.I64_SHL); E.lget(L_B); E.op(E.I64_OR);
+  setStatus(size);
+}
+
+/** setStatus (flags.ts) with CF and OF on the stack (as RFLAGS bits) and PF, ZF, SF of L_R: the
+ *  status bits into rflagsRest (AF clear), the lazy record emptied (lfOp = LF_NONE). */
+function setStatus(size: i32): void {
+  const bits = <u32>size * 8;
   E.lget(L_R); E.i64c(0xff); E.op(E.I64_AND); E.op(E.I64_POPCNT); E.i64c(1); E.op(E.I64_AND); E.i64c(1); E.op(E.I64_XOR);
   E.i64c(2); E.op(E.I64_SHL); E.op(E.I64_OR);
   E.lget(L_R); E.op(E.I64_EQZ); E.op(E.I64_EXTEND_I32_U); E.i64c(6); E.op(E.I64_SHL); E.op(E.I64_OR);
@@ -214,6 +220,21 @@ export function inline(e: usize, op: i32, off: i64, next: i64, len: u32, last: b
       if (c != 0) shift(kind, size, c); else { E.lget(L_A); E.lset(L_R); }
       E.lget(L_R); E.lset(L_V);
       writeE(e, size, true, off, next, len);
+      return true;
+    }
+    case D.OP_IMUL_GE: case D.OP_IMUL_GEI: {
+      // imulTrunc of exec.ts at 16 and 32 bits (64 needs the high half: the interpreter's).
+      if (size == 8) return false;
+      readE(e, size, L_A, 0, off, next, len);
+      E.lget(L_A); sext(size);
+      if (op == D.OP_IMUL_GE) { regRead(reg, size); sext(size); }
+      else { E.i64c(load<i64>(e, D.D_IMM) & maskOf(size)); sext(size); }
+      E.op(E.I64_MUL); E.lset(L_B);                       // the full product
+      E.lget(L_B); E.i64c(maskOf(size)); E.op(E.I64_AND); E.lset(L_R);
+      E.lget(L_R); sext(size); E.lget(L_B); E.op(E.I64_NE); // overflow: CF = OF = 1
+      E.op(E.I64_EXTEND_I32_U); E.i64c(0x801); E.op(E.I64_MUL);
+      setStatus(size);
+      regWrite(reg, size, L_R);
       return true;
     }
     case D.OP_BSWAP: {
