@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { ExecEnv } from '../src/exec.js';
 import { Machine } from '../src/machine.js';
 import { runImage } from '../src/run.js';
+import fc from 'fast-check';
 import { generateCase } from './diff/gen.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,12 +50,28 @@ describe('JIT: identical retirement (issue 15; SDM Vol. 3C 25.5.1 for the budget
     }
   });
 
-  it('1500 generated differential cases (test/diff/gen.ts: faults, flags, stack, strings) agree', () => {
+  it('1000 generated differential cases (test/diff/gen.ts: faults, flags, stack, strings) agree', () => {
     const off = env(false), on = env(true);
-    for (let i = 0; i < 1500; i++) {
+    for (let i = 0; i < 1000; i++) {
       const gc = generateCase(15, i);
       expect(on.run(gc.exec), gc.meta.id).toEqual(off.run(gc.exec));
     }
+  });
+});
+
+describe('JIT: fuzzed against the interpreter (fast-check)', () => {
+  const off = env(false), on = env(true);
+  it('random generated programs (any seed of test/diff/gen.ts) retire the same', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 0x7fffffff }), fc.nat(1_000_000), (seed, index) => {
+      const gc = generateCase(seed, index);
+      expect(on.run(gc.exec)).toEqual(off.run(gc.exec));
+    }), { numRuns: 400, seed: 15 });
+  });
+  it('the bench workload stopped by a random budget stops at the same instruction', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 520_000 }), (limit) => {
+      expect(runWorkload(on, 1, limit)).toEqual(runWorkload(off, 1, limit));
+      expect(on.machine.vcycles).toBe(off.machine.vcycles);
+    }), { numRuns: 30, seed: 15 });
   });
 });
 
