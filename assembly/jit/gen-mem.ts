@@ -1,22 +1,30 @@
 // The JIT's operands (jit/gen.ts): registers in the region's locals (state.ts L_GPR, read and
-// written as operand.ts readReg / writeReg does the register file), effective addresses as operand.ts ea() and exec.ts leaAddr() compute them (SDM Vol. 1
+// written as operand.ts readReg / writeReg does the register file) or, those the region's inline
+// code never names, in the register file, effective addresses as operand.ts ea() and exec.ts leaAddr() compute them (SDM Vol. 1
 // 3.7.5), and memory through mmu.ts's TLB fast path inline, its slow path (page walk, page-crossing
 // accesses, faults) a call of helpers.ts jitRead/jitWrite. A slow path that stops (a fault or an
 // exit request) leaves the region with the instruction's length (gen.ts exitStopped).
 import * as D from "../decode";
 import * as E from "./emit";
-import { SEGS, TLB_ENTRIES } from "../layout";
-import { L_LA, L_V, L_X, L_BASE, L_GPR } from "./state";
+import { REGS, SEGS, TLB_ENTRIES } from "../layout";
+import { L_LA, L_V, L_X, L_BASE, L_GPR, inLocal } from "./state";
 import { exitStopped, noteMemory } from "./gen";
 
 /** readReg (operand.ts) of the register at byte offset `off` in REGS (AH..BH: offset 8n + 1). */
 export function regRead(off: u32, size: i32): void {
+  if (!inLocal(off >> 3)) { E.i32c(0); E.loadI64(size, REGS + <usize>off); return; }
   E.lget(L_GPR + (off >> 3));
   if ((off & 7) != 0) { E.i64c(8); E.op(E.I64_SHR_U); }
   if (size != 8) { E.i64c(maskOf(size)); E.op(E.I64_AND); }
 }
 /** writeReg (operand.ts) of local `l`: 32-bit writes zero-extend, 8/16-bit writes merge. */
 export function regWrite(off: u32, size: i32, l: u32): void {
+  if (!inLocal(off >> 3)) {
+    E.i32c(0); E.lget(l);
+    if (size == 4) { E.i64c(0xffffffff); E.op(E.I64_AND); }
+    E.storeI64(size == 4 ? 8 : size, REGS + <usize>off);
+    return;
+  }
   const r = L_GPR + (off >> 3);
   if (size == 8) { E.lget(l); E.lset(r); return; }
   if (size == 4) { E.lget(l); E.i64c(0xffffffff); E.op(E.I64_AND); E.lset(r); return; }
@@ -37,12 +45,12 @@ export function effAddr(e: usize, next: i64, withSeg: bool): void {
   if (b == D.B_ABS) E.i64c(load<i64>(e, D.D_IMM2));
   else {
     E.i64c(<i64>load<i32>(e, D.D_DISP));
-    if (b < 16) { E.lget(L_GPR + <u32>b); E.op(E.I64_ADD); }
+    if (b < 16) { regRead(<u32>b << 3, 8); E.op(E.I64_ADD); }
     else if (b == D.B_RIP) { linear(next); E.op(E.I64_ADD); }
   }
   const x = load<u8>(e, D.D_INDEX);
   if (x < 16) {
-    E.lget(L_GPR + <u32>x);
+    regRead(<u32>x << 3, 8);
     const sc = load<u8>(e, D.D_SCALE);
     if (sc != 0) { E.i64c(<i64>sc); E.op(E.I64_SHL); }
     E.op(E.I64_ADD);

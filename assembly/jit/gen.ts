@@ -19,7 +19,8 @@ import * as E from "./emit";
 import { DENTRY } from "../layout";
 import { B_COUNT } from "../run/blocks";
 import { nBlocks, blockHdr, blockOff, blockIndex, copyEntry } from "./region";
-import { L_BLK, L_CE, L_T, L_STATUS, L_BASE, L_INS, L_VC, P_SLICE_END, P_DEADLINE, declareLocals, syncIn, syncOut } from "./state";
+import { L_BLK, L_CE, L_T, L_STATUS, L_BASE, L_INS, L_VC, P_SLICE_END, P_DEADLINE, declareLocals, syncIn, syncOut,
+  setRegsInLocals } from "./state";
 import { linear } from "./gen-mem";
 import { inline } from "./gen-int";
 
@@ -149,9 +150,30 @@ function block(k: i32): bool {
   return true;
 }
 
+/** The registers the region's instructions name (operands, address parts, RSP for the stack
+ *  operations): the ones worth keeping in locals. Anything else reads and writes REGS. */
+function registersNamed(): u32 {
+  let mask: u32 = 1 << 4;
+  for (let k = 0; k < nBlocks; k++) {
+    const h = blockHdr(k);
+    const n = load<u32>(h, B_COUNT);
+    for (let i: u32 = 0; i < n; i++) {
+      const e = h + DENTRY + <usize>i * DENTRY;
+      const reg = <u32>load<u16>(e, D.D_REG), rm = <u32>load<u16>(e, D.D_RM);
+      if (reg < 128) mask |= 1 << (reg >> 3);
+      if (rm < 128) mask |= 1 << (rm >> 3);
+      const b = <u32>load<u8>(e, D.D_BASE), x = <u32>load<u8>(e, D.D_INDEX);
+      if (b < 16) mask |= 1 << b;
+      if (x < 16) mask |= 1 << x;
+    }
+  }
+  return mask;
+}
+
 /** Generates the region's function body at JIT_BODY; the end of the body, or 0 on failure. */
 export function genRegion(): usize {
   E.begin();
+  setRegsInLocals(registersNamed());
   declareLocals();
   E.gget(E.G_RIP); E.i64c(~0xfff); E.op(E.I64_AND); E.lset(L_BASE); // every block is on RIP's page
   E.gget(E.G_EPOCH); E.lset(L_CE);

@@ -20,12 +20,17 @@ export const L_INS: u32 = 19, L_VC: u32 = 20;
 export const L_GPR: u32 = 21;
 export const N_I64: u32 = 13 + 16;
 
+/** The registers the region keeps in locals (bit n: register n); the others stay in REGS. */
+export let regsInLocals: u32 = 0xffff;
+export function setRegsInLocals(mask: u32): void { regsInLocals = mask; }
+@inline export function inLocal(n: u32): bool { return (regsInLocals & (<u32>1 << n)) != 0; }
+
 /** The locals' declaration at the head of the function body. */
 export function declareLocals(): void { E.uleb(2); E.uleb(N_I32); E.byte(E.T_I32); E.uleb(N_I64); E.byte(E.T_I64); }
 
 /** Registers, flags and counters to the CPU's memory and globals. */
 export function syncOut(): void {
-  for (let n: u32 = 0; n < 16; n++) { E.i32c(0); E.lget(L_GPR + n); E.storeI64(8, REGS + (<usize>n << 3)); }
+  for (let n: u32 = 0; n < 16; n++) if (inLocal(n)) { E.i32c(0); E.lget(L_GPR + n); E.storeI64(8, REGS + (<usize>n << 3)); }
   E.lget(L_INS); E.gset(E.G_INSNS); E.lget(L_VC); E.gset(E.G_VCYCLES);
   syncFlagsOut();
 }
@@ -35,7 +40,7 @@ export function syncFlagsOut(): void {
 }
 /** Registers, flags and counters from the CPU's memory and globals. */
 export function syncIn(): void {
-  for (let n: u32 = 0; n < 16; n++) { E.i32c(0); E.loadI64(8, REGS + (<usize>n << 3)); E.lset(L_GPR + n); }
+  for (let n: u32 = 0; n < 16; n++) if (inLocal(n)) { E.i32c(0); E.loadI64(8, REGS + (<usize>n << 3)); E.lset(L_GPR + n); }
   E.gget(E.G_INSNS); E.lset(L_INS); E.gget(E.G_VCYCLES); E.lset(L_VC);
   E.gget(E.G_LFOP); E.lset(L_FOP); E.gget(E.G_LFA); E.lset(L_FA); E.gget(E.G_LFB); E.lset(L_FB);
   E.gget(E.G_LFRES); E.lset(L_FR); E.gget(E.G_LFMASK); E.lset(L_FMASK); E.gget(E.G_LFCARRY); E.lset(L_FCARRY);
