@@ -134,6 +134,9 @@ export { codeEpoch as jit_g9 } from "./codepages";
 export { tlbR as jit_g10, tlbW as jit_g11, tlbBias as jit_g12 } from "./mmu";
 export { stop as jit_g13 } from "./fault";
 export { setJit, jitFlush } from "./jit/cache";
-/** The JIT's counters: 0 regions compiled, 1 entries that cannot start one, 2 flushes. */
-export function jitStat(i: i32): u32 { return i == 0 ? J.regionsCompiled : i == 1 ? J.regionsRefused : i == 2 ? J.flushes : i == 3 ? <u32>jitCalls : <u32>jitInsns; }
+/** The JIT's counters: 0 regions compiled, 1 entries that cannot start one, 2 flushes, 3 calls of
+ *  compiled regions, 4 instructions retired in them. */
+export function jitStat(i: i32): f64 {
+  return i == 0 ? <f64>J.regionsCompiled : i == 1 ? <f64>J.regionsRefused : i == 2 ? <f64>J.flushes : i == 3 ? <f64>jitCalls : <f64>jitInsns;
+}
 import { jitCalls, jitInsns } from "./run/loop";

@@ -170,7 +170,7 @@ export class Machine {
   /** Whether hot guest code runs compiled (the JIT); switchable between runs. */
   get jit(): boolean { return this.jitOn; }
   set jit(on: boolean) { this.jitOn = on; this.cpu.setJit(on ? 1 : 0, 0); }
-  /** Entries of a block before it is compiled (default 1000; tests use 1 to compile everything). */
+  /** Entries of a block before it is compiled (default 20,000; tests use 1 to compile everything). */
   set jitThreshold(n: number) { this.cpu.setJit(this.jitOn ? 1 : 0, Math.max(1, n >>> 0)); }
   private jitOn = false;
   /** The JIT's statistics: regions compiled, refused, flushes, host compile time. */

@@ -20,7 +20,7 @@ import { JIT_MODULE } from "../layout";
 /** Compiled code runs (the host's --jit on). */
 export let jitOn: bool = false;
 /** Entries of a block before its region is compiled (tests lower it to compile everything at once). */
-let hot: u32 = 1000;
+let hot: u32 = 20000;
 export function setJit(on: bool, threshold: u32): void { jitOn = on; if (threshold != 0) hot = threshold; }
 /** B_JIT of a block that cannot start a region (until it is decoded again). */
 export const JIT_NONE: u32 = 0xffffffff;

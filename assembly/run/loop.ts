@@ -21,6 +21,7 @@ import { B_LA, B_PAGE2, B_COUNT, B_COST, B_JIT, blockTag, buildBlock, opCost, dc
 import { jitOn, jitConsider, JIT_NONE, jitTableIndex, jitEntryIndex } from "../jit/cache";
 import { nBreakpoints, breakOnVmfunc, debugStopHere } from "./debug";
 
+/** Calls of compiled regions, and the instructions they retired (statistics). */
 export let jitCalls: u64 = 0;
 export let jitInsns: u64 = 0;
 let pendingExtInt: i32 = -1;            // a host interrupt arriving at this physical CPU

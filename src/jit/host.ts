@@ -22,6 +22,9 @@ const GLOBALS = 16; // assembly/jit/emit.ts GLOBAL_COUNT
 
 export interface JitStats {
   regionsCompiled: number;
+  /** Calls of compiled regions by the run loop, and the instructions retired in compiled code. */
+  regionCalls: number;
+  insnsCompiled: number;
   regionsRefused: number;
   flushes: number;
   compileMs: number;
@@ -85,6 +88,7 @@ export class JitHost {
     const cpu = this.cpu!;
     return {
       regionsCompiled: cpu.jitStat(0), regionsRefused: cpu.jitStat(1), flushes: cpu.jitStat(2),
+      regionCalls: cpu.jitStat(3), insnsCompiled: cpu.jitStat(4),
       compileMs: this.compileMs, moduleBytes: this.moduleBytes, failures: this.failures,
       ...(this.lastError ? { lastError: this.lastError } : {}),
     };
