@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { ExecEnv } from '../src/exec.js';
 import { Machine } from '../src/machine.js';
 import { runImage } from '../src/run.js';
+import { runImageWithLaunches } from '../src/run-launch.js';
 import fc from 'fast-check';
 import { generateCase } from './diff/gen.js';
 
@@ -121,4 +122,25 @@ describe('JIT: the TVM boot retires the same with --jit on and off', () => {
       expect(b.trace.equals(a.trace)).toBe(true);
     } finally { rmSync(dir, { recursive: true, force: true }); }
   });
+});
+
+describe('JIT: the bundled Linux boot retires the same with --jit on and off (issue 14\'s guest)', () => {
+  it('same instructions, virtual cycles, exits and console (host-time figures aside)', async () => {
+    const once = async (jit: boolean) => {
+      const saved = Machine.defaultJit, savedHot = Machine.defaultJitThreshold;
+      Machine.defaultJit = jit;
+      Machine.defaultJitThreshold = 1000;
+      let out = '';
+      try {
+        const s = await runImageWithLaunches({ image: 'linux', maxInsns: 1_000_000_000n, onConsole: (b) => { out += Buffer.from(b).toString('latin1'); } });
+        return { s, out: out.replace(/\([\d.]+ ms host time\)/g, '') };
+      } finally { Machine.defaultJit = saved; Machine.defaultJitThreshold = savedHot; }
+    };
+    const a = await once(false), b = await once(true);
+    expect(b.s.insns).toBe(a.s.insns);
+    expect(b.s.vcycles).toBe(a.s.vcycles);
+    expect(b.s.exits).toEqual(a.s.exits);
+    expect(b.out).toBe(a.out);
+    expect(b.s.jit!.insnsCompiled).toBeGreaterThan(10_000_000);
+  }, 120_000);
 });
