@@ -28,16 +28,44 @@ export function blockIndex(off: u32): i32 {
   return -1;
 }
 
-/** A copy of decoded entry `e` the region may keep; 0 when the pool is full. */
+// Copies are shared by content (an open-addressed table of pool slots + 1), so the same code
+// compiles to the same module bytes and the host can reuse its compiled module (src/jit/host.ts).
+const HASH_SLOTS: u32 = 4096; // twice the pool's entries
+const hashTab = new StaticArray<u32>(<i32>HASH_SLOTS);
+/** What the interpreter reads of an entry: from D_OP on (decode() writes all of it; D_TAG/D_GEN are unused). */
+const ENTRY_FROM: usize = D.D_OP;
+
+function entryHash(e: usize): u32 {
+  let h: u32 = 2166136261;
+  for (let i = ENTRY_FROM; i < DENTRY; i += 4) h = (h ^ load<u32>(e + i)) * 16777619;
+  return h;
+}
+function sameEntry(a: usize, b: usize): bool {
+  for (let i = ENTRY_FROM; i < DENTRY; i += 4) if (load<u32>(a + i) != load<u32>(b + i)) return false;
+  return true;
+}
+
+/** A copy of decoded entry `e` the region may keep (an identical one if there is); 0 when the pool is full. */
 export function copyEntry(e: usize): usize {
+  let h = entryHash(e) & (HASH_SLOTS - 1);
+  while (unchecked(hashTab[h]) != 0) {
+    const c = JIT_ENTRIES + <usize>(unchecked(hashTab[h]) - 1) * DENTRY;
+    if (sameEntry(c, e)) return c;
+    h = (h + 1) & (HASH_SLOTS - 1);
+  }
   if (entriesUsed + DENTRY > JIT_ENTRIES_BYTES) return 0;
   const c = JIT_ENTRIES + entriesUsed;
-  memory.copy(c, e, DENTRY);
+  memory.fill(c, 0, ENTRY_FROM);
+  memory.copy(c + ENTRY_FROM, e + ENTRY_FROM, DENTRY - ENTRY_FROM);
+  unchecked(hashTab[h] = <u32>(entriesUsed / DENTRY) + 1);
   entriesUsed += DENTRY;
   return c;
 }
 /** Every region is gone (jit/cache.ts jitFlush): the pool is free again. */
-export function resetEntries(): void { entriesUsed = 0; }
+export function resetEntries(): void {
+  entriesUsed = 0;
+  for (let i: u32 = 0; i < HASH_SLOTS; i++) unchecked(hashTab[i] = 0);
+}
 export function entriesFull(): bool { return entriesUsed + 256 * DENTRY > JIT_ENTRIES_BYTES; }
 
 /** Page offset just past block `h` at offset `off`. */

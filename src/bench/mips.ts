@@ -482,13 +482,15 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       const st: JitStats = { ...after, regionsCompiled: after.regionsCompiled - before.regionsCompiled,
         regionsRefused: after.regionsRefused - before.regionsRefused, flushes: after.flushes - before.flushes,
         regionCalls: after.regionCalls - before.regionCalls, insnsCompiled: after.insnsCompiled - before.insnsCompiled,
-        compileMs: after.compileMs - before.compileMs, moduleBytes: after.moduleBytes - before.moduleBytes, failures: after.failures - before.failures };
+        compileMs: after.compileMs - before.compileMs, moduleBytes: after.moduleBytes - before.moduleBytes,
+        moduleReuses: after.moduleReuses - before.moduleReuses, failures: after.failures - before.failures };
       if (!best || r.seconds < best.seconds) { best = r; bestStats = st; }
     }
     const m = Number(best!.insns) / best!.seconds / 1e6;
     jitRow = { seconds: best!.seconds, mips: m, stats: bestStats! };
     rows.push({ engine: 'emulator, JIT on (src/jit/)', seconds: best!.seconds, insns: best!.insns, mips: m, speedVsEmulator: m / emuMips });
-    notes.push(`jit: per measured run ${bestStats!.regionsCompiled} regions compiled (${bestStats!.moduleBytes} bytes of Wasm), ` +
+    notes.push(`jit: per measured run ${bestStats!.regionsCompiled} regions compiled (${bestStats!.moduleBytes} bytes of Wasm; ` +
+      `${bestStats!.moduleReuses} of them the same code as before: instantiated, not compiled), ` +
       `${bestStats!.regionsRefused} refused, ${bestStats!.flushes} flushes, ${bestStats!.compileMs.toFixed(1)} ms host time in compiling (V8's lazy compilation runs at first call, outside this figure); ` +
       `${grouped(BigInt(bestStats!.insnsCompiled))} instructions retired in compiled code in ${grouped(BigInt(bestStats!.regionCalls))} region calls`);
   }

@@ -29,6 +29,8 @@ export interface JitStats {
   flushes: number;
   compileMs: number;
   moduleBytes: number;
+  /** Regions whose module was compiled before (the same code): only instantiated. */
+  moduleReuses: number;
   failures: number;
   lastError?: string;
 }
@@ -38,6 +40,11 @@ export class JitHost {
   private imports: WebAssembly.Imports | undefined;
   private first = 1;
   private next = 1;
+  /** Compiled modules by their bytes: the same code (the same page offsets, the same shared entry
+   *  copies, assembly/jit/region.ts) is compiled once, as when a run reloads its image. Dropped when
+   *  the CPU flushes (the entry copies the modules name are reused then). */
+  private readonly modules = new Map<string, WebAssembly.Module>();
+  moduleReuses = 0;
   compileMs = 0;
   moduleBytes = 0;
   failures = 0;
@@ -47,7 +54,7 @@ export class JitHost {
   get env(): Record<string, Function> {
     return {
       jit_compile: (addr: number, len: number) => this.compile(addr >>> 0, len >>> 0),
-      jit_flush: () => { this.next = this.first; },
+      jit_flush: () => { this.next = this.first; this.modules.clear(); },
     };
   }
 
@@ -68,7 +75,15 @@ export class JitHost {
     try {
       // A copy: WebAssembly.Module does not take a view of shared memory.
       const bytes = new Uint8Array(cpu.memory.buffer, addr, len).slice();
-      const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports);
+      const key = Buffer.from(bytes.buffer).toString('latin1');
+      let mod = this.modules.get(key);
+      if (mod) this.moduleReuses++;
+      else {
+        if (this.modules.size >= MAX_REGIONS) this.modules.clear();
+        mod = new WebAssembly.Module(bytes);
+        this.modules.set(key, mod);
+      }
+      const inst = new WebAssembly.Instance(mod, this.imports);
       const idx = this.next++;
       if (cpu.table.length <= idx) cpu.table.grow(Math.max(64, idx + 1 - cpu.table.length));
       cpu.table.set(idx, inst.exports.f as Function);
@@ -89,7 +104,7 @@ export class JitHost {
     return {
       regionsCompiled: cpu.jitStat(0), regionsRefused: cpu.jitStat(1), flushes: cpu.jitStat(2),
       regionCalls: cpu.jitStat(3), insnsCompiled: cpu.jitStat(4),
-      compileMs: this.compileMs, moduleBytes: this.moduleBytes, failures: this.failures,
+      compileMs: this.compileMs, moduleBytes: this.moduleBytes, moduleReuses: this.moduleReuses, failures: this.failures,
       ...(this.lastError ? { lastError: this.lastError } : {}),
     };
   }
