@@ -142,7 +142,7 @@ export function inline(e: usize, op: i32, off: i64, next: i64, len: u32, last: b
   const reg = <u32>load<u16>(e, D.D_REG);
   const rm = load<u16>(e, D.D_RM);
   switch (op) {
-    case D.OP_NOP: return true;
+    case D.OP_NOP: case D.OP_PAUSE: return true; // exec.ts: nothing to do
     case D.OP_MOV_EG:
       regRead(reg, size); E.lset(L_V);
       writeE(e, size, false, off, next, len); return true;
