@@ -15,6 +15,10 @@ import { runImage } from '../src/run.js';
 import { runImageWithLaunches } from '../src/run-launch.js';
 import fc from 'fast-check';
 import { generateCase } from './diff/gen.js';
+import { TestGuest } from './helpers/guest.js';
+import { haveAssembler } from './helpers/asm.js';
+import { EptTable, EPT_RWX } from '../src/xen/ept.js';
+import { FrameAllocator } from '../src/xen/frames.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORKLOAD = readFileSync(join(ROOT, 'firmware/bench/workload.bin'));
@@ -143,4 +147,88 @@ describe('JIT: the bundled Linux boot retires the same with --jit on and off (is
     expect(b.out).toBe(a.out);
     expect(b.s.jit!.insnsCompiled).toBeGreaterThan(10_000_000);
   }, 120_000);
+});
+
+describe.skipIf(!haveAssembler())('JIT: the code a view or a mapping selects (SDM Vol. 3C 26.5.6.3 VMFUNC; Vol. 3A 4.10.4 INVLPG)', () => {
+  const HLT = 12;
+  /** A guest with EPT (view 0 identity over 8 MiB), run with the JIT off or on (every block compiled). */
+  const guest = (jit: boolean) => {
+    const g = new TestGuest({ memMiB: 32 });
+    const frames = new FrameAllocator(g.m, 0xc00);
+    const view0 = new EptTable(g.m, frames);
+    view0.map(0n, 0n, 8n << 20n, EPT_RWX);
+    g.m.vmwrite('EPT_POINTER', view0.eptp());
+    g.m.vmwrite('CPU_BASED_VM_EXEC_CONTROL', (1 << 7) | 0x80000000); // HLT exiting, secondary controls
+    g.m.vmwrite('SECONDARY_VM_EXEC_CONTROL', 0x2 | 0x2000);          // EPT, VM functions
+    g.m.jit = jit;
+    g.m.jitThreshold = 1;
+    return { g, frames, view0 };
+  };
+  const outcome = (g: TestGuest) => ({ rbx: g.m.gpr('rbx'), insns: g.m.insnsRetired, vcycles: g.m.vcycles, rip: g.rip });
+
+  it('VMFUNC switches to a view whose frame for the same code page holds other code', () => {
+    const run = (jit: boolean) => {
+      const { g, frames, view0 } = guest(jit);
+      const view1 = new EptTable(g.m, frames);
+      view1.map(0n, 0n, 8n << 20n, EPT_RWX);
+      view1.setLeaf(0x60000n, (view1.leaf(0x60000n) & ~0x00003ffffffff000n) | 0x70000n);
+      g.m.fillPhys(0xb00000, 4096, 0);
+      g.m.write64(0xb00000, view0.eptp());
+      g.m.write64(0xb00008, view1.eptp());
+      g.m.vmwrite('EPTP_LIST_ADDR', 0xb00000);
+      g.m.vmwrite('VM_FUNCTION_CONTROL', 1);
+      g.load(0x60000, 'add rbx, 1\nret');      // the function as view 0 maps it
+      g.load(0x70000, 'add rbx, 100\nret');    // and as view 1 does
+      g.kernel(`
+        mov r12, 500
+        mov r13, 0x60000
+      1:
+        call r13
+        xor eax, eax
+        mov ecx, 1
+        vmfunc
+        call r13
+        xor eax, eax
+        xor ecx, ecx
+        vmfunc
+        dec r12
+        jnz 1b
+        hlt`);
+      expect(g.run(10_000_000)).toBe(HLT);
+      if (jit) expect(g.m.jitStats.insnsCompiled).toBeGreaterThan(1000); // the loop ran compiled
+      return outcome(g);
+    };
+    const a = run(false), b = run(true);
+    expect(a.rbx).toBe(500n * 101n);
+    expect(b).toEqual(a);
+  });
+
+  it('a page-table edit with INVLPG runs the code of the new mapping', () => {
+    const run = (jit: boolean) => {
+      const { g } = guest(jit);
+      g.load(0x201000, 'add rbx, 1000\nret');  // linear 2 MiB + 4 KiB through PD[1] = 0x200000
+      g.load(0x601000, 'add rbx, 7\nret');     // the same linear address once PD[1] = 0x600000
+      g.kernel(`
+        mov r12, 300
+        mov r13, 0x201000
+      1:
+        call r13
+        mov rax, 0x600087
+        mov [0x3008], rax
+        invlpg [r13]
+        call r13
+        mov rax, 0x200087
+        mov [0x3008], rax
+        invlpg [r13]
+        dec r12
+        jnz 1b
+        hlt`);
+      expect(g.run(10_000_000)).toBe(HLT);
+      if (jit) expect(g.m.jitStats.insnsCompiled).toBeGreaterThan(1000); // the loop ran compiled
+      return outcome(g);
+    };
+    const a = run(false), b = run(true);
+    expect(a.rbx).toBe(300n * 1007n);
+    expect(b).toEqual(a);
+  });
 });
