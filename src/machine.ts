@@ -116,6 +116,9 @@ export class Machine {
   private readonly jitHost: JitHost;
   /** Whether machines created without a `jit` option run compiled code (the CLI's --jit). */
   static defaultJit = process.env.VMFUNC_VMI_JIT === 'on';
+  /** Summaries report the JIT's statistics (the CLI's --jit; not VMFUNC_VMI_JIT, which test runs set
+   *  to run everything compiled with the output unchanged). */
+  static reportJit = false;
   /** The threshold new machines start with (0: the CPU's default); VMFUNC_VMI_JIT_HOT for test runs. */
   static defaultJitThreshold = Number(process.env.VMFUNC_VMI_JIT_HOT ?? 0);
 

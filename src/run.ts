@@ -2,6 +2,7 @@
 // a domain, boot the image by the boot protocol, run the vCPU until the guest
 // shuts down or a limit is reached, and summarise the run.
 import type { JitStats } from './jit/host.js';
+import { Machine } from './machine.js';
 import { statSync } from 'node:fs';
 import { readInputFile, InputFileError, type InputKind } from './util/files.js';
 import { basename, dirname, join } from 'node:path';
@@ -110,7 +111,7 @@ export interface RunSummary {
   console_bytes: number;
   mem_mib: number;
   tsc_khz: number;
-  /** The JIT's statistics (src/jit/host.ts), only when it ran (--jit on). */
+  /** The JIT's statistics (src/jit/host.ts), when the command line turned it on (--jit on). */
   jit?: JitStats;
 }
 
@@ -317,7 +318,7 @@ export function summarizeRun(p: PreparedRun, opts: RunOptions, stop: StopReason)
     timer: { vector: timer?.vector ?? 0, period_cycles: Number(timer?.period ?? 0n), ticks_injected: injected, ticks_missed: missed },
     halted_cycles: Number(halted),
     exit_cycles: Number(exitCycles),
-    ...(d.machine.jit ? { jit: d.machine.jitStats } : {}),
+    ...(d.machine.jit && Machine.reportJit ? { jit: d.machine.jitStats } : {}),
     vmi_requests: (dom0?.handled ?? []).map((h) => ({
       domid: h.request.domid, vcpu: h.request.vcpu, eptp_index: h.request.eptpIndex, parameter: h.request.parameter,
       rip: '0x' + h.request.rip.toString(16), cr3: '0x' + h.request.cr3.toString(16),

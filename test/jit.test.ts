@@ -131,14 +131,15 @@ describe('JIT: the TVM boot retires the same with --jit on and off', () => {
 describe('JIT: the bundled Linux boot retires the same with --jit on and off (issue 14\'s guest)', () => {
   it('same instructions, virtual cycles, exits and console (host-time figures aside)', async () => {
     const once = async (jit: boolean) => {
-      const saved = Machine.defaultJit, savedHot = Machine.defaultJitThreshold;
+      const saved = Machine.defaultJit, savedHot = Machine.defaultJitThreshold, savedReport = Machine.reportJit;
       Machine.defaultJit = jit;
       Machine.defaultJitThreshold = 1000;
+      Machine.reportJit = true;
       let out = '';
       try {
         const s = await runImageWithLaunches({ image: 'linux', maxInsns: 1_000_000_000n, onConsole: (b) => { out += Buffer.from(b).toString('latin1'); } });
         return { s, out: out.replace(/\([\d.]+ ms host time\)/g, '') };
-      } finally { Machine.defaultJit = saved; Machine.defaultJitThreshold = savedHot; }
+      } finally { Machine.defaultJit = saved; Machine.defaultJitThreshold = savedHot; Machine.reportJit = savedReport; }
     };
     const a = await once(false), b = await once(true);
     expect(b.s.insns).toBe(a.s.insns);
