@@ -72,6 +72,15 @@ describe('JIT: fuzzed against the interpreter (fast-check)', () => {
       expect(on.run(gc.exec)).toEqual(off.run(gc.exec));
     }), { numRuns: 400, seed: 15 });
   });
+  it('a fault right after a shift or IMUL sees their flags (computed only where they can be seen)', () => {
+    // mov eax, 0x81; <op>; mov ebx, [0] (#PF: nothing mapped at 0); the #PF's RFLAGS are the op's.
+    for (const op of ['d1e8', 'c1e004', 'c1f803', '6bc003', 'd1e831c0']) {
+      const code = 'b881000000' + op + '8b1c2500000000';
+      const a = off.run({ code }), b = on.run({ code });
+      expect(a.stop).toBe('exception');
+      expect(b, op).toEqual(a);
+    }
+  });
   it('the bench workload stopped by a random budget stops at the same instruction', () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 520_000 }), (limit) => {
       expect(runWorkload(on, 1, limit)).toEqual(runWorkload(off, 1, limit));

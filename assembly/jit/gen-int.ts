@@ -5,15 +5,15 @@
 // Blink's compare-and-branch fusion); otherwise flags.ts testCCFast decides.
 import * as D from "../decode";
 import * as E from "./emit";
-import { STATUS_FLAGS } from "../state";
 import { LF_NONE, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG } from "../flags";
-import { L_A, L_B, L_R, L_V, L_LA, L_FA, L_FB, L_FR, L_FOP, L_FMASK, L_FCARRY, syncFlagsOut } from "./state";
+import { L_A, L_B, L_R, L_V, L_LA, L_FA, L_FB, L_FR, L_FOP, L_FMASK, L_FCARRY, syncFlagsOut, deferStatus, dropStatus, settleStatus } from "./state";
 import { regRead, regWrite, maskOf, effAddr, ssOf, memRead, memWrite, readE, writeE, linear } from "./gen-mem";
 import { flagsKind, flagsSize, setFlagsKnown, retire, flushPending, goTo, epochCheck, exitToRip, fallbackIf } from "./gen";
 
 // ---- flags ----------------------------------------------------------------------------------------
 /** setLazy of flags.ts from L_A, L_B, L_R. */
 function setLazy(kind: i32, size: i32): void {
+  dropStatus();
   E.lget(L_A); E.lset(L_FA); E.lget(L_B); E.lset(L_FB); E.lget(L_R); E.lset(L_FR);
   E.i32c(kind); E.lset(L_FOP); E.i64c(maskOf(size)); E.lset(L_FMASK);
   setFlagsKnown(kind, size);
@@ -34,7 +34,7 @@ function carry(): void {
   if (k == LF_ADD) { E.lget(L_FR); E.lget(L_FA); E.op(E.I64_LT_U); E.op(E.I64_EXTEND_I32_U); return; }
   if (k == LF_INC || k == LF_DEC) { E.lget(L_FCARRY); E.i64c(0); E.op(E.I64_NE); E.op(E.I64_EXTEND_I32_U); return; }
   if (k == LF_NEG) { E.lget(L_FA); E.i64c(0); E.op(E.I64_NE); E.op(E.I64_EXTEND_I32_U); return; }
-  syncFlagsOut(); E.i32c(2); E.call(E.F_TESTCC); E.op(E.I64_EXTEND_I32_U);
+  settleStatus(); syncFlagsOut(); E.i32c(2); E.call(E.F_TESTCC); E.op(E.I64_EXTEND_I32_U);
 }
 
 /** Condition `cc` (SDM Vol. 1 App. B) as an i32. */
@@ -70,7 +70,7 @@ export function cond(cc: u32): void {
     }
   } else done = false;
   if (done) { if (neg) E.op(E.I32_EQZ); return; }
-  syncFlagsOut(); E.i32c(<i32>cc); E.call(E.F_TESTCC);
+  settleStatus(); syncFlagsOut(); E.i32c(<i32>cc); E.call(E.F_TESTCC);
 }
 
 // ---- arithmetic ------------------------------------------------------------------------------------
@@ -123,16 +123,10 @@ function shift(kind: u32, size: i32, c: u32): void {
   setStatus(size);
 }
 
-/** setStatus (flags.ts) with CF and OF on the stack (as RFLAGS bits) and PF, ZF, SF of L_R: the
- *  status bits into rflagsRest (AF clear), the lazy record emptied (lfOp = LF_NONE). */
+/** setStatus (flags.ts) with CF and OF on the stack (as RFLAGS bits) and PF, ZF, SF of L_R, made
+ *  concrete where they can be seen (state.ts deferStatus); the lazy record emptied. */
 function setStatus(size: i32): void {
-  const bits = <u32>size * 8;
-  E.lget(L_R); E.i64c(0xff); E.op(E.I64_AND); E.op(E.I64_POPCNT); E.i64c(1); E.op(E.I64_AND); E.i64c(1); E.op(E.I64_XOR);
-  E.i64c(2); E.op(E.I64_SHL); E.op(E.I64_OR);
-  E.lget(L_R); E.op(E.I64_EQZ); E.op(E.I64_EXTEND_I32_U); E.i64c(6); E.op(E.I64_SHL); E.op(E.I64_OR);
-  E.lget(L_R); E.i64c(<i64>(bits - 1)); E.op(E.I64_SHR_U); E.i64c(1); E.op(E.I64_AND); E.i64c(7); E.op(E.I64_SHL); E.op(E.I64_OR);
-  E.gget(E.G_RFLAGS); E.i64c(~<i64>STATUS_FLAGS); E.op(E.I64_AND); E.op(E.I64_OR); E.gset(E.G_RFLAGS);
-  E.i32c(LF_NONE); E.lset(L_FOP);
+  deferStatus(L_R, size);
   setFlagsKnown(LF_NONE, size);
 }
 

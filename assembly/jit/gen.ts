@@ -20,7 +20,7 @@ import { DENTRY } from "../layout";
 import { B_COUNT } from "../run/blocks";
 import { nBlocks, blockHdr, blockOff, blockIndex, copyEntry } from "./region";
 import { L_BLK, L_CE, L_T, L_STATUS, L_BASE, L_INS, L_VC, P_SLICE_END, P_DEADLINE, declareLocals, syncIn, syncOut,
-  setRegsInLocals } from "./state";
+  setRegsInLocals, emitStatus, settleStatus, dropStatus } from "./state";
 import { linear } from "./gen-mem";
 import { inline } from "./gen-int";
 
@@ -49,10 +49,11 @@ function addCounts(n: u32, c: u64): void {
 }
 /** Instruction `e` retires (counted at the next flush). */
 export function retire(e: usize): void { pendN++; pendC += <u64>load<u32>(e, D.D_COST); }
-export function flushPending(): void { addCounts(pendN, pendC); pendN = 0; pendC = 0; }
+/** At a block's end: the retirement counted, the status concrete (the next block cannot know it). */
+export function flushPending(): void { addCounts(pendN, pendC); pendN = 0; pendC = 0; settleStatus(); }
 
 /** Leaves the region with `status` (the exit block writes the locals back). */
-function exitWith(status: i32): void { E.i32c(status); E.lset(L_STATUS); E.br(exitDepth); }
+function exitWith(status: i32): void { emitStatus(); E.i32c(status); E.lset(L_STATUS); E.br(exitDepth); }
 /** Leaves the region after the instruction ending at page offset `next`: RIP there, status 0. */
 function exitAt(next: i64): void { linear(next); E.gset(E.G_RIP); exitWith(0); }
 /** Leaves the region with RIP from local `l`. */
@@ -93,7 +94,7 @@ export function epochCheck(next: i64): void {
 /** jitStep on a copy of entry `e` (it retires the instruction itself); its status in L_T. */
 function step(copy: usize, off: i64): void {
   addCounts(pendN, pendC);
-  syncOut();
+  syncOut(); // with the pending status (fallbackIf's path is conditional: the main path still owes it)
   E.i32c(<i32>copy); linear(off); E.call(E.F_STEP); E.lset(L_T);
   syncIn();
 }
@@ -102,6 +103,7 @@ function fallback(e: usize, off: i64, last: bool): bool {
   const copy = copyEntry(e);
   if (copy == 0) return false;
   step(copy, off);
+  dropStatus(); // the locals hold what the interpreter left
   pendN = 0; pendC = 0;
   if (last) { E.lget(L_T); E.lset(L_STATUS); E.br(exitDepth); return true; }
   E.lget(L_T); E.i32c(-1); E.op(E.I32_NE); E.iff(); E.lget(L_T); E.lset(L_STATUS); E.br(exitDepth); E.end();
@@ -121,7 +123,7 @@ function block(k: i32): bool {
   const h = blockHdr(k);
   const n = load<u32>(h, B_COUNT);
   let off = <i64>blockOff(k);
-  pendN = 0; pendC = 0; flagsKind = 0; touchedMemory = false;
+  pendN = 0; pendC = 0; flagsKind = 0; touchedMemory = false; dropStatus();
   E.loop(); selfDepth = E.depth; selfK = k; // ends unreached: every path below branches or leaves
   let e = h + DENTRY;
   for (let i: u32 = 0; i < n; i++) {
@@ -193,6 +195,7 @@ export function genRegion(): usize {
   E.end(); // the loop
   E.op(E.UNREACHABLE);
   E.end(); // the exit block: write the locals back, return the status
+  dropStatus(); // every way here made the status concrete (exitWith, step)
   syncOut();
   E.lget(L_STATUS);
   E.byte(0x0b); // the function's end

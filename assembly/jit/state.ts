@@ -7,6 +7,7 @@
 // jitRead/jitWrite: a page walk, a fault being recorded) read none of them.
 import * as E from "./emit";
 import { REGS } from "../layout";
+import { STATUS_FLAGS } from "../state";
 
 // Locals: the three parameters (the third, the block to start with, is then the current block),
 // then N_I32 i32 locals and N_I64 i64 locals.
@@ -16,9 +17,11 @@ export const N_I32: u32 = 5;
 export const L_BASE: u32 = 8, L_LA: u32 = 9, L_V: u32 = 10, L_A: u32 = 11, L_B: u32 = 12, L_R: u32 = 13;
 export const L_FA: u32 = 14, L_FB: u32 = 15, L_FR: u32 = 16, L_FMASK: u32 = 17, L_FCARRY: u32 = 18;
 export const L_INS: u32 = 19, L_VC: u32 = 20;
+/** flags.ts rflagsRest; the operands of a status not yet made concrete (deferStatus below). */
+export const L_RFL: u32 = 21, L_SR: u32 = 22, L_SCO: u32 = 23;
 /** The general-purpose registers RAX..R15 (state.ts gpr(n) is local L_GPR + n). */
-export const L_GPR: u32 = 21;
-export const N_I64: u32 = 13 + 16;
+export const L_GPR: u32 = 24;
+export const N_I64: u32 = 16 + 16;
 
 /** The registers the region keeps in locals (bit n: register n); the others stay in REGS. */
 export let regsInLocals: u32 = 0xffff;
@@ -35,6 +38,8 @@ export function syncOut(): void {
   syncFlagsOut();
 }
 export function syncFlagsOut(): void {
+  emitStatus(); // on the main path the caller settles it first (gen.ts, gen-int.ts)
+  E.lget(L_RFL); E.gset(E.G_RFLAGS);
   E.lget(L_FOP); E.gset(E.G_LFOP); E.lget(L_FA); E.gset(E.G_LFA); E.lget(L_FB); E.gset(E.G_LFB);
   E.lget(L_FR); E.gset(E.G_LFRES); E.lget(L_FMASK); E.gset(E.G_LFMASK); E.lget(L_FCARRY); E.gset(E.G_LFCARRY);
 }
@@ -42,6 +47,38 @@ export function syncFlagsOut(): void {
 export function syncIn(): void {
   for (let n: u32 = 0; n < 16; n++) if (inLocal(n)) { E.i32c(0); E.loadI64(8, REGS + (<usize>n << 3)); E.lset(L_GPR + n); }
   E.gget(E.G_INSNS); E.lset(L_INS); E.gget(E.G_VCYCLES); E.lset(L_VC);
+  E.gget(E.G_RFLAGS); E.lset(L_RFL);
   E.gget(E.G_LFOP); E.lset(L_FOP); E.gget(E.G_LFA); E.lset(L_FA); E.gget(E.G_LFB); E.lset(L_FB);
   E.gget(E.G_LFRES); E.lset(L_FR); E.gget(E.G_LFMASK); E.lset(L_FMASK); E.gget(E.G_LFCARRY); E.lset(L_FCARRY);
 }
+
+// ---- a status computed only where it can be seen ---------------------------------------------------
+// Shifts and IMUL make the six status flags concrete (flags.ts setStatus). Their PF/ZF/SF are costly
+// to compute and usually dead: the next ALU operation replaces them. So the operation leaves its
+// result (L_SR) and CF|OF (L_SCO) and the status is computed where something could see it: a flag
+// read, the interpreter, leaving the block or the region. An operation that sets a new lazy record
+// first makes it unobservable (flags.ts ignores rflagsRest's status bits while lfOp != LF_NONE).
+let statusPending: bool = false;
+let statusSize: i32 = 8;
+
+/** With CF|OF (RFLAGS bits) on the stack and the result in `r`: setStatus, deferred; lfOp = LF_NONE. */
+export function deferStatus(r: u32, size: i32): void {
+  E.lset(L_SCO); E.lget(r); E.lset(L_SR);
+  E.i32c(0); E.lset(L_FOP); // LF_NONE
+  statusPending = true; statusSize = size;
+}
+/** Emits the pending status into L_RFL (on a path that leaves; the state stays pending). */
+export function emitStatus(): void {
+  if (!statusPending) return;
+  const bits = <i64>statusSize * 8;
+  E.lget(L_SCO);
+  E.lget(L_SR); E.i64c(0xff); E.op(E.I64_AND); E.op(E.I64_POPCNT); E.i64c(1); E.op(E.I64_AND); E.i64c(1); E.op(E.I64_XOR);
+  E.i64c(2); E.op(E.I64_SHL); E.op(E.I64_OR);                                            // PF
+  E.lget(L_SR); E.op(E.I64_EQZ); E.op(E.I64_EXTEND_I32_U); E.i64c(6); E.op(E.I64_SHL); E.op(E.I64_OR); // ZF
+  E.lget(L_SR); E.i64c(bits - 1); E.op(E.I64_SHR_U); E.i64c(1); E.op(E.I64_AND); E.i64c(7); E.op(E.I64_SHL); E.op(E.I64_OR); // SF
+  E.lget(L_RFL); E.i64c(~<i64>STATUS_FLAGS); E.op(E.I64_AND); E.op(E.I64_OR); E.lset(L_RFL);
+}
+/** Makes the pending status concrete here, on the main path. */
+export function settleStatus(): void { emitStatus(); statusPending = false; }
+/** A new lazy record: the pending status can no longer be seen. */
+export function dropStatus(): void { statusPending = false; }
