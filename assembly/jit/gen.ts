@@ -38,6 +38,11 @@ let selfK: i32 = -1;         // the current block
 export let flagsKind: i32 = 0;
 export let flagsSize: i32 = 0;
 let touchedMemory: bool = false; // the current instruction has a slow path that may bump codeEpoch
+let nInline: u32 = 0, nFallback: u32 = 0; // the region's instructions, by how they are done
+/** Instructions done by the interpreter, at most, per 64 of a region worth compiling: each costs a
+ *  write-back and reload of the region's state around execute(), so a region mostly made of them
+ *  (SSE or x87 code, say) runs slower than the interpreter runs it alone. */
+const MAX_FALLBACK_PER_64: u32 = 16;
 
 export function setFlagsKnown(kind: i32, size: i32): void { flagsKind = kind; flagsSize = size; }
 export function noteMemory(): void { touchedMemory = true; }
@@ -134,10 +139,12 @@ function block(k: i32): bool {
     const last = i == n - 1;
     const ends = load<u8>(e, D.D_ENDS) != 0;
     if (inline(e, op, off, next, len, last)) {
+      nInline++;
       if (ends) { E.op(E.UNREACHABLE); E.end(); return true; } // a branch: it left or looped
       retire(e);
       epochCheck(next);
     } else {
+      nFallback++;
       if (!fallback(e, off, last && ends)) return false;
       if (last && ends) { E.end(); return true; }
     }
@@ -188,10 +195,12 @@ export function genRegion(): usize {
   E.lget(L_BLK); E.byte(0x0e); E.uleb(<u64>n);
   for (let k = 0; k < n; k++) E.uleb(<u64>k);
   E.uleb(0);
+  nInline = 0; nFallback = 0;
   for (let k = 0; k < n; k++) {
     E.end();
     if (!block(k)) return 0;
   }
+  if (nFallback * 64 > (nInline + nFallback) * MAX_FALLBACK_PER_64) return 0;
   E.end(); // the loop
   E.op(E.UNREACHABLE);
   E.end(); // the exit block: write the locals back, return the status
