@@ -10,7 +10,7 @@ import { runLinuxTriggerCase } from '../src/bench/trigger-linux.js';
 import { DEFAULT_LAUNCH_CONFIG } from '../src/dom0/launch.js';
 import { findXenalyze, xenalyze } from './helpers/xenalyze.js';
 import { parseTraceFile, formatRecord } from '../src/dom0/trace-file.js';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -77,6 +77,26 @@ describe('the bundled Linux under the emulated Xen (issue 14)', () => {
     // ~1 ms after the request finds the requester still sleeping, whatever runs after it.
     expect([...pl.values()]).toContain('vmireq');
     expect(s.vmi_programs[0].guest_insns_during).toBeLessThan(100_000);
+  });
+
+  it('Dom0 finds a KASLR offset: with every System.map address 32 MiB low, init_task is found 32 MiB up and the walk is the same', async () => {
+    // LibVMI's Linux layer checks init_task (pid 0, comm "swapper") at its System.map address and
+    // otherwise tries 2 MiB-aligned shifts within the kernel's 1 GiB (src/dom0/libvmi/os-linux.ts).
+    const dir = mkdtempSync(join(tmpdir(), 'vmvmi-kaslr-'));
+    const fw = join(process.cwd(), 'firmware', 'linux');
+    const shifted = readFileSync(join(fw, 'System.map'), 'utf8').split('\n').map((l) => {
+      const m = /^([0-9a-f]{16}) (.*)$/.exec(l);
+      if (!m || BigInt('0x' + m[1]) < 0xffffffff80000000n) return l;       // absolute symbols stay
+      return (BigInt('0x' + m[1]) - 0x2000000n).toString(16).padStart(16, '0') + ' ' + m[2];
+    }).join('\n');
+    writeFileSync(join(dir, 'System.map'), shifted);
+    writeFileSync(join(dir, 'linux.profile.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(fw, 'linux.profile.json'), 'utf8')), sysmap: 'System.map' }));
+    const list = (o: { vmiProfile?: string }) => runImageWithLaunches({ image: 'linux', maxInsns: 1_000_000_000n, ...o })
+      .then((r) => r.vmi_programs[0].stdout);
+    const normal = await list({});
+    const moved = await list({ vmiProfile: join(dir, 'linux.profile.json') });
+    expect(normal).toMatch(/\[ +1\] init \(struct addr:ffff888/);
+    expect(moved).toBe(normal);
   });
 
   const staticGcc = spawnSync('gcc', ['-O2', '-static', '-x', 'c', '-', '-o', '/dev/null'], { input: 'int main(void){return 0;}' }).status === 0;
