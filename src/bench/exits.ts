@@ -16,7 +16,8 @@
 // 2^40 cycles) so that the loop's exits are the only ones but the final
 // exit-port write; the VMX-preemption timer is still armed at every entry.
 import { Domain } from '../xen/domain.js';
-import { bootImage } from '../xen/boot.js';
+import { bootImage, BOOTINFO_F_VMFUNC } from '../xen/boot.js';
+import { VmiTrigger } from '../xen/trigger.js';
 import { EXIT_PORT } from '../xen/devices/debugexit.js';
 import { getProfile } from '../xen/cost-profiles.js';
 import { __HYPERVISOR_xen_version, XENVER_version } from '../xen/public.js';
@@ -28,8 +29,8 @@ import { Code, codeImage, le16, le32 } from './code.js';
 /** The UART's transmit holding register (COM1 + 0) and line status register (COM1 + 5). */
 const UART_THR = 0x3f8, UART_LSR = 0x3fd;
 
-export type ExitKind = 'cpuid' | 'rdtsc' | 'out' | 'in' | 'vmcall';
-export const EXIT_KINDS: readonly ExitKind[] = ['cpuid', 'rdtsc', 'out', 'in', 'vmcall'];
+export type ExitKind = 'cpuid' | 'rdtsc' | 'rdtsc-vmi' | 'out' | 'in' | 'vmcall';
+export const EXIT_KINDS: readonly ExitKind[] = ['cpuid', 'rdtsc', 'rdtsc-vmi', 'out', 'in', 'vmcall'];
 
 interface ExitLoop {
   what: string;
@@ -37,6 +38,8 @@ interface ExitLoop {
   /** Before the loop (once), before the instruction (every iteration), the exiting instruction. */
   setup: number[]; pre: number[]; insn: number[];
   rdtscExiting?: boolean;
+  /** The paper's mechanism armed (src/xen/trigger.ts, as `run` sets it up): every RDTSC exit runs its check. */
+  vmi?: boolean;
 }
 
 const LOOPS: Record<ExitKind, ExitLoop> = {
@@ -44,6 +47,8 @@ const LOOPS: Record<ExitKind, ExitLoop> = {
   cpuid: { what: 'CPUID (leaf 0)', reason: EXIT_REASON_CPUID, setup: [], pre: [0x31, 0xc0], insn: [0x0f, 0xa2] },
   // rdtsc, with RDTSC exiting on (the VMI trigger's setting)
   rdtsc: { what: 'RDTSC (RDTSC exiting on)', reason: EXIT_REASON_RDTSC, setup: [], pre: [], insn: [0x0f, 0x31], rdtscExiting: true },
+  // the same with the VMI trigger armed: the VMFUNC-awareness check reads the EPTP index per exit
+  'rdtsc-vmi': { what: 'RDTSC, VMI trigger armed', reason: EXIT_REASON_RDTSC, setup: [], pre: [], insn: [0x0f, 0x31], rdtscExiting: true, vmi: true },
   // mov dx, 0x3f8 ; mov al, '.' ; out dx, al (console output, to a sink)
   out: { what: 'OUT to the UART\'s THR', reason: EXIT_REASON_IO_INSTRUCTION, setup: [0x66, 0xba, ...le16(UART_THR), 0xb0, 0x2e], pre: [], insn: [0xee] },
   // mov dx, 0x3fd ; in al, dx (the UART's line status)
@@ -77,8 +82,10 @@ export interface ExitRun {
 /** One run of a configuration's guest on a fresh domain. */
 export function runExitGuest(kind: ExitKind, iterations: number, withInsn: boolean, profile = 'haswell'): ExitRun {
   const d = new Domain({ memMiB: 4, profile, timerPeriod: 1n << 40n, console: () => {} });
-  bootImage(d, codeImage(`bench-exits-${kind}`, buildExitGuest(kind, iterations, withInsn)));
-  if (LOOPS[kind].rdtscExiting) for (const v of d.vcpus) v.setRdtscExiting(true);
+  const l = LOOPS[kind], mech = l.vmi ? new VmiTrigger(d, { notify: 'immediate' }) : undefined;
+  bootImage(d, codeImage(`bench-exits-${kind}`, buildExitGuest(kind, iterations, withInsn)),
+    mech ? { flags: BOOTINFO_F_VMFUNC, eptpViews: mech.altp2m.viewCount } : {});
+  if (l.rdtscExiting) for (const v of d.vcpus) v.setRdtscExiting(true);
   const m = d.machine, i0 = m.insnsRetired, c0 = m.vcycles;
   const t0 = process.hrtime.bigint();
   d.sched.run();
