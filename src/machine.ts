@@ -126,6 +126,7 @@ export class Machine {
   private readonly u32: Uint32Array;
   private readonly u64: BigUint64Array;
   private readonly regs: BigUint64Array;
+  private readonly regs32: Uint32Array;
   /** vmfieldAccess by encoding, asked once: 0 not yet asked, -1 no such field. */
   private readonly access = new Int32Array(ENCODINGS);
 
@@ -138,6 +139,7 @@ export class Machine {
     this.u32 = new Uint32Array(buf, 0, this.base >>> 2);
     this.u64 = new BigUint64Array(buf, 0, this.base >>> 3);
     this.regs = new BigUint64Array(buf, cpu.regsBase(), GPR_NAMES.length);
+    this.regs32 = new Uint32Array(buf, cpu.regsBase(), 2 * GPR_NAMES.length);
   }
 
   static async create(opts: MachineOptions = {}): Promise<Machine> { return Machine.createSync(opts); }
@@ -263,6 +265,10 @@ export class Machine {
     const i = typeof r === 'number' ? r : gprIndex(r);
     return this.regs[i & 15];
   }
+  /** A register's low 32 bits as a number (EAX of RAX). */
+  gpr32(i: number): number { return this.regs32[2 * (i & 15)]; }
+  /** Writes a 32-bit result zero-extended into the 64-bit register, as setGpr(i, v >>> 0): no BigInt. */
+  setGpr32(i: number, v: number): void { const k = 2 * (i & 15); this.regs32[k] = v; this.regs32[k + 1] = 0; }
   /** The save area stores the value modulo 2^64, as BigInt.asUintN(64, v). */
   setGpr(r: GprName | number, v: bigint | number): void {
     const i = typeof r === 'number' ? r : gprIndex(r);

@@ -43,12 +43,17 @@ describe('VMREAD/VMWRITE in place match the CPU\'s (SDM Vol. 3C 31.3, Appendix B
     expect(() => m.vmread(0x10000)).toThrow(VmxError);  // reserved bits
   });
 
-  it('the GPR save area: names and numbers, stored modulo 2^64', () => {
+  it('the GPR save area: names and numbers, stored modulo 2^64; 32-bit access', () => {
     const m = Machine.createSync({ memMiB: 2 });
     m.setGpr('r9', -1);
     expect(m.gpr(9)).toBe(0xffff_ffff_ffff_ffffn);
     m.setGpr(0, 1n << 64n | 7n);
     expect(m.gpr('rax')).toBe(7n);
     expect(() => m.gpr('xyz')).toThrow(/unknown general-purpose register "xyz"/);
+    // 32-bit access: the low half; a 32-bit write zero-extends (as a 32-bit destination in 64-bit mode).
+    m.setGpr(3, 0x1234_5678_9abc_def0n);
+    expect(m.gpr32(3)).toBe(0x9abc_def0);
+    m.setGpr32(3, 0xffff_fffe);
+    expect(m.gpr('rbx')).toBe(0xffff_fffen);
   });
 });

@@ -42,10 +42,10 @@ export function xenCpuidLeaves(v: Vcpu, leaf: number, subleaf: number): CpuidRes
 export function vmxCpuid(v: Vcpu): void {
   // CPUID faulting (MSR_INTEL_MISC_FEATURES_ENABLES bit 0; Xen's vmx_cpuid_intercept -> #GP(0) at CPL > 0).
   if (v.cpuidFaulting && (v.m.vmread32(F.GUEST_SS_AR_BYTES) & 0x60) !== 0) { v.injectHwException(X86_EXC_GP, 0); return; }
-  const leaf = Number(v.gpr(RAX) & 0xffffffffn), subleaf = Number(v.gpr(RCX) & 0xffffffffn);
+  const m = v.m, leaf = m.gpr32(RAX), subleaf = m.gpr32(RCX);
   const r = leaf >= XEN_CPUID_FIRST_LEAF && leaf < XEN_CPUID_FIRST_LEAF + 0x100
     ? xenCpuidLeaves(v, leaf, subleaf) : nativeCpuid(leaf, subleaf);
-  v.setGpr(RAX, r.eax >>> 0); v.setGpr(RBX, r.ebx >>> 0);
-  v.setGpr(RCX, r.ecx >>> 0); v.setGpr(RDX, r.edx >>> 0);
+  m.setGpr32(RAX, r.eax); m.setGpr32(RBX, r.ebx);
+  m.setGpr32(RCX, r.ecx); m.setGpr32(RDX, r.edx);
   v.updateGuestEip();
 }

@@ -25,8 +25,8 @@ export function vmxIoInstruction(v: Vcpu): void {
     const merged = size === 4 ? val : (rax & ~((1n << BigInt(size * 8)) - 1n)) | val;
     m.setGpr(RAX, merged);
   } else {
-    const mask = size === 4 ? 0xffffffffn : (1n << BigInt(size * 8)) - 1n;
-    v.domain.io.write(port, size, Number(m.gpr(RAX) & mask));
+    const eax = m.gpr32(RAX);
+    v.domain.io.write(port, size, size === 4 ? eax : eax & ((1 << (size * 8)) - 1));
   }
   if (!v.domain.isShutdown) v.updateGuestEip();
 }
