@@ -140,8 +140,10 @@ export function benchExits(o: ExitBenchOptions = {}): ExitBench {
   const reasons = kinds.map((kind): ExitReasonResult => {
     const l = LOOPS[kind];
     o.onProgress?.(done, kinds.length, l.what);
-    // Two warm-up pairs (V8 compiles the host's and the CPU's hot paths), then runs alternating with baselines.
-    for (let i = 0; i < 2; i++) { runExitGuest(kind, n, true, profile); runExitGuest(kind, n, false, profile); }
+    // Two warm-up pairs of at least 20,000 iterations (V8 compiles the host's and the CPU's hot paths
+    // only after many calls), then the measured runs, alternating with baselines.
+    const warm = Math.max(n, 20_000);
+    for (let i = 0; i < 2; i++) { runExitGuest(kind, warm, true, profile); runExitGuest(kind, warm, false, profile); }
     const runs: ExitRun[] = [], base: ExitRun[] = [];
     for (let i = 0; i < repeat; i++) {
       runs.push(runExitGuest(kind, n, true, profile));
