@@ -294,7 +294,7 @@ export async function main(argv: string[]): Promise<void> {
           .option('qemu', { type: 'boolean', default: true, describe: 'mips: run it under qemu-x86_64 when installed (--no-qemu: skip)' })
           .option('ept', { type: 'boolean', describe: 'mips: also run the emulator with EPT on' })
           .option('workload', { type: 'string', choices: ['crc', 'nbody'], describe: 'mips: crc (integer C, default) or nbody (scalar double C, SSE2)' })
-          .option('guest', { type: 'string', choices: ['tvm', 'linux'], describe: 'overhead: the TVM\'s workers (default) or the bundled Linux (boot, vmireq, power-off)' })
+          .option('guest', { type: 'string', choices: ['tvm', 'linux'], describe: 'overhead: the TVM\'s workers (default) or the bundled Linux (boot, vmireq, power-off); trigger: the hand-encoded loop (default) or the bundled Linux running vmibench (--requests default 20, each followed by a ~5 ms computation or a nanosleep)' })
           .option('svg', { type: 'string', describe: 'trigger, overhead: write SVG charts into this directory' })
           .option('json', { type: 'boolean', describe: 'print the results as JSON' })
           .example('$0 bench trigger', 'the table, Haswell profile, 1000 requests per row')

@@ -2,6 +2,7 @@
 // `bench` (issue 7). Tables on stdout (or JSON with --json), SVG charts into
 // --svg DIR, a progress line on stderr when it is a terminal.
 import { benchTrigger, formatTriggerBench } from './trigger.js';
+import { benchTriggerLinux } from './trigger-linux.js';
 import { benchOverhead, formatOverheadBench } from './overhead.js';
 import { benchTorn, formatTornBench } from './torn.js';
 import { benchExits, formatExitBench } from './exits.js';
@@ -20,7 +21,7 @@ export interface BenchArgs {
   requests?: number; rdtscLoop?: number; rates?: string; pollMs?: string; seed?: number;
   // mips (passed to src/bench/mips.ts)
   iterations?: number; target?: number; repeat?: number; emuRuns?: number; native?: boolean; qemu?: boolean; ept?: boolean; workload?: string;
-  // overhead
+  // overhead, trigger
   guest?: 'tvm' | 'linux';
   // exits (also repeat)
   exits?: number;
@@ -70,9 +71,10 @@ export async function benchCommand(what: BenchName, a: BenchArgs): Promise<numbe
     return 0;
   }
   if (what === 'trigger') {
-    const requests = a.requests ?? 1000;
+    const linux = a.guest === 'linux';
+    const requests = a.requests ?? (linux ? 20 : 1000);
     if (!Number.isInteger(requests) || requests < 1) throw new BenchUsageError(`--requests: ${requests} is not a positive whole number`);
-    const b = benchTrigger({
+    const b = linux ? benchTriggerLinux({ profile, requests, seed: a.seed, onProgress: (d, t, w) => prog.update(d, t, `bench trigger: ${w}`) }) : benchTrigger({
       profile, requests, rdtscLoop: a.rdtscLoop, seed: a.seed,
       rates: a.rates ? list(a.rates, '--rates') : undefined, pollMs: a.pollMs ? list(a.pollMs, '--poll-ms') : undefined,
       onProgress: (d, t, w) => prog.update(d, t, `bench trigger: ${w}`),
