@@ -12,10 +12,14 @@
 // around Scheduler.run() only (process.hrtime), never inside the run: the
 // guest's virtual time and every exit are the same whatever the host does.
 //
-// The TVM platform's periodic timer is pushed beyond the run (its period is
-// 2^40 cycles) so that the loop's exits are the only ones but the final
-// exit-port write; the VMX-preemption timer is still armed at every entry.
-import { Domain } from '../xen/domain.js';
+// The loops: CPUID, RDTSC with RDTSC exiting on (once without and once with the
+// VMI trigger armed, whose VMFUNC-awareness check runs in every RDTSC exit),
+// OUT to the UART's THR (console output, to a sink), IN from its LSR, and a
+// VMCALL (xen_version). The TVM platform's periodic timer is pushed beyond the
+// run (its period is 2^40 cycles) so that the loop's exits are the only ones
+// but the final exit-port write; the VMX-preemption timer is still armed at
+// every entry.
+import { Domain, COM1 } from '../xen/domain.js';
 import { bootImage, BOOTINFO_F_VMFUNC } from '../xen/boot.js';
 import { VmiTrigger } from '../xen/trigger.js';
 import { EXIT_PORT } from '../xen/devices/debugexit.js';
@@ -27,7 +31,7 @@ import {
 import { Code, codeImage, le16, le32 } from './code.js';
 
 /** The UART's transmit holding register (COM1 + 0) and line status register (COM1 + 5). */
-const UART_THR = 0x3f8, UART_LSR = 0x3fd;
+const UART_THR = COM1, UART_LSR = COM1 + 5;
 
 export type ExitKind = 'cpuid' | 'rdtsc' | 'rdtsc-vmi' | 'out' | 'in' | 'vmcall';
 export const EXIT_KINDS: readonly ExitKind[] = ['cpuid', 'rdtsc', 'rdtsc-vmi', 'out', 'in', 'vmcall'];
@@ -49,9 +53,9 @@ const LOOPS: Record<ExitKind, ExitLoop> = {
   rdtsc: { what: 'RDTSC (RDTSC exiting on)', reason: EXIT_REASON_RDTSC, setup: [], pre: [], insn: [0x0f, 0x31], rdtscExiting: true },
   // the same with the VMI trigger armed: the VMFUNC-awareness check reads the EPTP index per exit
   'rdtsc-vmi': { what: 'RDTSC, VMI trigger armed', reason: EXIT_REASON_RDTSC, setup: [], pre: [], insn: [0x0f, 0x31], rdtscExiting: true, vmi: true },
-  // mov dx, 0x3f8 ; mov al, '.' ; out dx, al (console output, to a sink)
+  // mov dx, COM1 ; mov al, '.' ; out dx, al (console output, to a sink)
   out: { what: 'OUT to the UART\'s THR', reason: EXIT_REASON_IO_INSTRUCTION, setup: [0x66, 0xba, ...le16(UART_THR), 0xb0, 0x2e], pre: [], insn: [0xee] },
-  // mov dx, 0x3fd ; in al, dx (the UART's line status)
+  // mov dx, COM1 + 5 ; in al, dx (the UART's line status)
   in: { what: 'IN from the UART\'s LSR', reason: EXIT_REASON_IO_INSTRUCTION, setup: [0x66, 0xba, ...le16(UART_LSR)], pre: [], insn: [0xec] },
   // mov eax, __HYPERVISOR_xen_version ; mov edi, XENVER_version ; vmcall
   vmcall: {
