@@ -1,10 +1,11 @@
-// `vmfunc-vmi bench trigger|overhead|mips|torn`: the command behind src/cli.ts's
+// `vmfunc-vmi bench trigger|overhead|mips|torn|exits`: the command behind src/cli.ts's
 // `bench` (issue 7). Tables on stdout (or JSON with --json), SVG charts into
 // --svg DIR, a progress line on stderr when it is a terminal.
 import { benchTrigger, formatTriggerBench } from './trigger.js';
 import { benchTriggerLinux } from './trigger-linux.js';
 import { benchOverhead, formatOverheadBench } from './overhead.js';
 import { benchTorn, formatTornBench } from './torn.js';
+import { benchExits, formatExitBench } from './exits.js';
 import { triggerSvgs, overheadSvgs, writeSvgs } from './svg.js';
 import { progressLine } from './progress.js';
 import { getProfile } from '../xen/cost-profiles.js';
@@ -22,7 +23,11 @@ export interface BenchArgs {
   iterations?: number; target?: number; repeat?: number; emuRuns?: number; native?: boolean; qemu?: boolean; ept?: boolean; workload?: string;
   // overhead, trigger
   guest?: 'tvm' | 'linux';
+  // exits (also repeat)
+  exits?: number;
 }
+
+export type BenchName = 'trigger' | 'overhead' | 'mips' | 'torn' | 'exits';
 
 function list(text: string, opt: string): number[] {
   return text.split(',').map((x) => {
@@ -40,7 +45,7 @@ function svgs(dir: string | undefined, files: () => Record<string, string>): voi
   for (const p of writeSvgs(dir, files())) process.stderr.write(`wrote ${p}\n`);
 }
 
-export async function benchCommand(what: 'trigger' | 'overhead' | 'mips' | 'torn', a: BenchArgs): Promise<number> {
+export async function benchCommand(what: BenchName, a: BenchArgs): Promise<number> {
   const profile = getProfile(a.profile ?? 'haswell').name;
   const prog = progressLine();
   if (what === 'torn') {
@@ -53,6 +58,16 @@ export async function benchCommand(what: 'trigger' | 'overhead' | 'mips' | 'torn
     });
     prog.done();
     out(a.json ? JSON.stringify(b, null, 2) : formatTornBench(b));
+    return 0;
+  }
+  if (what === 'exits') {
+    if (a.svg !== undefined) process.stderr.write('bench exits: --svg is not supported (no chart for this bench); ignored\n');
+    const b = benchExits({
+      profile, iterations: a.exits, repeat: a.repeat,
+      onProgress: (d, t, w) => prog.update(d, t, `bench exits: ${w}`),
+    });
+    prog.done();
+    out(a.json ? JSON.stringify(b, null, 2) : formatExitBench(b));
     return 0;
   }
   if (what === 'trigger') {

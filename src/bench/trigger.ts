@@ -32,7 +32,7 @@ import { handlerCost } from '../xen/cost.js';
 import { EXIT_REASON_VMCALL, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_RDTSC } from '../vmcs.js';
 import { TRC_VMI_REQUEST } from '../xen/trace-events.js';
 import { vmiRequestTraceData, type VmiRequest } from '../xen/vmfunc-awareness.js';
-import type { ElfImage } from '../xen/elf.js';
+import { Code, codeImage } from './code.js';
 import { mulberry32 } from '../util/prng.js';
 
 export type Mechanism = 'vmfunc' | 'vmfunc-tbuf' | 'vmcall' | 've' | 'dom0-poll';
@@ -70,27 +70,6 @@ export interface TriggerResult {
 
 const MARK_PORT = 0x510;
 const FLAG_GPA = 0x200000;
-const CODE_GPA = 0x100000;
-
-/** A minimal x86-64 emitter with rel8/rel32 label fix-ups. */
-class Code {
-  readonly b: number[] = [];
-  private readonly labels = new Map<string, number>();
-  private readonly fixups: { at: number; label: string; size: 1 | 4 }[] = [];
-  emit(...bytes: number[]): this { this.b.push(...bytes); return this; }
-  label(n: string): this { this.labels.set(n, this.b.length); return this; }
-  j8(op: number, label: string): this { this.b.push(op, 0); this.fixups.push({ at: this.b.length - 1, label, size: 1 }); return this; }
-  jmp32(label: string): this { this.b.push(0xe9, 0, 0, 0, 0); this.fixups.push({ at: this.b.length - 4, label, size: 4 }); return this; }
-  imm32(v: number): number[] { return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]; }
-  bytes(): Uint8Array {
-    for (const f of this.fixups) {
-      const rel = this.labels.get(f.label)! - (f.at + f.size);
-      if (f.size === 1) { if (rel < -128 || rel > 127) throw new Error(`rel8 out of range to ${f.label}`); this.b[f.at] = rel & 0xff; }
-      else this.imm32(rel).forEach((x, i) => { this.b[f.at + i] = x; });
-    }
-    return Uint8Array.from(this.b);
-  }
-}
 
 /** The request sequence each mechanism's guest executes. */
 function requestSeq(mech: Mechanism): number[] {
@@ -124,11 +103,6 @@ export function buildGuest(mech: Mechanism, calib = false): Uint8Array {
   return c.bytes();
 }
 
-function image(code: Uint8Array): ElfImage {
-  const n = BigInt(code.length);
-  return { file: 'bench-trigger-guest', bytes: code, entry: BigInt(CODE_GPA),
-    loads: [{ index: 0, type: 1, flags: 7, offset: 0n, vaddr: BigInt(CODE_GPA), paddr: BigInt(CODE_GPA), filesz: n, memsz: n }] };
-}
 
 
 export function percentiles(xs: number[]): Pcts {
@@ -143,7 +117,7 @@ function setup(c: TriggerCase, prof: CostProfile, calib: boolean, log: (l: strin
   const d = new Domain({ memMiB: 16, profile: prof, log });
   let mech: VmiTrigger | undefined;
   if (c.mech !== 'dom0-poll') mech = new VmiTrigger(d, { notify: c.mech === 'vmfunc-tbuf' ? 'tbuf' : 'immediate' });
-  bootImage(d, image(buildGuest(c.mech, calib)), mech ? { flags: BOOTINFO_F_VMFUNC, eptpViews: mech.altp2m.viewCount } : {});
+  bootImage(d, codeImage('bench-trigger-guest', buildGuest(c.mech, calib)), mech ? { flags: BOOTINFO_F_VMFUNC, eptpViews: mech.altp2m.viewCount } : {});
   if (c.mech === 'vmfunc' || c.mech === 'vmfunc-tbuf') for (const v of d.vcpus) v.setRdtscExiting(true); // the trigger's syscall, done up front
   return { d, mech };
 }
