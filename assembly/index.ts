@@ -1,7 +1,7 @@
 // The CPU's interface to the host: what a hypervisor has on real hardware
 // (VMREAD/VMWRITE, VMRESUME, its own save area for the GPRs and the MSRs it
 // context-switches) plus the machine memory it allocates from.
-import { MACHINE_BASE, SCRATCH, DECODE_PROBE, DUMMY_READ, DUMMY_READ_BYTES } from "./layout";
+import { MACHINE_BASE, SCRATCH, DECODE_PROBE, DUMMY_READ, DUMMY_READ_BYTES, REGS, VMCS } from "./layout";
 import * as V from "./vmcs";
 import * as S from "./state";
 import * as D from "./decode";
@@ -42,6 +42,17 @@ export function vmread(enc: u32): u64 { return V.vmcsRead(enc); }
 export function vmwrite(enc: u32, value: u64): u32 { return V.vmcsWrite(enc, value, false); }
 export function vmfieldExists(enc: u32): bool { return V.vmcsFieldExists(enc); }
 export function vmresume(budget: u64): u32 { return run(budget); }
+/**
+ * How the host may read and write field `enc` in place, as VMREAD/VMWRITE do (Machine.vmread): its
+ * slot's byte address (bits 23:0), its width (bits 25:24, as in the encoding) and whether it is
+ * read-only (bit 26); 0 when the field does not exist. The host caches the answer per encoding.
+ */
+export function vmfieldAccess(enc: u32): u32 {
+  if (!V.vmcsFieldExists(enc)) return 0;
+  return <u32>(VMCS + (V.slotOf(enc) << 3)) | (V.widthOf(enc) << 24) | (V.isReadOnly(enc) ? <u32>1 << 26 : 0);
+}
+/** The GPR save area (16 x u64 by encoding): the host reads and writes it in place. */
+export function regsBase(): usize { return REGS; }
 
 export function getGpr(i: i32): u64 { return S.gpr(i & 15); }
 export function setGpr(i: i32, v: u64): void { S.setGpr(i & 15, v); }

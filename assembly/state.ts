@@ -3,8 +3,7 @@
 import { REGS, SEGS } from "./layout";
 
 // General-purpose register numbers (the encoding order of ModRM/REX).
-export const RAX = 0; export const RCX = 1; export const RDX = 2; export const RBX = 3;
-export const RSP = 4; export const RBP = 5; export const RSI = 6; export const RDI = 7;
+export { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI } from "./shared/regs";
 
 @inline export function gpr(i: i32): u64 { return load<u64>(REGS + (<usize>i << 3)); }
 @inline export function setGpr(i: i32, v: u64): void { store<u64>(REGS + (<usize>i << 3), v); }

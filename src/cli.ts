@@ -13,7 +13,7 @@ import { loadLaunchConfig, LaunchConfigError, LAUNCH_MODES, DEFAULT_VMI_CONCURRE
 import { DEFAULT_VMI_QUEUE, DEFAULT_VMI_RATE } from './xen/vm_event.js';
 import { ImageError } from './xen/elf.js';
 import { PROFILES, getProfile } from './xen/cost-profiles.js';
-import { benchCommand, BenchUsageError } from './bench/command.js';
+import { benchCommand, BenchUsageError, type BenchName } from './bench/command.js';
 import { debugCommand } from './debug/index.js';
 import { DebugError } from './debug/format.js';
 import { checkInputFile, checkOutputDir, checkOutputFile, readInputFile, InputFileError } from './util/files.js';
@@ -280,8 +280,8 @@ export async function main(argv: string[]): Promise<void> {
         (y) => y.positional('file', { type: 'string', describe: 'trace file in xentrace\'s format' })
           .option('json', { type: 'boolean', describe: 'one JSON object a record' }),
         (a) => { code = traceCommand(a.file as string, a.json === true); })
-      .command('bench <what>', 'benchmarks: `bench trigger` models the latency from a guest\'s VMI request to detection, trace record, Dom0 and the VMI program, per mechanism; `bench overhead` the TVM\'s slowdown (off, armed, VMFUNC trigger, pausing); `bench mips` guest MIPS against native and QEMU; `bench torn` how often a VMI walk of a changing guest is torn, per Dom0 mode and cost profile',
-        (y) => y.positional('what', { choices: ['trigger', 'overhead', 'mips', 'torn'] as const, describe: 'which benchmark' })
+      .command('bench <what>', 'benchmarks: `bench trigger` models the latency from a guest\'s VMI request to detection, trace record, Dom0 and the VMI program, per mechanism; `bench overhead` the TVM\'s slowdown (off, armed, VMFUNC trigger, pausing); `bench mips` guest MIPS against native and QEMU; `bench torn` how often a VMI walk of a changing guest is torn, per Dom0 mode and cost profile; `bench exits` the host time of a VM exit round trip per exit reason',
+        (y) => y.positional('what', { choices: ['trigger', 'overhead', 'mips', 'torn', 'exits'] as const, describe: 'which benchmark' })
           .option('profile', { type: 'string', describe: `CPU cost profile (${Object.keys(PROFILES).join(', ')}); default haswell (torn: all three)` })
           .option('requests', { type: 'string', describe: 'trigger: requests per mechanism (default 1000); torn: requests in the churn scenario (default 20)' })
           .option('rdtsc-loop', { type: 'string', default: '1000', describe: 'trigger: guest loop iterations (2 instructions each) between RDTSCs for the mechanism rows' })
@@ -290,13 +290,14 @@ export async function main(argv: string[]): Promise<void> {
           .option('seed', { type: 'string', default: '1', describe: 'trigger: seed of the request phases' })
           .option('iterations', { type: 'string', describe: 'mips: workload iterations (default: calibrated to --target)' })
           .option('target', { type: 'string', describe: 'mips: emulator seconds to aim for when calibrating (default 3)' })
-          .option('repeat', { type: 'string', describe: 'mips: native/QEMU runs, the fastest counts (default 5)' })
+          .option('repeat', { type: 'string', describe: 'mips: native/QEMU runs, the fastest counts (default 5); exits: runs per configuration, the median counts (default 5)' })
+          .option('exits', { type: 'string', describe: 'exits: loop iterations (exits of the measured reason) per run (default 20000)' })
           .option('emu-runs', { type: 'string', describe: 'mips: measured emulator runs, the fastest counts (default 2)' })
           .option('native', { type: 'boolean', default: true, describe: 'mips: build and run the native executable (--no-native: skip)' })
           .option('qemu', { type: 'boolean', default: true, describe: 'mips: run it under qemu-x86_64 when installed (--no-qemu: skip)' })
           .option('ept', { type: 'boolean', describe: 'mips: also run the emulator with EPT on' })
           .option('workload', { type: 'string', choices: ['crc', 'nbody'], describe: 'mips: crc (integer C, default) or nbody (scalar double C, SSE2)' })
-          .option('guest', { type: 'string', choices: ['tvm', 'linux'], describe: 'overhead: the TVM\'s workers (default) or the bundled Linux (boot, vmireq, power-off)' })
+          .option('guest', { type: 'string', choices: ['tvm', 'linux'], describe: 'overhead: the TVM\'s workers (default) or the bundled Linux (boot, vmireq, power-off); trigger: the hand-encoded loop (default) or the bundled Linux running vmibench (--requests default 20, each followed by a ~5 ms computation or a nanosleep)' })
           .option('svg', { type: 'string', describe: 'trigger, overhead: write SVG charts into this directory' })
           .option('json', { type: 'boolean', describe: 'print the results as JSON' })
           .example('$0 bench trigger', 'the table, Haswell profile, 1000 requests per row')
@@ -304,7 +305,8 @@ export async function main(argv: string[]): Promise<void> {
           .example('$0 bench overhead --svg charts', 'the overhead table, and charts/overhead-*.svg')
           .example('$0 bench overhead --guest linux', 'the same four configurations on the bundled Linux')
           .example('$0 bench mips --target 1', 'emulator, native and QEMU MIPS')
-          .example('$0 bench torn', 'consistent, retried and torn walks per mode and profile'),
+          .example('$0 bench torn', 'consistent, retried and torn walks per mode and profile')
+          .example('$0 bench exits --json', 'host ns per VM exit round trip: CPUID, RDTSC, OUT, IN, VMCALL'),
         async (a) => {
           if (a.profile !== undefined) checkProfile(a.profile as string);
           const int = (o: string, min: number, max: number, what: string) => parseIntOption(a[o] as string | undefined, `--${o}`, min, max, what);
@@ -316,12 +318,13 @@ export async function main(argv: string[]): Promise<void> {
           if (target !== undefined && !(target > 0 && target <= 3600)) throw new UsageError(`--target: "${a.target}" is not a number of seconds (above 0, at most 3600)`);
           const repeat = int('repeat', 1, 1000, 'a number of runs');
           const emuRuns = int('emu-runs', 1, 1000, 'a number of runs');
+          const exits = int('exits', 1, 100_000_000, 'a number of exits');
           if (a.svg !== undefined) checkOutputDir(a.svg as string, 'the SVG charts');
-          code = await benchCommand(a.what as 'trigger' | 'overhead' | 'mips' | 'torn', {
+          code = await benchCommand(a.what as BenchName, {
             profile: a.profile as string | undefined, json: a.json === true, svg: a.svg as string | undefined,
             requests: requests as number | undefined, rdtscLoop: rdtscLoop as number, rates: a.rates as string, pollMs: a.pollMs as string, seed: seed as number,
             iterations, target, repeat, emuRuns, native: a.native as boolean, qemu: a.qemu as boolean, ept: a.ept === true,
-            workload: a.workload as string | undefined, guest: a.guest as 'tvm' | 'linux' | undefined,
+            workload: a.workload as string | undefined, guest: a.guest as 'tvm' | 'linux' | undefined, exits,
             jit: a.jit as 'on' | 'off' | undefined,
           });
         })

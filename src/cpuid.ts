@@ -9,10 +9,12 @@ function str4(s: string, i: number): number {
   return (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24)) >>> 0;
 }
 const BRAND = 'vmfunc-vmi virtual CPU (x86-64, VMX non-root)'.padEnd(48, '\0');
+/** Leaf 0's vendor words, computed once (CPUID exits ask for them often). */
+const VENDOR_EBX = str4(VENDOR, 0), VENDOR_EDX = str4(VENDOR, 4), VENDOR_ECX = str4(VENDOR, 8);
 
 export function nativeCpuid(leaf: number, subleaf: number): CpuidResult {
   switch (leaf >>> 0) {
-    case 0: return { eax: 0xd, ebx: str4(VENDOR, 0), edx: str4(VENDOR, 4), ecx: str4(VENDOR, 8) };
+    case 0: return { eax: 0xd, ebx: VENDOR_EBX, edx: VENDOR_EDX, ecx: VENDOR_ECX };
     case 1:
       // Family 6 model 0x3c (Haswell, the paper's era). ECX: CX16(13), POPCNT(23), hypervisor(31) -- no
       // SSE3 or later; EDX: the x86-64 baseline: FPU(0), TSC(4), MSR(5), PAE(6), CX8(8), APIC(9), SEP(11),

@@ -21,6 +21,8 @@ interface CpuExports {
   vmread(enc: number): bigint;
   vmwrite(enc: number, v: bigint): number;
   vmfieldExists(enc: number): number;
+  vmfieldAccess(enc: number): number;
+  regsBase(): number;
   vmresume(budget: bigint): number;
   getGpr(i: number): bigint;
   setGpr(i: number, v: bigint): void;
@@ -83,11 +85,17 @@ export type GprName = string;
 
 export class VmxError extends Error {}
 
+const GPR_INDEX = new Map<string, number>(GPR_NAMES.map((n, i) => [n, i]));
 function gprIndex(name: GprName): number {
-  const i = GPR_NAMES.indexOf(name);
-  if (i < 0) throw new RangeError(`unknown general-purpose register "${name}"`);
+  const i = GPR_INDEX.get(name);
+  if (i === undefined) throw new RangeError(`unknown general-purpose register "${name}"`);
   return i;
 }
+
+/** vmfieldAccess's answer (assembly/index.ts): slot address, width, read-only. */
+const ACCESS_ADDR = 0xffffff, ACCESS_RO = 1 << 26;
+/** Encodings the host caches access for: bits 31:15 are reserved (SDM Vol. 3C, Appendix B.1). */
+const ENCODINGS = 0x8000;
 
 /** vmresume's return value when a debugger breakpoint stopped the guest (not a VMX exit reason). */
 export { DEBUG_STOP } from "../assembly/shared/limits.js";
@@ -121,6 +129,17 @@ export class Machine {
   static reportJit = false;
   /** The threshold new machines start with (0: the CPU's default); VMFUNC_VMI_JIT_HOT for test runs. */
   static defaultJitThreshold = Number(process.env.VMFUNC_VMI_JIT_HOT ?? 0);
+  /**
+   * The CPU's VMCS storage and GPR save area, read and written in place: a VM exit's handler then
+   * crosses into Wasm only to run the guest. Views of the CPU's own region below machine memory,
+   * which never moves (Wasm memory only grows).
+   */
+  private readonly u32: Uint32Array;
+  private readonly u64: BigUint64Array;
+  private readonly regs: BigUint64Array;
+  private readonly regs32: Uint32Array;
+  /** vmfieldAccess by encoding, asked once: 0 not yet asked, -1 no such field. */
+  private readonly access = new Int32Array(ENCODINGS);
 
   private constructor(cpu: CpuExports, memBytes: number, host: HostImports, jitHost: JitHost) {
     this.cpu = cpu;
@@ -128,6 +147,11 @@ export class Machine {
     this.host = host;
     this.memBytes = memBytes;
     this.base = cpu.machineBase();
+    const buf = cpu.memory.buffer;
+    this.u32 = new Uint32Array(buf, 0, this.base >>> 2);
+    this.u64 = new BigUint64Array(buf, 0, this.base >>> 3);
+    this.regs = new BigUint64Array(buf, cpu.regsBase(), GPR_NAMES.length);
+    this.regs32 = new Uint32Array(buf, cpu.regsBase(), 2 * GPR_NAMES.length);
   }
 
   static async create(opts: MachineOptions = {}): Promise<Machine> { return Machine.createSync(opts); }
@@ -209,13 +233,52 @@ export class Machine {
   writePhysData(addr: number, data: Uint8Array): void { this.check(addr, data.length); this.mem.set(data, addr); }
   fnv1a64(addr: number, len: number): bigint { this.check(addr, len); return BigInt.asUintN(64, this.cpu.fnv1a64(BigInt(addr), len)); }
 
+  /** vmfieldAccess(enc), cached; -1 when the field does not exist or `enc` is no cacheable encoding. */
+  private fieldAccess(enc: number): number {
+    if (!(enc >= 0 && enc < ENCODINGS && Number.isInteger(enc))) return -1;
+    let a = this.access[enc];
+    if (a === 0) this.access[enc] = a = this.cpu.vmfieldAccess(enc) || -1;
+    return a;
+  }
+
+  /** VMREAD: a 64-bit field's high access (bit 0 of the encoding) reads bits 63:32. */
   vmread(field: string | number): bigint {
-    const enc = fieldEncoding(field);
+    const enc = typeof field === 'number' ? field : fieldEncoding(field);
+    const a = this.fieldAccess(enc);
+    if (a < 0) return this.vmreadSlow(enc);
+    const i = (a & ACCESS_ADDR) >>> 3;
+    return enc & 1 ? BigInt(this.u32[2 * i + 1]) : this.u64[i];
+  }
+  /** VMREAD of a field's low 32 bits (all of a 16- or 32-bit field) as a number: no BigInt on the exit path. */
+  vmread32(enc: number): number {
+    const a = this.fieldAccess(enc);
+    if (a < 0) return Number(this.vmreadSlow(enc) & 0xffffffffn);
+    return this.u32[((a & ACCESS_ADDR) >>> 2) + (enc & 1)];
+  }
+  private vmreadSlow(enc: number): bigint {
     if (!this.cpu.vmfieldExists(enc)) throw new VmxError(`VMREAD: unsupported VMCS component 0x${enc.toString(16)}`);
     return BigInt.asUintN(64, this.cpu.vmread(enc));
   }
+  /**
+   * VMWRITE (SDM Vol. 3C 31.3, Appendix B): a 16- or 32-bit field keeps the value's low bits, a high
+   * access writes bits 63:32 of its 64-bit field. Unsupported and read-only fields go to the CPU,
+   * which answers the VM-instruction error.
+   */
   vmwrite(field: string | number, value: bigint | number): void {
-    const enc = fieldEncoding(field);
+    const enc = typeof field === 'number' ? field : fieldEncoding(field);
+    const a = this.fieldAccess(enc);
+    if (a < 0 || a & ACCESS_RO) { this.vmwriteSlow(enc, value); return; }
+    const i = (a & ACCESS_ADDR) >>> 3, width = (a >>> 24) & 3, u32 = this.u32;
+    if (typeof value === 'number' && value >= 0 && value <= 0xffffffff && Number.isInteger(value)) {
+      if (enc & 1) u32[2 * i + 1] = value;
+      else { u32[2 * i] = width === 0 ? value & 0xffff : value; u32[2 * i + 1] = 0; }
+      return;
+    }
+    const v = BigInt.asUintN(64, BigInt(value));
+    if (enc & 1) u32[2 * i + 1] = Number(v & 0xffffffffn);
+    else this.u64[i] = width === 0 ? v & 0xffffn : width === 2 ? v & 0xffffffffn : v;
+  }
+  private vmwriteSlow(enc: number, value: bigint | number): void {
     const err = this.cpu.vmwrite(enc, BigInt.asUintN(64, BigInt(value)));
     if (err === 12) throw new VmxError(`VMWRITE: unsupported VMCS component 0x${enc.toString(16)} (VM-instruction error 12)`);
     if (err === 13) throw new VmxError(`VMWRITE: ${fieldName(enc) ?? '0x' + enc.toString(16)} is read-only (VM-instruction error 13)`);
@@ -227,11 +290,16 @@ export class Machine {
 
   gpr(r: GprName | number): bigint {
     const i = typeof r === 'number' ? r : gprIndex(r);
-    return BigInt.asUintN(64, this.cpu.getGpr(i));
+    return this.regs[i & 15];
   }
+  /** A register's low 32 bits as a number (EAX of RAX). */
+  gpr32(i: number): number { return this.regs32[2 * (i & 15)]; }
+  /** Writes a 32-bit result zero-extended into the 64-bit register, as setGpr(i, v >>> 0): no BigInt. */
+  setGpr32(i: number, v: number): void { const k = 2 * (i & 15); this.regs32[k] = v; this.regs32[k + 1] = 0; }
+  /** The save area stores the value modulo 2^64, as BigInt.asUintN(64, v). */
   setGpr(r: GprName | number, v: bigint | number): void {
     const i = typeof r === 'number' ? r : gprIndex(r);
-    this.cpu.setGpr(i, BigInt.asUintN(64, BigInt(v)));
+    this.regs[i & 15] = typeof v === 'bigint' ? v : BigInt(v);
   }
   get cr2(): bigint { return BigInt.asUintN(64, this.cpu.getCr2()); }
   set cr2(v: bigint) { this.cpu.setCr2(v); }

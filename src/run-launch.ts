@@ -90,60 +90,57 @@ function sliceOver(stop: StopReason, limit: bigint, end: bigint, opts: LaunchRun
   return stop.kind === 'limit' && stop.which === 'max-insns' && limit === end && limit !== opts.maxInsns;
 }
 
-/** Runs the guest for up to `n` instructions (a slice); the run's own limits apply. */
-function runSlice(d: Domain, n: bigint, opts: LaunchRunOptions): { stop: StopReason; over: boolean } {
+/** Runs the guest for up to `n` instructions (a slice), and past no VM entry at or after `until`; the run's own limits apply. */
+function runSlice(d: Domain, n: bigint, opts: LaunchRunOptions, until?: bigint): { stop: StopReason; over: boolean } {
   const end = d.machine.insnsRetired + n;
   const limit = opts.maxInsns !== undefined && opts.maxInsns < end ? opts.maxInsns : end;
-  const stop = d.sched.run({ maxInsns: limit, maxVcycles: opts.maxVtime });
+  const stop = d.sched.run({ maxInsns: limit, maxVcycles: opts.maxVtime, hostVcycles: until });
   return { stop, over: sliceOver(stop, limit, end, opts) };
 }
 
 /**
- * Runs the guest to the first instruction boundary at or after virtual time `at`; a StopReason
- * if the run ended first (shutdown, a run limit). Each instruction costs at least a cycle, so
- * running half the distance in instructions never passes `at` by more than the last
- * instruction's cost (or an exit's, or a halt's to the guest's next timer). Slicing by the host's
- * budget is invisible to the guest (Scheduler.run). While the guest is paused
- * (vmi_pause_vm) the clock moves on without it.
- */
-function runGuestTo(d: Domain, at: bigint, opts: LaunchRunOptions): StopReason | undefined {
-  const m = d.machine;
-  while (m.vcycles < at) {
-    const left = at - m.vcycles;
-    const r = runSlice(d, left > 1n ? left / 2n : 1n, opts);
-    if (r.stop.kind === 'paused') { m.addVcycles(at - m.vcycles); return undefined; }
-    if (!r.over) return r.stop;
-  }
-  return undefined;
-}
-
-/**
- * vtime: the guest in lock-step with Dom0's programs on the one virtual clock. Each program
- * event (its next libvmi call, or its end) becomes a timer on Dom0's CPU (src/xen/timer.ts) at its
- * instant; the guest runs up to that instant and Dom0's turn (Scheduler.dom0Turn) serves it, after
- * any of Dom0's other wake-ups due first.
+ * vtime: the guest in lock-step with Dom0 on the one virtual clock. Dom0's wake-ups (the xentrace
+ * daemon's VIRQs and polls, src/dom0/dom0.ts) are timers on Dom0's CPU, and each running program's
+ * next event (its next libvmi call, or its end, src/dom0/vtime.ts) waits at its instant; the
+ * runner brings the guest to the earliest of them -- the first instruction boundary at or after it
+ * -- and serves it there (Dom0's timers first on a tie), so a program started by a wake-up reads the
+ * guest as it is at each call's instant. The guest runs in instruction slices of at most half the
+ * remaining distance: each instruction costs at least a cycle, so a slice never passes the instant
+ * by more than its last instruction's cost, and the run stops at the first VM entry after it (an
+ * exit's cost or a halt may pass it: a halted guest changes no memory). Slicing by the host's budget is invisible to the guest (Scheduler.run). While the guest
+ * is paused (vmi_pause_vm) the clock moves on without it. Before serving anything the runner waits
+ * (in host time) until every running program has posted its next event.
  */
 async function runOnVirtualTime(p: PreparedRun, vt: Dom0Vtime, opts: LaunchRunOptions): Promise<StopReason> {
-  const d = p.d;
+  const d = p.d, m = d.machine, sched = d.sched;
   const slice = opts.sliceInsns ?? 200_000n;
+  sched.dom0AtEntries = false;
   let stop: StopReason | undefined;
   for (;;) {
-    if (vt.busy) {
-      // Every running program waits at its next call (or end): the earliest is served at its instant.
-      const t = await vt.next();
-      if (!t) continue;
-      if (stop) { vt.serve(t); continue; }        // the guest has stopped: Dom0 serves at once
-      let served = false;
-      const timer = d.timers.initTimer(() => { d.timers.killTimer(timer); served = true; vt.serve(t); }, d.sched.dom0Cpu);
-      d.timers.setTimer(timer, t.pending!.at);
-      stop = runGuestTo(d, t.pending!.at, opts);
-      if (!served && !stop) d.sched.dom0Turn();
-      if (!served) { d.timers.killTimer(timer); vt.serve(t); }   // the run ended before the instant
+    const prog = vt.busy ? await vt.next() : undefined;
+    if (vt.busy && !prog) continue;
+    if (stop) {                                   // the guest has stopped: Dom0 serves at once
+      if (!prog) return stop;
+      vt.serve(prog);
       continue;
     }
-    if (stop) return stop;
-    // No program running: the guest runs on; Dom0's wake-ups (and launches) happen at its VM entries.
-    const r = runSlice(d, slice, opts);
+    const wake = d.timers.nextDeadline(sched.dom0Cpu);
+    const event = prog?.pending!.at;
+    if (wake !== undefined && wake <= m.vcycles && (event === undefined || wake <= event)) { sched.dom0Turn(); continue; }
+    if (prog && event! <= m.vcycles) { vt.serve(prog); continue; }
+    const to = wake === undefined ? event : event === undefined || wake < event ? wake : event;
+    let n = slice;
+    if (to !== undefined) {
+      const half = (to - m.vcycles) / 2n;
+      n = half < 1n ? 1n : half < slice ? half : slice;
+    }
+    const r = runSlice(d, n, opts, to);
+    if (r.stop.kind === 'paused') {               // no vCPU runnable: the clock moves on to the next event
+      if (to === undefined) stop = r.stop;
+      else m.addVcycles(to - m.vcycles);
+      continue;
+    }
+    if (r.stop.kind === 'dom0' || r.stop.kind === 'host') continue;  // an instant came: served above
     if (!r.over) stop = r.stop;
   }
 }

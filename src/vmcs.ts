@@ -16,11 +16,14 @@ export const VMCS_FIELDS: Readonly<Record<VmcsField, number>> = Object.freeze(Ob
   Object.entries(FIELDS).filter(([, v]) => typeof v === 'number').sort(([, a], [, b]) => a - b)) as Record<VmcsField, number>);
 
 const BY_ENCODING = new Map<number, string>(Object.entries(VMCS_FIELDS).map(([k, v]) => [v, k]));
+const BY_NAME = new Map<string, number>(Object.entries(VMCS_FIELDS));
 export function fieldName(enc: number): string | undefined { return BY_ENCODING.get(enc); }
 
 /** Accepts a field name (case-insensitive) or an encoding (number or "0x..." string). */
 export function fieldEncoding(field: string | number): number {
   if (typeof field === 'number') return field;
+  const exact = BY_NAME.get(field);
+  if (exact !== undefined) return exact;
   const up = field.toUpperCase();
   if (up in VMCS_FIELDS) return VMCS_FIELDS[up as VmcsField];
   if (/^(0X)?[0-9A-F]+$/.test(up)) return parseInt(up.replace(/^0X/, ''), 16);

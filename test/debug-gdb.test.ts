@@ -174,33 +174,37 @@ function freePort(): Promise<number> {
   return new Promise((res) => { const srv = createServer(); srv.listen(0, '127.0.0.1', () => { const p = (srv.address() as { port: number }).port; srv.close(() => res(p)); }); });
 }
 
+/** `vmfunc-vmi debug [image] --gdb PORT`, then gdb -batch running `commands` against it with `symbolFile`. */
+async function gdbSession(image: string[], commands: string[], symbolFile: string) {
+  const port = await freePort();
+  const cli = runCli(['debug', ...image, '--quiet', '--gdb', String(port)]);
+  // The stub boots the domain, then listens; a connection that sends nothing is only a probe to it.
+  for (let i = 0; ; i++) {
+    const up = await new Promise<boolean>((r) => {
+      const sock = createConnection(port, '127.0.0.1', () => { sock.destroy(); r(true); });
+      sock.on('error', () => r(false));
+    });
+    if (up) break;
+    if (i > 300) throw new Error('the gdb stub did not start listening');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const args = ['-batch', '-nx', '-ex', 'set confirm off', '-ex', 'set pagination off', '-ex', `target remote 127.0.0.1:${port}`,
+    ...commands.flatMap((c) => ['-ex', c]), symbolFile];
+  const gdb = spawn('gdb', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  gdb.stdout.on('data', (d) => { text += d; });
+  gdb.stderr.on('data', (d) => { text += d; });
+  const timer = setTimeout(() => gdb.kill('SIGKILL'), 60_000);
+  const status = await new Promise<number | null>((r) => gdb.on('close', r));
+  clearTimeout(timer);
+  return { port, text, status, res: await cli };
+}
+
 describe.skipIf(!haveGdb)('real gdb against `vmfunc-vmi debug --gdb PORT`', () => {
   it('connects, reads registers, breaks on a kernel symbol, continues, steps, reads memory, asks monitor', async () => {
-    const port = await freePort();
-    const cli = runCli(['debug', '--quiet', '--gdb', String(port)]);
-    // The stub boots the domain, then listens; a connection that sends nothing is only a probe to it.
-    for (let i = 0; ; i++) {
-      const up = await new Promise<boolean>((r) => {
-        const sock = createConnection(port, '127.0.0.1', () => { sock.destroy(); r(true); });
-        sock.on('error', () => r(false));
-      });
-      if (up) break;
-      if (i > 300) throw new Error('the gdb stub did not start listening');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const ex = (c: string) => ['-ex', c];
-    const args = ['-batch', '-nx', ...ex('set confirm off'), ...ex('set pagination off'), ...ex(`target remote 127.0.0.1:${port}`),
-      ...ex('info registers'), ...ex('break schedule'), ...ex('continue'), ...ex('monitor disas $rip 2'), ...ex('stepi'),
-      ...ex('info registers rip'), ...ex('x/4gx $rsp'), ...ex('monitor x $rsp 32'), ...ex('monitor exits'),
-      ...ex('monitor vmcs GUEST_RIP'), ...ex('monitor ept 0x1000'), ...ex('kill'), defaultImagePath()];
-    const gdb = spawn('gdb', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let text = '';
-    gdb.stdout.on('data', (d) => { text += d; });
-    gdb.stderr.on('data', (d) => { text += d; });
-    const timer = setTimeout(() => gdb.kill('SIGKILL'), 60_000);
-    const status = await new Promise<number | null>((r) => gdb.on('close', r));
-    clearTimeout(timer);
-    const res = await cli;
+    const { port, text, status, res } = await gdbSession([], ['info registers', 'break schedule', 'continue', 'monitor disas $rip 2', 'stepi',
+      'info registers rip', 'x/4gx $rsp', 'monitor x $rsp 32', 'monitor exits', 'monitor vmcs GUEST_RIP', 'monitor ept 0x1000', 'kill'],
+    defaultImagePath());
     expect(res.code, text).toBe(0);
     expect(status, text).toBe(0);
     expect(res.stdout).toContain(`gdb stub listening on 127.0.0.1:${port}`);
@@ -234,5 +238,26 @@ describe.skipIf(!haveGdb)('real gdb against `vmfunc-vmi debug --gdb PORT`', () =
     expect(text).toContain('EPT walk of guest-physical 0x1000 in the current view 0');
     expect(text).toMatch(/EPT PDE\[0\] +at 0x[0-9a-f]+ = 0x[0-9a-f]{16} {2}RWX memtype WB large page/);
     expect(text).toContain('[Inferior 1 (Remote target) killed]');
+  });
+});
+
+describe.skipIf(!haveGdb)('real gdb on the bundled Linux with its vmlinux symbols (issue 14: firmware/linux/vmlinux.sym)', () => {
+  const linux = join(dirname(defaultImagePath()), '..', 'linux');
+  const map = SymbolTable.parse(readFileSync(join(linux, 'System.map'), 'utf8'));
+  const comm = Number((JSON.parse(readFileSync(join(linux, 'linux.profile.json'), 'utf8')) as { linux_name: string }).linux_name);
+  it('breaks on schedule, reads init_task\'s comm at the profile\'s offset, disassembles at the stop', async () => {
+    const sched = map.lookup('schedule')!.addr, initTask = map.lookup('init_task')!.addr;
+    const { text, status, res } = await gdbSession(['linux'], ['break schedule', 'continue', 'info symbol $pc',
+      `x/s (char *)&init_task + ${comm}`, 'x/2i $pc', 'p/x &sys_call_table', 'kill'], join(linux, 'vmlinux.sym'));
+    expect(res.code, text).toBe(0);
+    expect(status, text).toBe(0);
+    // gdb resolves the symbol from vmlinux.sym, the stub stops there (Linux's own schedule, not the TVM's).
+    expect(text).toContain(`Breakpoint 1 at 0x${sched.toString(16)}`);
+    expect(text).toMatch(new RegExp(`Breakpoint 1, 0x0*${sched.toString(16)} in schedule \\(\\)`));
+    expect(text).toMatch(/schedule in section \.text/);
+    // init_task's comm (task_struct.comm at the offset the DWARF gave): the idle task's name.
+    expect(text).toMatch(new RegExp(`0x${(initTask + BigInt(comm)).toString(16)} <init_task\\+${comm}>:\\s+"swapper"`));
+    expect(text).toMatch(new RegExp(`=> 0x${sched.toString(16)} <schedule>:`));
+    expect(text).toMatch(new RegExp(`\\$1 = 0x${map.lookup('sys_call_table')!.addr.toString(16)}`));
   });
 });

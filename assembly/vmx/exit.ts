@@ -22,17 +22,21 @@ export function vmExit(reason: u32, qual: u64, instrLen: u32): void {
   V.vmcsSet(V.VM_ENTRY_INTR_INFO_FIELD, V.vmcsGet(V.VM_ENTRY_INTR_INFO_FIELD) & 0x7fffffff);
 }
 
+/** Segment register `s` (VMCS order) into the guest-state area. */
+@inline function saveSeg(s: i32): void {
+  const i = <u32>s << 1;
+  V.vmcsSet(V.GUEST_ES_SELECTOR + i, <u64>S.segSel(s));
+  V.vmcsSet(V.GUEST_ES_BASE + i, S.segBase(s));
+  V.vmcsSet(V.GUEST_ES_LIMIT + i, <u64>S.segLimit(s));
+  V.vmcsSet(V.GUEST_ES_AR_BYTES + i, <u64>S.segAr(s));
+}
+
 /** Saves the guest state (SDM 28.3). */
 export function saveGuestState(): void {
   V.vmcsSet(V.GUEST_CR0, S.cr0); V.vmcsSet(V.GUEST_CR3, S.cr3); V.vmcsSet(V.GUEST_CR4, S.cr4);
   V.vmcsSet(V.GUEST_IA32_EFER, S.efer);
-  for (let s = 0; s < 8; s++) {
-    const i = <u32>s << 1;
-    V.vmcsSet(V.GUEST_ES_SELECTOR + i, <u64>S.segSel(s));
-    V.vmcsSet(V.GUEST_ES_BASE + i, S.segBase(s));
-    V.vmcsSet(V.GUEST_ES_LIMIT + i, <u64>S.segLimit(s));
-    V.vmcsSet(V.GUEST_ES_AR_BYTES + i, <u64>S.segAr(s));
-  }
+  // Unrolled, as loadGuestState (vmx/entry.ts): constant addresses throughout.
+  saveSeg(0); saveSeg(1); saveSeg(2); saveSeg(3); saveSeg(4); saveSeg(5); saveSeg(6); saveSeg(7);
   V.vmcsSet(V.GUEST_GDTR_BASE, S.gdtrBase); V.vmcsSet(V.GUEST_GDTR_LIMIT, <u64>S.gdtrLimit);
   V.vmcsSet(V.GUEST_IDTR_BASE, S.idtrBase); V.vmcsSet(V.GUEST_IDTR_LIMIT, <u64>S.idtrLimit);
   V.vmcsSet(V.GUEST_DR7, S.dr7);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds vmfunc-vmi's Linux guest kernel from Debian's linux-source-6.1 package, reproducibly:
 #   apt-get install linux-source-6.1 flex bison bc libelf-dev dwarves lz4
-#   firmware/linux/build.sh            # -> bzImage, System.map, config, linux.profile.json, linux.isf.json (committed)
+#   firmware/linux/build.sh            # -> bzImage, System.map, vmlinux.sym, config, linux.profile.json, linux.isf.json (committed)
 #   firmware/linux/build.sh --check    # rebuilds into a temporary directory and compares
 # The tree is unpacked to a fixed path ($VMFUNC_LINUX_BUILD, default /tmp/vmfunc-linux-build) so
 # that nothing path-dependent differs between builds; the timestamp, user, host and build number
@@ -40,15 +40,22 @@ done < "$here/vmfunc.config"
 make -s -C "$tree" -j"$jobs" bzImage
 cp "$tree/arch/x86/boot/bzImage" "$out/bzImage"
 cp "$tree/System.map" "$out/System.map"
+# vmlinux's ELF symbols for gdb (`gdb firmware/linux/vmlinux.sym`, then target remote): the section
+# headers (NOBITS, with their addresses and sizes, so gdb maps an address to its symbol) and the
+# symbol table; no code or data (gdb reads those from the target), no DWARF. The sections that keep
+# file contents in a debug file (.notes, .comment, empty PROGBITS) would leave a 8 MiB hole before it.
+objcopy --only-keep-debug "$tree/vmlinux" "$build/vmlinux.dbg"
+objcopy --strip-debug --remove-section=.notes --remove-section=.comment --remove-section=.smp_locks \
+  --remove-section=.data_nosave "$build/vmlinux.dbg" "$out/vmlinux.sym"
 cp "$tree/.config" "$out/config"
 python3 "$here/profile.py" "$tree/vmlinux" > "$out/linux.profile.json"
 python3 "$here/profile.py" --isf "$tree/vmlinux" > "$out/linux.isf.json"
 
 if [ $check = 1 ]; then
   rc=0
-  for f in bzImage System.map config linux.profile.json linux.isf.json; do
+  for f in bzImage System.map vmlinux.sym config linux.profile.json linux.isf.json; do
     if cmp -s "$out/$f" "$here/$f"; then echo "same: $f"; else echo "DIFFERS: $f"; rc=1; fi
   done
   rm -rf "$out"; exit $rc
 fi
-echo "built: $out/bzImage ($(stat -c %s "$out/bzImage") bytes), System.map, config, linux.profile.json, linux.isf.json"
+echo "built: $out/bzImage ($(stat -c %s "$out/bzImage") bytes), System.map, vmlinux.sym, config, linux.profile.json, linux.isf.json"

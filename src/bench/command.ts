@@ -1,9 +1,11 @@
-// `vmfunc-vmi bench trigger|overhead|mips|torn`: the command behind src/cli.ts's
+// `vmfunc-vmi bench trigger|overhead|mips|torn|exits`: the command behind src/cli.ts's
 // `bench` (issue 7). Tables on stdout (or JSON with --json), SVG charts into
 // --svg DIR, a progress line on stderr when it is a terminal.
 import { benchTrigger, formatTriggerBench } from './trigger.js';
+import { benchTriggerLinux } from './trigger-linux.js';
 import { benchOverhead, formatOverheadBench } from './overhead.js';
 import { benchTorn, formatTornBench } from './torn.js';
+import { benchExits, formatExitBench } from './exits.js';
 import { triggerSvgs, overheadSvgs, writeSvgs } from './svg.js';
 import { progressLine } from './progress.js';
 import { getProfile } from '../xen/cost-profiles.js';
@@ -19,9 +21,13 @@ export interface BenchArgs {
   requests?: number; rdtscLoop?: number; rates?: string; pollMs?: string; seed?: number;
   // mips (passed to src/bench/mips.ts)
   iterations?: number; target?: number; repeat?: number; emuRuns?: number; native?: boolean; qemu?: boolean; ept?: boolean; jit?: 'on' | 'off'; workload?: string;
-  // overhead
+  // overhead, trigger
   guest?: 'tvm' | 'linux';
+  // exits (also repeat)
+  exits?: number;
 }
+
+export type BenchName = 'trigger' | 'overhead' | 'mips' | 'torn' | 'exits';
 
 function list(text: string, opt: string): number[] {
   return text.split(',').map((x) => {
@@ -39,7 +45,7 @@ function svgs(dir: string | undefined, files: () => Record<string, string>): voi
   for (const p of writeSvgs(dir, files())) process.stderr.write(`wrote ${p}\n`);
 }
 
-export async function benchCommand(what: 'trigger' | 'overhead' | 'mips' | 'torn', a: BenchArgs): Promise<number> {
+export async function benchCommand(what: BenchName, a: BenchArgs): Promise<number> {
   const profile = getProfile(a.profile ?? 'haswell').name;
   const prog = progressLine();
   if (what === 'torn') {
@@ -54,10 +60,21 @@ export async function benchCommand(what: 'trigger' | 'overhead' | 'mips' | 'torn
     out(a.json ? JSON.stringify(b, null, 2) : formatTornBench(b));
     return 0;
   }
+  if (what === 'exits') {
+    if (a.svg !== undefined) process.stderr.write('bench exits: --svg is not supported (no chart for this bench); ignored\n');
+    const b = benchExits({
+      profile, iterations: a.exits, repeat: a.repeat,
+      onProgress: (d, t, w) => prog.update(d, t, `bench exits: ${w}`),
+    });
+    prog.done();
+    out(a.json ? JSON.stringify(b, null, 2) : formatExitBench(b));
+    return 0;
+  }
   if (what === 'trigger') {
-    const requests = a.requests ?? 1000;
+    const linux = a.guest === 'linux';
+    const requests = a.requests ?? (linux ? 20 : 1000);
     if (!Number.isInteger(requests) || requests < 1) throw new BenchUsageError(`--requests: ${requests} is not a positive whole number`);
-    const b = benchTrigger({
+    const b = linux ? benchTriggerLinux({ profile, requests, seed: a.seed, onProgress: (d, t, w) => prog.update(d, t, `bench trigger: ${w}`) }) : benchTrigger({
       profile, requests, rdtscLoop: a.rdtscLoop, seed: a.seed,
       rates: a.rates ? list(a.rates, '--rates') : undefined, pollMs: a.pollMs ? list(a.pollMs, '--poll-ms') : undefined,
       onProgress: (d, t, w) => prog.update(d, t, `bench trigger: ${w}`),

@@ -83,17 +83,20 @@ export function barChartSvg(title: string, rows: BarRow[], unit: string, ref?: {
 
 /** bench trigger: one chart per latency stage (VMI program start, Dom0 notified, detection), and the RDTSC-rate sweep. */
 export function triggerSvgs(b: TriggerBench): Record<string, string> {
-  const prof = `profile ${b.profile}, ${b.mechanisms[0]?.requests ?? 0} requests per row`;
-  return {
+  const prof = `profile ${b.profile}${b.guest === 'linux' ? ', the bundled Linux' : ''}, ${b.mechanisms[0]?.requests ?? 0} requests per row`;
+  const charts: Record<string, string> = {
     'trigger-vmi-start.svg': boxChartSvg(`Request to the VMI program's first instruction (modelled), ${prof}`,
       b.mechanisms.map((r) => ({ label: r.name, p: r.modelled_ns.vmi_start }))),
     'trigger-notify.svg': boxChartSvg(`Request to Dom0 notified (modelled), ${prof}`,
       b.mechanisms.map((r) => ({ label: r.name, p: r.modelled_ns.notify }))),
     'trigger-detect.svg': boxChartSvg(`Request to the hypervisor's detection (modelled), ${prof}`,
       b.mechanisms.map((r) => ({ label: r.name, p: r.modelled_ns.detect }))),
-    'trigger-rdtsc-rate.svg': boxChartSvg(`VMFUNC + RDTSC: detection against the guest's RDTSC rate (modelled), ${prof}`,
-      b.rdtsc_rate.map((r) => ({ label: `${(r.rdtsc_per_s ?? 0).toLocaleString('en-US')} RDTSC/s`, p: r.modelled_ns.detect }))),
   };
+  if (b.rdtsc_rate.length) {
+    charts['trigger-rdtsc-rate.svg'] = boxChartSvg(`VMFUNC + RDTSC: detection against the guest's RDTSC rate (modelled), ${prof}`,
+      b.rdtsc_rate.map((r) => ({ label: `${(r.rdtsc_per_s ?? 0).toLocaleString('en-US')} RDTSC/s`, p: r.modelled_ns.detect })));
+  }
+  return charts;
 }
 
 /** bench overhead: busy-time and worker-completion overhead bars. */

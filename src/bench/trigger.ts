@@ -32,7 +32,7 @@ import { handlerCost } from '../xen/cost.js';
 import { EXIT_REASON_VMCALL, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_RDTSC } from '../vmcs.js';
 import { TRC_VMI_REQUEST } from '../xen/trace-events.js';
 import { vmiRequestTraceData, type VmiRequest } from '../xen/vmfunc-awareness.js';
-import type { ElfImage } from '../xen/elf.js';
+import { Code, codeImage } from './code.js';
 import { mulberry32 } from '../util/prng.js';
 
 export type Mechanism = 'vmfunc' | 'vmfunc-tbuf' | 'vmcall' | 've' | 'dom0-poll';
@@ -70,27 +70,6 @@ export interface TriggerResult {
 
 const MARK_PORT = 0x510;
 const FLAG_GPA = 0x200000;
-const CODE_GPA = 0x100000;
-
-/** A minimal x86-64 emitter with rel8/rel32 label fix-ups. */
-class Code {
-  readonly b: number[] = [];
-  private readonly labels = new Map<string, number>();
-  private readonly fixups: { at: number; label: string; size: 1 | 4 }[] = [];
-  emit(...bytes: number[]): this { this.b.push(...bytes); return this; }
-  label(n: string): this { this.labels.set(n, this.b.length); return this; }
-  j8(op: number, label: string): this { this.b.push(op, 0); this.fixups.push({ at: this.b.length - 1, label, size: 1 }); return this; }
-  jmp32(label: string): this { this.b.push(0xe9, 0, 0, 0, 0); this.fixups.push({ at: this.b.length - 4, label, size: 4 }); return this; }
-  imm32(v: number): number[] { return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]; }
-  bytes(): Uint8Array {
-    for (const f of this.fixups) {
-      const rel = this.labels.get(f.label)! - (f.at + f.size);
-      if (f.size === 1) { if (rel < -128 || rel > 127) throw new Error(`rel8 out of range to ${f.label}`); this.b[f.at] = rel & 0xff; }
-      else this.imm32(rel).forEach((x, i) => { this.b[f.at + i] = x; });
-    }
-    return Uint8Array.from(this.b);
-  }
-}
 
 /** The request sequence each mechanism's guest executes. */
 function requestSeq(mech: Mechanism): number[] {
@@ -124,11 +103,6 @@ export function buildGuest(mech: Mechanism, calib = false): Uint8Array {
   return c.bytes();
 }
 
-function image(code: Uint8Array): ElfImage {
-  const n = BigInt(code.length);
-  return { file: 'bench-trigger-guest', bytes: code, entry: BigInt(CODE_GPA),
-    loads: [{ index: 0, type: 1, flags: 7, offset: 0n, vaddr: BigInt(CODE_GPA), paddr: BigInt(CODE_GPA), filesz: n, memsz: n }] };
-}
 
 
 export function percentiles(xs: number[]): Pcts {
@@ -143,7 +117,7 @@ function setup(c: TriggerCase, prof: CostProfile, calib: boolean, log: (l: strin
   const d = new Domain({ memMiB: 16, profile: prof, log });
   let mech: VmiTrigger | undefined;
   if (c.mech !== 'dom0-poll') mech = new VmiTrigger(d, { notify: c.mech === 'vmfunc-tbuf' ? 'tbuf' : 'immediate' });
-  bootImage(d, image(buildGuest(c.mech, calib)), mech ? { flags: BOOTINFO_F_VMFUNC, eptpViews: mech.altp2m.viewCount } : {});
+  bootImage(d, codeImage('bench-trigger-guest', buildGuest(c.mech, calib)), mech ? { flags: BOOTINFO_F_VMFUNC, eptpViews: mech.altp2m.viewCount } : {});
   if (c.mech === 'vmfunc' || c.mech === 'vmfunc-tbuf') for (const v of d.vcpus) v.setRdtscExiting(true); // the trigger's syscall, done up front
   return { d, mech };
 }
@@ -302,7 +276,11 @@ export interface TriggerBenchOptions {
   onProgress?: (done: number, total: number, what: string) => void;
 }
 
-export interface TriggerBench { profile: string; freq_khz: number; mechanisms: TriggerResult[]; rdtsc_rate: TriggerResult[] }
+export interface TriggerBench {
+  /** The guest: the hand-encoded loop above ('tvm'), or the bundled Linux (src/bench/trigger-linux.ts). */
+  guest: 'tvm' | 'linux';
+  profile: string; freq_khz: number; mechanisms: TriggerResult[]; rdtsc_rate: TriggerResult[];
+}
 
 export function benchTrigger(o: TriggerBenchOptions = {}): TriggerBench {
   const profile = o.profile ?? 'haswell', requests = o.requests ?? 1000, W = o.rdtscLoop ?? 1000, seed = o.seed ?? 1;
@@ -324,7 +302,7 @@ export function benchTrigger(o: TriggerBenchOptions = {}): TriggerBench {
   };
   const rates = rateLoops.map((w) => run({ mech: 'vmfunc', rdtscLoop: w, requests, seed }, `vmfunc, RDTSC every ${w} loop iterations`));
   const mechanisms = cases.map((c) => run(c, c.mech === 'dom0-poll' ? `dom0-poll P=${c.pollMs}ms` : c.mech));
-  return { profile, freq_khz: getProfile(profile).freqKhz.value, mechanisms, rdtsc_rate: rates };
+  return { guest: 'tvm', profile, freq_khz: getProfile(profile).freqKhz.value, mechanisms, rdtsc_rate: rates };
 }
 
 const fmt = (ns: number) => ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} us` : `${ns.toFixed(0)} ns`;
@@ -333,7 +311,8 @@ const trio = (p: Pcts | null) => p ? `${fmt(p.p50)} / ${fmt(p.p90)} / ${fmt(p.p9
 export function formatTriggerBench(b: TriggerBench): string {
   const pad = (s: string, n: number) => s.padEnd(n);
   const lines: string[] = [];
-  lines.push(`bench trigger: profile ${b.profile} (${(b.freq_khz / 1e6).toFixed(2)} GHz), ${b.mechanisms[0]?.requests ?? 0} requests per row; p50 / p90 / p99`);
+  const what = b.guest === 'linux' ? ', the bundled Linux (vmibench: VMFUNC, then a ~5 ms computation or nanosleep)' : '';
+  lines.push(`bench trigger: profile ${b.profile} (${(b.freq_khz / 1e6).toFixed(2)} GHz)${what}, ${b.mechanisms[0]?.requests ?? 0} requests per row; p50 / p90 / p99`);
   lines.push('');
   const head = ['mechanism', 'detect (model)', 'trace record (model)', 'Dom0 notified (model)', 'VMI first insn (model)', 'detect (host)', 'notify (host)', 'req cycles'];
   const widths = [18, 32, 32, 34, 34, 32, 32, 10];
@@ -343,10 +322,18 @@ export function formatTriggerBench(b: TriggerBench): string {
     lines.push(row([r.name, trio(r.modelled_ns.detect), trio(r.modelled_ns.trace), trio(r.modelled_ns.notify), trio(r.modelled_ns.vmi_start),
       trio(r.host_ns.detect), trio(r.host_ns.notify), String(r.request_cost_cycles)]));
   }
-  lines.push('');
-  lines.push('VMFUNC + RDTSC emulation: detection latency against the guest\'s RDTSC rate');
-  lines.push(row(['RDTSC/s', 'detect (model)', 'Dom0 notified (model)', 'detect (host)']));
-  for (const r of b.rdtsc_rate) lines.push(row([String(r.rdtsc_per_s), trio(r.modelled_ns.detect), trio(r.modelled_ns.notify), trio(r.host_ns.detect)]));
+  if (b.rdtsc_rate.length) {
+    lines.push('');
+    lines.push('VMFUNC + RDTSC emulation: detection latency against the guest\'s RDTSC rate');
+    lines.push(row(['RDTSC/s', 'detect (model)', 'Dom0 notified (model)', 'detect (host)']));
+    for (const r of b.rdtsc_rate) lines.push(row([String(r.rdtsc_per_s), trio(r.modelled_ns.detect), trio(r.modelled_ns.notify), trio(r.host_ns.detect)]));
+  }
+  if (b.guest === 'linux') {
+    lines.push('');
+    lines.push('The kernel\'s RDTSC rate while the requests were made (RDTSC exits per second of busy virtual time): ' +
+      b.mechanisms.map((r) => `${r.name} ${r.rdtsc_per_s ?? '-'}/s`).join(', ') + '.');
+    lines.push('spin: detected at the kernel\'s next RDTSC (its 250 Hz tick); sleep: at nanosleep\'s clock read.');
+  }
   lines.push('');
   lines.push('(b) = detection + the profile\'s trace-record cost; (c) adds VIRQ delivery + Dom0 wake-up, or the poll; (d) adds the profile\'s');
   lines.push('VMI launch (assumed), except dom0-poll whose VMI program is resident. #VE = in-guest #VE handler + VMCALL (the #VE delivery');

@@ -135,8 +135,9 @@ export class Altp2m {
   }
   /** The list index an EPTP value stands for (matching the list, as Xen does without #VE). */
   indexOfEptp(eptp: bigint): number | undefined {
-    const root = eptp & ~0xfffn;
-    for (const [i, t] of this.tables) if (BigInt(t.root) === root) return i;
+    // As a number: a root with bits above 2^53 set cannot equal a table's (machine memory is smaller).
+    const root = Number(eptp & ~0xfffn);
+    for (const [i, t] of this.tables) if (t.root === root) return i;
     return undefined;
   }
   /** A VMI request index: a mirror 10+k of an existing view k. */

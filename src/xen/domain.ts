@@ -155,7 +155,11 @@ export class Domain {
 
     this.veInfoGpa = cfg.veInfoGpa ?? 0x4000;
     this.veEnabled = cfg.ve ?? false;
-    this.uart = new Uart16550(COM1, (b) => this.consoleOut(new Uint8Array([b])));
+    this.uart = new Uart16550(COM1, (b) => {
+      const byte = new Uint8Array(1);   // a fresh array per byte (the sink may keep it), without an array literal's iteration
+      byte[0] = b;
+      this.consoleOut(byte);
+    });
     this.io.register(COM1, 8, this.uart);
     this.platform = cfg.platform ?? 'tvm';
     if (this.platform === 'pc') {

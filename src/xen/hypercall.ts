@@ -12,6 +12,8 @@ import {
   SHUTDOWN_watchdog, HVMOP_vmi_trigger, HVMOP_altp2m, DOMID_SELF, EPERM, ESRCH, EFAULT, EINVAL, ENOSYS, ERESTART,
 } from './public.js';
 import { XEN_HVM_ALTP2M_OP_SIZE, altp2mOpHeaderCheck } from './altp2m-op.js';
+import { RAX, RDI, RSI, RDX, R10, R8 } from '../../assembly/shared/regs.js';
+import { VMCS_FIELDS as F } from '../vmcs.js';
 
 export type HypercallFn = (v: Vcpu, a: bigint[]) => bigint;
 export type HvmOpFn = (v: Vcpu, arg: bigint) => bigint;
@@ -131,16 +133,16 @@ export const HCALL_PREEMPTED = BigInt(-ERESTART);
  */
 export function hvmHypercall(v: Vcpu): 'done' | 'preempted' {
   const m = v.m;
-  const cpl = Number((m.vmread('GUEST_SS_AR_BYTES') >> 5n) & 3n);
-  if (cpl !== 0) { v.setGpr('rax', err(EPERM)); return 'done'; }
-  const nr = m.gpr('rax');
+  const cpl = (m.vmread32(F.GUEST_SS_AR_BYTES) >> 5) & 3;
+  if (cpl !== 0) { v.setGpr(RAX, err(EPERM)); return 'done'; }
+  const nr = m.gpr(RAX);
   // Counted by number, whatever it is (exact up to 2^53); only the table's numbers have names.
   const n = Number(nr);
   v.stats.hypercalls.set(n, (v.stats.hypercalls.get(n) ?? 0) + 1);
   const fn = hypercallTable.get(n);
-  const args = [m.gpr('rdi'), m.gpr('rsi'), m.gpr('rdx'), m.gpr('r10'), m.gpr('r8')];
+  const args = [m.gpr(RDI), m.gpr(RSI), m.gpr(RDX), m.gpr(R10), m.gpr(R8)];
   const rc = fn ? fn(v, args) : err(ENOSYS);
   if (rc === HCALL_PREEMPTED) return 'preempted';
-  v.setGpr('rax', rc);
+  v.setGpr(RAX, rc);
   return 'done';
 }

@@ -10,8 +10,9 @@
 //
 // Dom0 runs on a physical CPU of its own (dom0Cpu), so the guest never waits
 // for it: its wake-ups are timers on that CPU, run at the guest's VM entries
-// once their deadline has come, each at the virtual instant it was due. Its
-// timers do not arm the guest CPU's VMX-preemption timer.
+// once their deadline has come, each at the virtual instant it was due, or,
+// for the vtime runner, by the runner with the guest brought to that instant
+// (dom0AtEntries). Its timers do not arm the guest CPU's VMX-preemption timer.
 //
 // Left out: time slices and credit (the current vCPU keeps the CPU while it
 // is runnable; the machine holds one VMCS, so a second vCPU also needs a
@@ -25,12 +26,24 @@ import { RUNSTATE_RUNNING, RUNSTATE_RUNNABLE, RUNSTATE_BLOCKED, RUNSTATE_OFFLINE
 /** v->pause_flags bits (xen/sched.h). */
 export const VPF_blocked = 1 << 0, VPF_down = 1 << 1;
 
-export interface RunLimits { maxInsns?: bigint; maxVcycles?: bigint }
+export interface RunLimits {
+  maxInsns?: bigint; maxVcycles?: bigint;
+  /**
+   * The host's own stop in virtual time, for a runner that serves other work at an instant: the run
+   * stops between VM entries once the clock has reached it ({ kind: 'host' }). Unlike maxVcycles it
+   * arms no VMX-preemption timer, so the guest sees no exit for it.
+   */
+  hostVcycles?: bigint;
+}
 export type StopReason =
   | { kind: 'shutdown' }
   | { kind: 'limit'; which: 'max-insns' | 'max-vtime' }
   /** No vCPU is runnable: each is paused (vcpu_pause, domain_pause, vm_event) or down. */
-  | { kind: 'paused' };
+  | { kind: 'paused' }
+  /** A wake-up on Dom0's CPU is due and the runner serves Dom0 (dom0AtEntries false): not the run's end. */
+  | { kind: 'dom0' }
+  /** The clock reached RunLimits.hostVcycles: not the run's end. */
+  | { kind: 'host' };
 
 /** The host's instruction budget when the run has no instruction limit. */
 const BIG = 0xffffffffffffn;
@@ -40,6 +53,12 @@ export class Scheduler {
   current: Vcpu | undefined;
   /** The physical CPU Dom0 runs on: one after the guest's. */
   readonly dom0Cpu: number;
+  /**
+   * Whether Dom0's turns happen here, at the guest's VM entries (its timers then run late by up to
+   * one entry's run). The vtime runner (src/run-launch.ts) sets it false and serves Dom0 itself at
+   * each wake-up's instant: run() then stops before any VM entry once a Dom0 wake-up is due.
+   */
+  dom0AtEntries = true;
   private limits: RunLimits = {};
 
   constructor(private readonly d: Domain, guestCpus: number) { this.dom0Cpu = guestCpus; }
@@ -58,6 +77,8 @@ export class Scheduler {
     while (!d.isShutdown) {
       if (limits.maxInsns !== undefined && m.insnsRetired >= limits.maxInsns) return { kind: 'limit', which: 'max-insns' };
       if (limits.maxVcycles !== undefined && m.vcycles >= limits.maxVcycles) return { kind: 'limit', which: 'max-vtime' };
+      if (!this.dom0AtEntries && this.dom0Due()) return { kind: 'dom0' };
+      if (limits.hostVcycles !== undefined && m.vcycles >= limits.hostVcycles) return { kind: 'host' };
       const v = this.doSchedule();
       if (!v) return { kind: 'paused' };
       const timerAt = this.prepareEntry(v);
@@ -102,12 +123,21 @@ export class Scheduler {
     v.intrAssist();
     const at = v.armPreemptionTimer(this.nextEvent(v));
     for (const h of v.entryHooks) h(v);
-    this.dom0Turn();
+    if (this.dom0AtEntries) this.dom0Turn();
     return at;
   }
 
   /** Dom0's turn: the timers on its CPU whose deadline has come run, earliest first. */
-  dom0Turn(): void { this.d.timers.timerSoftirqAction(this.dom0Cpu, this.d.machine.vcycles); }
+  dom0Turn(): void {
+    // Reading the clock costs a call into the CPU: only when Dom0 has a timer at all.
+    if (this.d.timers.nextDeadline(this.dom0Cpu) !== undefined) this.d.timers.timerSoftirqAction(this.dom0Cpu, this.d.machine.vcycles);
+  }
+
+  /** A wake-up on Dom0's CPU is due now. */
+  dom0Due(): boolean {
+    const t = this.d.timers.nextDeadline(this.dom0Cpu);
+    return t !== undefined && t <= this.d.machine.vcycles;
+  }
 
   /** The virtual time `v` must stop at next: the earliest timer on its CPU or the run's time limit. */
   nextEvent(v: Vcpu): bigint | undefined {

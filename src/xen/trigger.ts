@@ -95,7 +95,7 @@ export class VmiTrigger {
   /** From the RDTSC/RDTSCP handler (vmfuncAwarenessHook), before any view bookkeeping. */
   onRdtsc(v: Vcpu, tsc: bigint): void {
     const m = this.d.machine;
-    this.record(E.TRC_HVM_RDTSC, undefined, [Number(tsc & 0xffffffffn), Number(tsc >> 32n)]);
+    if (this.traceHvm) this.record(E.TRC_HVM_RDTSC, undefined, [Number(tsc & 0xffffffffn), Number(tsc >> 32n)]);
     if (!this.active) return;
     const req = checkVmiRequest(m, this.altp2m, this.d.id, v.id, m.vcycles);
     if (!req) return;

@@ -74,6 +74,8 @@ export class Vcpu {
   readonly exitHooks: ((v: Vcpu, reason: number) => void)[] = [];
   /** Called before every VM entry (tracing: TRC_HVM_VMENTRY). */
   readonly entryHooks: ((v: Vcpu) => void)[] = [];
+  /** chargeExit's cycles by exit reason, from the domain's costs (fixed when the domain is built). */
+  private readonly exitCosts = new Map<number, bigint>();
   private msrBitmap = 0;
   private ioBitmapA = 0;
 
@@ -136,22 +138,23 @@ export class Vcpu {
 
   // ---- helpers for exit handlers ------------------------------------------
 
+  /** A guest GPR by name or number (assembly/shared/regs.ts: RAX ... R15). */
   gpr(r: Parameters<Machine['gpr']>[0]): bigint { return this.m.gpr(r); }
   setGpr(r: Parameters<Machine['setGpr']>[0], v: bigint | number): void { this.m.setGpr(r, v); }
 
   /** Xen's update_guest_eip(): skip the exiting instruction, drop STI/MOV-SS blocking, honour TF. */
   updateGuestEip(): void {
     const m = this.m;
-    m.vmwrite(F.GUEST_RIP, m.vmread(F.GUEST_RIP) + m.vmread(F.VM_EXIT_INSTRUCTION_LEN));
-    const intr = m.vmread(F.GUEST_INTERRUPTIBILITY_INFO);
-    if (intr & 3n) m.vmwrite(F.GUEST_INTERRUPTIBILITY_INFO, intr & ~3n);
-    if (m.vmread(F.GUEST_RFLAGS) & BigInt(X86_EFLAGS_TF)) this.injectHwException(X86_EXC_DB);
+    m.vmwrite(F.GUEST_RIP, m.vmread(F.GUEST_RIP) + BigInt(m.vmread32(F.VM_EXIT_INSTRUCTION_LEN)));
+    const intr = m.vmread32(F.GUEST_INTERRUPTIBILITY_INFO);
+    if (intr & 3) m.vmwrite(F.GUEST_INTERRUPTIBILITY_INFO, (intr & ~3) >>> 0);
+    if (m.vmread32(F.GUEST_RFLAGS) & X86_EFLAGS_TF) this.injectHwException(X86_EXC_DB);
   }
 
   /** hvm_inject_hw_exception(): queue a hardware exception for the next VM entry. */
   injectHwException(vector: number, errorCode?: number): void {
     const m = this.m;
-    const cur = Number(m.vmread(F.VM_ENTRY_INTR_INFO_FIELD));
+    const cur = m.vmread32(F.VM_ENTRY_INTR_INFO_FIELD);
     if (cur & INTR_INFO_VALID_MASK && ((cur >> 8) & 7) === 3) {
       // An exception is already queued (e.g. re-injected): combine as the CPU would (SDM Table 6-5).
       const prev = cur & 0xff;
@@ -199,10 +202,10 @@ export class Vcpu {
     const m = this.m, irq = this.domain.irq;
     const intack = irq.hvmVcpuHasPendingIrq(this);
     if (!intack) { this.setIntrWindowExiting(false); return; }
-    if (Number(m.vmread(F.VM_ENTRY_INTR_INFO_FIELD)) & INTR_INFO_VALID_MASK) { this.setIntrWindowExiting(true); return; }
-    const rflags = m.vmread(F.GUEST_RFLAGS), intr = m.vmread(F.GUEST_INTERRUPTIBILITY_INFO);
+    if (m.vmread32(F.VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID_MASK) { this.setIntrWindowExiting(true); return; }
+    const rflags = m.vmread32(F.GUEST_RFLAGS), intr = m.vmread32(F.GUEST_INTERRUPTIBILITY_INFO);
     // hvm_vcpu_ack_pending_irq() answers the vector to inject (the PIC's comes from its INTA cycle).
-    const acked = (rflags & BigInt(X86_EFLAGS_IF)) && (intr & 3n) === 0n ? irq.hvmVcpuAckPendingIrq(this, intack) : undefined;
+    const acked = (rflags & X86_EFLAGS_IF) && (intr & 3) === 0 ? irq.hvmVcpuAckPendingIrq(this, intack) : undefined;
     if (acked) {
       m.vmwrite(F.VM_ENTRY_INTR_INFO_FIELD, (INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | acked.vector) >>> 0);
       this.setIntrWindowExiting(false);
@@ -220,13 +223,14 @@ export class Vcpu {
     // The CPU's preemption timer runs at the TSC rate (IA32_VMX_MISC[4:0] = 0): one tick a cycle.
     let ticks = deadline === undefined ? 0xffffffffn : deadline > now ? deadline - now : 0n;
     if (ticks > 0xffffffffn) ticks = 0xffffffffn;
-    this.m.vmwrite(F.VMX_PREEMPTION_TIMER_VALUE, ticks);
+    this.m.vmwrite(F.VMX_PREEMPTION_TIMER_VALUE, Number(ticks));
     return now + ticks;
   }
 
   /** Charges virtual time for an exit: the round trip plus the handler. */
   private chargeExit(reason: number): void {
-    const c = BigInt(this.domain.costs.vmexitRoundTrip + handlerCost(this.domain.costs, reason));
+    let c = this.exitCosts.get(reason);
+    if (c === undefined) this.exitCosts.set(reason, c = BigInt(this.domain.costs.vmexitRoundTrip + handlerCost(this.domain.costs, reason)));
     this.m.addVcycles(c);
     this.stats.exitCycles += c;
   }

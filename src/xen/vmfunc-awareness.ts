@@ -4,7 +4,7 @@
 // and if it is a mirror index 10+k, switch the vCPU back to view k (the view
 // the mirror stands for) and raise a VMI request carrying k as its parameter.
 import type { Machine } from '../machine.js';
-import { SECONDARY_EXEC_EPT_VIOLATION_VE, CPU_BASED_ACTIVATE_SECONDARY_CONTROLS } from '../vmcs.js';
+import { SECONDARY_EXEC_EPT_VIOLATION_VE, CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, VMCS_FIELDS as F } from '../vmcs.js';
 import { Altp2m, VMI_MIRROR_BASE } from './altp2m.js';
 
 export interface VmiRequest {
@@ -21,10 +21,10 @@ export interface VmiRequest {
 
 /** The EPTP-list index the vCPU is on, as the RDTSC handler reads it. */
 export function currentEptpIndex(m: Machine, altp2m: Altp2m): number | undefined {
-  const primary = Number(m.vmread('CPU_BASED_VM_EXEC_CONTROL'));
-  const secondary = primary & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS ? Number(m.vmread('SECONDARY_VM_EXEC_CONTROL')) : 0;
-  if (secondary & SECONDARY_EXEC_EPT_VIOLATION_VE) return Number(m.vmread('EPTP_INDEX'));
-  return altp2m.indexOfEptp(m.vmread('EPT_POINTER'));
+  const primary = m.vmread32(F.CPU_BASED_VM_EXEC_CONTROL);
+  const secondary = primary & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS ? m.vmread32(F.SECONDARY_VM_EXEC_CONTROL) : 0;
+  if (secondary & SECONDARY_EXEC_EPT_VIOLATION_VE) return m.vmread32(F.EPTP_INDEX);
+  return altp2m.indexOfEptp(m.vmread(F.EPT_POINTER));
 }
 
 /**
@@ -36,9 +36,9 @@ export function checkVmiRequest(m: Machine, altp2m: Altp2m, domid: number, vcpu:
   const index = currentEptpIndex(m, altp2m);
   if (index === undefined || !altp2m.isRequestIndex(index)) return undefined;
   const k = index - VMI_MIRROR_BASE;
-  m.vmwrite('EPT_POINTER', altp2m.eptp(k)!);
-  m.vmwrite('EPTP_INDEX', k);
-  return { domid, vcpu, eptpIndex: index, parameter: k, rip: m.vmread('GUEST_RIP'), cr3: m.vmread('GUEST_CR3'), tsc };
+  m.vmwrite(F.EPT_POINTER, altp2m.eptp(k)!);
+  m.vmwrite(F.EPTP_INDEX, k);
+  return { domid, vcpu, eptpIndex: index, parameter: k, rip: m.vmread(F.GUEST_RIP), cr3: m.vmread(F.GUEST_CR3), tsc };
 }
 
 /** The trace record data of a request (TRC_VMI_REQUEST, see trace-events.ts). */

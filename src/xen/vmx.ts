@@ -28,7 +28,7 @@ import { hex } from '../util/format.js';
 
 export function vmxVmexitHandler(v: Vcpu, exitReason: number): void {
   if (exitReason & VMX_EXIT_REASONS_FAILED_VMENTRY) { vmxFailedVmentry(v, exitReason); return; }
-  const idtv = Number(v.m.vmread(F.IDT_VECTORING_INFO_FIELD));
+  const idtv = v.m.vmread32(F.IDT_VECTORING_INFO_FIELD);
   if ((exitReason & 0xffff) !== EXIT_REASON_TASK_SWITCH) vmxIdtvReinject(v, idtv);
 
   switch (exitReason & 0xffff) {

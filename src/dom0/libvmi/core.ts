@@ -19,7 +19,7 @@ import { type Profile } from '../profile.js';
 import { SymbolMap } from '../profile.js';
 import { VMI_SUCCESS, VMI_FAILURE, VMI_OS_UNKNOWN, regName, type status_t } from './defs.js';
 import { PAGE, PHYS_MASK, v2p_ia32e } from './arch-amd64.js';
-import { LINUX_OS, MAX_TASKS } from './os-linux.js';
+import { LINUX_OS, MAX_TASKS, linux_kaslr_offset } from './os-linux.js';
 
 /**
  * What Dom0 sees of a domain: the driver interface (LibVMI's
@@ -86,6 +86,7 @@ export class Vmi {
   /** Bound on task-list walks (os-linux.ts). */
   readonly maxTasks: number;
   private pauses = 0;
+  private kaslr?: bigint;
   private readonly entry = (gpa: bigint) => this.readEntry(gpa);
 
   constructor(domain: DomainAccess, opts: VmiInitOptions = {}) {
@@ -176,15 +177,29 @@ export class Vmi {
     return st !== VMI_SUCCESS ? FAIL0 : this.vmi_pagetable_lookup(dtb, va);
   }
 
-  /** vmi_translate_ksym2v: a kernel symbol's virtual address from the System.map. */
-  vmi_translate_ksym2v(symbol: string): [status_t, bigint] {
-    const v = this.symbols.lookup(symbol);
-    return v === undefined ? FAIL0 : ok(v);
+  /**
+   * The running kernel's distance from its System.map (KASLR), found once, at the first symbol
+   * lookup, by the OS layer (os-linux.ts linux_kaslr_offset); 0 without a Linux profile or when
+   * it cannot be found (the System.map's addresses are then used as they are).
+   */
+  get kaslrOffset(): bigint {
+    if (this.kaslr === undefined) {
+      this.kaslr = 0n;
+      const init = this.os ? this.symbols.lookup('init_task') : undefined;
+      if (init !== undefined) this.kaslr = linux_kaslr_offset(this, init) ?? 0n;
+    }
+    return this.kaslr;
   }
 
-  /** vmi_translate_v2ksym: the symbol defined exactly at `va`, or null. */
+  /** vmi_translate_ksym2v: a kernel symbol's virtual address: the System.map's, plus the KASLR offset. */
+  vmi_translate_ksym2v(symbol: string): [status_t, bigint] {
+    const v = this.symbols.lookup(symbol);
+    return v === undefined ? FAIL0 : ok(BigInt.asUintN(64, v + this.kaslrOffset));
+  }
+
+  /** vmi_translate_v2ksym: the symbol defined exactly at `va` (less the KASLR offset), or null. */
   vmi_translate_v2ksym(va: bigint): string | null {
-    return this.symbols.nameAt(BigInt.asUintN(64, va)) ?? null;
+    return this.symbols.nameAt(BigInt.asUintN(64, va - this.kaslrOffset)) ?? null;
   }
 
   /** vmi_pid_to_dtb: the OS layer's walk (os-linux.ts: the task list, task->mm->pgd). */

@@ -23,9 +23,9 @@ const offset = (vmi: Vmi, name: string): bigint | undefined => vmi.profile?.offs
  */
 export function linux_tasks(vmi: Vmi): LinuxTask[] {
   const out: LinuxTask[] = [];
-  const init = vmi.symbols.lookup('init_task');
+  const [stInit, init] = vmi.vmi_translate_ksym2v('init_task');
   const tasksOff = offset(vmi, 'linux_tasks'), pidOff = offset(vmi, 'linux_pid');
-  if (init === undefined || tasksOff === undefined || pidOff === undefined) return out;
+  if (stInit !== VMI_SUCCESS || tasksOff === undefined || pidOff === undefined) return out;
   const nameOff = offset(vmi, 'linux_name');
   const head = init + tasksOff;
   let cur = head;
@@ -40,6 +40,38 @@ export function linux_tasks(vmi: Vmi): LinuxTask[] {
     cur = next;
   }
   return out;
+}
+
+/** x86-64 KASLR moves the kernel in CONFIG_PHYSICAL_ALIGN steps (2 MiB by default) within KERNEL_IMAGE_SIZE (1 GiB). */
+const KASLR_ALIGN = 0x200000n;
+const KERNEL_IMAGE_SIZE = 0x40000000n;
+const START_KERNEL_MAP = 0xffffffff80000000n;
+
+/** Does `init` (a candidate init_task) hold the idle task: pid 0, comm "swapper" ("swapper/0" on SMP)? */
+function isInitTask(vmi: Vmi, init: bigint, pidOff: bigint, nameOff: bigint): boolean {
+  const [st, pid] = vmi.vmi_read_32_va(init + pidOff, 0);
+  return st === VMI_SUCCESS && pid === 0 && /^swapper(\/0)?$/.test(vmi.vmi_read_str_va(init + nameOff, 0) ?? '');
+}
+
+/**
+ * The kernel's KASLR offset: how far the running kernel lies from its System.map (LibVMI's Linux
+ * layer finds it at init and adds it to every symbol). 0 when init_task, at its System.map address,
+ * holds the idle task; otherwise the 2 MiB-aligned shift within the kernel image's 1 GiB at which it
+ * does (tried nearest first), undefined when none does or the profile lacks the offsets to check.
+ * `mapInit` is init_task's System.map address.
+ */
+export function linux_kaslr_offset(vmi: Vmi, mapInit: bigint): bigint | undefined {
+  const pidOff = offset(vmi, 'linux_pid'), nameOff = offset(vmi, 'linux_name');
+  if (pidOff === undefined || nameOff === undefined) return undefined;
+  if (isInitTask(vmi, mapInit, pidOff, nameOff)) return 0n;
+  for (let k = KASLR_ALIGN; k < KERNEL_IMAGE_SIZE; k += KASLR_ALIGN) {
+    for (const off of [k, -k]) {
+      const at = mapInit + off;
+      if (at < START_KERNEL_MAP || at >= START_KERNEL_MAP + KERNEL_IMAGE_SIZE) continue;
+      if (isInitTask(vmi, at, pidOff, nameOff)) return off;
+    }
+  }
+  return undefined;
 }
 
 /** linux_get_taskstruct_addr_from_pid: the task_struct of `pid` (walking init_task's list), or undefined. */

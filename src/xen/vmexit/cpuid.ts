@@ -5,6 +5,8 @@
 import type { Vcpu } from '../vcpu.js';
 import { nativeCpuid, type CpuidResult } from '../../cpuid.js';
 import { X86_EXC_GP } from '../../../assembly/shared/x86-defns.js';
+import { RAX, RCX, RDX, RBX } from '../../../assembly/shared/regs.js';
+import { VMCS_FIELDS as F } from '../../vmcs.js';
 import {
   XEN_CPUID_FIRST_LEAF, XEN_CPUID_MAX_NUM_LEAVES, XEN_CPUID_SIGNATURE_EBX, XEN_CPUID_SIGNATURE_ECX,
   XEN_CPUID_SIGNATURE_EDX, XEN_MAJOR, XEN_MINOR, XEN_HYPERCALL_PAGE_MSR, XEN_HVM_CPUID_IOMMU_MAPPINGS,
@@ -39,11 +41,11 @@ export function xenCpuidLeaves(v: Vcpu, leaf: number, subleaf: number): CpuidRes
 
 export function vmxCpuid(v: Vcpu): void {
   // CPUID faulting (MSR_INTEL_MISC_FEATURES_ENABLES bit 0; Xen's vmx_cpuid_intercept -> #GP(0) at CPL > 0).
-  if (v.cpuidFaulting && (v.m.vmread('GUEST_SS_AR_BYTES') & 0x60n) !== 0n) { v.injectHwException(X86_EXC_GP, 0); return; }
-  const leaf = Number(v.gpr('rax') & 0xffffffffn), subleaf = Number(v.gpr('rcx') & 0xffffffffn);
+  if (v.cpuidFaulting && (v.m.vmread32(F.GUEST_SS_AR_BYTES) & 0x60) !== 0) { v.injectHwException(X86_EXC_GP, 0); return; }
+  const m = v.m, leaf = m.gpr32(RAX), subleaf = m.gpr32(RCX);
   const r = leaf >= XEN_CPUID_FIRST_LEAF && leaf < XEN_CPUID_FIRST_LEAF + 0x100
     ? xenCpuidLeaves(v, leaf, subleaf) : nativeCpuid(leaf, subleaf);
-  v.setGpr('rax', r.eax >>> 0); v.setGpr('rbx', r.ebx >>> 0);
-  v.setGpr('rcx', r.ecx >>> 0); v.setGpr('rdx', r.edx >>> 0);
+  m.setGpr32(RAX, r.eax); m.setGpr32(RBX, r.ebx);
+  m.setGpr32(RCX, r.ecx); m.setGpr32(RDX, r.edx);
   v.updateGuestEip();
 }

@@ -4,6 +4,7 @@
 import type { Vcpu } from '../vcpu.js';
 import { MSR_TSC_AUX } from '../../../assembly/shared/msr-index.js';
 import { VMCS_FIELDS as F } from '../../vmcs.js';
+import { RAX, RCX, RDX } from '../../../assembly/shared/regs.js';
 
 /**
  * The VMFUNC-awareness hook: runs inside every emulated RDTSC/RDTSCP, after
@@ -21,16 +22,16 @@ export function guestTsc(v: Vcpu): bigint {
 export function vmxRdtsc(v: Vcpu): void {
   v.updateGuestEip();
   const tsc = guestTsc(v);
-  v.setGpr('rax', tsc & 0xffffffffn);
-  v.setGpr('rdx', tsc >> 32n);
+  v.setGpr(RAX, tsc & 0xffffffffn);
+  v.setGpr(RDX, tsc >> 32n);
   vmfuncAwarenessHook(v, tsc);
 }
 
 export function vmxRdtscp(v: Vcpu): void {
   v.updateGuestEip();
   const tsc = guestTsc(v);
-  v.setGpr('rax', tsc & 0xffffffffn);
-  v.setGpr('rdx', tsc >> 32n);
-  v.setGpr('rcx', v.m.rdmsr(MSR_TSC_AUX) & 0xffffffffn);
+  v.setGpr(RAX, tsc & 0xffffffffn);
+  v.setGpr(RDX, tsc >> 32n);
+  v.setGpr(RCX, v.m.rdmsr(MSR_TSC_AUX) & 0xffffffffn);
   vmfuncAwarenessHook(v, tsc);
 }
