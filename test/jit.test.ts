@@ -174,7 +174,18 @@ describe.skipIf(!haveAssembler())('JIT: the code a view or a mapping selects (SD
     g.m.jitThreshold = 1;
     return { g, frames, view0 };
   };
-  const outcome = (g: TestGuest) => ({ rbx: g.m.gpr('rbx'), insns: g.m.insnsRetired, vcycles: g.m.vcycles, rip: g.rip });
+  /** Runs the prepared guest to its HLT; what it retired and left in RBX. */
+  const finish = (g: TestGuest, jit: boolean) => {
+    expect(g.run(10_000_000)).toBe(HLT);
+    if (jit) expect(g.m.jitStats.insnsCompiled).toBeGreaterThan(1000); // the loop ran compiled
+    return { rbx: g.m.gpr('rbx'), insns: g.m.insnsRetired, vcycles: g.m.vcycles, rip: g.rip };
+  };
+  /** The same guest with the JIT off and on: RBX as expected, and everything the same. */
+  const sameBothWays = (run: (jit: boolean) => ReturnType<typeof finish>, rbx: bigint) => {
+    const a = run(false), b = run(true);
+    expect(a.rbx).toBe(rbx);
+    expect(b).toEqual(a);
+  };
 
   it('VMFUNC switches to a view whose frame for the same code page holds other code', () => {
     const run = (jit: boolean) => {
@@ -204,13 +215,9 @@ describe.skipIf(!haveAssembler())('JIT: the code a view or a mapping selects (SD
         dec r12
         jnz 1b
         hlt`);
-      expect(g.run(10_000_000)).toBe(HLT);
-      if (jit) expect(g.m.jitStats.insnsCompiled).toBeGreaterThan(1000); // the loop ran compiled
-      return outcome(g);
+      return finish(g, jit);
     };
-    const a = run(false), b = run(true);
-    expect(a.rbx).toBe(500n * 101n);
-    expect(b).toEqual(a);
+    sameBothWays(run, 500n * 101n);
   });
 
   it('a page-table edit with INVLPG runs the code of the new mapping', () => {
@@ -233,12 +240,8 @@ describe.skipIf(!haveAssembler())('JIT: the code a view or a mapping selects (SD
         dec r12
         jnz 1b
         hlt`);
-      expect(g.run(10_000_000)).toBe(HLT);
-      if (jit) expect(g.m.jitStats.insnsCompiled).toBeGreaterThan(1000); // the loop ran compiled
-      return outcome(g);
+      return finish(g, jit);
     };
-    const a = run(false), b = run(true);
-    expect(a.rbx).toBe(300n * 1007n);
-    expect(b).toEqual(a);
+    sameBothWays(run, 300n * 1007n);
   });
 });
