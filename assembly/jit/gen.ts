@@ -19,7 +19,7 @@ import * as E from "./emit";
 import { DENTRY } from "../layout";
 import { B_COUNT } from "../run/blocks";
 import { nBlocks, blockHdr, blockOff, blockIndex, copyEntry } from "./region";
-import { L_BLK, L_CE, L_T, L_STATUS, L_BASE, L_INS, L_VC, P_SLICE_END, P_DEADLINE, declareLocals, syncIn, syncOut,
+import { L_BLK, L_CE, L_T, L_STATUS, L_BASE, L_LA, L_INS, L_VC, P_SLICE_END, P_DEADLINE, declareLocals, syncIn, syncOut,
   setRegsInLocals, emitStatus, settleStatus, dropStatus } from "./state";
 import { linear } from "./gen-mem";
 import { inline } from "./gen-int";
@@ -60,9 +60,9 @@ export function flushPending(): void { addCounts(pendN, pendC); pendN = 0; pendC
 /** Leaves the region with `status` (the exit block writes the locals back). */
 function exitWith(status: i32): void { emitStatus(); E.i32c(status); E.lset(L_STATUS); E.br(exitDepth); }
 /** Leaves the region after the instruction ending at page offset `next`: RIP there, status 0. */
-function exitAt(next: i64): void { linear(next); E.gset(E.G_RIP); exitWith(0); }
+function exitAt(next: i64): void { linear(next); E.lset(L_LA); exitToRip(L_LA); }
 /** Leaves the region with RIP from local `l`. */
-export function exitToRip(l: u32): void { E.lget(l); E.gset(E.G_RIP); exitWith(0); }
+export function exitToRip(l: u32): void { E.lget(l); E.gset(E.G_RIP); E.lget(l); E.gset(E.G_NRIP); exitWith(0); } // RIP = NRIP, as the run loop leaves them
 /** A slow path stopped (its helper set RIP/NRIP): the instructions before it have retired. */
 export function exitStopped(len: u32): void { addCounts(pendN, pendC); exitWith(STOPPED | <i32>len); }
 
