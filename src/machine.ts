@@ -200,6 +200,8 @@ export class Machine {
   /** Entries of a block before it is compiled (default 20,000; tests use 1 to compile everything). */
   set jitThreshold(n: number) { this.cpu.setJit(this.jitOn ? 1 : 0, Math.max(1, n >>> 0)); }
   private jitOn = false;
+  /** Compiled regions the function table holds before every one is dropped (default 4000). */
+  set jitMaxRegions(n: number) { this.jitHost.maxRegions = Math.max(1, n >>> 0); }
   /** The JIT's statistics: regions compiled, refused, flushes, host compile time. */
   get jitStats(): JitStats { return this.jitHost.stats(); }
 

@@ -45,6 +45,14 @@ describe('JIT: identical retirement (issue 15; SDM Vol. 3C 25.5.1 for the budget
     expect(on.machine.jitStats.failures).toBe(0);
   });
 
+  it('a table that fills up drops every region (as v86 clears its table) and the run goes on the same', () => {
+    const off = env(false), on = env(true);
+    on.machine.jitMaxRegions = 3;
+    expect(runWorkload(on, 2)).toEqual(runWorkload(off, 2));
+    expect(on.machine.vcycles).toBe(off.machine.vcycles);
+    expect(on.machine.jitStats.flushes).toBeGreaterThan(5);
+  });
+
   it('a budget that runs out anywhere stops both engines at the same instruction', () => {
     const off = env(false), on = env(true);
     for (const limit of [1, 17, 1000, 12_345, 99_999, 250_001, 520_000]) {

@@ -45,6 +45,8 @@ export class JitHost {
    *  the CPU flushes (the entry copies the modules name are reused then). */
   private readonly modules = new Map<string, WebAssembly.Module>();
   moduleReuses = 0;
+  /** Regions the table holds before the CPU must flush (tests lower it to exercise flushes). */
+  maxRegions = MAX_REGIONS;
   compileMs = 0;
   moduleBytes = 0;
   failures = 0;
@@ -70,7 +72,7 @@ export class JitHost {
 
   private compile(addr: number, len: number): number {
     const cpu = this.cpu!;
-    if (this.next - this.first >= MAX_REGIONS) return -1;
+    if (this.next - this.first >= this.maxRegions) return -1;
     const t0 = performance.now();
     try {
       // A copy: WebAssembly.Module does not take a view of shared memory.
