@@ -161,22 +161,15 @@ function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
     let completed = true; // the (single-stepped) instruction or REP iteration ran: no event, no exit
     // Compiled code (jit/): only for a block the loop runs whole, with nothing to check between
     // instructions; it runs this block and may go on through others of its region (jit/gen.ts).
-    let j: u32 = 0;
-    if (jitOn && n == load<u32>(h, B_COUNT) && !needChecks && S.intrShadow == 0 && pendingExtInt < 0 && !step
-        && nBreakpoints == 0 && !breakOnVmfunc) {
-      j = load<u32>(h, B_JIT);
-      if (j == 0) j = jitConsider(h, key);
-      else if (j == JIT_NONE) j = 0;
-    }
-    if (j != 0) {
-      const i0 = S.insnsRetired;
-      const res = call_indirect<i32>(jitTableIndex(j), sliceEnd, timerDeadline, jitEntryIndex(j));
-      jitCalls++; jitInsns += S.insnsRetired - i0;
-      if (res != 0) {
-        if (handleStop(<u32>res & 0xff, timerDeadline)) return true;
-        completed = false; S.pendingDbg = 0;
+    if (jitOn && n == load<u32>(h, B_COUNT) && !needChecks && S.intrShadow == 0 && pendingExtInt < 0 && !step) {
+      const res = runCompiled(h, key, sliceEnd, timerDeadline);
+      if (res >= 0) {
+        n = 0;
+        if (res != 0) {
+          if (handleStop(<u32>res & 0xff, timerDeadline)) return true;
+          completed = false; S.pendingDbg = 0;
+        }
       }
-      n = 0;
     }
     let e = h + DENTRY;
     for (let i: u32 = 0; i < n; i++) {
@@ -206,6 +199,22 @@ function runSlice(sliceEnd: u64, timerDeadline: u64, needChecks: bool): bool {
     if (needChecks || pendingExtInt >= 0) { if (boundaryChecks()) return true; }
   }
   return false;
+}
+
+/**
+ * Runs the compiled region entered at block `h` (first byte at Wasm address `key`), compiling it
+ * when the block turns hot (jit/cache.ts): what the region returned (0, or STOPPED | length), or
+ * -1 when there is none and the interpreter runs the block. Not under the debugger's breakpoints.
+ */
+function runCompiled(h: usize, key: usize, sliceEnd: u64, timerDeadline: u64): i32 {
+  if (nBreakpoints != 0 || breakOnVmfunc) return -1;
+  let j = load<u32>(h, B_JIT);
+  if (j == 0) j = jitConsider(h, key);
+  if (j == 0 || j == JIT_NONE) return -1;
+  const i0 = S.insnsRetired;
+  const res = call_indirect<i32>(jitTableIndex(j), sliceEnd, timerDeadline, jitEntryIndex(j));
+  jitCalls++; jitInsns += S.insnsRetired - i0;
+  return res;
 }
 
 /**
