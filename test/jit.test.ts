@@ -6,6 +6,7 @@
 // 11.6 "Self-Modifying Code": a write to a code byte takes effect for the next fetch).
 import { describe, it, expect } from 'vitest';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -251,5 +252,17 @@ describe.skipIf(!haveAssembler())('JIT: the code a view or a mapping selects (SD
       return finish(g, jit);
     };
     sameBothWays(run, 300n * 1007n);
+  });
+});
+
+describe('JIT: the command line (--jit on|off)', () => {
+  it('run --json --jit on reports the JIT\'s statistics and retires what --jit off retires', () => {
+    const cli = (jit: string) => JSON.parse(execFileSync(process.execPath, [join(ROOT, 'bin/vmfunc-vmi.js'), 'run', '--json', '--jit', jit],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    const a = cli('off'), b = cli('on');
+    expect(a.jit).toBeUndefined();
+    expect(b.jit.regionsCompiled).toBeGreaterThan(0);
+    expect(b.jit.failures).toBe(0);
+    expect([b.insns, b.vcycles, b.exits]).toEqual([a.insns, a.vcycles, a.exits]);
   });
 });
