@@ -246,6 +246,30 @@ export function inline(e: usize, op: i32, off: i64, next: i64, len: u32, last: b
       regWrite(<u32>rm, size, L_V);
       return true;
     }
+    case D.OP_CONV_A: {
+      // CBW/CWDE/CDQE (exec.ts OP_CONV_A): AX, EAX or RAX from the half below it, sign-extended.
+      regRead(0, size >> 1); sext(size >> 1); E.lset(L_V);
+      regWrite(0, size, L_V);
+      return true;
+    }
+    case D.OP_CONV_D:
+      // CWD/CDQ/CQO: rDX all ones or zero by rAX's sign.
+      E.i64c(0); regRead(0, size); E.i64c(<i64>(size * 8 - 1)); E.op(E.I64_SHR_U); E.op(E.I64_SUB); E.lset(L_V);
+      regWrite(16, size, L_V);
+      return true;
+    case D.OP_XCHG:
+      if (rm == D.RM_MEM) return false;
+      // Both registers read, then E written, then G (exec.ts: the order matters when they alias).
+      regRead(<u32>rm, size); E.lset(L_A); regRead(reg, size); E.lset(L_V);
+      regWrite(<u32>rm, size, L_V); regWrite(reg, size, L_A);
+      return true;
+    case D.OP_LEAVE:
+      // readMem(RBP, size) (an SS access), RSP = RBP + size, then RBP (exec.ts OP_LEAVE).
+      regRead(40, 8); E.lset(L_LA);
+      memRead(size, 0, 1, off, len); E.lset(L_V);
+      E.lget(L_LA); E.i64c(<i64>size); E.op(E.I64_ADD); E.lset(L_B); regWrite(32, 8, L_B);
+      regWrite(40, size, L_V);
+      return true;
     case D.OP_SETCC:
       cond(<u32>load<u8>(e, D.D_SUB)); E.op(E.I64_EXTEND_I32_U); E.lset(L_V);
       writeE(e, 1, false, off, next, len);
