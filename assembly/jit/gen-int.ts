@@ -8,6 +8,7 @@ import * as E from "./emit";
 import { LF_NONE, LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG } from "../flags";
 import { L_A, L_B, L_R, L_V, L_LA, L_FA, L_FB, L_FR, L_FOP, L_FMASK, L_FCARRY, syncFlagsOut, deferStatus, dropStatus, settleStatus } from "./state";
 import { regRead, regWrite, maskOf, effAddr, ssOf, memRead, memWrite, readE, writeE, linear } from "./gen-mem";
+import { nBlocks, blockOff, isReturnSite } from "./region";
 import { flagsKind, flagsSize, setFlagsKnown, retire, flushPending, goTo, epochCheck, exitToRip, fallbackIf } from "./gen";
 
 // ---- flags ----------------------------------------------------------------------------------------
@@ -72,6 +73,9 @@ export function cond(cc: u32): void {
   if (done) { if (neg) E.op(E.I32_EQZ); return; }
   settleStatus(); syncFlagsOut(); E.i32c(<i32>cc); E.call(E.F_TESTCC);
 }
+
+/** Return sites a RET compares its target with, at most, before it leaves the region. */
+const MAX_RETURN_SITES = 8;
 
 // ---- arithmetic ------------------------------------------------------------------------------------
 /** The group-1 operations (ADD OR ADC SBB AND SUB XOR CMP) of alu.ts on L_A, L_B (masked): L_R, flags. */
@@ -331,6 +335,14 @@ export function inline(e: usize, op: i32, off: i64, next: i64, len: u32, last: b
       if (!fallbackIf(e, off)) return false;
       E.lget(L_LA); E.i64c(8 + load<i64>(e, D.D_IMM)); E.op(E.I64_ADD); E.lset(L_B); regWrite(32, 8, L_B);
       retire(e); flushPending();
+      // Back to a block of the region after one of its CALLs: on as a branch there would go.
+      let sites = 0;
+      for (let k = 0; k < nBlocks && sites < MAX_RETURN_SITES; k++) {
+        if (!isReturnSite(k)) continue;
+        sites++;
+        E.lget(L_V); linear(<i64>blockOff(k)); E.op(E.I64_EQ);
+        E.iff(); goTo(<i64>blockOff(k)); E.end();
+      }
       exitToRip(L_V);
       return true;
     }

@@ -22,6 +22,18 @@ let entriesUsed: usize = 0;
 
 @inline export function blockHdr(k: i32): usize { return unchecked(hdrs[k]); }
 @inline export function blockOff(k: i32): u32 { return unchecked(offs[k]); }
+/** Whether the region's block `k` follows a CALL of the region (a RET may come back to it). */
+export function isReturnSite(k: i32): bool {
+  const off = unchecked(offs[k]);
+  for (let i = 0; i < nBlocks; i++) {
+    const h = unchecked(hdrs[i]);
+    const n = load<u32>(h, B_COUNT);
+    const last = h + DENTRY + <usize>(n - 1) * DENTRY;
+    if (load<u16>(last, D.D_OP) == <u16>D.OP_CALL && blockEnd(h, unchecked(offs[i])) == off) return true;
+  }
+  return false;
+}
+
 /** The region's block at page offset `off`, or -1. */
 export function blockIndex(off: u32): i32 {
   for (let k = 0; k < nBlocks; k++) if (unchecked(offs[k]) == off) return k;
@@ -114,7 +126,8 @@ export function collect(key: usize): bool {
     const end = <i64>blockEnd(h, unchecked(offs[k]));
     const op = <i32>load<u16>(last, D.D_OP);
     if (op == D.OP_JCC) { add(page, end + load<i64>(last, D.D_IMM)); add(page, end); }
-    else if (op == D.OP_JMP || op == D.OP_CALL) add(page, end + load<i64>(last, D.D_IMM));
+    else if (op == D.OP_JMP) add(page, end + load<i64>(last, D.D_IMM));
+    else if (op == D.OP_CALL) { add(page, end + load<i64>(last, D.D_IMM)); add(page, end); } // and where it returns
     else if (load<u8>(last, D.D_ENDS) == 0) add(page, end);
   }
   return true;
