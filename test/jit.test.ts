@@ -20,6 +20,7 @@ import { TestGuest } from './helpers/guest.js';
 import { haveAssembler } from './helpers/asm.js';
 import { EptTable, EPT_RWX } from '../src/xen/ept.js';
 import { FrameAllocator } from '../src/xen/frames.js';
+import { EXIT_REASON_HLT as HLT } from '../assembly/shared/exit-reasons.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORKLOAD = readFileSync(join(ROOT, 'firmware/bench/workload.bin'));
@@ -169,7 +170,6 @@ describe('JIT: the bundled Linux boot retires the same with --jit on and off (is
 });
 
 describe.skipIf(!haveAssembler())('JIT: the code a view or a mapping selects (SDM Vol. 3C 26.5.6.3 VMFUNC; Vol. 3A 4.10.4 INVLPG)', () => {
-  const HLT = 12;
   /** A guest with EPT (view 0 identity over 8 MiB), run with the JIT off or on (every block compiled). */
   const guest = (jit: boolean) => {
     const g = new TestGuest({ memMiB: 32 });
