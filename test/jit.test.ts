@@ -20,6 +20,7 @@ import { TestGuest } from './helpers/guest.js';
 import { haveAssembler } from './helpers/asm.js';
 import { EptTable, EPT_RWX } from '../src/xen/ept.js';
 import { FrameAllocator } from '../src/xen/frames.js';
+import { mulberry32 } from '../src/util/prng.js';
 import { EXIT_REASON_HLT as HLT } from '../assembly/shared/exit-reasons.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -252,6 +253,69 @@ describe.skipIf(!haveAssembler())('JIT: the code a view or a mapping selects (SD
       return finish(g, jit);
     };
     sameBothWays(run, 300n * 1007n);
+  });
+});
+
+describe.skipIf(!haveAssembler())('JIT: random programs that rewrite their own code (SDM Vol. 3A 11.6 "Self-Modifying Code")', () => {
+  // x86 makes a store to code visible to the next fetch of it, even ahead in the same run of
+  // instructions; the interpreter drops the page's decoded blocks and leaves the block (codepages.ts),
+  // the JIT must drop the region too. Each program loops over a random body of ALU instructions whose
+  // 32-bit immediates and ModRM bytes (ADD <-> SUB <-> XOR) it overwrites as it goes -- behind it,
+  // ahead of it, in the instruction that does the store's own block -- and ends with HLT.
+  const REGS = ['ebx', 'ecx', 'edx', 'esi'], REG_NUM = [3, 1, 2, 6];
+  const MODRM_OPS = [0xc0, 0xe8, 0xf0];   // 81 /0 ADD, /5 SUB, /6 XOR with a register operand (| its number)
+  const program = (seed: number, stores = true): string => {
+    const rnd = mulberry32(seed);
+    const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
+    const n = 4 + Math.floor(rnd() * 8);
+    const body: string[] = [];
+    for (let i = 0; i < n; i++) {
+      body.push(`p${i}: .byte 0x81, ${pick(MODRM_OPS) | pick(REG_NUM)}\n      .long ${Math.floor(rnd() * 0x7fffffff)}`);
+      if (rnd() < 0.5) {
+        const j = Math.floor(rnd() * n);
+        const store = rnd() < 0.6
+          ? `mov dword ptr [p${j} + 2], r${8 + Math.floor(rnd() * 4)}d`                 // a new immediate
+          : `mov byte ptr [p${j} + 1], ${pick(MODRM_OPS) | pick(REG_NUM)}`;               // another operation or register
+        body.push(stores ? store : 'nop');
+      }
+      if (rnd() < 0.3) body.push(`imul r${8 + Math.floor(rnd() * 4)}d, ${pick(REGS)}, ${1 + Math.floor(rnd() * 1000)}`);
+    }
+    return `
+      mov r12, ${20 + Math.floor(rnd() * 80)}
+      mov r8d, ${seed}
+      mov r9d, 0x9e3779b9
+      mov r10d, 77
+      mov r11d, 0x12345
+    1:
+      ${body.join('\n      ')}
+      add r8d, r12d
+      dec r12
+      jnz 1b
+      hlt`;
+  };
+  const run = (src: string, jit: boolean) => {
+    const g = new TestGuest();
+    g.m.vmwrite('CPU_BASED_VM_EXEC_CONTROL', 1 << 7);   // HLT exiting
+    g.m.jit = jit;
+    g.m.jitThreshold = 1;
+    g.kernel(src);
+    const reason = g.run(20_000_000);
+    return { reason, regs: ['rbx', 'rcx', 'rdx', 'rsi', 'r8', 'r9', 'r10', 'r11'].map((r) => g.m.gpr(r)), insns: g.m.insnsRetired,
+      vcycles: g.m.vcycles, rip: g.rip, compiled: g.m.jitStats.insnsCompiled };
+  };
+  it('20 programs retire the same instructions, cycles and registers with the JIT on and off', () => {
+    let compiled = 0, rewritten = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const src = program(seed);
+      const a = run(src, false), b = run(src, true);
+      expect(a.reason, src).toBe(HLT);
+      expect({ ...b, compiled: 0 }, `seed ${seed}:\n${src}`).toEqual({ ...a, compiled: 0 });
+      compiled += b.compiled;
+      // The rewrites matter: without the stores (NOPs instead) the program computes something else.
+      if (run(program(seed, false), false).regs.slice(0, 4).join() !== a.regs.slice(0, 4).join()) rewritten++;
+    }
+    expect(compiled).toBeGreaterThan(5_000);       // the loops ran compiled between the rewrites
+    expect(rewritten).toBeGreaterThan(12);
   });
 });
 
