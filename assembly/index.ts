@@ -146,8 +146,10 @@ export { tlbR as jit_g10, tlbW as jit_g11, tlbBias as jit_g12 } from "./mmu";
 export { stop as jit_g13 } from "./fault";
 export { setJit, jitFlush } from "./jit/cache";
 /** The JIT's counters: 0 regions compiled, 1 entries that cannot start one, 2 flushes, 3 calls of
- *  compiled regions, 4 instructions retired in them. */
+ *  compiled regions, 4 instructions retired in them, 5 entries left to the interpreter after their
+ *  probe calls ran too few instructions each. */
 export function jitStat(i: i32): f64 {
-  return i == 0 ? <f64>J.regionsCompiled : i == 1 ? <f64>J.regionsRefused : i == 2 ? <f64>J.flushes : i == 3 ? <f64>jitCalls : <f64>jitInsns;
+  return i == 0 ? <f64>J.regionsCompiled : i == 1 ? <f64>J.regionsRefused : i == 2 ? <f64>J.flushes : i == 3 ? <f64>jitCalls
+    : i == 4 ? <f64>jitInsns : <f64>jitDemoted;
 }
-import { jitCalls, jitInsns } from "./run/loop";
+import { jitCalls, jitInsns, jitDemoted } from "./run/loop";

@@ -17,7 +17,7 @@ import { getRflags, rflagsRest } from "../flags";
 import { exitReasonOut, vmExit, saveGuestState } from "../vmx/exit";
 import { vmEntry, timerDeadline, ENTRY_FAILED, ENTRY_RUN } from "../vmx/entry";
 import { deliver } from "../vmx/deliver";
-import { B_LA, B_PAGE2, B_COUNT, B_COST, B_JIT, blockTag, buildBlock, opCost, dcacheSlot } from "./blocks";
+import { B_LA, B_PAGE2, B_COUNT, B_COST, B_JIT, B_JCALLS, B_JINSNS, blockTag, buildBlock, opCost, dcacheSlot } from "./blocks";
 import { jitOn, jitConsider, JIT_NONE, jitTableIndex, jitEntryIndex } from "../jit/cache";
 import { nBreakpoints, breakOnVmfunc, debugStopHere } from "./debug";
 
@@ -213,9 +213,25 @@ function runCompiled(h: usize, key: usize, sliceEnd: u64, timerDeadline: u64): i
   if (j == 0 || j == JIT_NONE) return -1;
   const i0 = S.insnsRetired;
   const res = call_indirect<i32>(jitTableIndex(j), sliceEnd, timerDeadline, jitEntryIndex(j));
-  jitCalls++; jitInsns += S.insnsRetired - i0;
+  const n = S.insnsRetired - i0;
+  jitCalls++; jitInsns += n;
+  // A call loads the region's state into locals and writes it back: an entry whose calls run only a
+  // few instructions each costs more than the interpreter would (boot code that leaves at every call
+  // and system instruction). After JIT_PROBE_CALLS calls, such an entry is left to the interpreter.
+  const calls = load<u32>(h, B_JCALLS) + 1;
+  if (calls <= JIT_PROBE_CALLS) {
+    const insns = load<u64>(h, B_JINSNS) + n;
+    store<u32>(h, calls, B_JCALLS);
+    store<u64>(h, insns, B_JINSNS);
+    if (calls == JIT_PROBE_CALLS && insns < <u64>JIT_PROBE_CALLS * JIT_MIN_RUN) { store<u32>(h, JIT_NONE, B_JIT); jitDemoted++; }
+  }
   return res;
 }
+
+const JIT_PROBE_CALLS: u32 = 256;
+const JIT_MIN_RUN: u64 = 64;
+/** Entries left to the interpreter after their probe calls (statistics). */
+export let jitDemoted: u32 = 0;
 
 /**
  * The single-step trap after an instruction that began with RFLAGS.TF = 1 (SDM Vol. 3B 17.3.1.4

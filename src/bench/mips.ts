@@ -480,7 +480,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       }
       const after = holder.env!.machine.jitStats;
       const st: JitStats = { ...after, regionsCompiled: after.regionsCompiled - before.regionsCompiled,
-        regionsRefused: after.regionsRefused - before.regionsRefused, flushes: after.flushes - before.flushes,
+        regionsRefused: after.regionsRefused - before.regionsRefused, entriesDemoted: after.entriesDemoted - before.entriesDemoted, flushes: after.flushes - before.flushes,
         regionCalls: after.regionCalls - before.regionCalls, insnsCompiled: after.insnsCompiled - before.insnsCompiled,
         compileMs: after.compileMs - before.compileMs, moduleBytes: after.moduleBytes - before.moduleBytes,
         moduleReuses: after.moduleReuses - before.moduleReuses, failures: after.failures - before.failures };

@@ -26,6 +26,8 @@ export interface JitStats {
   regionCalls: number;
   insnsCompiled: number;
   regionsRefused: number;
+  /** Entries left to the interpreter: their first 256 calls ran fewer than 64 instructions each on average. */
+  entriesDemoted: number;
   flushes: number;
   compileMs: number;
   moduleBytes: number;
@@ -105,7 +107,7 @@ export class JitHost {
     const cpu = this.cpu!;
     return {
       regionsCompiled: cpu.jitStat(0), regionsRefused: cpu.jitStat(1), flushes: cpu.jitStat(2),
-      regionCalls: cpu.jitStat(3), insnsCompiled: cpu.jitStat(4),
+      regionCalls: cpu.jitStat(3), insnsCompiled: cpu.jitStat(4), entriesDemoted: cpu.jitStat(5),
       compileMs: this.compileMs, moduleBytes: this.moduleBytes, moduleReuses: this.moduleReuses, failures: this.failures,
       ...(this.lastError ? { lastError: this.lastError } : {}),
     };
