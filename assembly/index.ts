@@ -138,7 +138,7 @@ export function debugSkipOnce(): void { X.skipBreakpointOnce(); }
 // ---- the JIT (assembly/jit/; the host side is src/jit/) ----
 // What a compiled region imports besides the memory: the helpers and, in emit.ts's order (g0..g15),
 // the globals it reads and writes.
-export { jitStep, jitRead, jitWrite, jitTestCC } from "./jit/helpers";
+export { jitStep, jitRead, jitWrite, jitTestCC, jitStepSse } from "./jit/helpers";
 export { insnsRetired as jit_g0, vcycles as jit_g1, rip as jit_g2, nrip as jit_g3 } from "./state";
 export { lfOp as jit_g4, lfA as jit_g5, lfB as jit_g6, lfRes as jit_g7, lfMask as jit_g8, lfCarry as jit_g14, rflagsRest as jit_g15 } from "./flags";
 export { codeEpoch as jit_g9 } from "./codepages";

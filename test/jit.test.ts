@@ -49,6 +49,21 @@ describe('JIT: identical retirement (issue 15; SDM Vol. 3C 25.5.1 for the budget
     expect(on.machine.jitStats.failures).toBe(0);
   });
 
+  it('the n-body workload (scalar double SSE2 through helpers.ts jitStepSse): same result, XMM, MXCSR, instructions', () => {
+    const NBODY = readFileSync(join(ROOT, 'firmware/bench/nbody.bin'));
+    const run = (e: ExecEnv) => {
+      const p = ExecEnv.parseCase({ code: '90', regs: { rdi: '2', rsp: '0x20010000' }, rflags: '0x202', max_insns: 2e9 });
+      return e.runBinary(NBODY, p.regs, p.rflags, p.maxInsns);
+    };
+    const off = env(false), on = env(true), warm = env(true, 1000);
+    const a = run(off), b = run(on), c = run(warm);
+    expect(b).toEqual(a);
+    expect(c).toEqual(a);
+    expect(on.machine.vcycles).toBe(off.machine.vcycles);
+    expect(on.machine.jitStats.insnsCompiled).toBeGreaterThan(a.insns * 0.9);   // its loops ran compiled
+    expect(on.machine.jitStats.failures).toBe(0);
+  });
+
   it('a table that fills up drops every region (as v86 clears its table) and the run goes on the same', () => {
     const off = env(false), on = env(true);
     on.machine.jitMaxRegions = 3;

@@ -90,6 +90,8 @@ export const F_STEP: u32 = 0;    // jitStep(e: i32, rip: i64) -> i32
 export const F_READ: u32 = 1;    // jitRead(la: i64, rip: i64, packed: i32) -> i64
 export const F_WRITE: u32 = 2;   // jitWrite(la: i64, v: i64, rip: i64, packed: i32)
 export const F_TESTCC: u32 = 3;  // jitTestCC(cc: i32) -> i32
+export const F_STEPSSE: u32 = 4; // jitStepSse(e: i32, rip: i64) -> i32
+const IMPORTED_FUNCS: u32 = 5;
 /** Imported globals, in import order (all mutable): name and type. */
 export const G_INSNS: u32 = 0; export const G_VCYCLES: u32 = 1; export const G_RIP: u32 = 2; export const G_NRIP: u32 = 3;
 export const G_LFOP: u32 = 4; export const G_LFA: u32 = 5; export const G_LFB: u32 = 6; export const G_LFRES: u32 = 7;
@@ -136,13 +138,14 @@ export function module(bodyEnd: usize): u32 {
   funcType(pack(T_I64, T_I64, T_I64, T_I32), 4, 0);
   funcType(pack(T_I32, 0, 0, 0), 1, T_I32);
   section(1, s);
-  // Imports: four functions, the shared memory, the globals.
+  // Imports: the helper functions, the shared memory, the globals.
   s = pos; pos += 6;
-  uleb(4 + 1 + GLOBAL_COUNT);
+  uleb(IMPORTED_FUNCS + 1 + GLOBAL_COUNT);
   name("env"); name("step"); byte(0); uleb(1);
   name("env"); name("read"); byte(0); uleb(2);
   name("env"); name("write"); byte(0); uleb(3);
   name("env"); name("testcc"); byte(0); uleb(4);
+  name("env"); name("stepsse"); byte(0); uleb(1);
   name("env"); name("memory"); byte(2); byte(3); uleb(1); uleb(65536);
   for (let i: u32 = 0; i < GLOBAL_COUNT; i++) {
     // Named g0..g15 (src/jit/ supplies them in this order).
@@ -153,7 +156,7 @@ export function module(bodyEnd: usize): u32 {
   section(2, s);
   // One function of type 0, exported as "f".
   s = pos; pos += 6; uleb(1); uleb(0); section(3, s);
-  s = pos; pos += 6; uleb(1); name("f"); byte(0); uleb(4); section(7, s);
+  s = pos; pos += 6; uleb(1); name("f"); byte(0); uleb(IMPORTED_FUNCS); section(7, s);
   s = pos; pos += 6; uleb(1); uleb(<u64>bodyLen);
   memory.copy(pos, JIT_BODY, bodyLen); pos += bodyLen;
   section(10, s);

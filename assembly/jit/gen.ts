@@ -16,10 +16,10 @@
 // RIP/NRIP at it, as the interpreter leaves them for handleStop.
 import * as D from "../decode";
 import * as E from "./emit";
-import { DENTRY } from "../layout";
+import { DENTRY, REGS } from "../layout";
 import { B_COUNT } from "../run/blocks";
 import { nBlocks, blockHdr, blockOff, blockIndex, copyEntry } from "./region";
-import { L_BLK, L_CE, L_T, L_STATUS, L_BASE, L_LA, L_INS, L_VC, P_SLICE_END, P_DEADLINE, declareLocals, syncIn, syncOut,
+import { L_GPR, inLocal, L_BLK, L_CE, L_T, L_STATUS, L_BASE, L_LA, L_INS, L_VC, P_SLICE_END, P_DEADLINE, declareLocals, syncIn, syncOut,
   setRegsInLocals, emitStatus, settleStatus, dropStatus } from "./state";
 import { linear } from "./gen-mem";
 import { inline } from "./gen-int";
@@ -123,6 +123,28 @@ export function fallbackIf(e: usize, off: i64): bool {
   return true;
 }
 
+/**
+ * SSE floating-point moves, arithmetic, logic and shuffles (not MOVMSKPS/PD, which writes a
+ * general-purpose register; not the compares and conversions, which touch RFLAGS or GPRs): the
+ * interpreter runs them through helpers.ts jitStepSse while the region's registers, flags and
+ * counters stay in locals -- only the registers that form the address go to the register file first.
+ */
+function sseLight(e: usize, op: i32, off: i64, len: u32): bool {
+  if (op != D.OP_SSE_MOVF && op != D.OP_SSE_FARITH && op != D.OP_SSE_FLOGIC && op != D.OP_SSE_SHUFF) return false;
+  if (op == D.OP_SSE_MOVF && (load<u64>(e, D.D_IMM2) & 0xff) == 0x50) return false;
+  const copy = copyEntry(e);
+  if (copy == 0) return false;
+  if (load<u16>(e, D.D_RM) == D.RM_MEM) {
+    const b = <u32>load<u8>(e, D.D_BASE), x = <u32>load<u8>(e, D.D_INDEX);
+    if (b < 16 && inLocal(b)) { E.i32c(0); E.lget(L_GPR + b); E.storeI64(8, REGS + (<usize>b << 3)); }
+    if (x < 16 && x != b && inLocal(x)) { E.i32c(0); E.lget(L_GPR + x); E.storeI64(8, REGS + (<usize>x << 3)); }
+    noteMemory(); // a store may hit code: epochCheck after it
+  }
+  E.i32c(<i32>copy); linear(off); E.call(E.F_STEPSSE); E.lset(L_T);
+  E.lget(L_T); E.i32c(-1); E.op(E.I32_NE); E.iff(); exitStopped(len); E.end();
+  return true;
+}
+
 /** One block: its instructions, then the branch it ends with or its fall-through. */
 function block(k: i32): bool {
   const h = blockHdr(k);
@@ -138,7 +160,7 @@ function block(k: i32): bool {
     const next = off + <i64>len;
     const last = i == n - 1;
     const ends = load<u8>(e, D.D_ENDS) != 0;
-    if (inline(e, op, off, next, len, last)) {
+    if (sseLight(e, op, off, len) || inline(e, op, off, next, len, last)) {
       nInline++;
       if (ends) { E.op(E.UNREACHABLE); E.end(); return true; } // a branch: it left or looped
       retire(e);

@@ -34,6 +34,22 @@ export function jitStep(e: usize, rip: u64): i32 {
 }
 
 /**
+ * An SSE floating-point move, arithmetic, logic or shuffle instruction (jit/gen.ts sseLight): it
+ * reads and writes only XMM registers, MXCSR and memory, and general-purpose registers only to form
+ * its address, so the region keeps its registers, flags and counters in locals around it. -1 when it
+ * ran (the region retires it), STOPPED | length when it faulted (nothing changed: fault.ts).
+ */
+export function jitStepSse(e: usize, rip: u64): i32 {
+  const len = <u32>load<u8>(e, D.D_LEN);
+  S.rip = rip;
+  S.nrip = rip + <u64>len;
+  execute(e);
+  if (stop) return STOPPED | <i32>len;
+  S.rip = S.nrip;
+  return -1;
+}
+
+/**
  * The slow path of a memory access by the instruction at linear `rip` (packed, jit/gen-mem.ts:
  * size, kind, SS flag, length): RIP/NRIP as the interpreter has them during that instruction. A
  * page walk reads neither the counters nor the flags, so the region keeps those in its locals.

@@ -10,7 +10,7 @@
 export interface JitCpuExports {
   memory: WebAssembly.Memory;
   table: WebAssembly.Table;
-  jitStep: Function; jitRead: Function; jitWrite: Function; jitTestCC: Function;
+  jitStep: Function; jitRead: Function; jitWrite: Function; jitTestCC: Function; jitStepSse: Function;
   setJit(on: number, threshold: number): void;
   jitStat(i: number): number;
   [global: `jit_g${number}`]: WebAssembly.Global;
@@ -65,7 +65,7 @@ export class JitHost {
   bind(cpu: JitCpuExports): void {
     this.cpu = cpu;
     const env: Record<string, unknown> = {
-      memory: cpu.memory, step: cpu.jitStep, read: cpu.jitRead, write: cpu.jitWrite, testcc: cpu.jitTestCC,
+      memory: cpu.memory, step: cpu.jitStep, read: cpu.jitRead, write: cpu.jitWrite, testcc: cpu.jitTestCC, stepsse: cpu.jitStepSse,
     };
     for (let i = 0; i < GLOBALS; i++) env[`g${i}`] = cpu[`jit_g${i}`];
     this.imports = { env: env as WebAssembly.ModuleImports };
