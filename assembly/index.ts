@@ -54,8 +54,6 @@ export function vmfieldAccess(enc: u32): u32 {
 /** The GPR save area (16 x u64 by encoding): the host reads and writes it in place. */
 export function regsBase(): usize { return REGS; }
 
-export function getGpr(i: i32): u64 { return S.gpr(i & 15); }
-export function setGpr(i: i32, v: u64): void { S.setGpr(i & 15, v); }
 export function getCr2(): u64 { return S.cr2; }
 export function setCr2(v: u64): void { S.cr2 = v; }
 export function getCr8(): u64 { return S.cr8; }

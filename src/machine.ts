@@ -24,8 +24,6 @@ interface CpuExports {
   vmfieldAccess(enc: number): number;
   regsBase(): number;
   vmresume(budget: bigint): number;
-  getGpr(i: number): bigint;
-  setGpr(i: number, v: bigint): void;
   getCr2(): bigint; setCr2(v: bigint): void; getCr8(): bigint;
   getXcr0(): bigint; setXcr0(v: bigint): void;
   fxStateSave(): number; fxStateLoad(): void;

@@ -107,9 +107,10 @@ function runSlice(d: Domain, n: bigint, opts: LaunchRunOptions, until?: bigint):
  * guest as it is at each call's instant. The guest runs in instruction slices of at most half the
  * remaining distance: each instruction costs at least a cycle, so a slice never passes the instant
  * by more than its last instruction's cost, and the run stops at the first VM entry after it (an
- * exit's cost or a halt may pass it: a halted guest changes no memory). Slicing by the host's budget is invisible to the guest (Scheduler.run). While the guest
- * is paused (vmi_pause_vm) the clock moves on without it. Before serving anything the runner waits
- * (in host time) until every running program has posted its next event.
+ * exit's cost or a halt may pass it: a halted guest changes no memory). Slicing by the host's
+ * budget is invisible to the guest (Scheduler.run). While the guest is paused (vmi_pause_vm) the
+ * clock moves on without it. Before serving anything the runner waits (in host time) until every
+ * running program has posted its next event.
  */
 async function runOnVirtualTime(p: PreparedRun, vt: Dom0Vtime, opts: LaunchRunOptions): Promise<StopReason> {
   const d = p.d, m = d.machine, sched = d.sched;
