@@ -148,6 +148,7 @@ export { setJit, jitFlush } from "./jit/cache";
  *  probe calls ran too few instructions each. */
 export function jitStat(i: i32): f64 {
   return i == 0 ? <f64>J.regionsCompiled : i == 1 ? <f64>J.regionsRefused : i == 2 ? <f64>J.flushes : i == 3 ? <f64>jitCalls
-    : i == 4 ? <f64>jitInsns : <f64>jitDemoted;
+    : i == 4 ? <f64>jitInsns : i == 5 ? <f64>jitDemoted : i == 6 ? <f64>JH.steps : <f64>JH.slowAccesses;
 }
+import * as JH from "./jit/helpers";
 import { jitCalls, jitInsns, jitDemoted } from "./run/loop";

@@ -211,7 +211,7 @@ export async function main(argv: string[]): Promise<void> {
     await yargs(argv)
       .scriptName('vmfunc-vmi')
       .usage('$0 <command> [options]\n\nAn emulator of the VMFUNC-based VMI trigger mechanism (Liu et al., 2017).')
-      .option('jit', { choices: ['on', 'off'] as const, global: true, describe: 'run hot guest code compiled to Wasm (src/jit/; default off; bench mips: on = an extra JIT row)' })
+      .option('jit', { choices: ['on', 'off'] as const, global: true, describe: 'run hot guest code compiled to Wasm (src/jit/; default on; bench mips: off = no JIT row)' })
       .middleware((a) => { if (a.jit !== undefined) { Machine.defaultJit = a.jit === 'on'; Machine.reportJit = true; } })
       .command('exec [input]', 'run raw x86-64 code snippets (one JSON object a line) in a fixed user-mode environment',
         (y) => y.option('batch', { type: 'string', describe: 'JSONL file of cases, or - for stdin' })

@@ -3,7 +3,6 @@
 // hardware goes through here: VMREAD/VMWRITE, VMRESUME, its GPR save area,
 // and reads and writes of host-physical memory.
 import { readFileSync, existsSync } from 'node:fs';
-import v8 from 'node:v8';
 import { join } from 'node:path';
 import { packageRoot } from './util/paths.js';
 import { fieldEncoding, fieldName, INTR_INFO_DELIVER_CODE_MASK } from './vmcs.js';
@@ -12,6 +11,7 @@ import { GPR_NAMES } from '../assembly/shared/regs.js';
 import { MMIO_DONE, MMIO_EXCEPTION } from '../assembly/shared/mmio.js';
 import { FX_IMAGE_BYTES } from '../assembly/shared/fxsave.js';
 import { JitHost, type JitCpuExports, type JitStats } from './jit/host.js';
+import { optimiseFirstCalls, startTiering, tiered } from './jit/tiers.js';
 
 interface CpuExports {
   memory: WebAssembly.Memory;
@@ -104,9 +104,8 @@ function cpuModule(): WebAssembly.Module {
   const path = process.env.VMFUNC_VMI_CPU_WASM ?? join(packageRoot(), 'build', 'cpu.wasm');
   if (!existsSync(path)) throw new Error(`${path} is missing: run "npm install" (or "npm run build:wasm") first`);
   // V8 cannot replace a running Wasm frame with optimised code (no OSR), and a
-  // VMRESUME can run for seconds inside one call: compile the CPU optimised from
-  // the start instead of starting in the baseline tier.
-  v8.setFlagsFromString('--no-liftoff');
+  // VMRESUME can run for seconds inside one call (src/jit/tiers.ts).
+  optimiseFirstCalls();
   compiled = new WebAssembly.Module(readFileSync(path));
   return compiled;
 }
@@ -120,8 +119,9 @@ export class Machine {
   private readonly base: number;
   private readonly host: HostImports;
   private readonly jitHost: JitHost;
-  /** Whether machines created without a `jit` option run compiled code (the CLI's --jit). */
-  static defaultJit = process.env.VMFUNC_VMI_JIT === 'on';
+  /** Whether machines created without a `jit` option run compiled code (the CLI's --jit; on unless
+   *  VMFUNC_VMI_JIT=off, which the test runs' interpreter project sets). */
+  static defaultJit = process.env.VMFUNC_VMI_JIT !== 'off';
   /** Summaries report the JIT's statistics (the CLI's --jit; not VMFUNC_VMI_JIT, which test runs set
    *  to run everything compiled with the output unchanged). */
   static reportJit = false;
@@ -195,7 +195,8 @@ export class Machine {
   /** Whether hot guest code runs compiled (the JIT); switchable between runs. */
   get jit(): boolean { return this.jitOn; }
   set jit(on: boolean) { this.jitOn = on; this.cpu.setJit(on ? 1 : 0, 0); }
-  /** Entries of a block before it is compiled (default 20,000; tests use 1 to compile everything). */
+  /** Instructions a block's entries retire before its region is compiled (default 1,000,000,
+   *  assembly/jit/cache.ts; tests use 1 to compile every block at its first entry). */
   set jitThreshold(n: number) { this.cpu.setJit(this.jitOn ? 1 : 0, Math.max(1, n >>> 0)); }
   private jitOn = false;
   /** Compiled regions the function table holds before every one is dropped (default 4000). */
@@ -286,7 +287,11 @@ export class Machine {
   vmfieldExists(enc: number): boolean { return this.cpu.vmfieldExists(enc) !== 0; }
 
   /** Runs the guest until a VM exit; returns the exit reason (bit 31: VM-entry failure). */
-  vmresume(budget: bigint | number = 0xffffffffffffn): number { return this.cpu.vmresume(BigInt(budget)) >>> 0; }
+  vmresume(budget: bigint | number = 0xffffffffffffn): number {
+    const reason = this.cpu.vmresume(BigInt(budget)) >>> 0;
+    if (!tiered) startTiering();
+    return reason;
+  }
 
   gpr(r: GprName | number): bigint {
     const i = typeof r === 'number' ? r : gprIndex(r);

@@ -348,4 +348,12 @@ describe('JIT: the command line (--jit on|off)', () => {
     expect(b.jit.failures).toBe(0);
     expect([b.insns, b.vcycles, b.exits]).toEqual([a.insns, a.vcycles, a.exits]);
   });
+  it('is on by default; VMFUNC_VMI_JIT=off (the interpreter test project) turns it off', () => {
+    const probe = (env: NodeJS.ProcessEnv) => execFileSync(process.execPath, ['--input-type=module', '-e',
+      `import { Machine } from ${JSON.stringify(join(ROOT, 'dist/src/machine.js'))}; process.stdout.write(String(Machine.createSync({ memMiB: 4 }).jit));`],
+      { encoding: 'utf8', env });
+    const { VMFUNC_VMI_JIT: _, ...clean } = process.env;
+    expect(probe(clean)).toBe('true');
+    expect(probe({ ...clean, VMFUNC_VMI_JIT: 'off' })).toBe('false');
+  });
 });

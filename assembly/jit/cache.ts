@@ -1,12 +1,12 @@
 // The JIT's bookkeeping (after v86's src/rust/jit.rs: hotness counters, a table of compiled
-// entries cleared wholesale when full): a decoded block entered `hot` times becomes the entry of a
-// compiled region (jit/region.ts, jit/gen.ts); the host instantiates the module and places its
+// entries cleared wholesale when full): a decoded block whose entries have retired `hot`
+// instructions becomes the entry of a compiled region (jit/region.ts, jit/gen.ts); the host instantiates the module and places its
 // function in the CPU's function table (src/jit/), at the index the block's header keeps (B_JIT).
 // A region lives exactly as long as its entry block's header: whatever drops or rebuilds that
 // block (a write to its page, a host write, a cost change) drops the region with it (codepages.ts,
 // run/blocks.ts buildBlock), and every block of a region lies on the entry's page.
 import { DCACHE, DCACHE_ENTRIES, BLOCK_BYTES } from "../layout";
-import { B_JIT, B_HITS } from "../run/blocks";
+import { B_JIT, B_HITS, B_COUNT } from "../run/blocks";
 import { collect, resetEntries, entriesFull, nBlocks, blockHdr } from "./region";
 import { genRegion } from "./gen";
 import { module } from "./emit";
@@ -19,8 +19,15 @@ import { JIT_MODULE } from "../layout";
 
 /** Compiled code runs (the host's --jit on). */
 export let jitOn: bool = false;
-/** Entries of a block before its region is compiled (tests lower it to compile everything at once). */
-let hot: u32 = 20000;
+/**
+ * Instructions a block's entries retire before its region is compiled (tests lower it to compile
+ * everything at once). V8 compiles a region's function twice, Liftoff at its first call and
+ * TurboFan once it is hot, ~1 ms + ~1-3 ms per KB of body on this machine: a region saves ~4 ns per
+ * instruction over the interpreter, so it must run ~10^6 instructions to pay: past retirement is the
+ * forecast. (Leaving the page's cold blocks out of the region compiles less but splits loops whose
+ * parts turn hot at different times: the CRC workload ran 1,096 -> ~700 MIPS in 11 regions.)
+ */
+let hot: u32 = 1_000_000;
 export function setJit(on: bool, threshold: u32): void { jitOn = on; if (threshold != 0) hot = threshold; }
 /** B_JIT of a block that cannot start a region (until it is decoded again). */
 export const JIT_NONE: u32 = 0xffffffff;
@@ -38,7 +45,7 @@ export let flushes: u32 = 0;
  * its region (jit/region.ts) and points every block of it there; returns the block's B_JIT.
  */
 export function jitConsider(h: usize, key: usize): u32 {
-  const hits = load<u32>(h, B_HITS) + 1;
+  const hits = load<u32>(h, B_HITS) + load<u32>(h, B_COUNT);
   store<u32>(h, hits, B_HITS);
   if (hits < hot) return 0;
   if (entriesFull()) jitFlush();

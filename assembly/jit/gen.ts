@@ -213,10 +213,11 @@ export function genRegion(): usize {
   E.blk(); exitDepth = E.depth;
   E.loop(); loopDepth = E.depth;
   for (let k = 0; k < n; k++) E.blk();
-  // br_table over the blocks: label k leaves block k's wrapper, where block k's code begins.
+  // br_table over the blocks: label k leaves block k's wrapper, where block k's code begins; any
+  // other index leaves at once, state untouched (the host's first call, src/jit/host.ts).
   E.lget(L_BLK); E.byte(0x0e); E.uleb(<u64>n);
   for (let k = 0; k < n; k++) E.uleb(<u64>k);
-  E.uleb(0);
+  E.uleb(<u64>n + 1);
   nInline = 0; nFallback = 0;
   for (let k = 0; k < n; k++) {
     E.end();

@@ -12,12 +12,18 @@ import { codeEpoch } from "../codepages";
 import { testCCFast } from "../flags";
 import { STOPPED } from "./gen";
 
+/** Instructions compiled code handed to the interpreter, and memory accesses that left the inline
+ *  TLB path (statistics: what a region still pays the interpreter for). */
+export let steps: u64 = 0;
+export let slowAccesses: u64 = 0;
+
 /**
  * Runs the instruction at entry `e`, linear address `rip`: -1 when the block goes on with the next
  * instruction; otherwise what the region returns -- 0 (RIP set: the block ends here) or
  * STOPPED | length (a fault or exit request for the run loop's handleStop).
  */
 export function jitStep(e: usize, rip: u64): i32 {
+  steps++;
   const len = <u32>load<u8>(e, D.D_LEN);
   const next = rip + <u64>len;
   const ce = codeEpoch;
@@ -40,6 +46,7 @@ export function jitStep(e: usize, rip: u64): i32 {
  * ran (the region retires it), STOPPED | length when it faulted (nothing changed: fault.ts).
  */
 export function jitStepSse(e: usize, rip: u64): i32 {
+  steps++;
   const len = <u32>load<u8>(e, D.D_LEN);
   S.rip = rip;
   S.nrip = rip + <u64>len;
@@ -55,6 +62,7 @@ export function jitStepSse(e: usize, rip: u64): i32 {
  * page walk reads neither the counters nor the flags, so the region keeps those in its locals.
  */
 @inline function enter(rip: u64, packed: i32): void {
+  slowAccesses++;
   S.rip = rip;
   S.nrip = rip + <u64>((packed >> 8) & 0xff);
   ssAccess = ((packed >> 6) & 1) != 0;

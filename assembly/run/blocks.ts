@@ -36,7 +36,7 @@ export const B_PAGE2 = 12; // u32 Wasm page number of the page its bytes run int
 export const B_COST = 16;  // u64 virtual cycles of the whole block
 export const B_LA = 24;    // u64 linear RIP it was decoded at (breakpoints split blocks by linear address)
 export const B_JIT = 32;   // u32 the JIT's compiled region entered here (jit/cache.ts): 0 none yet, JIT_NONE never
-export const B_HITS = 36;  // u32 entries counted towards compiling it
+export const B_HITS = 36;  // u32 instructions its entries retired, counted towards compiling it
 export const B_JCALLS = 40; // u32 calls of its region entered here (run/loop.ts runCompiled)
 export const B_JINSNS = 48; // u64 instructions those calls retired
 
@@ -105,7 +105,7 @@ export function buildBlock(h: usize, slot: u32, r: u64, key: usize, probe: bool 
   store<u64>(h, blockTag(key), B_TAG);
   store<u32>(h, page2, B_PAGE2);
   store<u64>(h, r, B_LA);
-  store<u64>(h, 0, B_JIT); // no region yet, no entries counted (B_HITS)
+  store<u64>(h, 0, B_JIT); // no region yet, nothing counted (B_HITS)
   store<u32>(h, 0, B_JCALLS);
   store<u64>(h, 0, B_JINSNS);
   return true;
