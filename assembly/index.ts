@@ -137,7 +137,7 @@ export function debugSkipOnce(): void { X.skipBreakpointOnce(); }
 // What a compiled region imports besides the memory: the helpers and, in emit.ts's order (g0..g15),
 // the globals it reads and writes.
 export { jitStep, jitRead, jitWrite, jitTestCC, jitStepSse } from "./jit/helpers";
-export { insnsRetired as jit_g0, vcycles as jit_g1, rip as jit_g2, nrip as jit_g3 } from "./state";
+export { insnsRetired as jit_g0, vcycles as jit_g1, rip as jit_g2, nrip as jit_g3, cr0 as jit_g16, cr4 as jit_g17 } from "./state";
 export { lfOp as jit_g4, lfA as jit_g5, lfB as jit_g6, lfRes as jit_g7, lfMask as jit_g8, lfCarry as jit_g14, rflagsRest as jit_g15 } from "./flags";
 export { codeEpoch as jit_g9 } from "./codepages";
 export { tlbR as jit_g10, tlbW as jit_g11, tlbBias as jit_g12 } from "./mmu";

@@ -49,7 +49,7 @@ describe('JIT: identical retirement (issue 15; SDM Vol. 3C 25.5.1 for the budget
     expect(on.machine.jitStats.failures).toBe(0);
   });
 
-  it('the n-body workload (scalar double SSE2 through helpers.ts jitStepSse): same result, XMM, MXCSR, instructions', () => {
+  it('the n-body workload (scalar double SSE2: jit/gen-sse.ts inline, the light call for the rest): same result, XMM, MXCSR, instructions', () => {
     const NBODY = readFileSync(join(ROOT, 'firmware/bench/nbody.bin'));
     const run = (e: ExecEnv) => {
       const p = ExecEnv.parseCase({ code: '90', regs: { rdi: '2', rsp: '0x20010000' }, rflags: '0x202', max_insns: 2e9 });

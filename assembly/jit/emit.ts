@@ -33,7 +33,7 @@ export function sleb(v: i64): void {
 }
 
 // ---- value types and opcodes (Core Spec 5.3.1, 5.4) ----------------------------------------------
-export const T_I32: u32 = 0x7f; export const T_I64: u32 = 0x7e;
+export const T_I32: u32 = 0x7f; export const T_I64: u32 = 0x7e; export const T_F64: u32 = 0x7c;
 const BLOCKTYPE_EMPTY: u32 = 0x40;
 
 export const UNREACHABLE: u32 = 0x00; export const RETURN: u32 = 0x0f; export const DROP: u32 = 0x1a;
@@ -50,6 +50,10 @@ export const I64_ADD: u32 = 0x7c; export const I64_SUB: u32 = 0x7d; export const
 export const I64_AND: u32 = 0x83; export const I64_OR: u32 = 0x84; export const I64_XOR: u32 = 0x85;
 export const I64_SHL: u32 = 0x86; export const I64_SHR_S: u32 = 0x87; export const I64_SHR_U: u32 = 0x88;
 export const I32_WRAP_I64: u32 = 0xa7; export const I64_EXTEND_I32_S: u32 = 0xac; export const I64_EXTEND_I32_U: u32 = 0xad;
+export const I64_REM_U: u32 = 0x82;
+export const F64_EQ: u32 = 0x61; export const F64_NEG: u32 = 0x9a; export const F64_SQRT: u32 = 0x9f; export const F64_ADD: u32 = 0xa0; export const F64_SUB: u32 = 0xa1;
+export const F64_MUL: u32 = 0xa2; export const F64_DIV: u32 = 0xa3;
+export const I64_REINTERPRET_F64: u32 = 0xbd; export const F64_REINTERPRET_I64: u32 = 0xbf;
 export const I64_EXTEND8_S: u32 = 0xc2; export const I64_EXTEND16_S: u32 = 0xc3; export const I64_EXTEND32_S: u32 = 0xc4;
 
 @inline export function op(o: u32): void { byte(o); }
@@ -71,6 +75,8 @@ export function els(): void { byte(0x05); }
 export function end(): void { byte(0x0b); depth--; }
 /** Branches to the construct opened when `depth` was `target` (its label index is depth - target). */
 export function br(target: i32): void { byte(0x0c); uleb(<u64>(depth - target)); }
+/** br_if to the construct opened at `target` (an E.depth value). */
+export function brIf(target: i32): void { byte(0x0d); uleb(<u64>(depth - target)); }
 
 /** Loads of `size` bytes, zero-extended to i64, at a constant address (an i32 base of 0 plus offset). */
 export function loadI64(size: i32, offset: usize): void {
@@ -97,9 +103,10 @@ export const G_INSNS: u32 = 0; export const G_VCYCLES: u32 = 1; export const G_R
 export const G_LFOP: u32 = 4; export const G_LFA: u32 = 5; export const G_LFB: u32 = 6; export const G_LFRES: u32 = 7;
 export const G_LFMASK: u32 = 8; export const G_EPOCH: u32 = 9; export const G_TLBR: u32 = 10; export const G_TLBW: u32 = 11;
 export const G_TLBBIAS: u32 = 12; export const G_STOP: u32 = 13; export const G_LFCARRY: u32 = 14;
-export const G_RFLAGS: u32 = 15;
-const GLOBAL_TYPES: u32[] = [T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I32, T_I32, T_I32, T_I64, T_I32, T_I64, T_I64];
-const GLOBAL_COUNT: u32 = 16;
+export const G_RFLAGS: u32 = 15; export const G_CR0: u32 = 16; export const G_CR4: u32 = 17;
+const GLOBAL_TYPES: u32[] = [T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I32, T_I32, T_I32, T_I64, T_I32, T_I64, T_I64,
+  T_I64, T_I64];
+const GLOBAL_COUNT: u32 = 18;
 
 function name(s: string): void {
   uleb(<u64>s.length);
@@ -148,7 +155,7 @@ export function module(bodyEnd: usize): u32 {
   name("env"); name("stepsse"); byte(0); uleb(1);
   name("env"); name("memory"); byte(2); byte(3); uleb(1); uleb(65536);
   for (let i: u32 = 0; i < GLOBAL_COUNT; i++) {
-    // Named g0..g15 (src/jit/ supplies them in this order).
+    // Named g0..g17 (src/jit/ supplies them in this order).
     name("env"); byte(i < 10 ? 2 : 3); byte(0x67);
     if (i >= 10) byte(0x30 + i / 10);
     byte(0x30 + i % 10); byte(3); byte(unchecked(GLOBAL_TYPES[i])); byte(1);

@@ -93,6 +93,18 @@ export function memRead(size: i32, kind: i32, ss: i32, off: i64, len: u32): void
   stopCheck(len);
   E.end();
 }
+/** readMem's TLB fast path alone for L_LA: the value on the stack, or a branch to the construct
+ *  opened at E.depth `miss` (nothing read, nothing changed) when the TLB does not hold the page. */
+export function memReadHit(size: i32, miss: i32): void {
+  tlbHit(E.G_TLBR, size); E.op(E.I32_EQZ); E.brIf(miss);
+  hostAddr(); E.loadI64(size, 0);
+}
+/** The TLB fast path alone for a `size`-byte access at L_LA within one page (G_TLBR or G_TLBW
+ *  `g`): the host address (i32) on the stack, or a branch to the construct opened at E.depth `miss`. */
+export function hostHit(g: u32, size: i32, miss: i32): void {
+  tlbHit(g, size); E.op(E.I32_EQZ); E.brIf(miss);
+  hostAddr();
+}
 /** writeMem of local L_V to L_LA. */
 export function memWrite(size: i32, ss: i32, off: i64, len: u32): void {
   tlbHit(E.G_TLBW, size);

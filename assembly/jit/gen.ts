@@ -3,8 +3,9 @@
 // a `loop` around a `br_table` on the block index, so branches between the region's blocks stay
 // inside the function). Each instruction does what exec.ts does for it, in the same order, so a
 // fault or exit leaves the same state: the common integer operations inline (gen-int.ts), memory
-// through the TLB fast path (gen-mem.ts), everything else through jitStep, the interpreter's own
-// execute() (helpers.ts). The registers, the counters and the lazy flags
+// through the TLB fast path (gen-mem.ts), scalar-double SSE2 inline in its common case (gen-sse.ts),
+// other SSE floating point through a light call (sseCall), everything else through jitStep, the
+// interpreter's own execute() (helpers.ts). The registers, the counters and the lazy flags
 // live in locals while the region runs (state.ts).
 //
 // Retirement is the run loop's (run/loop.ts): S.insnsRetired and S.vcycles grow by each retired
@@ -23,6 +24,7 @@ import { L_GPR, inLocal, L_BLK, L_CE, L_T, L_STATUS, L_BASE, L_LA, L_INS, L_VC, 
   setRegsInLocals, emitStatus, settleStatus, dropStatus } from "./state";
 import { linear } from "./gen-mem";
 import { inline } from "./gen-int";
+import { sseInline } from "./gen-sse";
 
 /** Status the function returns when an instruction stopped (fault or VM exit request). */
 export const STOPPED: i32 = 0x100;
@@ -129,11 +131,12 @@ export function fallbackIf(e: usize, off: i64): bool {
  * interpreter runs them through helpers.ts jitStepSse while the region's registers, flags and
  * counters stay in locals -- only the registers that form the address go to the register file first.
  */
-function sseLight(e: usize, op: i32, off: i64, len: u32): bool {
+export function sseLightOk(e: usize, op: i32): bool {
   if (op != D.OP_SSE_MOVF && op != D.OP_SSE_FARITH && op != D.OP_SSE_FLOGIC && op != D.OP_SSE_SHUFF) return false;
-  if (op == D.OP_SSE_MOVF && (load<u64>(e, D.D_IMM2) & 0xff) == 0x50) return false;
-  const copy = copyEntry(e);
-  if (copy == 0) return false;
+  return !(op == D.OP_SSE_MOVF && (load<u64>(e, D.D_IMM2) & 0xff) == 0x50);
+}
+/** The light call of `copy` (copyEntry of e) for the instruction at `off` (gen-sse.ts: its slow path). */
+export function sseCall(copy: usize, e: usize, off: i64, len: u32): void {
   if (load<u16>(e, D.D_RM) == D.RM_MEM) {
     const b = <u32>load<u8>(e, D.D_BASE), x = <u32>load<u8>(e, D.D_INDEX);
     if (b < 16 && inLocal(b)) { E.i32c(0); E.lget(L_GPR + b); E.storeI64(8, REGS + (<usize>b << 3)); }
@@ -142,6 +145,12 @@ function sseLight(e: usize, op: i32, off: i64, len: u32): bool {
   }
   E.i32c(<i32>copy); linear(off); E.call(E.F_STEPSSE); E.lset(L_T);
   E.lget(L_T); E.i32c(-1); E.op(E.I32_NE); E.iff(); exitStopped(len); E.end();
+}
+function sseLight(e: usize, op: i32, off: i64, len: u32): bool {
+  if (!sseLightOk(e, op)) return false;
+  const copy = copyEntry(e);
+  if (copy == 0) return false;
+  sseCall(copy, e, off, len);
   return true;
 }
 
@@ -160,7 +169,7 @@ function block(k: i32): bool {
     const next = off + <i64>len;
     const last = i == n - 1;
     const ends = load<u8>(e, D.D_ENDS) != 0;
-    if (sseLight(e, op, off, len) || inline(e, op, off, next, len, last)) {
+    if (sseInline(e, op, off, next, len) || sseLight(e, op, off, len) || inline(e, op, off, next, len, last)) {
       nInline++;
       if (ends) { E.op(E.UNREACHABLE); E.end(); return true; } // a branch: it left or looped
       retire(e);

@@ -10,7 +10,7 @@ import { REGS } from "../layout";
 import { STATUS_FLAGS } from "../state";
 
 // Locals: the three parameters (the third, the block to start with, is then the current block),
-// then N_I32 i32 locals and N_I64 i64 locals.
+// then N_I32 i32 locals, N_I64 i64 locals and N_F64 f64 locals.
 export const P_SLICE_END: u32 = 0, P_DEADLINE: u32 = 1, L_BLK: u32 = 2;
 export const L_CE: u32 = 3, L_X: u32 = 4, L_T: u32 = 5, L_STATUS: u32 = 6, L_FOP: u32 = 7;
 export const N_I32: u32 = 5;
@@ -22,6 +22,9 @@ export const L_RFL: u32 = 21, L_SR: u32 = 22, L_SCO: u32 = 23;
 /** The general-purpose registers RAX..R15 (state.ts gpr(n) is local L_GPR + n). */
 export const L_GPR: u32 = 24;
 export const N_I64: u32 = 16 + 16;
+/** Scratch binary64 values of the SSE fast path (gen-sse.ts). */
+export const L_DX: u32 = 40, L_DY: u32 = 41, L_DR: u32 = 42, L_DB: u32 = 43;
+export const N_F64: u32 = 4;
 
 /** The registers the region keeps in locals (bit n: register n); the others stay in REGS. */
 export let regsInLocals: u32 = 0xffff;
@@ -29,7 +32,9 @@ export function setRegsInLocals(mask: u32): void { regsInLocals = mask; }
 @inline export function inLocal(n: u32): bool { return (regsInLocals & (<u32>1 << n)) != 0; }
 
 /** The locals' declaration at the head of the function body. */
-export function declareLocals(): void { E.uleb(2); E.uleb(N_I32); E.byte(E.T_I32); E.uleb(N_I64); E.byte(E.T_I64); }
+export function declareLocals(): void {
+  E.uleb(3); E.uleb(N_I32); E.byte(E.T_I32); E.uleb(N_I64); E.byte(E.T_I64); E.uleb(N_F64); E.byte(E.T_F64);
+}
 
 /** Registers, flags and counters to the CPU's memory and globals. */
 export function syncOut(): void {

@@ -8,7 +8,7 @@
 // baseline (Liftoff) compile, not the optimising (TurboFan) one V8 runs later on a background thread.
 import { withBaseline } from './tiers.js';
 
-/** The CPU exports a region imports (assembly/index.ts: the helpers, jit_g0..jit_g15). */
+/** The CPU exports a region imports (assembly/index.ts: the helpers, jit_g0..jit_g17). */
 export interface JitCpuExports {
   memory: WebAssembly.Memory;
   table: WebAssembly.Table;
@@ -20,7 +20,7 @@ export interface JitCpuExports {
 
 /** Regions the table holds before a flush (v86 clears its 900-entry table the same way). */
 const MAX_REGIONS = 4000;
-const GLOBALS = 16; // assembly/jit/emit.ts GLOBAL_COUNT
+const GLOBALS = 18; // assembly/jit/emit.ts GLOBAL_COUNT
 
 export interface JitStats {
   regionsCompiled: number;
