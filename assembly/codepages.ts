@@ -32,5 +32,39 @@ export function dropBlocksOnPage(page: u32): void {
       store<u64>(DCACHE + slot * BLOCK_BYTES, 0, B_TAG);
     }
   }
+  killRegionsOn(page);
   codeEpoch++;
+}
+
+// ---- compiled regions' other pages (jit/region.ts) ----------------------------------------------
+// A compiled region may hold code of pages besides its entry page, where it is not entered: a write
+// to one of those must stop every way into it. Kept as (page, table index) pairs, cleared when the
+// JIT drops every region (jit/cache.ts jitFlush); regions that do not fit here compile without them.
+const MAX_REGION_PAGES: i32 = 4096;
+const regionPages = new StaticArray<u64>(MAX_REGION_PAGES);
+let nRegionPages: i32 = 0;
+/** Offset of B_JIT in a block header (run/blocks.ts). */
+import { B_JIT } from "./run/blocks";
+
+/** Room for `n` more pairs. */
+export function regionPagesFree(n: i32): bool { return nRegionPages + n <= MAX_REGION_PAGES; }
+export function notePageInRegion(page: u32, idx: u32): void {
+  if (nRegionPages < MAX_REGION_PAGES) unchecked(regionPages[nRegionPages++] = (<u64>page << 32) | <u64>idx);
+}
+export function forgetRegionPages(): void { nRegionPages = 0; }
+
+/** Clears B_JIT in every block that enters a region holding code of `page`. */
+function killRegionsOn(page: u32): void {
+  for (let i = 0; i < nRegionPages; i++) {
+    const r = unchecked(regionPages[i]);
+    if (<u32>(r >> 32) != page) continue;
+    const idx = <u32>r;
+    for (let slot: usize = 0; slot < BLOCK_INDEX_BYTES >> 3; slot++) {
+      const h = DCACHE + slot * BLOCK_BYTES;
+      const j = load<u32>(h, B_JIT);
+      if (j != 0 && j != 0xffffffff && (j >> 7) == idx) store<u32>(h, 0, B_JIT); // not JIT_NONE (jit/cache.ts)
+    }
+    unchecked(regionPages[i] = unchecked(regionPages[--nRegionPages]));
+    i--;
+  }
 }

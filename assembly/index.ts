@@ -140,7 +140,7 @@ export { jitStep, jitRead, jitWrite, jitTestCC, jitStepSse } from "./jit/helpers
 export { insnsRetired as jit_g0, vcycles as jit_g1, rip as jit_g2, nrip as jit_g3, cr0 as jit_g16, cr4 as jit_g17 } from "./state";
 export { lfOp as jit_g4, lfA as jit_g5, lfB as jit_g6, lfRes as jit_g7, lfMask as jit_g8, lfCarry as jit_g14, rflagsRest as jit_g15 } from "./flags";
 export { codeEpoch as jit_g9 } from "./codepages";
-export { tlbR as jit_g10, tlbW as jit_g11, tlbBias as jit_g12 } from "./mmu";
+export { tlbR as jit_g10, tlbW as jit_g11, tlbBias as jit_g12, tlbX as jit_g18 } from "./mmu";
 export { stop as jit_g13 } from "./fault";
 export { setJit, jitFlush } from "./jit/cache";
 /** The JIT's counters: 0 regions compiled, 1 entries that cannot start one, 2 flushes, 3 calls of
@@ -148,7 +148,7 @@ export { setJit, jitFlush } from "./jit/cache";
  *  probe calls ran too few instructions each. */
 export function jitStat(i: i32): f64 {
   return i == 0 ? <f64>J.regionsCompiled : i == 1 ? <f64>J.regionsRefused : i == 2 ? <f64>J.flushes : i == 3 ? <f64>jitCalls
-    : i == 4 ? <f64>jitInsns : i == 5 ? <f64>jitDemoted : i == 6 ? <f64>JH.steps : <f64>JH.slowAccesses;
+    : i == 4 ? <f64>jitInsns : i == 5 ? <f64>jitDemoted : i == 6 ? <f64>JH.steps : i == 7 ? <f64>JH.slowAccesses : <f64>J.otherPages;
 }
 import * as JH from "./jit/helpers";
 import { jitCalls, jitInsns, jitDemoted } from "./run/loop";

@@ -139,6 +139,84 @@ describe('JIT: cross-modifying code (a host write into compiled code; SDM Vol. 3
   });
 });
 
+describe('JIT: regions across pages (a call to a function on the next page; SDM Vol. 3A 8.1.3 for the writes)', () => {
+  // mov ecx, 200000; loop: call f; dec ecx; jnz loop; jmp end -- f on the next 4 KiB page: add rax, 1;
+  // add rbx, rax; xor rax, rbx; add rdx, rax; ret.
+  const F = 0x1000;
+  const program = () => {
+    const code = new Uint8Array(F + 16).fill(0x90);
+    const p = [0xb9, 0x40, 0x0d, 0x03, 0x00];
+    const loop = p.length, rel = F - (loop + 5);
+    p.push(0xe8, rel & 0xff, (rel >> 8) & 0xff, 0, 0, 0xff, 0xc9);
+    p.push(0x75, (loop - (p.length + 2)) & 0xff);
+    const end = code.length - (p.length + 5); p.push(0xe9, end & 0xff, (end >> 8) & 0xff, 0, 0);
+    code.set(p, 0);
+    code.set([0x48, 0x83, 0xc0, 0x01, 0x48, 0x01, 0xc3, 0x48, 0x31, 0xd8, 0x48, 0x01, 0xc2, 0xc3], F);
+    return code;
+  };
+  const run = (e: ExecEnv, maxInsns = 1e9) => {
+    const p = ExecEnv.parseCase({ code: '90', regs: { rsp: '0x20010000' }, max_insns: maxInsns });
+    return e.runBinary(program(), p.regs, p.rflags, p.maxInsns);
+  };
+  it('the loop and the function run in one region: same result, few region calls', () => {
+    const off = env(false), on = env(true, 1000);
+    const a = run(off), b = run(on);
+    expect(b).toEqual(a);
+    expect(on.machine.vcycles).toBe(off.machine.vcycles);
+    const s = on.machine.jitStats;
+    expect(s.otherPages).toBeGreaterThan(0);
+    expect(s.insnsCompiled).toBeGreaterThan(a.insns * 0.9);
+    expect(s.regionCalls).toBeLessThan(2_000);   // not one per call of f (200,000)
+  });
+  it('a host write to the other page takes effect at its next fetch (the region is killed, src/exec.ts CODE_PA)', () => {
+    const patched = (e: ExecEnv) => {
+      expect(run(e, 500_000).stop).toBe('limit');
+      e.machine.writePhys(0x100000 + F + 3, Uint8Array.of(7)); // add rax, 7
+      e.machine.vmresume(2_000_000);
+      return { regs: GPR_NAMES.map((r) => e.machine.gpr(r)), insns: e.machine.insnsRetired, vcycles: e.machine.vcycles };
+    };
+    const off = env(false), on = env(true, 1000);
+    const a = patched(off), b = patched(on);
+    expect(b).toEqual(a);
+    expect(on.machine.jitStats.otherPages).toBeGreaterThan(1); // compiled again after the write
+  });
+  it.skipIf(!haveAssembler())('a guest store into the function on the other page takes effect at once', () => {
+    const src = `
+      mov r12, 3000
+      xor eax, eax
+      lea rbx, [rip + f]
+    1:
+      call f
+      mov r13, r12
+      and r13, 63
+      jnz 2f
+      mov dword ptr [rbx + 1], r12d
+    2:
+      dec r12
+      jnz 1b
+      hlt
+      .balign 4096
+    f:
+      .byte 0x05
+      .long 1
+      ret`;
+    const go = (jit: boolean) => {
+      const g = new TestGuest();
+      g.m.vmwrite('CPU_BASED_VM_EXEC_CONTROL', 1 << 7);   // HLT exiting
+      g.m.jit = jit;
+      g.m.jitThreshold = 200;
+      g.kernel(src);
+      const reason = g.run(20_000_000);
+      return { reason, regs: GPR_NAMES.map((r) => g.m.gpr(r)), insns: g.m.insnsRetired, vcycles: g.m.vcycles,
+        pages: g.m.jitStats.otherPages };
+    };
+    const a = go(false), b = go(true);
+    expect(a.reason).toBe(HLT);
+    expect({ ...b, pages: 0 }).toEqual({ ...a, pages: 0 });
+    expect(b.pages).toBeGreaterThan(1);
+  });
+});
+
 describe('JIT: the TVM boot retires the same with --jit on and off', () => {
   it('same instructions, virtual cycles, exits, console and trace file bytes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'jit-'));
@@ -272,6 +350,29 @@ describe.skipIf(!haveAssembler())('JIT: the code a view or a mapping selects (SD
       return finish(g, jit);
     };
     sameBothWays(run, 300n * 1007n);
+  });
+
+  it('a direct CALL into a page the host maps elsewhere mid-run: the region checks the mapping at the branch', () => {
+    // The loop's region holds the callee's page (compiled while the fetch TLB mapped it); after 500
+    // iterations the host points the callee's EPT entry at another frame (INVEPT, src/xen/ept.ts).
+    const run = (jit: boolean) => {
+      const { g, view0 } = guest(jit);
+      g.m.jitThreshold = 50; // the callee is decoded before the loop's region is compiled
+      g.load(0x60000, 'add rbx, 1\nret');
+      g.load(0x70000, 'add rbx, 100\nret');
+      g.kernel(`
+        mov r12, 1000
+      1:
+        call 0x60000
+        dec r12
+        jnz 1b
+        hlt`);
+      g.run(1 + 500 * 5);
+      if (jit) expect(g.m.jitStats.otherPages).toBeGreaterThan(0);
+      view0.setLeaf(0x60000n, (view0.leaf(0x60000n) & ~0x00003ffffffff000n) | 0x70000n);
+      return finish(g, jit);
+    };
+    sameBothWays(run, 500n * 1n + 500n * 100n);
   });
 });
 

@@ -2,12 +2,15 @@
 // entries cleared wholesale when full): a decoded block whose entries have retired `hot`
 // instructions becomes the entry of a compiled region (jit/region.ts, jit/gen.ts); the host instantiates the module and places its
 // function in the CPU's function table (src/jit/), at the index the block's header keeps (B_JIT).
-// A region lives exactly as long as its entry block's header: whatever drops or rebuilds that
-// block (a write to its page, a host write, a cost change) drops the region with it (codepages.ts,
-// run/blocks.ts buildBlock), and every block of a region lies on the entry's page.
+// A region is entered through the blocks of its entry page (B_JIT in their headers): whatever drops
+// or rebuilds them (a write to the page, a host write, a cost change) drops the way in (codepages.ts,
+// run/blocks.ts buildBlock); a write to another page it holds code of clears them all (codepages.ts
+// notePageInRegion).
 import { DCACHE, DCACHE_ENTRIES, BLOCK_BYTES } from "../layout";
 import { B_JIT, B_HITS, B_COUNT } from "../run/blocks";
-import { collect, resetEntries, entriesFull, nBlocks, blockHdr } from "./region";
+import { collect, resetEntries, entriesFull, nBlocks, blockHdr, blockPage, nPages, pageHost, MAX_PAGES } from "./region";
+import { rip } from "../state";
+import { notePageInRegion, forgetRegionPages, regionPagesFree } from "../codepages";
 import { genRegion } from "./gen";
 import { module } from "./emit";
 import { JIT_MODULE } from "../layout";
@@ -35,6 +38,8 @@ export const JIT_NONE: u32 = 0xffffffff;
 export let regionsCompiled: u32 = 0;
 export let regionsRefused: u32 = 0;
 export let flushes: u32 = 0;
+/** Pages besides their entry page that compiled regions hold code of (statistics). */
+export let otherPages: u32 = 0;
 
 /** B_JIT of a block in a region: the function's table index and the block's index in the region. */
 @inline export function jitTableIndex(j: u32): u32 { return j >> 7; }
@@ -48,15 +53,17 @@ export function jitConsider(h: usize, key: usize): u32 {
   const hits = load<u32>(h, B_HITS) + load<u32>(h, B_COUNT);
   store<u32>(h, hits, B_HITS);
   if (hits < hot) return 0;
-  if (entriesFull()) jitFlush();
+  if (entriesFull() || !regionPagesFree(MAX_PAGES - 1)) jitFlush();
   let idx: i32 = 0;
-  if (collect(key)) {
+  if (collect(key, rip)) {
     const end = genRegion();
     if (end != 0) idx = hostCompile(JIT_MODULE, module(end));
   }
   if (idx < 0) { jitFlush(); return 0; }
   if (idx == 0) { store<u32>(h, JIT_NONE, B_JIT); regionsRefused++; return 0; }
-  for (let k = 0; k < nBlocks; k++) store<u32>(blockHdr(k), (<u32>idx << 7) | <u32>k, B_JIT);
+  // Entered only on its entry page; a write to one of its other pages kills it (codepages.ts).
+  for (let k = 0; k < nBlocks; k++) if (blockPage(k) == 0) store<u32>(blockHdr(k), (<u32>idx << 7) | <u32>k, B_JIT);
+  for (let p = 1; p < nPages; p++) { notePageInRegion(<u32>(pageHost(p) >> 12), <u32>idx); otherPages++; }
   regionsCompiled++;
   return load<u32>(h, B_JIT);
 }
@@ -65,6 +72,7 @@ export function jitConsider(h: usize, key: usize): u32 {
 export function jitFlush(): void {
   for (let slot: usize = 0; slot < <usize>DCACHE_ENTRIES; slot++) store<u64>(DCACHE + slot * BLOCK_BYTES, 0, B_JIT);
   resetEntries();
+  forgetRegionPages();
   hostFlush();
   flushes++;
 }

@@ -103,10 +103,10 @@ export const G_INSNS: u32 = 0; export const G_VCYCLES: u32 = 1; export const G_R
 export const G_LFOP: u32 = 4; export const G_LFA: u32 = 5; export const G_LFB: u32 = 6; export const G_LFRES: u32 = 7;
 export const G_LFMASK: u32 = 8; export const G_EPOCH: u32 = 9; export const G_TLBR: u32 = 10; export const G_TLBW: u32 = 11;
 export const G_TLBBIAS: u32 = 12; export const G_STOP: u32 = 13; export const G_LFCARRY: u32 = 14;
-export const G_RFLAGS: u32 = 15; export const G_CR0: u32 = 16; export const G_CR4: u32 = 17;
+export const G_RFLAGS: u32 = 15; export const G_CR0: u32 = 16; export const G_CR4: u32 = 17; export const G_TLBX: u32 = 18;
 const GLOBAL_TYPES: u32[] = [T_I64, T_I64, T_I64, T_I64, T_I32, T_I64, T_I64, T_I64, T_I64, T_I32, T_I32, T_I32, T_I64, T_I32, T_I64, T_I64,
-  T_I64, T_I64];
-const GLOBAL_COUNT: u32 = 18;
+  T_I64, T_I64, T_I32];
+const GLOBAL_COUNT: u32 = 19;
 
 function name(s: string): void {
   uleb(<u64>s.length);
@@ -155,7 +155,7 @@ export function module(bodyEnd: usize): u32 {
   name("env"); name("stepsse"); byte(0); uleb(1);
   name("env"); name("memory"); byte(2); byte(3); uleb(1); uleb(65536);
   for (let i: u32 = 0; i < GLOBAL_COUNT; i++) {
-    // Named g0..g17 (src/jit/ supplies them in this order).
+    // Named g0..g18 (src/jit/ supplies them in this order).
     name("env"); byte(i < 10 ? 2 : 3); byte(0x67);
     if (i >= 10) byte(0x30 + i / 10);
     byte(0x30 + i % 10); byte(3); byte(unchecked(GLOBAL_TYPES[i])); byte(1);

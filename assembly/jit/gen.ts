@@ -17,10 +17,10 @@
 // RIP/NRIP at it, as the interpreter leaves them for handleStop.
 import * as D from "../decode";
 import * as E from "./emit";
-import { DENTRY, REGS } from "../layout";
+import { DENTRY, REGS, TLB_ENTRIES } from "../layout";
 import { B_COUNT } from "../run/blocks";
-import { nBlocks, blockHdr, blockOff, blockIndex, copyEntry } from "./region";
-import { L_GPR, inLocal, L_BLK, L_CE, L_T, L_STATUS, L_BASE, L_LA, L_INS, L_VC, P_SLICE_END, P_DEADLINE, declareLocals, syncIn, syncOut,
+import { nBlocks, blockHdr, blockOff, blockIndex, blockPage, pageDelta, pageHost, copyEntry } from "./region";
+import { L_GPR, L_X, inLocal, L_BLK, L_CE, L_T, L_STATUS, L_BASE, L_LA, L_INS, L_VC, P_SLICE_END, P_DEADLINE, declareLocals, syncIn, syncOut,
   setRegsInLocals, emitStatus, settleStatus, dropStatus } from "./state";
 import { linear } from "./gen-mem";
 import { inline } from "./gen-int";
@@ -68,9 +68,10 @@ export function exitToRip(l: u32): void { E.lget(l); E.gset(E.G_RIP); E.lget(l);
 /** A slow path stopped (its helper set RIP/NRIP): the instructions before it have retired. */
 export function exitStopped(len: u32): void { addCounts(pendN, pendC); exitWith(STOPPED | <i32>len); }
 
-/** Goes on at page offset `t`: inside the region when the run loop would run that block whole. */
+/** Goes on at offset `t`: inside the region when the run loop would run that block whole (and, on
+ *  another page, find it through the fetch TLB where the region was compiled from). */
 export function goTo(t: i64): void {
-  const k = t >= 0 && t < 4096 ? blockIndex(<u32>t) : -1;
+  const k = blockIndex(t);
   if (k >= 0) {
     const h = blockHdr(k);
     const n = load<u32>(h, B_COUNT);
@@ -81,11 +82,26 @@ export function goTo(t: i64): void {
     E.lget(L_INS); E.i64c(<i64>n); E.op(E.I64_ADD); E.lget(P_SLICE_END); E.op(E.I64_LE_U);
     if (cost == 0) { E.lget(L_VC); E.lget(P_DEADLINE); E.op(E.I64_LT_U); E.op(E.I32_AND); }
     E.lget(L_VC); E.i64c(<i64>cost); E.op(E.I64_ADD); E.lget(P_DEADLINE); E.op(E.I64_LE_U); E.op(E.I32_AND);
+    const p = blockPage(k);
+    if (p != 0 && p != blockPage(selfK)) { fetchMaps(p); E.op(E.I32_AND); }
     // A block branching to its own start loops in place; others go through the br_table.
     if (k == selfK) { E.iff(); E.br(selfDepth); E.end(); }
     else { E.iff(); E.i32c(k); E.lset(L_BLK); E.br(loopDepth); E.end(); }
   }
   exitAt(t);
+}
+
+/** Whether the fetch TLB maps the region's page `p` to the frame it was compiled from (run/loop.ts
+ *  blockFits does the same for a block's second page); an i32. Translations stay put while a region
+ *  runs: whatever changes one bumps codeEpoch, and the region leaves (epochCheck, jitStep). */
+function fetchMaps(p: i32): void {
+  const d = pageDelta(p);
+  E.gget(E.G_TLBX);
+  E.lget(L_BASE); E.i64c(d); E.op(E.I64_ADD); E.i64c(12); E.op(E.I64_SHR_U); E.op(E.I32_WRAP_I64);
+  E.i32c(<i32>TLB_ENTRIES - 1); E.op(E.I32_AND); E.i32c(4); E.op(E.I32_SHL); E.op(E.I32_ADD); E.ltee(L_X);
+  E.loadI64(8, 0);
+  E.lget(L_BASE); E.i64c(d); E.op(E.I64_ADD); E.i64c(12); E.op(E.I64_SHR_U); E.gget(E.G_TLBBIAS); E.op(E.I64_ADD); E.op(E.I64_EQ);
+  E.lget(L_X); E.loadI64(8, 8); E.i64c(<i64>pageHost(p)); E.op(E.I64_EQ); E.op(E.I32_AND);
 }
 
 /** After an instruction whose slow path ran: a write to code or a TLB flush ends the block
@@ -158,7 +174,7 @@ function sseLight(e: usize, op: i32, off: i64, len: u32): bool {
 function block(k: i32): bool {
   const h = blockHdr(k);
   const n = load<u32>(h, B_COUNT);
-  let off = <i64>blockOff(k);
+  let off = blockOff(k);
   pendN = 0; pendC = 0; flagsKind = 0; touchedMemory = false; dropStatus();
   E.loop(); selfDepth = E.depth; selfK = k; // ends unreached: every path below branches or leaves
   let e = h + DENTRY;

@@ -8,7 +8,7 @@
 // baseline (Liftoff) compile, not the optimising (TurboFan) one V8 runs later on a background thread.
 import { withBaseline } from './tiers.js';
 
-/** The CPU exports a region imports (assembly/index.ts: the helpers, jit_g0..jit_g17). */
+/** The CPU exports a region imports (assembly/index.ts: the helpers, jit_g0..jit_g18). */
 export interface JitCpuExports {
   memory: WebAssembly.Memory;
   table: WebAssembly.Table;
@@ -20,7 +20,7 @@ export interface JitCpuExports {
 
 /** Regions the table holds before a flush (v86 clears its 900-entry table the same way). */
 const MAX_REGIONS = 4000;
-const GLOBALS = 18; // assembly/jit/emit.ts GLOBAL_COUNT
+const GLOBALS = 19; // assembly/jit/emit.ts GLOBAL_COUNT
 
 export interface JitStats {
   regionsCompiled: number;
@@ -35,6 +35,8 @@ export interface JitStats {
    *  accesses that missed the inline TLB path (page walks, page-crossing, MMIO, faults). */
   interpreterSteps: number;
   slowAccesses: number;
+  /** Pages besides their entry page that the compiled regions hold code of (branches across pages). */
+  otherPages: number;
   compileMs: number;
   moduleBytes: number;
   /** Regions whose module was compiled before (the same code): only instantiated. */
@@ -120,7 +122,7 @@ export class JitHost {
     return {
       regionsCompiled: cpu.jitStat(0), regionsRefused: cpu.jitStat(1), flushes: cpu.jitStat(2),
       regionCalls: cpu.jitStat(3), insnsCompiled: cpu.jitStat(4), entriesDemoted: cpu.jitStat(5),
-      interpreterSteps: cpu.jitStat(6), slowAccesses: cpu.jitStat(7),
+      interpreterSteps: cpu.jitStat(6), slowAccesses: cpu.jitStat(7), otherPages: cpu.jitStat(8),
       compileMs: this.compileMs, moduleBytes: this.moduleBytes, moduleReuses: this.moduleReuses, failures: this.failures,
       ...(this.lastError ? { lastError: this.lastError } : {}),
     };
