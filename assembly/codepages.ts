@@ -5,6 +5,7 @@
 // permissions is cached: the run loop translates RIP through the fetch TLB, tagged by EPT view
 // and CPL, on every block entry (run/loop.ts).
 import { BLOCK_INDEX, BLOCK_INDEX_BYTES, DCACHE, BLOCK_BYTES } from "./layout";
+import { B_JIT } from "./run/blocks";
 
 /** Offset of a block's tag in its header: u64 Wasm address of its first byte | dgen << 32; 0 = empty. */
 export const B_TAG = 0;
@@ -39,12 +40,10 @@ export function dropBlocksOnPage(page: u32): void {
 // ---- compiled regions' other pages (jit/region.ts) ----------------------------------------------
 // A compiled region may hold code of pages besides its entry page, where it is not entered: a write
 // to one of those must stop every way into it. Kept as (page, table index) pairs, cleared when the
-// JIT drops every region (jit/cache.ts jitFlush); regions that do not fit here compile without them.
+// JIT drops every region (jit/cache.ts jitFlush), which it does first when a region would not fit.
 const MAX_REGION_PAGES: i32 = 4096;
 const regionPages = new StaticArray<u64>(MAX_REGION_PAGES);
 let nRegionPages: i32 = 0;
-/** Offset of B_JIT in a block header (run/blocks.ts). */
-import { B_JIT } from "./run/blocks";
 
 /** Room for `n` more pairs. */
 export function regionPagesFree(n: i32): bool { return nRegionPages + n <= MAX_REGION_PAGES; }
