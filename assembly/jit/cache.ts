@@ -1,7 +1,8 @@
 // The JIT's bookkeeping (after v86's src/rust/jit.rs: hotness counters, a table of compiled
 // entries cleared wholesale when full): a decoded block whose entries have retired `hot`
-// instructions becomes the entry of a compiled region (jit/region.ts, jit/gen.ts); the host instantiates the module and places its
-// function in the CPU's function table (src/jit/), at the index the block's header keeps (B_JIT).
+// instructions becomes the entry of a compiled region (jit/region.ts, jit/gen.ts); the host
+// instantiates the module and places its function in the CPU's function table (src/jit/), at the
+// index the block's header keeps (B_JIT).
 // A region is entered through the blocks of its entry page (B_JIT in their headers): whatever drops
 // or rebuilds them (a write to the page, a host write, a cost change) drops the way in (codepages.ts,
 // run/blocks.ts buildBlock); a write to another page it holds code of clears them all (codepages.ts

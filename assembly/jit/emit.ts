@@ -51,7 +51,7 @@ export const I64_AND: u32 = 0x83; export const I64_OR: u32 = 0x84; export const 
 export const I64_SHL: u32 = 0x86; export const I64_SHR_S: u32 = 0x87; export const I64_SHR_U: u32 = 0x88;
 export const I32_WRAP_I64: u32 = 0xa7; export const I64_EXTEND_I32_S: u32 = 0xac; export const I64_EXTEND_I32_U: u32 = 0xad;
 export const I64_REM_U: u32 = 0x82;
-export const F64_EQ: u32 = 0x61; export const F64_NEG: u32 = 0x9a; export const F64_SQRT: u32 = 0x9f; export const F64_ADD: u32 = 0xa0; export const F64_SUB: u32 = 0xa1;
+export const F64_NEG: u32 = 0x9a; export const F64_SQRT: u32 = 0x9f; export const F64_ADD: u32 = 0xa0; export const F64_SUB: u32 = 0xa1;
 export const F64_MUL: u32 = 0xa2; export const F64_DIV: u32 = 0xa3;
 export const I64_REINTERPRET_F64: u32 = 0xbd; export const F64_REINTERPRET_I64: u32 = 0xbf;
 export const I64_EXTEND8_S: u32 = 0xc2; export const I64_EXTEND16_S: u32 = 0xc3; export const I64_EXTEND32_S: u32 = 0xc4;

@@ -62,13 +62,17 @@ export function effAddr(e: usize, next: i64, withSeg: bool): void {
 /** ea()'s SS-access flag: no segment override and an RSP/RBP base. */
 export function ssOf(e: usize): i32 { return load<u8>(e, D.D_SEG) == 0 && load<u8>(e, D.D_SSDEF) != 0 ? 1 : 0; }
 
-/** The TLB hit test of mmu.ts readMem/writeMem for L_LA in set `g` (G_TLBR or G_TLBW); leaves i32. */
-function tlbHit(g: u32, size: i32): void {
+/** Whether the TLB set `g` (G_TLBR, G_TLBW, G_TLBX) holds L_LA's page; leaves i32, the entry in L_X. */
+export function tlbHolds(g: u32): void {
   E.gget(g);
   E.lget(L_LA); E.i64c(12); E.op(E.I64_SHR_U); E.op(E.I32_WRAP_I64);
   E.i32c(<i32>TLB_ENTRIES - 1); E.op(E.I32_AND); E.i32c(4); E.op(E.I32_SHL); E.op(E.I32_ADD); E.ltee(L_X);
   E.loadI64(8, 0);
   E.lget(L_LA); E.i64c(12); E.op(E.I64_SHR_U); E.gget(E.G_TLBBIAS); E.op(E.I64_ADD); E.op(E.I64_EQ);
+}
+/** The TLB hit test of mmu.ts readMem/writeMem for L_LA in set `g` (G_TLBR or G_TLBW); leaves i32. */
+function tlbHit(g: u32, size: i32): void {
+  tlbHolds(g);
   E.lget(L_LA); E.i64c(0xfff); E.op(E.I64_AND); E.i64c(<i64>(0x1000 - size)); E.op(E.I64_LE_U); E.op(E.I32_AND);
 }
 /** The host address of L_LA in the entry at L_X (after a hit). */
@@ -93,14 +97,9 @@ export function memRead(size: i32, kind: i32, ss: i32, off: i64, len: u32): void
   stopCheck(len);
   E.end();
 }
-/** readMem's TLB fast path alone for L_LA: the value on the stack, or a branch to the construct
- *  opened at E.depth `miss` (nothing read, nothing changed) when the TLB does not hold the page. */
-export function memReadHit(size: i32, miss: i32): void {
-  tlbHit(E.G_TLBR, size); E.op(E.I32_EQZ); E.brIf(miss);
-  hostAddr(); E.loadI64(size, 0);
-}
 /** The TLB fast path alone for a `size`-byte access at L_LA within one page (G_TLBR or G_TLBW
- *  `g`): the host address (i32) on the stack, or a branch to the construct opened at E.depth `miss`. */
+ *  `g`): the host address (i32) on the stack, or a branch to the construct opened at E.depth `miss`
+ *  (nothing read, nothing changed). */
 export function hostHit(g: u32, size: i32, miss: i32): void {
   tlbHit(g, size); E.op(E.I32_EQZ); E.brIf(miss);
   hostAddr();

@@ -11,16 +11,16 @@
 // RAM the TLB maps, so nothing is done twice that could be seen.
 import * as D from "../decode";
 import * as E from "./emit";
-import { FXSTATE, FX_XMM, FX_MXCSR } from "../layout";
+import { FXSTATE, FX_MXCSR } from "../layout";
 import { CR0_EM, CR0_TS, CR4_OSFXSR } from "../state";
 import { MP_66, MP_F3, MP_F2 } from "../decode/prefix";
 import { L_A, L_B, L_R, L_V, L_X, L_LA, L_DX, L_DY, L_DR, L_DB } from "./state";
-import { effAddr, ssOf, memRead, memReadHit, memWrite, hostHit } from "./gen-mem";
+import { effAddr, ssOf, memRead, memWrite, hostHit } from "./gen-mem";
+import { xmmAddr as xmm } from "../sse/operand";
 import { copyEntry } from "./region";
 import { sseCall } from "./gen";
 
 const MXCSR: usize = FXSTATE + FX_MXCSR;
-@inline function xmm(n: u32): usize { return FXSTATE + FX_XMM + (<usize>n << 4); }
 
 const A_ADD = 0, A_SUB = 1, A_MUL = 2, A_DIV = 3, A_SQRT = 4;
 
@@ -129,7 +129,7 @@ function oddPart(l: u32): void {
 
 /** ADDSD/SUBSD/MULSD/DIVSD xmm(g), xmm(r)/m64 when elem.ts fastF64 applies, SQRTSD as above; else to `slow`. */
 function fastArith(e: usize, k: i32, g: u32, r: u32, mem: bool, next: i64, slow: i32): void {
-  if (mem) { effAddr(e, next, true); E.lset(L_LA); memReadHit(8, slow); E.lset(L_B); }
+  if (mem) { effAddr(e, next, true); E.lset(L_LA); hostHit(E.G_TLBR, 8, slow); E.loadI64(8, 0); E.lset(L_B); }
   else { E.i32c(0); E.loadI64(8, xmm(r)); E.lset(L_B); }
   if (k == A_SQRT) {
     // A positive normal source (the sign bit fails the range test), PE and PM set (MXCSR bits 5, 12).

@@ -17,12 +17,12 @@
 // RIP/NRIP at it, as the interpreter leaves them for handleStop.
 import * as D from "../decode";
 import * as E from "./emit";
-import { DENTRY, REGS, TLB_ENTRIES } from "../layout";
+import { DENTRY, REGS } from "../layout";
 import { B_COUNT } from "../run/blocks";
 import { nBlocks, blockHdr, blockOff, blockIndex, blockPage, pageDelta, pageHost, copyEntry } from "./region";
 import { L_GPR, L_X, inLocal, L_BLK, L_CE, L_T, L_STATUS, L_BASE, L_LA, L_INS, L_VC, P_SLICE_END, P_DEADLINE, declareLocals, syncIn, syncOut,
   setRegsInLocals, emitStatus, settleStatus, dropStatus } from "./state";
-import { linear } from "./gen-mem";
+import { linear, tlbHolds } from "./gen-mem";
 import { inline } from "./gen-int";
 import { sseInline } from "./gen-sse";
 
@@ -95,12 +95,8 @@ export function goTo(t: i64): void {
  *  blockFits does the same for a block's second page); an i32. Translations stay put while a region
  *  runs: whatever changes one bumps codeEpoch, and the region leaves (epochCheck, jitStep). */
 function fetchMaps(p: i32): void {
-  const d = pageDelta(p);
-  E.gget(E.G_TLBX);
-  E.lget(L_BASE); E.i64c(d); E.op(E.I64_ADD); E.i64c(12); E.op(E.I64_SHR_U); E.op(E.I32_WRAP_I64);
-  E.i32c(<i32>TLB_ENTRIES - 1); E.op(E.I32_AND); E.i32c(4); E.op(E.I32_SHL); E.op(E.I32_ADD); E.ltee(L_X);
-  E.loadI64(8, 0);
-  E.lget(L_BASE); E.i64c(d); E.op(E.I64_ADD); E.i64c(12); E.op(E.I64_SHR_U); E.gget(E.G_TLBBIAS); E.op(E.I64_ADD); E.op(E.I64_EQ);
+  linear(pageDelta(p)); E.lset(L_LA);
+  tlbHolds(E.G_TLBX);
   E.lget(L_X); E.loadI64(8, 8); E.i64c(<i64>pageHost(p)); E.op(E.I64_EQ); E.op(E.I32_AND);
 }
 
@@ -147,7 +143,7 @@ export function fallbackIf(e: usize, off: i64): bool {
  * interpreter runs them through helpers.ts jitStepSse while the region's registers, flags and
  * counters stay in locals -- only the registers that form the address go to the register file first.
  */
-export function sseLightOk(e: usize, op: i32): bool {
+function sseLightOk(e: usize, op: i32): bool {
   if (op != D.OP_SSE_MOVF && op != D.OP_SSE_FARITH && op != D.OP_SSE_FLOGIC && op != D.OP_SSE_SHUFF) return false;
   return !(op == D.OP_SSE_MOVF && (load<u64>(e, D.D_IMM2) & 0xff) == 0x50);
 }

@@ -11,12 +11,11 @@
 // (codepages.ts). The decoded entries the generated code hands back to the interpreter are copied
 // here (JIT_ENTRIES), as cache slots are reused while a region lives on.
 import * as D from "../decode";
-import { DCACHE, BLOCK_BYTES, DENTRY, JIT_ENTRIES, JIT_ENTRIES_BYTES } from "../layout";
+import { DCACHE, BLOCK_BYTES, DENTRY, JIT_ENTRIES, JIT_ENTRIES_BYTES, TLB_ENTRIES } from "../layout";
 import { B_TAG } from "../codepages";
 import { B_COUNT, B_PAGE2, B_JIT, blockTag, dcacheSlot } from "../run/blocks";
 import { JIT_NONE } from "./cache";
 import { tlbX, tlbBias } from "../mmu";
-import { TLB_ENTRIES } from "../layout";
 
 /** Blocks in one region at most (the entry index travels in B_JIT's low 7 bits, cache.ts). */
 export const MAX_BLOCKS: i32 = 128;
